@@ -1,0 +1,112 @@
+"""The command line. Thin Typer commands: parse, call a service, render. Only typer and the
+standard library are imported at module level (start-up time)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Annotated, NoReturn
+
+import click
+import typer
+
+from extadmin import __version__
+from extadmin.cli.app import App
+from extadmin.errors import ExitCode, ExtadminError
+
+app = typer.Typer(
+    name="extadmin",
+    help="Provision users on a cloud phone system account: extensions, users, settings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"extadmin {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account",
+            "-a",
+            metavar="PATH",
+            help="Account file (.toml or .json). Default: $EXTADMIN_ACCOUNT, else the current "
+            "account (`extadmin account use`).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    ctx.obj = App(account)
+
+
+from extadmin.cli import accounts, extensions  # noqa: E402  (commands register on `app`)
+
+accounts.register(app)
+extensions.register(app)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup (temporary files, locks) runs."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="extadmin", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except ExtadminError as exc:
+        print(f"extadmin: error: {exc.message}", file=sys.stderr)
+        if hasattr(exc, "lines"):
+            for line in exc.lines():
+                print(f"  {line}", file=sys.stderr)
+        code = exc.exit_code
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.UsageError as exc:
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        print(f"extadmin: error: {exc.format_message()}{where}", file=sys.stderr)
+        code = ExitCode.USAGE
+    except click.ClickException as exc:
+        print(f"extadmin: error: {exc.format_message()}", file=sys.stderr)
+        code = exc.exit_code
+    except (click.Abort, KeyboardInterrupt, EOFError):
+        print("\nextadmin: cancelled: nothing was written", file=sys.stderr)
+        code = ExitCode.CANCELLED
+    except Terminated:
+        print("extadmin: terminated", file=sys.stderr)
+        code = ExitCode.TERMINATED
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (| head): not an error worth a message
+        code = ExitCode.OK
+    except OSError as exc:
+        print(f"extadmin: error: {exc}", file=sys.stderr)
+        code = ExitCode.FAILURE
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if os.environ.get("EXTADMIN_DEBUG"):
+            raise
+        print(
+            f"extadmin: internal error: {type(exc).__name__}: {exc} "
+            "(set EXTADMIN_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        code = ExitCode.FAILURE
+    sys.exit(int(code))

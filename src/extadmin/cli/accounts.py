@@ -1,0 +1,108 @@
+"""init, and the registry of accounts known on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from extadmin.cli.app import get_app
+from extadmin.cli.options import ListFormat, ListFormatOpt
+from extadmin.render import message
+
+account_app = typer.Typer(help="Accounts known on this machine (used by verify-email).")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(account_app, name="account")
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="New account file: .toml or .json.")] = Path(
+        "account.toml"
+    ),
+    name: Annotated[str, typer.Option("--name", help="The account's (company's) name.")] = "",
+    country: Annotated[
+        str, typer.Option("--country", help="Two-letter country code, for phone numbers.")
+    ] = "US",
+    locale: Annotated[str, typer.Option("--locale", help="Default locale, e.g. en-US.")] = "en-US",
+    site_code: Annotated[
+        str, typer.Option("--site-code", help="Site code of the main site (multi-site).")
+    ] = "",
+) -> None:
+    """Create an account file with the predefined roles and a main site; register it and make
+    it the current account."""
+    from extadmin.errors import UsageError
+    from extadmin.services import accounts
+
+    if not name:
+        raise UsageError("missing --name: the account's name is required")
+    account = accounts.init(path, name, country, locale, site_code)
+    message(f"created account {account.name!r} in {path} (now the current account)")
+
+
+@account_app.command("list")
+def account_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
+    """Registered accounts, the current one marked."""
+    from extadmin import render
+    from extadmin.errors import ExtadminError
+    from extadmin.storage import registry
+    from extadmin.storage.store import AccountStore
+
+    current = registry.current()
+    rows = []
+    for path in registry.registered():
+        try:
+            name, error = AccountStore(path).read().name, None
+        except ExtadminError as exc:
+            name, error = None, exc.message
+        rows.append({"path": str(path), "name": name, "current": path == current, "error": error})
+    render.emit(
+        rows,
+        format.value,
+        [
+            render.Column("name", "Name"),
+            render.Column("path", "Path"),
+            render.Column("current", "Current"),
+            render.Column("error", "Problem"),
+        ],
+    )
+
+
+@account_app.command("add")
+def account_add(path: Annotated[Path, typer.Argument(help="Existing account file.")]) -> None:
+    """Register an existing account file (so verify-email searches it)."""
+    from extadmin.services import accounts
+
+    added = accounts.add(path)
+    message(f"registered {path}" if added else f"{path} was already registered")
+
+
+@account_app.command("forget")
+def account_forget(path: Annotated[Path, typer.Argument(help="Registered account file.")]) -> None:
+    """Stop knowing an account file (the file itself is not touched)."""
+    from extadmin.errors import NotFound
+    from extadmin.storage import registry
+
+    if not registry.forget(path):
+        raise NotFound(f"{path} is not a registered account")
+    message(f"forgot {path}")
+
+
+@account_app.command("use")
+def account_use(ctx: typer.Context, path: Annotated[Path, typer.Argument()]) -> None:
+    """Make an account file the current one (and register it)."""
+    from extadmin.services import accounts
+    from extadmin.storage import registry
+
+    accounts.add(path)
+    registry.set_current(path)
+    message(f"current account: {path}")
+
+
+@account_app.command("show")
+def account_show(ctx: typer.Context) -> None:
+    """The path of the account file that commands use now."""
+    print(get_app(ctx).account_path)

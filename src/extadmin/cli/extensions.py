@@ -1,0 +1,258 @@
+"""Sites, roles, security questions, extensions and list-unassigned."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from extadmin import render
+from extadmin.cli.app import get_app
+from extadmin.cli.options import (
+    ItemFormat,
+    ItemFormatOpt,
+    ListFormat,
+    ListFormatOpt,
+    NoInputOpt,
+    SiteOpt,
+    YesOpt,
+)
+from extadmin.render import Column
+
+site_app = typer.Typer(help="Account sites (the portal's Company Info).")
+role_app = typer.Typer(help="Account roles.")
+extension_app = typer.Typer(help="Extensions: add, list, show, remove.")
+question_app = typer.Typer(help="Security questions.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(site_app, name="site")
+    app.add_typer(role_app, name="role")
+    app.add_typer(extension_app, name="extension")
+    app.add_typer(question_app, name="security-question")
+    app.command("list-unassigned")(list_unassigned)
+
+
+def _device(row: dict[str, object]) -> object:
+    device = row.get("device")
+    return device["model"] if isinstance(device, dict) else None
+
+
+def _mac(row: dict[str, object]) -> object:
+    device = row.get("device")
+    return device["mac"] if isinstance(device, dict) else None
+
+
+EXTENSION_COLUMNS = [
+    Column("extension", "Extension"),
+    Column("site", "Site"),
+    Column("status", "Status"),
+    Column("name", "User"),
+    Column("email", "Email"),
+    Column("recording", "Recording"),
+    Column("device_model", "Device", _device),
+    Column("device_mac", "MAC", _mac),
+]
+UNASSIGNED_COLUMNS = [
+    Column("extension", "Extension"),
+    Column("short_extension", "Short"),
+    Column("site", "Site"),
+    Column("device_model", "Device", _device),
+    Column("device_mac", "MAC", _mac),
+]
+
+
+@site_app.command("add")
+def site_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Site name.")],
+    code: Annotated[str, typer.Option("--code", help="Numeric site code (multi-site).")] = "",
+) -> None:
+    """Add a site to the account."""
+    from extadmin.services import extensions
+
+    with get_app(ctx).store.transaction("site add") as account:
+        site = extensions.add_site(account, name, code)
+    render.message(f"added site {site['name']!r}" + (f" (code {code})" if code else ""))
+
+
+@site_app.command("list")
+def site_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
+    """The account's sites; the first is the main site."""
+    account = get_app(ctx).store.read()
+    rows = [
+        {
+            "name": s["name"],
+            "code": s.get("code"),
+            "main": i == 0,
+            "extensions": sum(1 for e in account.extensions if e["site"] == s["name"]),
+        }
+        for i, s in enumerate(account.sites)
+    ]
+    render.emit(
+        rows,
+        format.value,
+        [
+            Column("name", "Site"),
+            Column("code", "Code"),
+            Column("main", "Main"),
+            Column("extensions", "Extensions"),
+        ],
+    )
+
+
+@role_app.command("list")
+def role_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
+    """The account's roles, the default marked."""
+    account = get_app(ctx).store.read()
+    rows = [{"role": r, "default": r == account.default_role} for r in account.roles]
+    render.emit(rows, format.value, [Column("role", "Role"), Column("default", "Default")])
+
+
+@question_app.command("list")
+def question_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
+    """The security questions, numbered (pass the number to --security-question)."""
+    from extadmin.domain.catalog import SECURITY_QUESTIONS
+    from extadmin.errors import NotFound
+
+    app = get_app(ctx)
+    try:
+        extra = app.store.read().extra_questions
+    except NotFound:  # the shipped list needs no account, unless one was named
+        if app.account_option:
+            raise
+        extra = []
+    rows = [{"number": i, "question": q} for i, q in enumerate([*SECURITY_QUESTIONS, *extra], 1)]
+    render.emit(rows, format.value, [Column("number", "#"), Column("question", "Question")])
+
+
+@extension_app.command("add")
+def extension_add(
+    ctx: typer.Context,
+    numbers: Annotated[
+        list[str], typer.Argument(help="Extension numbers, or ranges such as 201-250.")
+    ],
+    site: SiteOpt = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="Desk phone model assigned to the extension.")
+    ] = None,
+    mac: Annotated[str | None, typer.Option("--mac", help="The desk phone's MAC address.")] = None,
+) -> None:
+    """Create unassigned extensions, with or without a desk phone."""
+    from extadmin.services import extensions
+
+    with get_app(ctx).store.transaction("extension add") as account:
+        added = extensions.add_extensions(account, numbers, site, device, mac)
+    render.message(f"added {len(added)} extension(s)")
+
+
+@extension_app.command("list")
+def extension_list(
+    ctx: typer.Context,
+    site: SiteOpt = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="unassigned, not-activated, enabled or disabled."),
+    ] = None,
+    format: ListFormatOpt = ListFormat.table,
+) -> None:
+    """All extensions with their status."""
+    from extadmin.domain import rules
+    from extadmin.domain.catalog import STATUSES
+    from extadmin.services import extensions, views
+
+    account = get_app(ctx).store.read()
+    if status is not None:
+        status = rules.choice(status, STATUSES, "status")
+    rows = [
+        views.extension_row(account, e)
+        for e in extensions.select(account, status=status, site=site)
+    ]
+    render.emit(rows, format.value, EXTENSION_COLUMNS)
+
+
+@extension_app.command("show")
+def extension_show(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Extension number.")],
+    format: ItemFormatOpt = ItemFormat.table,
+) -> None:
+    """One extension in full (never a secret)."""
+    from extadmin.domain import rules
+    from extadmin.services import views
+
+    account = get_app(ctx).store.read()
+    detail = views.extension_detail(account, account.extension(rules.extension_number(number)))
+    fields: list[tuple[str, object]] = [
+        ("Extension", detail["extension"]),
+        ("Short extension", detail["short_extension"]),
+        ("Site", detail["site"]),
+        ("Status", detail["status"]),
+        ("Device", _device(detail)),
+        ("MAC", _mac(detail)),
+    ]
+    user = detail["user"]
+    if user:
+        fields += [
+            (k.replace("_", " ").capitalize(), v) for k, v in user.items() if k != "engage_voice"
+        ]
+        engage = user["engage_voice"]
+        fields.append(("Engage Voice", _engage(engage)))
+    render.emit_fields(detail, format.value, fields)
+
+
+def _engage(engage: dict[str, str] | None) -> str:
+    if not engage:
+        return "no access"
+    group = engage.get("agent_group")
+    return engage["access"] + (f" (agent group {group})" if group else "")
+
+
+@extension_app.command("remove")
+def extension_remove(
+    ctx: typer.Context,
+    numbers: Annotated[list[str], typer.Argument(help="Unassigned extension numbers.")],
+    yes: YesOpt = False,
+    no_input: NoInputOpt = False,
+) -> None:
+    """Remove unassigned extensions (asks for confirmation)."""
+    from extadmin.services import extensions
+
+    app = get_app(ctx)
+    # check before asking: a confirmation for something that cannot be done is noise
+    account = app.store.read()
+    for number in numbers:
+        extensions.remove_extension(account, number)
+    app.confirm(f"Remove extension(s) {', '.join(numbers)}?", yes=yes, no_input=no_input)
+    with app.store.transaction("extension remove") as account:
+        for number in numbers:
+            extensions.remove_extension(account, number)
+    render.message(f"removed {len(numbers)} extension(s)")
+
+
+def list_unassigned(
+    ctx: typer.Context,
+    site: SiteOpt = None,
+    device: Annotated[
+        bool | None,
+        typer.Option("--device/--no-device", help="Only extensions with / without a desk phone."),
+    ] = None,
+    format: ListFormatOpt = ListFormat.table,
+) -> None:
+    """The unassigned extensions: the ones a user can be assigned to."""
+    from extadmin.services import extensions, views
+
+    account = get_app(ctx).store.read()
+    rows = [
+        {
+            "extension": r["extension"],
+            "short_extension": r["short_extension"],
+            "site": r["site"],
+            "device": r["device"],
+        }
+        for r in (
+            views.extension_row(account, e)
+            for e in extensions.select(account, status="unassigned", site=site, device=device)
+        )
+    ]
+    render.emit(rows, format.value, UNASSIGNED_COLUMNS)

@@ -1,0 +1,49 @@
+"""Options shared by many commands, defined once (sqlite-utils' output_options)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ItemFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+ListFormatOpt = Annotated[
+    ListFormat,
+    typer.Option("--format", "-f", case_sensitive=False, help="Output format: table, json or csv."),
+]
+ItemFormatOpt = Annotated[
+    ItemFormat,
+    typer.Option("--format", "-f", case_sensitive=False, help="Output format: table or json."),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+NoInputOpt = Annotated[
+    bool, typer.Option("--no-input", help="Never prompt; a missing value is an error (exit 2).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Validate and show what would change; write nothing.")
+]
+SiteOpt = Annotated[str | None, typer.Option("--site", help="Site name.")]
+
+
+class SecretFiles:
+    """Help texts for the secret-file options (secrets are never command-line values)."""
+
+    password = "File holding the password (or - for standard input)."
+    pin = "File holding the voicemail PIN (or - for standard input)."
+    answer = "File holding the security answer (or - for standard input)."
+
+
+SecretPath = Path | None

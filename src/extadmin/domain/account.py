@@ -1,0 +1,102 @@
+"""The Account: the document plus an index by extension number, and the audit entries of the
+change being made. Look-ups raise NotFound; nothing here does I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from extadmin.domain.model import Document, Extension, Site
+from extadmin.errors import NotFound
+
+
+class Account:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.by_number: dict[str, Extension] = {e["number"]: e for e in doc["extensions"]}
+        self.audit: list[dict[str, Any]] = []
+
+    # --- properties ---------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.doc["account"]["name"]
+
+    @property
+    def country(self) -> str:
+        return self.doc["account"]["country"]
+
+    @property
+    def locale(self) -> str:
+        return self.doc["account"]["locale"]
+
+    @property
+    def default_role(self) -> str:
+        return self.doc["account"]["default_role"]
+
+    @property
+    def extensions(self) -> list[Extension]:
+        return self.doc["extensions"]
+
+    @property
+    def sites(self) -> list[Site]:
+        return self.doc["sites"]
+
+    @property
+    def roles(self) -> list[str]:
+        return self.doc["roles"]
+
+    @property
+    def extra_questions(self) -> list[str]:
+        return self.doc.get("security_questions", [])
+
+    # --- look-ups -----------------------------------------------------------------------------
+    def extension(self, number: str) -> Extension:
+        try:
+            return self.by_number[number]
+        except KeyError:
+            raise NotFound(f"extension {number} not found in account {self.name!r}") from None
+
+    def site(self, name: str) -> Site:
+        for site in self.sites:
+            if site["name"].casefold() == name.strip().casefold():
+                return site
+        known = ", ".join(s["name"] for s in self.sites)
+        raise NotFound(f"site {name!r} not found (sites: {known})")
+
+    def main_site(self) -> Site:
+        return self.sites[0]
+
+    def role(self, name: str) -> str:
+        for role in self.roles:
+            if role.casefold() == name.strip().casefold():
+                return role
+        raise NotFound(f"role {name!r} not found (see `extadmin role list`)")
+
+    def short_number(self, ext: Extension) -> str:
+        """The number without its site code (on a multi-site account)."""
+        code = self.site(ext["site"]).get("code", "")
+        number = ext["number"]
+        return number[len(code) :] if code and number.startswith(code) else number
+
+    # --- changes ------------------------------------------------------------------------------
+    def add_extension(self, ext: Extension) -> None:
+        self.doc["extensions"].append(ext)
+        self.by_number[ext["number"]] = ext
+
+    def remove_extension(self, number: str) -> None:
+        ext = self.by_number.pop(number)
+        self.doc["extensions"].remove(ext)
+
+    def renumber(self, ext: Extension, new_number: str) -> None:
+        del self.by_number[ext["number"]]
+        ext["number"] = new_number
+        self.by_number[new_number] = ext
+
+    def record(self, action: str, extension: str | None = None, **changes: Any) -> None:
+        """An audit entry for this change (never a secret: callers pass field names or hashes'
+        absence, not values of secrets)."""
+        entry: dict[str, Any] = {"action": action}
+        if extension is not None:
+            entry["extension"] = extension
+        if changes:
+            entry["changes"] = changes
+        self.audit.append(entry)

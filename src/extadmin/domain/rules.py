@@ -1,0 +1,259 @@
+"""Every field rule of the assignment form (SPEC section 1, "Field rules"), one function each.
+
+Each validator takes the raw value and returns the normalised value, or raises InvalidValue
+naming the field and the rule. The walkthrough, the flags and the CSV import all call these.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from extadmin.domain.catalog import LOCALES, RECORDING, SECURITY_QUESTIONS, SETUP_OPTIONS
+from extadmin.errors import InvalidValue
+
+RESERVED_NUMBERS = frozenset({"911", "933", "988", "112", "999"} | {f"{n}11" for n in range(2, 9)})
+MAX_EXTENSION = 999_999
+_NUMBER_RE = re.compile(r"[1-9][0-9]{0,5}")
+_MAC_RE = re.compile(r"[0-9A-Fa-f]{12}")
+PASSWORD_SPECIALS = "!@#$%^&*."
+
+
+# --- extensions -------------------------------------------------------------------------------
+
+
+def extension_number(value: str, field: str = "extension") -> str:
+    """A digit string 1..999999 (no leading zero), not a reserved emergency/service number."""
+    value = value.strip()
+    if not _NUMBER_RE.fullmatch(value):
+        raise InvalidValue(
+            field, f"{value!r} is not an extension number (digits, 1 to {MAX_EXTENSION})"
+        )
+    if value in RESERVED_NUMBERS:
+        raise InvalidValue(field, f"{value} is a reserved emergency or service number")
+    return value
+
+
+def extension_range(value: str, field: str = "extension") -> list[str]:
+    """`205` or a range `201-250` (at most 10,000 numbers at once)."""
+    if "-" not in value:
+        return [extension_number(value, field)]
+    first, _, last = value.partition("-")
+    lo, hi = extension_number(first, field), extension_number(last, field)
+    if int(hi) < int(lo):
+        raise InvalidValue(field, f"range {value!r} ends before it starts")
+    if int(hi) - int(lo) >= 10_000:
+        raise InvalidValue(field, f"range {value!r} has more than 10000 numbers")
+    return [str(n) for n in range(int(lo), int(hi) + 1) if str(n) not in RESERVED_NUMBERS]
+
+
+def site_code(value: str) -> str:
+    value = value.strip()
+    if not re.fullmatch(r"[1-9][0-9]{0,4}", value):
+        raise InvalidValue("site code", f"{value!r} must be 1 to 5 digits, not starting with 0")
+    return value
+
+
+def mac_address(value: str) -> str:
+    """Accepts 00:04:f2:ab:cd:ef, 00-04-F2-AB-CD-EF, 0004.f2ab.cdef or 0004F2ABCDEF."""
+    digits = re.sub(r"[:\-.\s]", "", value)
+    if not _MAC_RE.fullmatch(digits):
+        raise InvalidValue("mac", f"{value!r} is not a MAC address (12 hexadecimal digits)")
+    if int(digits[:2], 16) & 1:
+        raise InvalidValue("mac", f"{value!r} is a multicast address, not a device")
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2)).upper()
+
+
+def device_model(value: str) -> str:
+    return text(value, "device", required=True)
+
+
+# --- names and free text ----------------------------------------------------------------------
+
+
+def text(value: str | None, field: str, *, required: bool = False, limit: int = 64) -> str:
+    """Trimmed, at most `limit` characters, no control characters."""
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidValue(field, "is required")
+    if len(value) > limit:
+        raise InvalidValue(field, f"must be at most {limit} characters (got {len(value)})")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        raise InvalidValue(field, "must not contain control characters")
+    return value
+
+
+def first_name(value: str | None) -> str:
+    return text(value, "first name", required=True)
+
+
+def last_name(value: str | None) -> str:
+    return text(value, "last name", required=True)
+
+
+# --- email and phones -------------------------------------------------------------------------
+
+
+def email(value: str | None, field: str = "email") -> str:
+    """RFC syntax with email-validator (no DNS look-ups); returns the normalised address."""
+    from email_validator import EmailNotValidError, validate_email
+
+    value = (value or "").strip()
+    if not value:
+        raise InvalidValue(field, "is required")
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidValue(field, f"{value!r} is not a valid address: {exc}") from None
+
+
+def email_key(normalised: str) -> str:
+    """The comparison key for uniqueness: case-insensitive on the normalised address."""
+    return normalised.casefold()
+
+
+def phone(value: str | None, country: str, field: str, *, mobile: bool = False) -> str:
+    """Parsed against the account's country, returned in E.164; '' when not given."""
+    import phonenumbers
+
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        parsed = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException:
+        raise InvalidValue(field, f"{value!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidValue(field, f"{value!r} is not a valid phone number for {country}")
+    if mobile and phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.TOLL_FREE:
+        raise InvalidValue(field, f"{value!r} is a toll-free number, not a mobile phone")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --- password, PIN, security answer -----------------------------------------------------------
+
+
+def _runs(value: str, length: int) -> Iterable[str]:
+    return (value[i : i + length] for i in range(len(value) - length + 1))
+
+
+def _is_sequence(chunk: str) -> bool:
+    """Three or more letters or digits in strict ascending or descending order (abc, 321)."""
+    if not (chunk.isdigit() or chunk.isalpha()) or not chunk.isascii():
+        return False
+    steps = {ord(b) - ord(a) for a, b in zip(chunk.lower(), chunk[1:].lower(), strict=False)}
+    return steps in ({1}, {-1})
+
+
+def password(value: str, *, personal: Sequence[str] = ()) -> str:
+    """8-32 chars; a letter and a digit; an uppercase letter or one of !@#$%^&*.; no aaa, no
+    abc/123/cba; must not contain the extension number, first/last name, email local part."""
+    field = "password"
+    if not 8 <= len(value) <= 32:
+        raise InvalidValue(field, "must be 8 to 32 characters")
+    if not any(c.isalpha() for c in value) or not any(c.isdigit() for c in value):
+        raise InvalidValue(field, "must contain at least one letter and one digit")
+    if not any(c.isupper() or c in PASSWORD_SPECIALS for c in value):
+        raise InvalidValue(
+            field, f"must contain an uppercase letter or one of {' '.join(PASSWORD_SPECIALS)}"
+        )
+    if any(len(set(run.lower())) == 1 for run in _runs(value, 3)):
+        raise InvalidValue(field, "must not repeat a character three times in a row (aaa, 111)")
+    if any(_is_sequence(run) for run in _runs(value, 3)):
+        raise InvalidValue(field, "must not contain three sequential characters (abc, 123, cba)")
+    lowered = value.casefold()
+    for item in personal:
+        if len(item) >= 3 and item.casefold() in lowered:
+            raise InvalidValue(
+                field, "must not contain the extension number, the user's name or email"
+            )
+    return value
+
+
+def _pin_is_sequential(run: str) -> bool:
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(run, run[1:], strict=False)}
+    return steps in ({1}, {9})
+
+
+def pin(value: str, *, extension: str = "", phones: Sequence[str] = ()) -> str:
+    """6-10 digits; no run of 4 sequential digits (1234, 7890, 4321); no digit three times in a
+    row; no pattern repeated over the whole PIN (050505); not containing the extension number
+    (3+ digits) or the last 6 digits of a phone."""
+    field = "PIN"
+    if not (value.isascii() and value.isdigit()) or not 6 <= len(value) <= 10:
+        raise InvalidValue(field, "must be 6 to 10 digits")
+    if any(_pin_is_sequential(run) for run in _runs(value, 4)):
+        raise InvalidValue(field, "must not contain 4 sequential digits (1234, 7890, 4321)")
+    if any(len(set(run)) == 1 for run in _runs(value, 3)):
+        raise InvalidValue(field, "must not repeat a digit three times in a row (222)")
+    n = len(value)
+    if any(n % k == 0 and value == value[:k] * (n // k) for k in range(1, n // 2 + 1)):
+        raise InvalidValue(field, "must not be a repeating pattern (050505, 121212)")
+    if len(extension) >= 3 and extension in value:
+        raise InvalidValue(field, "must not contain the extension number")
+    for number in phones:
+        tail = "".join(c for c in number if c.isdigit())[-6:]
+        if len(tail) == 6 and tail in value:
+            raise InvalidValue(field, "must not contain the last 6 digits of a phone number")
+    return value
+
+
+def security_question(value: str, extra: Sequence[str] = ()) -> str:
+    """The question's number in `security-question list`, or its exact text."""
+    questions = [*SECURITY_QUESTIONS, *extra]
+    value = value.strip()
+    if value.isdigit() and 1 <= int(value) <= len(questions):
+        return questions[int(value) - 1]
+    for question in questions:
+        if question.casefold() == value.casefold():
+            return question
+    raise InvalidValue(
+        "security question",
+        f"{value!r} is not one of the {len(questions)} questions in `security-question list`",
+    )
+
+
+def normalise_answer(value: str) -> str:
+    """Answers compare case-insensitively and ignore surrounding and repeated spaces."""
+    return " ".join(value.split()).casefold()
+
+
+def security_answer(value: str) -> str:
+    if len(normalise_answer(value)) < 5:
+        raise InvalidValue("security answer", "must be at least 5 characters")
+    return value
+
+
+# --- choices ----------------------------------------------------------------------------------
+
+
+def choice(value: str, options: Iterable[str], field: str) -> str:
+    """One of `options`, matched case-insensitively; returns the canonical spelling."""
+    options = list(options)
+    for option in options:
+        if option.casefold() == value.strip().casefold():
+            return option
+    raise InvalidValue(field, f"{value!r} is not one of: {', '.join(options)}")
+
+
+def locale(value: str, field: str) -> str:
+    return choice(value, LOCALES, field)
+
+
+def recording(value: str) -> str:
+    return choice(value, RECORDING, "recording")
+
+
+def setup_option(value: str) -> str:
+    return choice(value, SETUP_OPTIONS, "setup")
+
+
+def boolean(value: str, field: str) -> bool:
+    """CSV booleans: yes/no, true/false, 1/0, y/n, on/off."""
+    v = value.strip().casefold()
+    if v in ("yes", "y", "true", "t", "1", "on"):
+        return True
+    if v in ("no", "n", "false", "f", "0", "off"):
+        return False
+    raise InvalidValue(field, f"{value!r} is not yes or no")

@@ -1,0 +1,85 @@
+"""All output in one place: rich tables, JSON, CSV to standard output; messages to standard
+error. Consoles are built with markup and highlighting off, so user text prints as written."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the CSV header
+    title: str  # the table header
+    get: Callable[[dict[str, Any]], Any] | None = None
+
+    def value(self, row: dict[str, Any]) -> Any:
+        return self.get(row) if self.get else row.get(self.key)
+
+
+def text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, markup=False, highlight=False, emoji=False, soft_wrap=False)
+
+
+def as_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = None) -> None:
+    """Print a list of rows (or one object) as a table, JSON or CSV."""
+    if fmt == "json":
+        sys.stdout.write(as_json(data) + "\n")
+        return
+    rows = data if isinstance(data, list) else [data]
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow([c.key for c in columns])
+        writer.writerows([text(c.value(r)) for c in columns] for r in rows)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        table.add_column(column.title)
+    for row in rows:
+        table.add_row(*(Text(text(c.value(row))) for c in columns))
+    console().print(table)
+
+
+def emit_fields(data: dict[str, Any], fmt: str, fields: Sequence[tuple[str, Any]]) -> None:
+    """One object: as JSON, or as a two-column table of label and value."""
+    if fmt == "json":
+        sys.stdout.write(as_json(data) + "\n")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in fields:
+        table.add_row(Text(label), Text(text(value)))
+    console().print(table)
+
+
+def message(text_: str) -> None:
+    """A one-line message to standard error (plain print: no rich import on the hot path)."""
+    print(text_, file=sys.stderr)

@@ -1,0 +1,1 @@
+"""One module per use case. Plain functions over the domain; no printing, no prompting."""

@@ -1,0 +1,66 @@
+"""Creating, registering and choosing account files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from extadmin.domain import rules
+from extadmin.domain.account import Account
+from extadmin.domain.catalog import DEFAULT_ROLE, PREDEFINED_ROLES
+from extadmin.domain.model import SCHEMA_VERSION, Document, Site
+from extadmin.errors import InvalidValue, NotFound
+from extadmin.storage import registry
+from extadmin.storage.store import AccountStore
+
+MAIN_SITE = "Main Site"
+
+
+def country_code(value: str) -> str:
+    import phonenumbers
+
+    code = value.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidValue("country", f"{value!r} is not a two-letter country code (US, GB, FR)")
+    return code
+
+
+def init(
+    path: Path, name: str, country: str = "US", locale: str = "en-US", site_code: str = ""
+) -> Account:
+    main_site: Site = {"name": MAIN_SITE}
+    if site_code:
+        main_site["code"] = rules.site_code(site_code)
+    doc: Document = {
+        "schema_version": SCHEMA_VERSION,
+        "account": {
+            "name": rules.text(name, "name", required=True),
+            "country": country_code(country),
+            "locale": rules.locale(locale, "locale"),
+            "default_role": DEFAULT_ROLE,
+        },
+        "sites": [main_site],
+        "roles": list(PREDEFINED_ROLES),
+        "extensions": [],
+    }
+    account = AccountStore(path).create(doc)
+    registry.register(path)
+    registry.set_current(path)
+    return account
+
+
+def resolve_path(option: str | None) -> Path:
+    """--account, else EXTADMIN_ACCOUNT, else the current account in the user config dir."""
+    value = option or os.environ.get("EXTADMIN_ACCOUNT") or None
+    path = Path(value) if value else registry.current()
+    if path is None:
+        raise NotFound(
+            "no account file: create one with `extadmin init PATH --name NAME`, "
+            "or pass --account PATH / set EXTADMIN_ACCOUNT"
+        )
+    return path
+
+
+def add(path: Path) -> bool:
+    AccountStore(path).read()  # only readable account files are registered
+    return registry.register(path)

@@ -1,0 +1,112 @@
+"""Sites and extensions: add, remove, list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from extadmin.domain import rules
+from extadmin.domain.account import Account
+from extadmin.domain.model import Device, Extension, Site
+from extadmin.errors import Conflict, InvalidValue
+
+
+def add_site(account: Account, name: str, code: str = "") -> Site:
+    name = rules.text(name, "site name", required=True)
+    if any(s["name"].casefold() == name.casefold() for s in account.sites):
+        raise Conflict(f"site {name!r} already exists")
+    site: Site = {"name": name}
+    if code:
+        site["code"] = rules.site_code(code)
+        if any(s.get("code") == site["code"] for s in account.sites):
+            raise Conflict(f"site code {code} is already used by another site")
+    account.sites.append(site)
+    account.record("site add", **site)
+    return site
+
+
+def check_number_for_site(account: Account, number: str, site: Site) -> None:
+    """On a site with a code, the full number is the code followed by the short number."""
+    code = site.get("code", "")
+    if code and not (number.startswith(code) and len(number) > len(code)):
+        raise InvalidValue(
+            "extension",
+            f"{number} must start with site code {code} of site {site['name']!r} "
+            "(the full number is the site code followed by the short number)",
+        )
+
+
+def add_extensions(
+    account: Account,
+    numbers: Iterable[str],
+    site_name: str | None = None,
+    model: str | None = None,
+    mac: str | None = None,
+) -> list[Extension]:
+    """Add unassigned extensions; all or none (a number in use is a conflict, nothing added)."""
+    site = account.site(site_name) if site_name else account.main_site()
+    wanted: list[str] = []
+    for item in numbers:
+        wanted.extend(rules.extension_range(item))
+    device: Device | None = None
+    if model is not None or mac is not None:
+        if model is None:
+            raise InvalidValue("device", "a MAC address needs a device model (--device)")
+        device = {"model": rules.device_model(model)}
+        if mac:
+            device["mac"] = rules.mac_address(mac)
+            if len(wanted) > 1:
+                raise InvalidValue("mac", "one MAC address cannot go on several extensions")
+            in_use = [
+                e["number"]
+                for e in account.extensions
+                if e.get("device", {}).get("mac") == device["mac"]
+            ]
+            if in_use:
+                raise Conflict(f"MAC address {device['mac']} is already on extension {in_use[0]}")
+    seen: set[str] = set()
+    for number in wanted:
+        check_number_for_site(account, number, site)
+        if number in account.by_number or number in seen:
+            raise Conflict(f"extension {number} already exists")
+        seen.add(number)
+    added = []
+    for number in wanted:
+        ext: Extension = {"number": number, "site": site["name"], "status": "unassigned"}
+        if device is not None:
+            ext["device"] = dict(device)  # type: ignore[typeddict-item]
+        account.add_extension(ext)
+        account.record("extension add", number, site=site["name"], device=ext.get("device"))
+        added.append(ext)
+    return added
+
+
+def remove_extension(account: Account, number: str) -> Extension:
+    ext = account.extension(rules.extension_number(number))
+    if ext["status"] != "unassigned":
+        raise Conflict(
+            f"extension {number} is {ext['status']}: unassign the user first (`extadmin unassign`)"
+        )
+    account.remove_extension(number)
+    account.record("extension remove", number)
+    return ext
+
+
+def select(
+    account: Account,
+    *,
+    status: str | None = None,
+    site: str | None = None,
+    device: bool | None = None,
+) -> list[Extension]:
+    """Extensions filtered by status, site and whether they have a desk phone, in number order."""
+    site_name = account.site(site)["name"] if site else None
+    return sorted(
+        (
+            e
+            for e in account.extensions
+            if (status is None or e["status"] == status)
+            and (site_name is None or e["site"] == site_name)
+            and (device is None or ("device" in e) == device)
+        ),
+        key=lambda e: int(e["number"]),
+    )

@@ -1,0 +1,75 @@
+"""The public shape of extensions and users, shared by every output. Never a secret: the
+credentials show only whether each is set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from extadmin.domain.account import Account
+from extadmin.domain.model import Extension, User
+
+
+def device_view(ext: Extension) -> dict[str, str | None] | None:
+    device = ext.get("device")
+    return None if device is None else {"model": device["model"], "mac": device.get("mac")}
+
+
+def extension_row(account: Account, ext: Extension) -> dict[str, Any]:
+    """One extension in a list (list-unassigned, extension list)."""
+    user = ext.get("user")
+    return {
+        "extension": ext["number"],
+        "short_extension": account.short_number(ext),
+        "site": ext["site"],
+        "status": ext["status"],
+        "device": device_view(ext),
+        "name": f"{user['first_name']} {user['last_name']}" if user else None,
+        "email": user["email"] if user else None,
+        "recording": user["recording"] if user else None,
+    }
+
+
+def user_view(user: User) -> dict[str, Any]:
+    creds = user.get("credentials", {})
+    view: dict[str, Any] = {
+        key: user.get(key, "")
+        for key in (
+            "first_name",
+            "last_name",
+            "email",
+            "contact_phone",
+            "mobile_phone",
+            "job_title",
+            "department",
+            "role",
+            "language",
+            "greeting_language",
+            "regional_format",
+            "recording",
+            "setup",
+        )
+    }
+    view["unique_email"] = user.get("unique_email", True)
+    view["password_set"] = "password_hash" in creds
+    view["temporary_password"] = creds.get("temporary_password", False)
+    view["pin_set"] = "pin_hash" in creds
+    view["security_question"] = creds.get("security_question")
+    activation = user.get("activation")
+    view["invite_expires_at"] = activation["expires_at"] if activation else None
+    engage = user.get("engage_voice")
+    view["engage_voice"] = dict(engage) if engage else None
+    view["created_at"] = user.get("created_at")
+    return view
+
+
+def extension_detail(account: Account, ext: Extension) -> dict[str, Any]:
+    """One extension in full (extension show)."""
+    user = ext.get("user")
+    return {
+        "extension": ext["number"],
+        "short_extension": account.short_number(ext),
+        "site": ext["site"],
+        "status": ext["status"],
+        "device": device_view(ext),
+        "user": user_view(user) if user else None,
+    }

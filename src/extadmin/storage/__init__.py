@@ -1,0 +1,1 @@
+"""The account store: load, check, lock, atomic save, audit log; and the machine's registry."""

@@ -1,0 +1,95 @@
+"""What this machine knows: the registered accounts (user data dir) and the current account
+(user config dir). platformdirs honours XDG_DATA_HOME and XDG_CONFIG_HOME on Linux."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from extadmin.errors import AccountFileError
+from extadmin.storage import files
+
+
+def _data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("extadmin", appauthor=False)
+
+
+def _config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("extadmin", appauthor=False)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (ValueError, UnicodeDecodeError):
+        raise AccountFileError(f"{path}: malformed (delete it to start over)") from None
+    return value if isinstance(value, dict) else {}
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    files.private_dir(path.parent)
+    files.write_atomic(path, (json.dumps(value, indent=2) + "\n").encode())
+
+
+def _registry_path() -> Path:
+    return _data_dir() / "accounts.json"
+
+
+def registered() -> list[Path]:
+    """Registered account files, in the order they were registered."""
+    paths = _read_json(_registry_path()).get("accounts", [])
+    return [Path(p) for p in paths if isinstance(p, str)]
+
+
+def register(path: Path) -> bool:
+    """Record an account file; False if it was already known."""
+    from filelock import FileLock
+
+    path = path.absolute()
+    reg = _registry_path()
+    files.private_dir(reg.parent)
+    with FileLock(reg.with_name(".accounts.json.lock"), timeout=10, mode=0o600):
+        known = registered()
+        if path in known:
+            return False
+        _write_json(reg, {"accounts": [str(p) for p in [*known, path]]})
+    return True
+
+
+def forget(path: Path) -> bool:
+    from filelock import FileLock
+
+    path = path.absolute()
+    reg = _registry_path()
+    if not reg.exists():
+        return False
+    with FileLock(reg.with_name(".accounts.json.lock"), timeout=10, mode=0o600):
+        known = registered()
+        if path not in known:
+            return False
+        _write_json(reg, {"accounts": [str(p) for p in known if p != path]})
+    if current() == path:
+        set_current(None)
+    return True
+
+
+def current() -> Path | None:
+    value = _read_json(_config_dir() / "config.json").get("current")
+    return Path(value) if isinstance(value, str) else None
+
+
+def set_current(path: Path | None) -> None:
+    config = _config_dir() / "config.json"
+    value = _read_json(config)
+    if path is None:
+        value.pop("current", None)
+    else:
+        value["current"] = str(path.absolute())
+    _write_json(config, value)

@@ -1,0 +1,172 @@
+"""The check every loaded document goes through: schema version, types, required fields, allowed
+values, duplicate numbers and references. Errors name the path, the place and what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from extadmin.domain.catalog import RECORDING, SETUP_OPTIONS, STATUSES
+from extadmin.domain.model import SCHEMA_VERSION, Document
+from extadmin.errors import AccountFileError
+
+# field -> (type, required, allowed values or nested spec)
+Spec = dict[str, tuple[type | tuple[type, ...], bool, Any]]
+
+DEVICE: Spec = {"model": (str, True, None), "mac": (str, False, None)}
+CREDENTIALS: Spec = {
+    "password_hash": (str, False, None),
+    "temporary_password": (bool, False, None),
+    "pin_hash": (str, False, None),
+    "security_question": (str, False, None),
+    "security_answer_hash": (str, False, None),
+}
+ACTIVATION: Spec = {"token_hash": (str, True, None), "expires_at": (str, True, None)}
+ENGAGE: Spec = {
+    "access": (str, True, ("agent", "admin", "both")),
+    "agent_group": (str, False, None),
+    "imported_at": (str, False, None),
+}
+USER: Spec = {
+    "first_name": (str, True, None),
+    "last_name": (str, True, None),
+    "email": (str, True, None),
+    "unique_email": (bool, False, None),
+    "contact_phone": (str, False, None),
+    "mobile_phone": (str, False, None),
+    "job_title": (str, False, None),
+    "department": (str, False, None),
+    "role": (str, True, None),
+    "language": (str, True, None),
+    "greeting_language": (str, True, None),
+    "regional_format": (str, True, None),
+    "recording": (str, True, RECORDING),
+    "setup": (str, True, tuple(SETUP_OPTIONS)),
+    "created_at": (str, False, None),
+    "credentials": (dict, False, CREDENTIALS),
+    "activation": (dict, False, ACTIVATION),
+    "engage_voice": (dict, False, ENGAGE),
+}
+EXTENSION: Spec = {
+    "number": (str, True, None),
+    "site": (str, True, None),
+    "status": (str, True, STATUSES),
+    "device": (dict, False, DEVICE),
+    "user": (dict, False, USER),
+}
+SITE: Spec = {"name": (str, True, None), "code": (str, False, None)}
+MAIL: Spec = {
+    "host": (str, True, None),
+    "port": (int, False, None),
+    "sender": (str, True, None),
+    "username": (str, False, None),
+    "starttls": (bool, False, None),
+    "timeout": ((int, float), False, None),
+}
+ACCOUNT: Spec = {
+    "name": (str, True, None),
+    "country": (str, True, None),
+    "locale": (str, True, None),
+    "default_role": (str, True, None),
+    "activation_url": (str, False, None),
+    "token_days": (int, False, None),
+}
+
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: "a table"}
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    return "a number" if isinstance(kind, tuple) else _TYPE_NAMES.get(kind, kind.__name__)
+
+
+def _check(path: Path, obj: Any, spec: Spec, where: str) -> None:
+    if not isinstance(obj, dict):
+        raise AccountFileError(f"{path}: {where}: expected a table, got {type(obj).__name__}")
+    for key, (kind, required, extra) in spec.items():
+        if key not in obj:
+            if required:
+                raise AccountFileError(f"{path}: {where}: missing required field {key!r}")
+            continue
+        value = obj[key]
+        # bool is an int in Python: never accept true for a number
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise AccountFileError(
+                f"{path}: {where}.{key}: expected {_type_name(kind)}, got {value!r}"
+            )
+        if isinstance(extra, dict):
+            _check(path, value, extra, f"{where}.{key}")
+        elif extra is not None and value not in extra:
+            raise AccountFileError(
+                f"{path}: {where}.{key}: {value!r} is not one of {', '.join(extra)}"
+            )
+    unknown = set(obj) - set(spec)
+    if unknown:
+        raise AccountFileError(f"{path}: {where}: unknown field {sorted(unknown)[0]!r}")
+
+
+def _list_of(path: Path, doc: dict[str, Any], key: str, required: bool = True) -> list[Any]:
+    value = doc.get(key, [] if not required else None)
+    if not isinstance(value, list):
+        what = "missing" if value is None else f"expected a list, got {type(value).__name__}"
+        raise AccountFileError(f"{path}: {key}: {what}")
+    return value
+
+
+def check_document(path: Path, doc: Any) -> Document:
+    if not isinstance(doc, dict):
+        raise AccountFileError(f"{path}: the top level must be a table/object")
+    version = doc.get("schema_version")
+    if version is None:
+        raise AccountFileError(
+            f"{path}: missing schema_version (this tool writes {SCHEMA_VERSION})"
+        )
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise AccountFileError(f"{path}: schema_version: expected a positive integer")
+    if version > SCHEMA_VERSION:
+        raise AccountFileError(
+            f"{path}: schema_version {version} is newer than this tool supports "
+            f"({SCHEMA_VERSION}): upgrade extadmin"
+        )
+    known = {"schema_version", "account", "sites", "roles", "security_questions", "mail"}
+    unknown = set(doc) - known - {"extensions"}
+    if unknown:
+        raise AccountFileError(f"{path}: unknown top-level field {sorted(unknown)[0]!r}")
+    _check(path, doc.get("account"), ACCOUNT, "account")
+    if "mail" in doc:
+        _check(path, doc["mail"], MAIL, "mail")
+    sites = _list_of(path, doc, "sites")
+    if not sites:
+        raise AccountFileError(f"{path}: sites: an account needs at least its main site")
+    site_names: set[str] = set()
+    for i, site in enumerate(sites):
+        _check(path, site, SITE, f"sites[{i}]")
+        if site["name"].casefold() in site_names:
+            raise AccountFileError(f"{path}: sites[{i}]: duplicate site name {site['name']!r}")
+        site_names.add(site["name"].casefold())
+    for key in ("roles", "security_questions"):
+        for i, item in enumerate(_list_of(path, doc, key, required=key == "roles")):
+            if not isinstance(item, str):
+                raise AccountFileError(f"{path}: {key}[{i}]: expected a string, got {item!r}")
+    roles = {r.casefold() for r in doc["roles"]}
+    if doc["account"]["default_role"].casefold() not in roles:
+        raise AccountFileError(f"{path}: account.default_role: not one of the account's roles")
+    seen: dict[str, int] = {}
+    for i, ext in enumerate(_list_of(path, doc, "extensions", required=False)):
+        where = f"extensions[{i}]"
+        _check(path, ext, EXTENSION, where)
+        number = ext["number"]
+        if number in seen:
+            raise AccountFileError(
+                f"{path}: {where}: duplicate extension number {number} "
+                f"(also extensions[{seen[number]}])"
+            )
+        seen[number] = i
+        if ext["site"].casefold() not in site_names:
+            raise AccountFileError(f"{path}: {where}.site: unknown site {ext['site']!r}")
+        if ("user" in ext) == (ext["status"] == "unassigned"):
+            raise AccountFileError(
+                f"{path}: {where}: status {ext['status']!r} does not match "
+                f"{'a' if 'user' in ext else 'no'} user"
+            )
+    doc.setdefault("extensions", [])
+    return doc  # type: ignore[return-value]

@@ -1,0 +1,123 @@
+"""The account store. Reads need no lock (saves are atomic renames); every change is a
+read-modify-write under an exclusive lock, saved atomically, then appended to the audit log."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from extadmin.domain.account import Account
+from extadmin.domain.model import Document
+from extadmin.errors import AccountFileError, Conflict, NotFound
+from extadmin.storage import codec, files, schema
+
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class AccountStore:
+    def __init__(self, path: Path | str, lock_timeout: float | None = None) -> None:
+        self.path = Path(path).absolute()
+        codec.file_format(self.path)
+        if lock_timeout is None:
+            lock_timeout = float(os.environ.get("EXTADMIN_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+        self.lock_timeout = lock_timeout
+
+    # files beside the account file
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(f".{self.path.name}.lock")
+
+    @property
+    def audit_path(self) -> Path:
+        return self.path.with_name(f"{self.path.stem}.audit.jsonl")
+
+    @property
+    def outbox(self) -> Path:
+        return self.path.with_name(f"{self.path.stem}.outbox")
+
+    # --- reading ------------------------------------------------------------------------------
+    def read(self) -> Account:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(
+                f"account file not found: {self.path} (create one with `extadmin init`)"
+            ) from None
+        except IsADirectoryError:
+            raise AccountFileError(f"{self.path}: is a folder, not an account file") from None
+        except PermissionError:
+            raise AccountFileError(f"{self.path}: permission denied") from None
+        return Account(schema.check_document(self.path, codec.decode(self.path, data)))
+
+    # --- writing ------------------------------------------------------------------------------
+    def create(self, doc: Document) -> Account:
+        """Write a new account file; refuses to overwrite an existing one."""
+        schema.check_document(self.path, doc)
+        if not self.path.parent.is_dir():
+            raise NotFound(f"folder not found: {self.path.parent}")
+        with self._lock():
+            if self.path.exists():
+                raise Conflict(f"account file already exists: {self.path}")
+            files.write_atomic(self.path, codec.encode(self.path, doc))
+            account = Account(doc)
+            account.record("init", name=doc["account"]["name"])
+            self._append_audit(account, "init")
+        return account
+
+    @contextmanager
+    def transaction(self, command: str) -> Iterator[Account]:
+        """Lock, load, let the caller change the account, then save atomically if anything was
+        recorded. An exception inside the block writes nothing."""
+        with self._lock():
+            account = self.read()
+            yield account
+            if account.audit:
+                self.save(account)
+                self._append_audit(account, command)
+
+    def save(self, account: Account) -> None:
+        files.write_atomic(self.path, codec.encode(self.path, account.doc))
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(self.lock_path, timeout=self.lock_timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise AccountFileError(
+                f"{self.path}: locked by another extadmin command for more than "
+                f"{self.lock_timeout:g} s (set EXTADMIN_LOCK_TIMEOUT to wait longer)"
+            ) from None
+        except PermissionError:
+            raise AccountFileError(f"{self.lock_path}: cannot create the lock file") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _append_audit(self, account: Account, command: str) -> None:
+        time, user = now_iso(), _os_user()
+        lines = "".join(
+            json.dumps({"time": time, "user": user, "command": command, **entry}) + "\n"
+            for entry in account.audit
+        )
+        files.append_private(self.audit_path, lines.encode("utf-8"))
+        account.audit.clear()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())

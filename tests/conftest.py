@@ -1,0 +1,97 @@
+"""Every test is isolated: temporary XDG folders, no colour, fixed width, its own working folder.
+
+`run` drives the real command line in-process (fast); `exe` runs the installed `extadmin` as a
+separate process (for concurrency, signals and terminals)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from extadmin.cli import main
+
+
+@pytest.fixture(autouse=True)
+def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("EXTADMIN_LOCK_TIMEOUT", "10")
+    for name in ("EXTADMIN_ACCOUNT", "EXTADMIN_DEBUG", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def _invoke(args: tuple[str, ...], stdin: str) -> Result:
+    out, err = io.StringIO(), io.StringIO()
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+            else:  # pragma: no cover - main always exits
+                raise AssertionError("main() returned without exiting")
+    finally:
+        sys.stdin = old_stdin
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def run() -> object:
+    """run(*args, stdin="") -> Result: the CLI in-process, as a user would call it."""
+
+    def _run(*args: str, stdin: str = "") -> Result:
+        return _invoke(tuple(str(a) for a in args), stdin)
+
+    return _run
+
+
+def exe(
+    *args: str, stdin: str | None = None, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real `extadmin` program in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "extadmin", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture
+def account(tmp_path: Path, run: object) -> Path:
+    """A small account: Main Site (no code) and Boston (code 2), extensions 101-105 on the main
+    site (103 with a desk phone) and 2201-2203 in Boston; the current account."""
+    path = tmp_path / "acme.toml"
+    for args in (
+        ("init", path, "--name", "Acme Corp"),
+        ("site", "add", "Boston", "--code", "2"),
+        ("extension", "add", "101-105"),
+        ("extension", "add", "2201-2203", "--site", "Boston"),
+    ):
+        result = run(*args)  # type: ignore[operator]
+        assert result.code == 0, result.err
+    return path
