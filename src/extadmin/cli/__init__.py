@@ -53,10 +53,12 @@ def root(
     ctx.obj = App(account)
 
 
-from extadmin.cli import accounts, extensions  # noqa: E402  (commands register on `app`)
+from extadmin.cli import accounts, assign, extensions, mail  # noqa: E402  (commands register)
 
 accounts.register(app)
 extensions.register(app)
+assign.register(app)
+mail.register(app)
 
 
 class Terminated(BaseException):

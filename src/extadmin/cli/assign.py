@@ -1,0 +1,359 @@
+"""assign and activate: by flags in a script, or at a terminal with the walkthrough."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from extadmin import render
+from extadmin.cli.app import App, get_app
+from extadmin.cli.options import (
+    DryRunOpt,
+    ItemFormat,
+    ItemFormatOpt,
+    NoInputOpt,
+    SecretFiles,
+    YesOpt,
+)
+from extadmin.errors import UsageError
+
+if TYPE_CHECKING:
+    from extadmin.domain.account import Account
+    from extadmin.services.assign import Outcome, Request
+
+# the flag that supplies each field of the form (for "missing value" messages)
+FLAGS = {
+    "extension": "NUMBER",
+    "setup": "--setup",
+    "first_name": "--first-name",
+    "last_name": "--last-name",
+    "email": "--email",
+    "password": "--password-file",
+    "pin": "--pin-file",
+    "security_question": "--security-question",
+    "security_answer": "--security-answer-file",
+    "token": "--token-file",
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("assign")(assign)
+    app.command("activate")(activate)
+
+
+Opt = typer.Option
+
+
+def assign(
+    ctx: typer.Context,
+    number: Annotated[
+        str | None, typer.Argument(help="Unassigned extension number (step 4).")
+    ] = None,
+    setup: Annotated[
+        str | None, Opt("--setup", help="invite, credentials or later (step 5).", metavar="OPTION")
+    ] = None,
+    first_name: Annotated[str | None, Opt("--first-name", help="First name (step 7).")] = None,
+    last_name: Annotated[str | None, Opt("--last-name", help="Last name (step 7).")] = None,
+    email: Annotated[str | None, Opt("--email", help="Email address (step 8).")] = None,
+    short_extension: Annotated[
+        str | None, Opt("--short-extension", help="Short extension number (without the site code).")
+    ] = None,
+    contact_phone: Annotated[str | None, Opt("--contact-phone", help="Contact phone.")] = None,
+    mobile_phone: Annotated[str | None, Opt("--mobile-phone", help="Mobile phone.")] = None,
+    job_title: Annotated[str | None, Opt("--job-title", help="Job title.")] = None,
+    department: Annotated[str | None, Opt("--department", help="Department.")] = None,
+    site: Annotated[str | None, Opt("--site", help="Site (default: the extension's).")] = None,
+    role: Annotated[
+        str | None, Opt("--role", help="Assigned role (default: the account's default role).")
+    ] = None,
+    language: Annotated[str | None, Opt("--language", help="User language, e.g. en-US.")] = None,
+    greeting_language: Annotated[
+        str | None, Opt("--greeting-language", help="Greeting language.")
+    ] = None,
+    regional_format: Annotated[
+        str | None, Opt("--regional-format", help="Regional format.")
+    ] = None,
+    recording: Annotated[
+        str | None,
+        Opt(
+            "--recording",
+            metavar="DIRECTION",
+            help="Automatic call recording: off, inbound, outbound or both.",
+        ),
+    ] = None,
+    password_file: Annotated[
+        Path | None, Opt("--password-file", help=SecretFiles.password, metavar="PATH")
+    ] = None,
+    pin_file: Annotated[
+        Path | None, Opt("--pin-file", help=SecretFiles.pin, metavar="PATH")
+    ] = None,
+    security_question: Annotated[
+        str | None,
+        Opt(
+            "--security-question",
+            help="Number in `security-question list`, or the question's text.",
+        ),
+    ] = None,
+    security_answer_file: Annotated[
+        Path | None, Opt("--security-answer-file", help=SecretFiles.answer, metavar="PATH")
+    ] = None,
+    temporary_password: Annotated[
+        bool | None,
+        Opt(
+            "--temporary-password/--no-temporary-password",
+            help="The user must change the password at first login (default: yes).",
+        ),
+    ] = None,
+    allow_duplicate_email: Annotated[
+        bool,
+        Opt(
+            "--allow-duplicate-email",
+            help="Waive 'Users require unique email IDs' (only with --setup credentials).",
+        ),
+    ] = False,
+    no_input: NoInputOpt = False,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    format: ItemFormatOpt = ItemFormat.table,
+) -> None:
+    """Assign a user to an unassigned extension: by flags, or step by step at a terminal."""
+    from extadmin.cli.secret_input import read_secret_files
+    from extadmin.services.assign import Request
+
+    secrets = read_secret_files(
+        {
+            "--password-file": password_file,
+            "--pin-file": pin_file,
+            "--security-answer-file": security_answer_file,
+        }
+    )
+    req = Request(
+        extension=number,
+        setup=setup,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        short_extension=short_extension,
+        contact_phone=contact_phone,
+        mobile_phone=mobile_phone,
+        job_title=job_title,
+        department=department,
+        site=site,
+        role=role,
+        language=language,
+        greeting_language=greeting_language,
+        regional_format=regional_format,
+        recording=recording,
+        password=secrets["--password-file"],
+        pin=secrets["--pin-file"],
+        security_question=security_question,
+        security_answer=secrets["--security-answer-file"],
+        temporary_password=temporary_password,
+        allow_duplicate_email=allow_duplicate_email,
+    )
+    app = get_app(ctx)
+    if app.can_prompt(no_input):
+        from extadmin.cli import walkthrough
+
+        req = walkthrough.run(app.store, req, confirm=not yes)
+    else:
+        require(req)
+    save(app, req, dry_run=dry_run, fmt=format.value)
+
+
+def require(req: Request) -> None:
+    """Without prompting, a missing required value is a usage error naming the flag."""
+    from extadmin.services.assign import required_fields
+
+    missing = [FLAGS[f] for f in required_fields(req.setup) if not getattr(req, f)]
+    if missing:
+        raise UsageError(f"missing {', '.join(missing)} (required without prompting)")
+
+
+def save(app: App, req: Request, *, dry_run: bool, fmt: str) -> None:
+    """Validate and save under the account lock; queue (and deliver) the welcome email."""
+    from extadmin.services import assign as service
+    from extadmin.services.directory import build_index
+
+    store = app.store
+    with store.transaction("assign") as account:
+        emails = build_index(account, store.path)
+        for warning in emails.warnings:
+            app.say(warning)
+        plan = service.plan(account, req, emails)
+        if dry_run:
+            render.emit_fields(
+                {"dry_run": True, **plan.summary()}, fmt, _summary_fields(plan.summary())
+            )
+            app.say("dry run: nothing was written")
+            return
+        credentials = service.hash_secrets(plan.secrets) if plan.secrets else None
+        outcome = service.apply(account, plan, credentials)
+    result = _result(account, outcome)
+    if outcome.token:
+        result["welcome_email"] = send_welcome(app, account, outcome)
+    show_result(result, fmt)
+    app.say(
+        f"assigned extension {plan.number} to {plan.user['first_name']} "
+        f"{plan.user['last_name']} ({result['status']})"
+    )
+
+
+def send_welcome(app: App, account: Account, outcome: Outcome) -> dict[str, Any]:
+    """Queue the welcome email; deliver it now if a mail server is configured."""
+    from extadmin.services import mail
+
+    assert outcome.token
+    msg = mail.compose_welcome(account, outcome.extension, outcome.token)
+    item = mail.queue(app.store.outbox, msg)
+    settings = account.doc.get("mail")
+    if settings is not None:
+        item = mail.send(app.store.outbox, settings, [item])[0]
+        if item.error:
+            app.say(
+                f"warning: welcome email queued, not delivered: {item.error} "
+                "(retry with `extadmin mail send`)"
+            )
+    return {
+        "to": item.to,
+        "file": str(item.path),
+        "delivered": settings is not None and item.error is None,
+        "error": item.error,
+    }
+
+
+def _result(account: Account, outcome: Outcome) -> dict[str, Any]:
+    from extadmin.services import views
+
+    return views.extension_detail(account, outcome.extension)
+
+
+def _summary_fields(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    fields = [(k.replace("_", " ").capitalize(), v) for k, v in data.items() if k != "user"]
+    user = data.get("user") or {}
+    fields += [
+        (k.replace("_", " ").capitalize(), v) for k, v in user.items() if k != "engage_voice"
+    ]
+    return fields
+
+
+def show_result(result: dict[str, Any], fmt: str) -> None:
+    render.emit_fields(result, fmt, _summary_fields(result))
+
+
+def activate(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Extension waiting for activation.")],
+    token_file: Annotated[
+        Path | None,
+        Opt(
+            "--token-file",
+            metavar="PATH",
+            help="File holding the token from the welcome email (or -).",
+        ),
+    ] = None,
+    invite: Annotated[
+        bool,
+        Opt(
+            "--invite",
+            help="Send the invite now (a user set up 'later'), "
+            "or a new one replacing the old token.",
+        ),
+    ] = False,
+    password_file: Annotated[
+        Path | None, Opt("--password-file", help=SecretFiles.password, metavar="PATH")
+    ] = None,
+    pin_file: Annotated[
+        Path | None, Opt("--pin-file", help=SecretFiles.pin, metavar="PATH")
+    ] = None,
+    security_question: Annotated[
+        str | None,
+        Opt(
+            "--security-question",
+            help="Number in `security-question list`, or the question's text.",
+        ),
+    ] = None,
+    security_answer_file: Annotated[
+        Path | None, Opt("--security-answer-file", help=SecretFiles.answer, metavar="PATH")
+    ] = None,
+    temporary_password: Annotated[
+        bool | None,
+        Opt(
+            "--temporary-password/--no-temporary-password",
+            help="Must change the password at first login (default: yes "
+            "when an administrator sets it, no with a token).",
+        ),
+    ] = None,
+    no_input: NoInputOpt = False,
+    format: ItemFormatOpt = ItemFormat.table,
+) -> None:
+    """Activate a user: with the invitation token and credentials, or (set up 'later') by an
+    administrator assigning credentials or sending the invite."""
+    from extadmin.cli.secret_input import read_secret_files
+    from extadmin.services import activate as service
+    from extadmin.services.assign import Request
+
+    app = get_app(ctx)
+    if invite:
+        given = [
+            f
+            for f, v in (
+                ("--token-file", token_file),
+                ("--password-file", password_file),
+                ("--pin-file", pin_file),
+            )
+            if v
+        ]
+        if given:
+            raise UsageError(f"--invite takes no credentials ({', '.join(given)})")
+        with app.store.transaction("activate") as account:
+            outcome = service.send_invite(account, service.pending(account, number))
+        result = _result(account, outcome)
+        result["welcome_email"] = send_welcome(app, account, outcome)
+        show_result(result, format.value)
+        app.say(f"invitation sent to extension {number}")
+        return
+    secrets = read_secret_files(
+        {
+            "--token-file": token_file,
+            "--password-file": password_file,
+            "--pin-file": pin_file,
+            "--security-answer-file": security_answer_file,
+        }
+    )
+    ext = service.pending(app.store.read(), number)
+    invited = ext["user"]["setup"] == "invite"
+    req = Request(
+        extension=number,
+        setup="credentials",
+        password=secrets["--password-file"],
+        pin=secrets["--pin-file"],
+        security_question=security_question,
+        security_answer=secrets["--security-answer-file"],
+        temporary_password=temporary_password if temporary_password is not None else not invited,
+    )
+    token = secrets["--token-file"]
+    if app.can_prompt(no_input):
+        from extadmin.cli import walkthrough
+
+        token, req = walkthrough.activation(app.store, req, token=token, invited=invited)
+    fields = ["password", "pin", "security_question", "security_answer"]
+    missing = ([FLAGS["token"]] if invited and not token else []) + [
+        FLAGS[f] for f in fields if not getattr(req, f)
+    ]
+    if missing:
+        raise UsageError(f"missing {', '.join(missing)} (required without prompting)")
+    with app.store.transaction("activate") as account:
+        ext = service.pending(account, number)
+        if invited:
+            service.check_token(ext, token or "")
+        outcome = service.with_credentials(
+            account,
+            ext,
+            service.check_secrets(account, ext, req),
+            "token" if invited else "administrator",
+        )
+    show_result(_result(account, outcome), format.value)
+    app.say(f"extension {number} activated")

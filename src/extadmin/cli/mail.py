@@ -1,0 +1,105 @@
+"""The mail server and the outbox of welcome emails."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from extadmin import render
+from extadmin.cli.app import get_app
+from extadmin.cli.options import ItemFormat, ItemFormatOpt, ListFormat, ListFormatOpt
+from extadmin.render import Column
+
+mail_app = typer.Typer(help="Welcome emails: the mail server and the outbox.")
+
+QUEUE_COLUMNS = [
+    Column("extension", "Extension"),
+    Column("to", "To"),
+    Column("subject", "Subject"),
+    Column("file", "File"),
+    Column("error", "Last error"),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(mail_app, name="mail")
+
+
+@mail_app.command("configure")
+def configure(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="SMTP server host name.")],
+    sender: Annotated[str, typer.Option("--sender", help="From address of welcome emails.")],
+    port: Annotated[int, typer.Option("--port", help="SMTP port.")] = 587,
+    username: Annotated[
+        str | None,
+        typer.Option(
+            "--username", help="SMTP user name; the password comes from $EXTADMIN_SMTP_PASSWORD."
+        ),
+    ] = None,
+    starttls: Annotated[
+        bool,
+        typer.Option("--starttls/--no-starttls", help="Use STARTTLS when the server offers it."),
+    ] = True,
+) -> None:
+    """Configure the SMTP server that delivers welcome emails."""
+    from extadmin.services import mail
+
+    with get_app(ctx).store.transaction("mail configure") as account:
+        settings = mail.configure(account, host, port, sender, username, starttls)
+    render.message(f"mail server: {settings['host']}:{settings['port']}")
+
+
+@mail_app.command("show")
+def show(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None:
+    """The configured mail server (none: messages stay in the outbox)."""
+    account = get_app(ctx).store.read()
+    settings = dict(account.doc.get("mail", {}))
+    render.emit_fields(settings, format.value, list(settings.items()))
+
+
+@mail_app.command("queue")
+def queue(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
+    """Welcome emails waiting in the outbox, with their last delivery error."""
+    from extadmin.services import mail
+
+    rows = [
+        {
+            "extension": q.extension,
+            "to": q.to,
+            "subject": q.subject,
+            "file": str(q.path),
+            "error": q.error,
+        }
+        for q in mail.queued(get_app(ctx).store.outbox)
+    ]
+    render.emit(rows, format.value, QUEUE_COLUMNS)
+
+
+@mail_app.command("send")
+def send(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
+    """Deliver the queued welcome emails (exit 1 if any stays queued)."""
+    from extadmin.errors import ExtadminError
+    from extadmin.services import mail
+
+    app = get_app(ctx)
+    settings = app.store.read().doc.get("mail")
+    if settings is None:
+        raise ExtadminError("no mail server configured: run `extadmin mail configure`")
+    results = mail.send(app.store.outbox, settings, mail.queued(app.store.outbox))
+    rows = [
+        {
+            "extension": q.extension,
+            "to": q.to,
+            "subject": q.subject,
+            "file": str(q.path),
+            "error": q.error,
+        }
+        for q in results
+    ]
+    render.emit(rows, format.value, QUEUE_COLUMNS)
+    failed = sum(1 for q in results if q.error)
+    render.message(f"delivered {len(results) - failed}, still queued {failed}")
+    if failed:
+        raise typer.Exit(1)

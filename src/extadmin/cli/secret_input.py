@@ -1,0 +1,35 @@
+"""Secrets come from files (or - for standard input), never from command-line values."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from extadmin.errors import InvalidValue, NotFound, UsageError
+
+
+def read_secret_files(files: dict[str, Path | None]) -> dict[str, str | None]:
+    """{flag: path} -> {flag: secret}. At most one of them may be '-' (standard input). One
+    trailing newline is removed; the rest of the file is the secret."""
+    stdin_flags = [flag for flag, path in files.items() if path is not None and str(path) == "-"]
+    if len(stdin_flags) > 1:
+        raise UsageError(f"only one of {', '.join(stdin_flags)} may read standard input (-)")
+    out: dict[str, str | None] = {}
+    for flag, path in files.items():
+        if path is None:
+            out[flag] = None
+            continue
+        if str(path) == "-":
+            text = sys.stdin.read()
+        else:
+            try:
+                text = Path(path).read_text("utf-8")
+            except FileNotFoundError:
+                raise NotFound(f"{flag}: file not found: {path}") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InvalidValue(flag, f"cannot read {path}: {exc}") from None
+        text = text.removesuffix("\n").removesuffix("\r")
+        if not text:
+            raise InvalidValue(flag, "the file is empty")
+        out[flag] = text
+    return out

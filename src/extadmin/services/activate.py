@@ -1,0 +1,80 @@
+"""Activation: an invited user activates with the token from the welcome email and sets their
+credentials; a user set up "later" is activated by an administrator, who assigns credentials
+or sends the invite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from extadmin.domain import hashing
+from extadmin.domain.account import Account
+from extadmin.domain.model import Extension
+from extadmin.errors import Conflict, InvalidValue
+from extadmin.services.assign import (
+    Outcome,
+    Request,
+    Secrets,
+    hash_secrets,
+    new_activation,
+    validate_secrets,
+)
+
+
+def pending(account: Account, number: str) -> Extension:
+    """An extension whose user is set up but not activated."""
+    from extadmin.domain import rules
+
+    ext = account.extension(rules.extension_number(number))
+    if ext["status"] != "not-activated":
+        raise Conflict(f"extension {ext['number']} is {ext['status']}, not waiting for activation")
+    return ext
+
+
+def check_secrets(account: Account, ext: Extension, req: Request) -> Secrets:
+    return validate_secrets(
+        req, number=ext["number"], user=ext["user"], extra_questions=account.extra_questions
+    )
+
+
+def check_token(ext: Extension, token: str) -> None:
+    """Single-use and expiring; a refusal changes nothing."""
+    activation = ext["user"].get("activation")
+    if ext["user"]["setup"] != "invite" or activation is None:
+        raise Conflict(
+            f"extension {ext['number']} was not invited: an administrator activates "
+            "it (`extadmin activate NUMBER` with credentials, or --invite)"
+        )
+    if not hashing.verify_token(token, activation["token_hash"]):
+        raise InvalidValue("token", "does not match the invitation (wrong or already used)")
+    if datetime.fromisoformat(activation["expires_at"]) <= datetime.now(UTC):
+        raise InvalidValue(
+            "token",
+            f"expired on {activation['expires_at']}: send a new invite "
+            "(`extadmin activate NUMBER --invite`)",
+        )
+
+
+def with_credentials(account: Account, ext: Extension, secrets: Secrets, how: str) -> Outcome:
+    user = ext["user"]
+    user["credentials"] = hash_secrets(secrets)
+    user.pop("activation", None)  # the token is spent
+    ext["status"] = "enabled"
+    account.record("activate", ext["number"], status="enabled", via=how, credentials="set")
+    return Outcome(ext)
+
+
+def send_invite(account: Account, ext: Extension) -> Outcome:
+    """Activate later -> Send invite (or a new invitation replacing an old token)."""
+    user = ext["user"]
+    if user.get("unique_email") is False:
+        raise InvalidValue(
+            "email",
+            "is not unique to this user: an invitation cannot be sent "
+            "to it; assign credentials instead",
+        )
+    token, user["activation"] = new_activation(account)
+    user["setup"] = "invite"
+    account.record(
+        "invite", ext["number"], status=ext["status"], expires_at=user["activation"]["expires_at"]
+    )
+    return Outcome(ext, token)

@@ -1,0 +1,276 @@
+"""Assigning a user to an unassigned extension: the seed's steps 4 to 10.
+
+Two phases, so that the flags, the walkthrough and the bulk import share one path:
+`plan()` validates everything against the account (pure; raises on the first broken rule), then
+`apply()` writes the plan into the account with the hashed credentials from `hash_plan()`
+(separate, because hashing is the slow part and bulk spreads it over the cores)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from extadmin.domain import hashing, rules
+from extadmin.domain.account import Account
+from extadmin.domain.catalog import RECORDING
+from extadmin.domain.model import Activation, Credentials, Extension, User
+from extadmin.errors import Conflict, InvalidValue
+from extadmin.services.directory import EmailIndex
+from extadmin.services.extensions import check_number_for_site
+from extadmin.storage.store import now_iso
+
+DEFAULT_TOKEN_DAYS = 7
+
+
+@dataclass
+class Request:
+    """Raw answers, as typed at a prompt, passed as flags or read from a CSV row. None (or '')
+    means "not given": the default applies."""
+
+    extension: str | None = None
+    setup: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    short_extension: str | None = None
+    contact_phone: str | None = None
+    mobile_phone: str | None = None
+    job_title: str | None = None
+    department: str | None = None
+    site: str | None = None
+    role: str | None = None
+    language: str | None = None
+    greeting_language: str | None = None
+    regional_format: str | None = None
+    recording: str | None = None
+    password: str | None = field(default=None, repr=False)
+    pin: str | None = field(default=None, repr=False)
+    security_question: str | None = None
+    security_answer: str | None = field(default=None, repr=False)
+    temporary_password: bool | None = None
+    allow_duplicate_email: bool = False
+
+
+SECRET_FIELDS = ("password", "pin", "security_answer")
+CREDENTIAL_FIELDS = ("password", "pin", "security_question", "security_answer")
+
+
+def required_fields(setup: str | None) -> list[str]:
+    """The fields with no default, for a setup option (credentials need four more)."""
+    base = ["extension", "setup", "first_name", "last_name", "email"]
+    return base + list(CREDENTIAL_FIELDS) if setup == "credentials" else base
+
+
+@dataclass
+class Secrets:
+    """Credentials in memory only, between validation and hashing."""
+
+    password: str = field(repr=False)
+    pin: str = field(repr=False)
+    security_question: str
+    security_answer: str = field(repr=False)
+    temporary_password: bool
+
+
+@dataclass
+class Plan:
+    extension: str  # the extension as it is now
+    number: str  # its number after saving (the short extension or the site may change it)
+    site: str
+    setup: str
+    user: User
+    secrets: Secrets | None = field(default=None, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """What would be saved, never a secret."""
+        out: dict[str, Any] = {"extension": self.number, "site": self.site, "setup": self.setup}
+        if self.number != self.extension:
+            out["renumbered_from"] = self.extension
+        out["status"] = STATUS_AFTER[self.setup]
+        out["user"] = dict(self.user)
+        if self.secrets:
+            out["user"]["temporary_password"] = self.secrets.temporary_password
+            out["user"]["security_question"] = self.secrets.security_question
+        return out
+
+
+STATUS_AFTER = {"invite": "not-activated", "credentials": "enabled", "later": "not-activated"}
+
+
+def _given(value: str | None) -> bool:
+    return value is not None and value.strip() != ""
+
+
+def assignable(account: Account, number: str) -> Extension:
+    ext = account.extension(rules.extension_number(number))
+    if ext["status"] != "unassigned":
+        user = ext.get("user")
+        who = f" to {user['first_name']} {user['last_name']}" if user else ""
+        raise Conflict(f"extension {ext['number']} is not unassigned: it is {ext['status']}{who}")
+    return ext
+
+
+def target_number(account: Account, ext: Extension, site_name: str, short: str | None) -> str:
+    """The full number after the assignment: the site's code followed by the short number."""
+    site = account.site(site_name)
+    if not _given(short) and site["name"] == ext["site"]:
+        return ext["number"]
+    short = (short or account.short_number(ext)).strip()
+    if not short.isdigit():
+        raise InvalidValue("short extension", f"{short!r} must be digits")
+    number = rules.extension_number(site.get("code", "") + short, "short extension")
+    check_number_for_site(account, number, site)
+    if number != ext["number"] and number in account.by_number:
+        raise Conflict(
+            f"short extension {short}: number {number} is already in use", "short extension"
+        )
+    return number
+
+
+def check_email_unique(index: EmailIndex, email: str) -> None:
+    matches = index.matches(email)
+    if matches:
+        where = ", ".join(f"extension {m.extension} in account {m.account!r}" for m in matches)
+        raise Conflict(
+            f"email: {email} is already used ({where}); users require unique email IDs",
+            "email",
+        )
+
+
+def validate_secrets(
+    req: Request, *, number: str, user: User, extra_questions: list[str]
+) -> Secrets:
+    """The credentials of 'Activate by assigning credentials' (step 6a-6d)."""
+    for name in CREDENTIAL_FIELDS:
+        if not _given(getattr(req, name)):
+            raise InvalidValue(name.replace("_", " "), "is required with setup credentials")
+    assert req.password and req.pin and req.security_question and req.security_answer
+    local = user["email"].rpartition("@")[0]
+    personal = [number, user["first_name"], user["last_name"], local]
+    phones = [p for p in (user.get("contact_phone"), user.get("mobile_phone")) if p]
+    return Secrets(
+        password=rules.password(req.password, personal=personal),
+        pin=rules.pin(req.pin, extension=number, phones=phones),
+        security_question=rules.security_question(req.security_question, extra_questions),
+        security_answer=rules.security_answer(req.security_answer),
+        temporary_password=True if req.temporary_password is None else req.temporary_password,
+    )
+
+
+def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
+    """Validate a request against the account; raise the first broken rule."""
+    if not _given(req.extension):
+        raise InvalidValue("extension", "is required")
+    ext = assignable(account, req.extension or "")
+    if not _given(req.setup):
+        raise InvalidValue("setup", "is required (invite, credentials or later)")
+    setup = rules.setup_option(req.setup or "")
+    user: User = {
+        "first_name": rules.first_name(req.first_name),
+        "last_name": rules.last_name(req.last_name),
+        "email": rules.email(req.email),
+        "role": account.role(req.role or "") if _given(req.role) else account.default_role,
+        "language": _locale(req.language, account.locale, "language"),
+        "greeting_language": _locale(req.greeting_language, account.locale, "greeting language"),
+        "regional_format": _locale(req.regional_format, account.locale, "regional format"),
+        "recording": rules.recording(req.recording or "")
+        if _given(req.recording)
+        else RECORDING[0],
+        "setup": setup,
+    }
+    if req.allow_duplicate_email:
+        if setup != "credentials":
+            raise InvalidValue(
+                "allow duplicate email",
+                "unique email may be waived only with setup credentials "
+                "(an invitation must go to the user's own address)",
+            )
+        user["unique_email"] = False
+    else:
+        check_email_unique(emails, user["email"])
+    for key, value in (
+        ("contact_phone", rules.phone(req.contact_phone, account.country, "contact phone")),
+        (
+            "mobile_phone",
+            rules.phone(req.mobile_phone, account.country, "mobile phone", mobile=True),
+        ),
+        ("job_title", rules.text(req.job_title, "job title")),
+        ("department", rules.text(req.department, "department")),
+    ):
+        if value:
+            user[key] = value  # type: ignore[literal-required]
+    site = account.site(req.site or "")["name"] if _given(req.site) else ext["site"]
+    number = target_number(account, ext, site, req.short_extension)
+    secrets: Secrets | None = None
+    if setup == "credentials":
+        secrets = validate_secrets(
+            req, number=number, user=user, extra_questions=account.extra_questions
+        )
+    else:
+        given = [n for n in SECRET_FIELDS + ("security_question",) if _given(getattr(req, n))]
+        if given:
+            raise InvalidValue(
+                given[0].replace("_", " "), f"is set only with setup credentials, not {setup}"
+            )
+    return Plan(ext["number"], number, site, setup, user, secrets)
+
+
+def _locale(value: str | None, default: str, field_name: str) -> str:
+    return rules.locale(value, field_name) if _given(value) else default  # type: ignore[arg-type]
+
+
+def hash_secrets(secrets: Secrets) -> Credentials:
+    return {
+        "password_hash": hashing.hash_secret(secrets.password),
+        "temporary_password": secrets.temporary_password,
+        "pin_hash": hashing.hash_secret(secrets.pin),
+        "security_question": secrets.security_question,
+        "security_answer_hash": hashing.hash_secret(
+            rules.normalise_answer(secrets.security_answer)
+        ),
+    }
+
+
+def new_activation(account: Account) -> tuple[str, Activation]:
+    """A single-use activation token and its hashed record with expiry."""
+    token = hashing.new_token()
+    days = account.doc["account"].get("token_days", DEFAULT_TOKEN_DAYS)
+    expires = datetime.now(UTC) + timedelta(days=days)
+    return token, {
+        "token_hash": hashing.hash_token(token),
+        "expires_at": expires.isoformat(timespec="seconds"),
+    }
+
+
+@dataclass
+class Outcome:
+    extension: Extension
+    token: str | None = field(default=None, repr=False)  # for the welcome email only
+
+
+def apply(account: Account, p: Plan, credentials: Credentials | None) -> Outcome:
+    """Write a validated plan into the account (the caller holds the lock)."""
+    ext = account.extension(p.extension)
+    if p.number != ext["number"]:
+        account.renumber(ext, p.number)
+    ext["site"] = p.site
+    user: User = {**p.user, "created_at": now_iso()}
+    token = None
+    if credentials is not None:
+        user["credentials"] = credentials
+    if p.setup == "invite":
+        token, user["activation"] = new_activation(account)
+    ext["user"] = user
+    ext["status"] = STATUS_AFTER[p.setup]
+    changes = dict(p.user.items())
+    if p.number != p.extension:
+        changes["renumbered_from"] = p.extension
+    if credentials is not None:
+        changes["credentials"] = "set"  # the fact, never the values
+    account.record("assign", p.number, status=ext["status"], **changes)
+    return Outcome(ext, token)
+
+
+def request_fields() -> list[str]:
+    return list(asdict(Request()).keys())

@@ -1,0 +1,222 @@
+"""The welcome email: composed as a real RFC 5322 message (plain text and HTML, in the user's
+language where a translation exists), queued as an .eml file in the outbox beside the account,
+and delivered over SMTP (STARTTLS when offered) when the account configures a mail server.
+A message that cannot be delivered stays queued with its error; the assignment never depends
+on the mail server."""
+
+from __future__ import annotations
+
+import html
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from urllib.parse import urlencode
+
+from extadmin.domain import rules
+from extadmin.domain.account import Account
+from extadmin.domain.model import Extension, MailSettings
+from extadmin.storage import files
+
+DEFAULT_SENDER = "extadmin <no-reply@localhost>"
+DEFAULT_ACTIVATION_URL = "https://service.example.com/activate"
+SMTP_PASSWORD_ENV = "EXTADMIN_SMTP_PASSWORD"
+
+# language prefix -> (subject, greeting, body, link text, expiry line)
+TRANSLATIONS: dict[str, tuple[str, str, str, str, str]] = {
+    "en": (
+        "Welcome to {company}: activate your phone account",
+        "Hello {first_name},",
+        "An account has been set up for you at {company}: extension {extension}.",
+        "Activate your account",
+        "This link can be used once and expires on {expires}.",
+    ),
+    "fr": (
+        "Bienvenue chez {company} : activez votre compte téléphonique",
+        "Bonjour {first_name},",
+        "Un compte a été créé pour vous chez {company} : poste {extension}.",
+        "Activer votre compte",
+        "Ce lien ne peut servir qu'une fois et expire le {expires}.",
+    ),
+    "de": (
+        "Willkommen bei {company}: Aktivieren Sie Ihr Telefonkonto",
+        "Hallo {first_name},",
+        "Für Sie wurde ein Konto bei {company} eingerichtet: Durchwahl {extension}.",
+        "Konto aktivieren",
+        "Dieser Link ist einmal gültig und läuft am {expires} ab.",
+    ),
+    "es": (
+        "Bienvenido a {company}: active su cuenta telefónica",
+        "Hola {first_name}:",
+        "Se ha creado una cuenta para usted en {company}: extensión {extension}.",
+        "Activar su cuenta",
+        "Este enlace solo puede usarse una vez y caduca el {expires}.",
+    ),
+}
+
+
+def configure(
+    account: Account,
+    host: str,
+    port: int,
+    sender: str,
+    username: str | None,
+    starttls: bool,
+) -> MailSettings:
+    from extadmin.errors import InvalidValue
+
+    host = rules.text(host, "host", required=True, limit=253)
+    if not 1 <= port <= 65535:
+        raise InvalidValue("port", "must be 1 to 65535")
+    settings: MailSettings = {
+        "host": host,
+        "port": port,
+        "sender": _sender(sender),
+        "starttls": starttls,
+    }
+    if username:
+        settings["username"] = rules.text(username, "username", limit=256)
+    account.doc["mail"] = settings
+    account.record("mail configure", host=host, port=port, sender=settings["sender"])
+    return settings
+
+
+def _sender(value: str) -> str:
+    from email.utils import formataddr, parseaddr
+
+    name, address = parseaddr(value)
+    return formataddr((name, rules.email(address, "sender")))
+
+
+def compose_welcome(account: Account, ext: Extension, token: str) -> EmailMessage:
+    user = ext["user"]
+    activation = user["activation"]
+    lang = user["language"].split("-")[0]
+    subject, greeting, body, link_text, expiry = TRANSLATIONS.get(lang, TRANSLATIONS["en"])
+    expires = datetime.fromisoformat(activation["expires_at"]).strftime("%Y-%m-%d %H:%M UTC")
+    values = {
+        "company": account.name,
+        "first_name": user["first_name"],
+        "extension": ext["number"],
+        "expires": expires,
+    }
+    base = account.doc["account"].get("activation_url", DEFAULT_ACTIVATION_URL)
+    link = f"{base}?{urlencode({'extension': ext['number'], 'token': token})}"
+    lines = [
+        greeting.format(**values),
+        "",
+        body.format(**values),
+        "",
+        f"{link_text.format(**values)}: {link}",
+        "",
+        expiry.format(**values),
+    ]
+    msg = EmailMessage()
+    msg["Subject"] = subject.format(**values)
+    msg["From"] = account.doc.get("mail", {}).get("sender", DEFAULT_SENDER)
+    msg["To"] = f'"{user["first_name"]} {user["last_name"]}" <{user["email"]}>'
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = make_msgid(domain="extadmin.local")
+    msg["Content-Language"] = user["language"]
+    msg["X-Extadmin-Extension"] = ext["number"]
+    msg.set_content("\n".join(lines) + "\n")
+    esc = {k: html.escape(v) for k, v in values.items()}
+    msg.add_alternative(
+        f'<!DOCTYPE html><html lang="{html.escape(user["language"])}"><body>'
+        f"<p>{greeting.format(**esc)}</p><p>{body.format(**esc)}</p>"
+        f'<p><a href="{html.escape(link)}">{link_text.format(**esc)}</a></p>'
+        f"<p>{expiry.format(**esc)}</p></body></html>\n",
+        subtype="html",
+    )
+    return msg
+
+
+@dataclass
+class Queued:
+    path: Path
+    to: str
+    subject: str
+    extension: str
+    error: str | None
+
+    @property
+    def error_path(self) -> Path:
+        return self.path.with_suffix(".error")
+
+
+def queue(outbox: Path, msg: EmailMessage) -> Queued:
+    """Write the message into the outbox (owner-only: it carries an activation link)."""
+    files.private_dir(outbox)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    name = f"{stamp}-{msg['X-Extadmin-Extension']}-{secrets.token_hex(4)}.eml"
+    path = outbox / name
+    files.write_atomic(path, msg.as_bytes())
+    return _entry(path)
+
+
+def _entry(path: Path) -> Queued:
+    from email import policy
+    from email.parser import BytesHeaderParser
+
+    with path.open("rb") as handle:
+        headers = BytesHeaderParser(policy=policy.default).parse(handle)
+    error_path = path.with_suffix(".error")
+    error = error_path.read_text("utf-8").strip() if error_path.exists() else None
+    return Queued(
+        path,
+        str(headers["To"]),
+        str(headers["Subject"]),
+        str(headers["X-Extadmin-Extension"]),
+        error,
+    )
+
+
+def queued(outbox: Path) -> list[Queued]:
+    return [_entry(p) for p in sorted(outbox.glob("*.eml"))] if outbox.is_dir() else []
+
+
+def deliver(settings: MailSettings, raw: bytes) -> None:
+    """One SMTP delivery; raises OSError / smtplib.SMTPException on failure."""
+    import smtplib
+    import ssl
+    from email import policy
+    from email.parser import BytesParser
+
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    port = settings.get("port", 25)
+    with smtplib.SMTP(settings["host"], port, timeout=settings.get("timeout", 30)) as smtp:
+        smtp.ehlo()
+        if settings.get("starttls", True) and smtp.has_extn("starttls"):
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if settings.get("username"):
+            smtp.login(settings["username"], os.environ.get(SMTP_PASSWORD_ENV, ""))
+        smtp.send_message(msg)
+
+
+def send(outbox: Path, settings: MailSettings | None, items: list[Queued]) -> list[Queued]:
+    """Try to deliver queued messages. Delivered ones move to outbox/sent/; the others stay
+    queued with their error. Returns the entries with their (new) error state."""
+    import smtplib
+
+    results = []
+    for item in items:
+        if settings is None:
+            item.error = "no mail server configured (`extadmin mail configure`)"
+            results.append(item)
+            continue
+        try:
+            deliver(settings, item.path.read_bytes())
+        except (OSError, smtplib.SMTPException) as exc:
+            item.error = f"{type(exc).__name__}: {exc}".strip()
+            files.write_atomic(item.error_path, (item.error + "\n").encode())
+        else:
+            sent = files.private_dir(outbox / "sent")
+            os.replace(item.path, sent / item.path.name)
+            item.error_path.unlink(missing_ok=True)
+            item.path, item.error = sent / item.path.name, None
+        results.append(item)
+    return results
