@@ -22,9 +22,10 @@ class ExtadminError(Exception):
 
     exit_code: ExitCode = ExitCode.FAILURE
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.field = field  # the form field at fault, when there is one
 
 
 class UsageError(ExtadminError):
@@ -37,8 +38,7 @@ class InvalidValue(ExtadminError):
     exit_code = ExitCode.INVALID
 
     def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
-        self.field = field
+        super().__init__(f"{field}: {rule}", field)
         self.rule = rule
 
 
@@ -48,10 +48,6 @@ class NotFound(ExtadminError):
 
 class Conflict(ExtadminError):
     exit_code = ExitCode.CONFLICT
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class AccountFileError(ExtadminError):

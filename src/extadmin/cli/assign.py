@@ -184,9 +184,9 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str) -> None:
             app.say(warning)
         plan = service.plan(account, req, emails)
         if dry_run:
-            render.emit_fields(
-                {"dry_run": True, **plan.summary()}, fmt, _summary_fields(plan.summary())
-            )
+            from extadmin.cli.walkthrough import summary_lines
+
+            render.emit_fields({"dry_run": True, **plan.summary()}, fmt, summary_lines(plan))
             app.say("dry run: nothing was written")
             return
         credentials = service.hash_secrets(plan.secrets) if plan.secrets else None
@@ -230,17 +230,10 @@ def _result(account: Account, outcome: Outcome) -> dict[str, Any]:
     return views.extension_detail(account, outcome.extension)
 
 
-def _summary_fields(data: dict[str, Any]) -> list[tuple[str, Any]]:
-    fields = [(k.replace("_", " ").capitalize(), v) for k, v in data.items() if k != "user"]
-    user = data.get("user") or {}
-    fields += [
-        (k.replace("_", " ").capitalize(), v) for k, v in user.items() if k != "engage_voice"
-    ]
-    return fields
-
-
 def show_result(result: dict[str, Any], fmt: str) -> None:
-    render.emit_fields(result, fmt, _summary_fields(result))
+    from extadmin.cli.extensions import detail_fields
+
+    render.emit_fields(result, fmt, detail_fields(result))
 
 
 def activate(

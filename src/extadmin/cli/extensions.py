@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -183,6 +183,11 @@ def extension_show(
 
     account = get_app(ctx).store.read()
     detail = views.extension_detail(account, account.extension(rules.extension_number(number)))
+    render.emit_fields(detail, format.value, detail_fields(detail))
+
+
+def detail_fields(detail: dict[str, Any]) -> list[tuple[str, object]]:
+    """The rows of an extension shown in full (extension show, assign, activate)."""
     fields: list[tuple[str, object]] = [
         ("Extension", detail["extension"]),
         ("Short extension", detail["short_extension"]),
@@ -196,9 +201,12 @@ def extension_show(
         fields += [
             (k.replace("_", " ").capitalize(), v) for k, v in user.items() if k != "engage_voice"
         ]
-        engage = user["engage_voice"]
-        fields.append(("Engage Voice", _engage(engage)))
-    render.emit_fields(detail, format.value, fields)
+        fields.append(("Engage Voice", _engage(user["engage_voice"])))
+    email = detail.get("welcome_email")
+    if email:
+        state = "delivered" if email["delivered"] else f"queued ({email['error'] or 'no server'})"
+        fields.append(("Welcome email", f"{email['to']}: {state}"))
+    return fields
 
 
 def _engage(engage: dict[str, str] | None) -> str:

@@ -60,7 +60,7 @@ class Account:
             if site["name"].casefold() == name.strip().casefold():
                 return site
         known = ", ".join(s["name"] for s in self.sites)
-        raise NotFound(f"site {name!r} not found (sites: {known})")
+        raise NotFound(f"site {name!r} not found (sites: {known})", "site")
 
     def main_site(self) -> Site:
         return self.sites[0]
@@ -69,7 +69,7 @@ class Account:
         for role in self.roles:
             if role.casefold() == name.strip().casefold():
                 return role
-        raise NotFound(f"role {name!r} not found (see `extadmin role list`)")
+        raise NotFound(f"role {name!r} not found (see `extadmin role list`)", "role")
 
     def short_number(self, ext: Extension) -> str:
         """The number without its site code (on a multi-site account)."""
