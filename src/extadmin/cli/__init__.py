@@ -53,12 +53,13 @@ def root(
     ctx.obj = App(account)
 
 
-from extadmin.cli import accounts, assign, extensions, mail  # noqa: E402  (commands register)
+from extadmin.cli import accounts, assign, extensions, mail, users  # noqa: E402
 
 accounts.register(app)
 extensions.register(app)
 assign.register(app)
 mail.register(app)
+users.register(app)
 
 
 class Terminated(BaseException):

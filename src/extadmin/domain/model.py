@@ -29,6 +29,9 @@ class Activation(TypedDict):
 class EngageVoice(TypedDict, total=False):
     access: Required[str]
     agent_group: str
+    first_name: str
+    last_name: str
+    email: str
     imported_at: str
 
 

@@ -25,6 +25,9 @@ ACTIVATION: Spec = {"token_hash": (str, True, None), "expires_at": (str, True, N
 ENGAGE: Spec = {
     "access": (str, True, ("agent", "admin", "both")),
     "agent_group": (str, False, None),
+    "first_name": (str, False, None),
+    "last_name": (str, False, None),
+    "email": (str, False, None),
     "imported_at": (str, False, None),
 }
 USER: Spec = {

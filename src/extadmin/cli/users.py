@@ -1,0 +1,317 @@
+"""verify-email, set-recording, Engage Voice access, and the rest of a user's life cycle."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from extadmin import render
+from extadmin.cli.app import get_app
+from extadmin.cli.options import (
+    ItemFormat,
+    ItemFormatOpt,
+    ListFormat,
+    ListFormatOpt,
+    NoInputOpt,
+    SiteOpt,
+    YesOpt,
+)
+from extadmin.render import Column
+
+recording_app = typer.Typer(help="Automatic call recording.")
+engage_app = typer.Typer(help="Engage Voice access (import users from the account).")
+users_app = typer.Typer(help="Assigned users.")
+
+Numbers = Annotated[list[str] | None, typer.Argument(help="Extension numbers.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every assigned extension.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify-email")(verify_email)
+    app.command("set-recording")(set_recording)
+    app.add_typer(recording_app, name="recording")
+    app.add_typer(engage_app, name="engage-voice")
+    app.add_typer(users_app, name="users")
+    app.command("unassign")(unassign)
+    app.command("disable")(disable)
+    app.command("enable")(enable)
+
+
+def verify_email(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address to check.")],
+    format: ItemFormatOpt = ItemFormat.table,
+) -> None:
+    """Is the address unique across every account known on this machine? (exit 0: unique,
+    5: already used)."""
+    from extadmin.domain import rules
+    from extadmin.errors import Conflict, NotFound
+    from extadmin.services.directory import build_index
+
+    address = rules.email(email)
+    app = get_app(ctx)
+    try:  # the current account counts even when it was never registered
+        current, path = app.store.read(), app.store.path
+    except NotFound:
+        if app.account_option:
+            raise
+        current, path = None, None
+    index = build_index(current, path)
+    for warning in index.warnings:
+        app.say(warning)
+    matches = index.matches(address)
+    data = {
+        "email": address,
+        "unique": not matches,
+        "matches": [
+            {"account": m.account, "extension": m.extension, "path": m.path} for m in matches
+        ],
+    }
+    if format == ItemFormat.json:
+        render.emit(data, "json", [])
+    elif matches:
+        render.emit(
+            data["matches"],
+            "table",
+            [
+                Column("account", "Account"),
+                Column("extension", "Extension"),
+                Column("path", "Account file"),
+            ],
+        )
+    if matches:
+        raise Conflict(f"{address} is already used by {len(matches)} user(s)")
+    app.say(
+        f"{address} is unique across {1 + len(_others(path))} known account(s)"
+        if path
+        else f"{address} is unique"
+    )
+
+
+def _others(path: Any) -> list[Any]:
+    from extadmin.storage import registry
+
+    return [p for p in registry.registered() if p != path]
+
+
+def set_recording(
+    ctx: typer.Context,
+    numbers: Numbers = None,
+    direction: Annotated[
+        str,
+        typer.Option(
+            "--direction",
+            metavar="off|inbound|outbound|both",
+            help="Record inbound, outbound, both, or no calls.",
+        ),
+    ] = "",
+    site: SiteOpt = None,
+    all_: AllOpt = False,
+) -> None:
+    """Automatic call recording for assigned users (NUMBER…, --site or --all)."""
+    from extadmin.errors import UsageError
+    from extadmin.services import lifecycle
+
+    if not direction:
+        raise UsageError("missing --direction (off, inbound, outbound or both)")
+    with get_app(ctx).store.transaction("set-recording") as account:
+        exts = lifecycle.targets(account, numbers or [], site, all_)
+        changed = lifecycle.set_recording(account, exts, direction)
+    render.message(f"recording {direction} on {len(exts)} extension(s) ({len(changed)} changed)")
+
+
+@recording_app.command("list")
+def recording_list(
+    ctx: typer.Context, site: SiteOpt = None, format: ListFormatOpt = ListFormat.table
+) -> None:
+    """The call-recording extension list: assigned users whose calls are recorded."""
+    from extadmin.domain.catalog import RECORDING_PLATFORM
+    from extadmin.services.extensions import select
+
+    account = get_app(ctx).store.read()
+    rows = [
+        {
+            "extension": e["number"],
+            "name": f"{e['user']['first_name']} {e['user']['last_name']}",
+            "site": e["site"],
+            "recording": e["user"]["recording"],
+            "call_direction": RECORDING_PLATFORM[e["user"]["recording"]],
+        }
+        for e in select(account, site=site)
+        if "user" in e and e["user"]["recording"] != "off"
+    ]
+    render.emit(
+        rows,
+        format.value,
+        [
+            Column("extension", "Extension"),
+            Column("name", "User"),
+            Column("site", "Site"),
+            Column("recording", "Recording"),
+            Column("call_direction", "Call direction"),
+        ],
+    )
+
+
+@engage_app.command("import")
+def engage_import(
+    ctx: typer.Context,
+    numbers: Annotated[list[str], typer.Argument(help="Assigned extension numbers.")],
+    access: Annotated[
+        str,
+        typer.Option(
+            "--access",
+            metavar="agent|admin|both",
+            help="Engage Voice interface: Agent, Admin or both.",
+        ),
+    ] = "",
+    agent_group: Annotated[
+        str | None, typer.Option("--agent-group", help="Agent group (agents only).")
+    ] = None,
+    update: Annotated[
+        bool, typer.Option("--update", help="Change the access of users already imported.")
+    ] = False,
+) -> None:
+    """Import users into Engage Voice (Admin, Agent or both)."""
+    from extadmin.errors import UsageError
+    from extadmin.services import lifecycle
+
+    if not access:
+        raise UsageError("missing --access (agent, admin or both)")
+    with get_app(ctx).store.transaction("engage-voice import") as account:
+        exts = lifecycle.assigned(account, numbers)
+        lifecycle.engage_import(account, exts, access, agent_group, update)
+    render.message(f"Engage Voice access {access} for {len(exts)} user(s)")
+
+
+@engage_app.command("list")
+def engage_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
+    """Users with Engage Voice access."""
+    from extadmin.services.extensions import select
+
+    account = get_app(ctx).store.read()
+    rows = [
+        {"extension": e["number"], **e["user"]["engage_voice"]}
+        for e in select(account)
+        if "engage_voice" in e.get("user", {})
+    ]
+    render.emit(
+        rows,
+        format.value,
+        [
+            Column("extension", "Extension"),
+            Column("first_name", "First name"),
+            Column("last_name", "Last name"),
+            Column("email", "Email"),
+            Column("access", "Access"),
+            Column("agent_group", "Agent group"),
+            Column("imported_at", "Imported"),
+        ],
+    )
+
+
+@engage_app.command("remove")
+def engage_remove(
+    ctx: typer.Context,
+    numbers: Annotated[list[str], typer.Argument(help="Extension numbers.")],
+) -> None:
+    """Remove users' Engage Voice access."""
+    from extadmin.services import lifecycle
+
+    with get_app(ctx).store.transaction("engage-voice remove") as account:
+        exts = lifecycle.assigned(account, numbers)
+        lifecycle.engage_remove(account, exts)
+    render.message(f"removed Engage Voice access of {len(exts)} user(s)")
+
+
+@users_app.command("list")
+def users_list(
+    ctx: typer.Context,
+    site: SiteOpt = None,
+    role: Annotated[str | None, typer.Option("--role", help="Only users with this role.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="not-activated, enabled or disabled.")
+    ] = None,
+    format: ListFormatOpt = ListFormat.table,
+) -> None:
+    """Assigned users with their status."""
+    from extadmin.domain import rules
+    from extadmin.services.extensions import select
+
+    account = get_app(ctx).store.read()
+    role = account.role(role) if role else None
+    if status is not None:
+        status = rules.choice(status, ("not-activated", "enabled", "disabled"), "status")
+    rows = [
+        {
+            "extension": e["number"],
+            "site": e["site"],
+            "status": e["status"],
+            "first_name": e["user"]["first_name"],
+            "last_name": e["user"]["last_name"],
+            "email": e["user"]["email"],
+            "role": e["user"]["role"],
+            "department": e["user"].get("department", ""),
+            "recording": e["user"]["recording"],
+        }
+        for e in select(account, site=site, status=status)
+        if "user" in e and (role is None or e["user"]["role"] == role)
+    ]
+    render.emit(
+        rows,
+        format.value,
+        [
+            Column("extension", "Extension"),
+            Column("site", "Site"),
+            Column("status", "Status"),
+            Column("first_name", "First name"),
+            Column("last_name", "Last name"),
+            Column("email", "Email"),
+            Column("role", "Role"),
+            Column("department", "Department"),
+            Column("recording", "Recording"),
+        ],
+    )
+
+
+def unassign(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Assigned extension number.")],
+    yes: YesOpt = False,
+    no_input: NoInputOpt = False,
+) -> None:
+    """Remove the user from an extension: it returns to unassigned, and the user's data,
+    credentials, recording and Engage Voice access are removed."""
+    from extadmin.services import lifecycle
+
+    app = get_app(ctx)
+    ext = lifecycle.assigned(app.store.read(), [number])[0]
+    name = f"{ext['user']['first_name']} {ext['user']['last_name']}"
+    app.confirm(f"Unassign {name} from extension {ext['number']}?", yes=yes, no_input=no_input)
+    with app.store.transaction("unassign") as account:
+        lifecycle.unassign(account, lifecycle.assigned(account, [number])[0])
+    render.message(f"extension {ext['number']} is unassigned ({name} removed)")
+
+
+def _toggle(ctx: typer.Context, numbers: list[str], disabled: bool) -> None:
+    from extadmin.services import lifecycle
+
+    with get_app(ctx).store.transaction("disable" if disabled else "enable") as account:
+        for ext in lifecycle.assigned(account, numbers):
+            lifecycle.set_disabled(account, ext, disabled)
+    render.message(f"{'disabled' if disabled else 'enabled'} {len(numbers)} extension(s)")
+
+
+def disable(
+    ctx: typer.Context, numbers: Annotated[list[str], typer.Argument(help="Extension numbers.")]
+) -> None:
+    """Disable users (they keep their extension and settings)."""
+    _toggle(ctx, numbers, True)
+
+
+def enable(
+    ctx: typer.Context, numbers: Annotated[list[str], typer.Argument(help="Extension numbers.")]
+) -> None:
+    """Enable disabled users again."""
+    _toggle(ctx, numbers, False)

@@ -1,0 +1,117 @@
+"""A user's life after assignment: recording, Engage Voice access, disable/enable, unassign."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from extadmin.domain import rules
+from extadmin.domain.account import Account
+from extadmin.domain.model import EngageVoice, Extension
+from extadmin.errors import Conflict, InvalidValue, UsageError
+from extadmin.services.extensions import select
+from extadmin.storage.store import now_iso
+
+ENGAGE_ACCESS = ("agent", "admin", "both")
+
+
+def assigned(account: Account, numbers: Iterable[str]) -> list[Extension]:
+    """The extensions named, all of which must have a user; otherwise nothing is done and the
+    error names every unassigned one."""
+    exts = [account.extension(rules.extension_number(n)) for n in numbers]
+    free = [e["number"] for e in exts if e["status"] == "unassigned"]
+    if free:
+        raise Conflict(f"extension(s) {', '.join(free)} unassigned: no user to change")
+    return exts
+
+
+def targets(account: Account, numbers: list[str], site: str | None, all_: bool) -> list[Extension]:
+    """NUMBER…, or --site NAME (its assigned extensions), or --all (every assigned one)."""
+    if sum((bool(numbers), site is not None, all_)) != 1:
+        raise UsageError("give extension numbers, or --site NAME, or --all (one of them)")
+    if numbers:
+        return assigned(account, numbers)
+    return [e for e in select(account, site=site) if e["status"] != "unassigned"]
+
+
+def set_recording(account: Account, exts: list[Extension], direction: str) -> list[Extension]:
+    direction = rules.recording(direction)
+    changed = []
+    for ext in exts:
+        user = ext["user"]
+        if user["recording"] != direction:
+            account.record(
+                "set-recording", ext["number"], recording=direction, previous=user["recording"]
+            )
+            user["recording"] = direction
+            changed.append(ext)
+    return changed
+
+
+def engage_import(
+    account: Account, exts: list[Extension], access: str, group: str | None, update: bool
+) -> None:
+    """Give assigned users Engage Voice access (importing them from the account)."""
+    access = rules.choice(access, ENGAGE_ACCESS, "access")
+    group = rules.text(group, "agent group") or None
+    if group and access == "admin":
+        raise InvalidValue("agent group", "applies to agents only (--access agent or both)")
+    present = [e["number"] for e in exts if "engage_voice" in e["user"]]
+    if present and not update:
+        raise Conflict(
+            f"extension(s) {', '.join(present)} already have Engage Voice access "
+            "(pass --update to change it)"
+        )
+    for ext in exts:
+        user = ext["user"]
+        record: EngageVoice = {
+            "access": access,
+            "first_name": user["first_name"],
+            "last_name": user["last_name"],
+            "email": user["email"],
+            "imported_at": now_iso(),
+        }
+        if group:
+            record["agent_group"] = group
+        user["engage_voice"] = record
+        account.record("engage-voice import", ext["number"], access=access, agent_group=group)
+
+
+def engage_remove(account: Account, exts: list[Extension]) -> None:
+    missing = [e["number"] for e in exts if "engage_voice" not in e["user"]]
+    if missing:
+        raise Conflict(f"extension(s) {', '.join(missing)} have no Engage Voice access")
+    for ext in exts:
+        del ext["user"]["engage_voice"]
+        account.record("engage-voice remove", ext["number"])
+
+
+def unassign(account: Account, ext: Extension) -> None:
+    """The extension returns to unassigned; the user's data, credentials, recording and
+    Engage Voice access go with the user. The audit log keeps the fact."""
+    previous = ext["status"]
+    user = ext.pop("user")
+    ext["status"] = "unassigned"
+    account.record(
+        "unassign",
+        ext["number"],
+        previous_status=previous,
+        user=f"{user['first_name']} {user['last_name']}",
+        email=user["email"],
+        engage_voice_removed="engage_voice" in user,
+    )
+
+
+def set_disabled(account: Account, ext: Extension, disabled: bool) -> None:
+    if disabled:
+        if ext["status"] == "disabled":
+            raise Conflict(f"extension {ext['number']} is already disabled")
+        new = "disabled"
+    else:
+        if ext["status"] != "disabled":
+            raise Conflict(f"extension {ext['number']} is {ext['status']}, not disabled")
+        # back to enabled if the user has credentials, else still waiting for activation
+        new = "enabled" if "credentials" in ext["user"] else "not-activated"
+    account.record(
+        "disable" if disabled else "enable", ext["number"], status=new, previous=ext["status"]
+    )
+    ext["status"] = new
