@@ -53,13 +53,14 @@ def root(
     ctx.obj = App(account)
 
 
-from extadmin.cli import accounts, assign, extensions, mail, users  # noqa: E402
+from extadmin.cli import accounts, assign, bulk, extensions, mail, users  # noqa: E402
 
 accounts.register(app)
 extensions.register(app)
 assign.register(app)
 mail.register(app)
 users.register(app)
+bulk.register(app)
 
 
 class Terminated(BaseException):

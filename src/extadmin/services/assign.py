@@ -274,3 +274,11 @@ def apply(account: Account, p: Plan, credentials: Credentials | None) -> Outcome
 
 def request_fields() -> list[str]:
     return list(asdict(Request()).keys())
+
+
+def field_key(label: str) -> str | None:
+    """The request field an error names ("first name", "PIN", "allow duplicate email")."""
+    key = label.casefold().replace(" ", "_")
+    if key == "allow_duplicate_email":
+        return "email"
+    return key if key in Request.__dataclass_fields__ else None

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from extadmin.domain import rules
 from extadmin.domain.account import Account
 from extadmin.domain.model import Device, Extension, Site
-from extadmin.errors import Conflict, InvalidValue
+from extadmin.errors import Conflict, InvalidValue, UsageError
 
 
 def add_site(account: Account, name: str, code: str = "") -> Site:
@@ -50,7 +50,7 @@ def add_extensions(
     device: Device | None = None
     if model is not None or mac is not None:
         if model is None:
-            raise InvalidValue("device", "a MAC address needs a device model (--device)")
+            raise UsageError("a MAC address needs a device model: pass --device MODEL")
         device = {"model": rules.device_model(model)}
         if mac:
             device["mac"] = rules.mac_address(mac)
@@ -66,7 +66,9 @@ def add_extensions(
     seen: set[str] = set()
     for number in wanted:
         check_number_for_site(account, number, site)
-        if number in account.by_number or number in seen:
+        if number in seen:
+            raise Conflict(f"extension {number} is given twice: nothing was added")
+        if number in account.by_number:
             raise Conflict(f"extension {number} already exists")
         seen.add(number)
     added = []

@@ -117,10 +117,10 @@ def compose_welcome(account: Account, ext: Extension, token: str) -> EmailMessag
     msg = EmailMessage()
     msg["Subject"] = subject.format(**values)
     msg["From"] = account.doc.get("mail", {}).get("sender", DEFAULT_SENDER)
-    msg["To"] = f'"{user["first_name"]} {user["last_name"]}" <{user["email"]}>'
+    name = f"{user['first_name']} {user['last_name']}".replace("\\", "\\\\").replace('"', '\\"')
+    msg["To"] = f'"{name}" <{user["email"]}>'  # quoted-string: a quote in a name stays
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain="extadmin.local")
-    msg["Content-Language"] = user["language"]
     msg["X-Extadmin-Extension"] = ext["number"]
     msg.set_content("\n".join(lines) + "\n")
     esc = {k: html.escape(v) for k, v in values.items()}
@@ -131,6 +131,8 @@ def compose_welcome(account: Account, ext: Extension, token: str) -> EmailMessag
         f"<p>{expiry.format(**esc)}</p></body></html>\n",
         subtype="html",
     )
+    # after the body: set_content() and add_alternative() drop the Content-* headers set before
+    msg["Content-Language"] = user["language"]
     return msg
 
 
@@ -149,12 +151,24 @@ class Queued:
 
 def queue(outbox: Path, msg: EmailMessage) -> Queued:
     """Write the message into the outbox (owner-only: it carries an activation link)."""
+    return queue_many(outbox, [msg])[0]
+
+
+def queue_many(outbox: Path, messages: list[EmailMessage]) -> list[Queued]:
+    """Queue a batch: each file written atomically, the batch made durable with one sync."""
+    if not messages:
+        return []
     files.private_dir(outbox)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    name = f"{stamp}-{msg['X-Extadmin-Extension']}-{secrets.token_hex(4)}.eml"
-    path = outbox / name
-    files.write_atomic(path, msg.as_bytes())
-    return _entry(path)
+    items = []
+    for msg in messages:
+        number = msg["X-Extadmin-Extension"]
+        path = outbox / f"{stamp}-{number}-{secrets.token_hex(4)}.eml"
+        files.write_atomic(path, msg.as_bytes(), sync=len(messages) == 1)
+        items.append(Queued(path, str(msg["To"]), str(msg["Subject"]), str(number), None))
+    if len(messages) > 1:
+        os.sync()
+    return items
 
 
 def _entry(path: Path) -> Queued:

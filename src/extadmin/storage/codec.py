@@ -36,6 +36,8 @@ def decode(path: Path, data: bytes) -> Any:
             ) from None
         except RecursionError:
             raise AccountFileError(f"{path}: malformed JSON: nested too deeply") from None
+        except ValueError as exc:  # an integer longer than Python's 4300-digit limit
+            raise AccountFileError(f"{path}: malformed JSON: {exc}") from None
     import tomllib
 
     try:
@@ -48,6 +50,8 @@ def decode(path: Path, data: bytes) -> Any:
         raise AccountFileError(f"{path}: malformed TOML{place}: {what}") from None
     except RecursionError:
         raise AccountFileError(f"{path}: malformed TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer longer than Python's 4300-digit limit
+        raise AccountFileError(f"{path}: malformed TOML: {exc}") from None
 
 
 def encode(path: Path, doc: Any) -> bytes:

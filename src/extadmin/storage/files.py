@@ -7,15 +7,17 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write to a temporary file in the same folder (mode 0600), fsync it, rename it over the old
-    file and fsync the folder: a crash at any instant leaves the old file or the new one."""
+    file and fsync the folder: a crash at any instant leaves the old file or the new one.
+    With sync=False the caller makes a batch durable at once (`os.sync()` after many files)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -23,7 +25,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(path.parent)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -1,0 +1,172 @@
+"""bulk-assign (CSV in) and export (CSV or JSON out)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from extadmin import render
+from extadmin.cli.app import App, get_app
+from extadmin.cli.options import DryRunOpt, ItemFormat, ItemFormatOpt, ListFormat, ListFormatOpt
+from extadmin.render import Column
+
+REPORT_COLUMNS = [
+    Column("line", "Line"),
+    Column("extension", "Extension"),
+    Column("name", "User"),
+    Column("email", "Email"),
+    Column("status", "Status"),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bulk-assign")(bulk_assign)
+    app.command("export")(export)
+
+
+def bulk_assign(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE|-", help="CSV file, or - for stdin.")],
+    setup: Annotated[
+        str | None,
+        typer.Option(
+            "--setup", metavar="OPTION", help="Setup option for rows whose setup cell is empty."
+        ),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    format: ItemFormatOpt = ItemFormat.table,
+) -> None:
+    """Assign many extensions from a CSV file: every row is checked first, and nothing is
+    written unless every row is valid."""
+    from extadmin.errors import NotFound, RowErrors
+    from extadmin.services import bulk
+    from extadmin.services.directory import build_index
+
+    app = get_app(ctx)
+    if file == "-":
+        data, source = sys.stdin.buffer.read(), "standard input"
+    else:
+        try:
+            data, source = Path(file).read_bytes(), file
+        except FileNotFoundError:
+            raise NotFound(f"CSV file not found: {file}") from None
+    rows = bulk.parse_csv(data, source)
+    if (
+        file != "-"
+        and Path(file).stat().st_mode & 0o077
+        and any(r.values.get(c) for r in rows for c in bulk.SECRET_COLUMNS)
+    ):
+        app.say(
+            f"warning: {file} holds passwords, PINs or answers and other users can read "
+            f"it: chmod 600 {file}, and delete it when done"
+        )
+    with app.store.transaction("bulk-assign") as account:
+        emails = build_index(account, app.store.path)
+        for warning in emails.warnings:
+            app.say(warning)
+        try:
+            with _progress(len(rows) * 2) as advance:
+                outcomes = bulk.run(account, rows, emails, setup, advance, dry_run)
+        except RowErrors as exc:
+            if format == ItemFormat.json:
+                render.emit(
+                    {
+                        "ok": False,
+                        "errors": [
+                            {
+                                "line": line,
+                                "column": col,
+                                "message": err.message,
+                                "exit_code": int(err.exit_code),
+                            }
+                            for line, col, err in exc.errors
+                        ],
+                    },
+                    "json",
+                    [],
+                )
+            raise
+    if dry_run:
+        report = [
+            {
+                "line": r.line,
+                "extension": r.values.get("extension"),
+                "name": f"{r.values.get('first_name', '')} {r.values.get('last_name', '')}",
+                "email": r.values.get("email"),
+                "status": "valid",
+            }
+            for r in rows
+        ]
+        _report(report, format, dry_run=True)
+        app.say(f"dry run: {len(rows)} row(s) valid, nothing was written")
+        return
+    invited = [o for o in outcomes if o.token]
+    queued = _queue_invitations(app, account, invited)
+    report = [
+        {
+            "line": r.line,
+            "extension": o.extension["number"],
+            "name": f"{o.extension['user']['first_name']} {o.extension['user']['last_name']}",
+            "email": o.extension["user"]["email"],
+            "status": o.extension["status"],
+        }
+        for r, o in zip(rows, outcomes, strict=True)
+    ]
+    _report(report, format, dry_run=False, queued=queued)
+    app.say(f"assigned {len(outcomes)} extension(s); {len(invited)} welcome email(s) queued")
+
+
+def _report(
+    rows: list[dict[str, Any]], format: ItemFormat, *, dry_run: bool, queued: int = 0
+) -> None:
+    if format == ItemFormat.json:
+        render.emit(
+            {"ok": True, "dry_run": dry_run, "rows": rows, "welcome_emails_queued": queued},
+            "json",
+            [],
+        )
+    else:
+        render.emit(rows, "table", REPORT_COLUMNS)
+
+
+def _queue_invitations(app: App, account: Any, outcomes: list[Any]) -> int:
+    from extadmin.services import mail
+
+    messages = [mail.compose_welcome(account, o.extension, o.token) for o in outcomes]
+    items = mail.queue_many(app.store.outbox, messages)
+    settings = account.doc.get("mail")
+    if settings is not None and items:
+        failed = [q for q in mail.send(app.store.outbox, settings, items) if q.error]
+        if failed:
+            app.say(
+                f"warning: {len(failed)} welcome email(s) not delivered, still queued: "
+                f"{failed[0].error} (retry with `extadmin mail send`)"
+            )
+    return len(items)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Any]:
+    """A progress bar on a terminal (standard error), none otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=render.console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Checking and saving rows", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def export(ctx: typer.Context, format: ListFormatOpt = ListFormat.csv) -> None:
+    """The assigned users in bulk-assign's columns (never a secret): an export is accepted by
+    `bulk-assign` as it is."""
+    from extadmin.services import bulk
+
+    rows = bulk.export_rows(get_app(ctx).store.read())
+    render.emit(rows, format.value, [Column(c, c) for c in bulk.COLUMNS])

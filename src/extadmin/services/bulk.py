@@ -1,0 +1,258 @@
+"""Bulk onboarding: assign many extensions from a CSV file, all or nothing; and export.
+
+Every row is validated first, by the same `assign.plan` as one assignment, against the account
+and against the other rows; if any row fails nothing is written and every failing row is
+reported with its line, column and rule. On success the account is written once."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from extadmin.domain import rules
+from extadmin.domain.account import Account
+from extadmin.domain.model import Credentials
+from extadmin.errors import Conflict, ExtadminError, InvalidValue, RowErrors
+from extadmin.services import assign
+from extadmin.services.directory import EmailIndex
+
+COLUMNS = (
+    "extension",
+    "setup",
+    "first_name",
+    "last_name",
+    "email",
+    "short_extension",
+    "contact_phone",
+    "mobile_phone",
+    "job_title",
+    "department",
+    "site",
+    "role",
+    "language",
+    "greeting_language",
+    "regional_format",
+    "recording",
+    "password",
+    "pin",
+    "security_question",
+    "security_answer",
+    "temporary_password",
+)
+REQUIRED_COLUMNS = ("extension", "first_name", "last_name", "email")
+SECRET_COLUMNS = ("password", "pin", "security_answer")
+USER_EXPORTED = (
+    "first_name",
+    "last_name",
+    "email",
+    "contact_phone",
+    "mobile_phone",
+    "job_title",
+    "department",
+    "role",
+    "language",
+    "greeting_language",
+    "regional_format",
+    "recording",
+)
+Progress = Callable[[int], None]
+
+
+def column_key(header: str) -> str:
+    """Headers match case-insensitively, ignoring spaces, dashes and underscores."""
+    return re.sub(r"[\s_\-]", "", header).casefold()
+
+
+_BY_KEY = {column_key(c): c for c in COLUMNS}
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str] = field(repr=False)
+
+
+def parse_csv(data: bytes, source: str) -> list[Row]:
+    """Decode (UTF-8, with or without a byte-order mark), detect `,` or `;` (or tab), map the
+    header to the known columns; an unknown or missing column is an error naming it."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidValue("file", f"{source} is not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise InvalidValue("file", f"{source} is empty: expected a header line and rows")
+    first = text.lstrip("\r\n").splitlines()[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header: list[str] = []
+        while not any(h.strip() for h in header):
+            header = next(reader)
+        header_line = reader.line_num
+        names: list[str] = []
+        unknown = []
+        for h in header:
+            name = _BY_KEY.get(column_key(h))
+            if name is None and h.strip():
+                close = difflib.get_close_matches(column_key(h), list(_BY_KEY), n=1)
+                unknown.append(
+                    f"{h!r}" + (f" (did you mean {_BY_KEY[close[0]]}?)" if close else "")
+                )
+            names.append(name or "")
+        if unknown:
+            raise InvalidValue(
+                "header", f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}"
+            )
+        duplicated = sorted({n for n in names if n and names.count(n) > 1})
+        if duplicated:
+            raise InvalidValue("header", f"column {duplicated[0]} appears twice")
+        missing = [c for c in REQUIRED_COLUMNS if c not in names]
+        if missing:
+            raise InvalidValue("header", f"missing required column(s): {', '.join(missing)}")
+        rows = []
+        start = header_line + 1
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                if len(record) > len(names):
+                    raise InvalidValue(
+                        f"line {start}", f"{len(record)} cells for {len(names)} columns"
+                    )
+                rows.append(Row(start, {n: v for n, v in zip(names, record, strict=False) if n}))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidValue(f"line {reader.line_num}", f"malformed CSV: {exc}") from None
+    if not rows:
+        raise InvalidValue("file", f"{source} has a header but no rows")
+    return rows
+
+
+def to_request(values: dict[str, str], default_setup: str | None) -> assign.Request:
+    """A CSV row as a Request: empty cells take the same defaults as `assign`."""
+    fields = {n: values.get(n, "").strip() or None for n in COLUMNS}
+    temporary = fields.pop("temporary_password")
+    fields["setup"] = fields["setup"] or default_setup
+    return assign.Request(
+        **fields,  # type: ignore[arg-type]
+        temporary_password=None
+        if temporary is None
+        else rules.boolean(temporary, "temporary password"),
+    )
+
+
+@dataclass
+class Checked:
+    plans: list[tuple[int, assign.Plan]]
+    errors: list[tuple[int, str, ExtadminError]]
+
+
+def validate(
+    account: Account,
+    rows: list[Row],
+    emails: EmailIndex,
+    default_setup: str | None,
+    progress: Progress | None = None,
+) -> Checked:
+    """Every row against the field rules, the account and the rows before it."""
+    plans: list[tuple[int, assign.Plan]] = []
+    errors: list[tuple[int, str, ExtadminError]] = []
+    seen_ext: dict[str, int] = {}
+    seen_email: dict[str, int] = {}
+    claimed: dict[str, int] = {}
+    for row in rows:
+        try:
+            req = to_request(row.values, default_setup)
+            number = (req.extension or "").strip()
+            if number in seen_ext:
+                raise Conflict(
+                    f"extension {number} is also on line {seen_ext[number]}", "extension"
+                )
+            seen_ext[number] = row.line
+            key = rules.email_key(rules.email(req.email)) if req.email else ""
+            if key in seen_email and not req.allow_duplicate_email:
+                raise Conflict(f"email {req.email} is also on line {seen_email[key]}", "email")
+            plan = assign.plan(account, req, emails)
+            for num in {plan.number, plan.extension}:
+                if claimed.get(num, row.line) != row.line:
+                    raise Conflict(
+                        f"number {num} is also taken on line {claimed[num]}", "short extension"
+                    )
+                claimed[num] = row.line
+            seen_email.setdefault(key, row.line)
+            plans.append((row.line, plan))
+        except ExtadminError as exc:
+            column = assign.field_key(exc.field) or ("extension" if not exc.field else exc.field)
+            errors.append((row.line, column, exc))
+        if progress:
+            progress(1)
+    return Checked(plans, errors)
+
+
+def hash_all(
+    plans: list[assign.Plan], progress: Progress | None = None
+) -> list[Credentials | None]:
+    """Hash the credentials rows, spread over the machine's cores (scrypt is the cost)."""
+    todo = [p.secrets for p in plans if p.secrets is not None]
+    hashed: list[Credentials] = []
+    if len(todo) < 4:
+        hashed = [assign.hash_secrets(s) for s in todo]
+        if progress:
+            progress(len(todo))
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for result in pool.map(assign.hash_secrets, todo, chunksize=8):
+                hashed.append(result)
+                if progress:
+                    progress(1)
+    it = iter(hashed)
+    return [next(it) if p.secrets is not None else None for p in plans]
+
+
+def run(
+    account: Account,
+    rows: list[Row],
+    emails: EmailIndex,
+    default_setup: str | None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> list[assign.Outcome]:
+    """Validate every row; raise RowErrors with all of them, or apply all (the caller saves)."""
+    if default_setup:
+        default_setup = rules.setup_option(default_setup)
+    checked = validate(account, rows, emails, default_setup, progress)
+    if checked.errors:
+        raise RowErrors(checked.errors)
+    if dry_run:
+        return []
+    plans = [p for _, p in checked.plans]
+    credentials = hash_all(plans, progress)
+    return [assign.apply(account, p, c) for p, c in zip(plans, credentials, strict=True)]
+
+
+def export_rows(account: Account) -> list[dict[str, Any]]:
+    """Assigned users in bulk-assign's columns, never a secret. A user who was given
+    credentials is exported with setup `later` (secrets cannot be exported): re-importing
+    sets the user up, and an administrator activates them."""
+    from extadmin.services.extensions import select
+
+    user_columns = [c for c in COLUMNS if c in USER_EXPORTED]
+    rows = []
+    for ext in select(account):
+        user = ext.get("user")
+        if user:
+            row: dict[str, Any] = dict.fromkeys(COLUMNS, "")
+            row.update({c: user.get(c, "") for c in user_columns})
+            row.update(
+                extension=ext["number"],
+                site=ext["site"],
+                setup="invite" if user["setup"] == "invite" else "later",
+            )
+            rows.append(row)
+    return rows
