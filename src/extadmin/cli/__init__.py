@@ -8,7 +8,6 @@ import signal
 import sys
 from typing import Annotated, NoReturn
 
-import click
 import typer
 
 from extadmin import __version__
@@ -83,16 +82,14 @@ def main(argv: list[str] | None = None) -> NoReturn:
             for line in exc.lines():
                 print(f"  {line}", file=sys.stderr)
         code = exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click.UsageError as exc:
-        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+    except typer.TyperException as exc:  # typer's (vendored click's) usage errors: exit 2
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         print(f"extadmin: error: {exc.format_message()}{where}", file=sys.stderr)
-        code = ExitCode.USAGE
-    except click.ClickException as exc:
-        print(f"extadmin: error: {exc.format_message()}", file=sys.stderr)
         code = exc.exit_code
-    except (click.Abort, KeyboardInterrupt, EOFError):
+    except (typer.Abort, KeyboardInterrupt, EOFError):
         print("\nextadmin: cancelled: nothing was written", file=sys.stderr)
         code = ExitCode.CANCELLED
     except Terminated:

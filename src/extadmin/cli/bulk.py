@@ -24,6 +24,9 @@ REPORT_COLUMNS = [
 ]
 
 
+TABLE_ROWS = 100
+
+
 def register(app: typer.Typer) -> None:
     app.command("bulk-assign")(bulk_assign)
     app.command("export")(export)
@@ -130,8 +133,18 @@ def _report(
             "json",
             [],
         )
-    else:
+    elif len(rows) <= TABLE_ROWS:
         render.emit(rows, "table", REPORT_COLUMNS)
+    else:  # thousands of rows make an unreadable (and slow) table: count them instead
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        render.emit(
+            [{"status": k, "rows": v} for k, v in counts.items()],
+            "table",
+            [Column("status", "Status"), Column("rows", "Rows")],
+        )
+        render.message(f"{len(rows)} rows: --format json lists every row")
 
 
 def _queue_invitations(app: App, account: Any, outcomes: list[Any]) -> int:

@@ -37,7 +37,7 @@ def _validator(check: Check | None, optional: bool) -> Callable[[str], bool | st
 def say(text: str, style: str | None = None, **io: Any) -> None:
     import questionary
 
-    questionary.print(text, style=style, **io)
+    questionary.print(text, style=style, output=io.get("output"))  # printing takes no input
 
 
 def step(number: int, total: int, title: str, **io: Any) -> None:
@@ -69,9 +69,11 @@ def secret_twice(message: str, check: Check | None = None, **io: Any) -> str:
     """A hidden value entered twice; asked again until valid and both entries match."""
     import questionary
 
+    # "Password" -> "Re-enter password", but "PIN" stays "Re-enter PIN" (an acronym)
+    name = message if message[:2].isupper() else message[0].lower() + message[1:]
     while True:
         first: str = _ask(questionary.password(message, validate=_validator(check, False), **io))
-        again: str = _ask(questionary.password(f"Re-enter {message[0].lower()}{message[1:]}", **io))
+        again: str = _ask(questionary.password(f"Re-enter {name}", **io))
         if first == again:
             return first
         say("  The two entries do not match: enter them again.", style="fg:ansired", **io)

@@ -123,6 +123,11 @@ class Walkthrough:
     def run(self, confirm: bool) -> Request:
         for warning in self.emails.warnings:
             prompts.say(warning, **self.io)
+        # a wrong NUMBER or --setup fails now, as it would by flags, not after every question
+        if self.req.extension is not None:
+            service.assignable(self.account, self.req.extension)
+        if self.req.setup is not None:
+            self.req = replace(self.req, setup=rules.setup_option(self.req.setup))
         scripted = all(getattr(self.req, f) for f in service.required_fields(self.req.setup))
         if not scripted:
             self.walk()
