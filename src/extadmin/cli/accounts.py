@@ -92,7 +92,9 @@ def account_forget(path: Annotated[Path, typer.Argument(help="Registered account
 
 
 @account_app.command("use")
-def account_use(ctx: typer.Context, path: Annotated[Path, typer.Argument()]) -> None:
+def account_use(
+    ctx: typer.Context, path: Annotated[Path, typer.Argument(help="Account file.")]
+) -> None:
     """Make an account file the current one (and register it)."""
     from extadmin.services import accounts
     from extadmin.storage import registry
