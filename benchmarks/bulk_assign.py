@@ -49,8 +49,9 @@ for i in range(int(sys.argv[1])):
 def csv_rows(account: Path, rows: int, setup: str) -> bytes:
     from extadmin.storage.store import AccountStore
 
-    free = [e["number"] for e in AccountStore(account).read().extensions
-            if e["status"] == "unassigned"][:rows]
+    free = [
+        e["number"] for e in AccountStore(account).read().extensions if e["status"] == "unassigned"
+    ][:rows]
     if len(free) < rows:
         raise SystemExit(f"only {len(free)} unassigned extensions for {rows} rows")
     out = io.StringIO()
@@ -95,17 +96,32 @@ def main() -> None:
             else:
                 baseline = [sys.executable, "-c", SERIAL_HASH, str(rows)]
             times = interleaved(
-                {"extadmin": [*EXTADMIN, "--account", str(account), "bulk-assign",
-                              str(work / f"{setup}.csv")], "baseline": baseline},
-                repeat=args.repeat, env=env, setup=reset)
+                {
+                    "extadmin": [
+                        *EXTADMIN,
+                        "--account",
+                        str(account),
+                        "bulk-assign",
+                        str(work / f"{setup}.csv"),
+                    ],
+                    "baseline": baseline,
+                },
+                repeat=args.repeat,
+                env=env,
+                setup=reset,
+            )
             ratio = times["extadmin"] / times["baseline"]
-            what = ("json load+dump and file writes" if setup == "invite"
-                    else "serial hashing in one process")
-            print(f"{setup:<12} {rows:>5} rows on {args.extensions} extensions: "
-                  f"extadmin {times['extadmin']:.2f} s, baseline ({what}) "
-                  f"{times['baseline']:.2f} s, ratio {ratio:.2f}x"
-                  + (f", {rows / times['extadmin']:.0f} rows/s" if setup == "credentials"
-                     else ""))
+            what = (
+                "json load+dump and file writes"
+                if setup == "invite"
+                else "serial hashing in one process"
+            )
+            print(
+                f"{setup:<12} {rows:>5} rows on {args.extensions} extensions: "
+                f"extadmin {times['extadmin']:.2f} s, baseline ({what}) "
+                f"{times['baseline']:.2f} s, ratio {ratio:.2f}x"
+                + (f", {rows / times['extadmin']:.0f} rows/s" if setup == "credentials" else "")
+            )
         print(f"cores: {os.cpu_count()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

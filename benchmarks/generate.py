@@ -40,8 +40,9 @@ def numbers(count: int) -> list[tuple[str, str]]:
 
 def document(count: int, seed: int = 7) -> dict[str, Any]:
     rng = random.Random(seed)
-    password_hash, pin_hash, answer_hash = (hash_secret(s) for s in ("B3nch!mark", "582941",
-                                                                      "benchmark"))
+    password_hash, pin_hash, answer_hash = (
+        hash_secret(s) for s in ("B3nch!mark", "582941", "benchmark")
+    )
     extensions = []
     for i, (number, site) in enumerate(numbers(count)):
         ext: dict[str, Any] = {"number": number, "site": site, "status": "unassigned"}
@@ -52,31 +53,44 @@ def document(count: int, seed: int = 7) -> dict[str, Any]:
             setup = rng.choice(["credentials", "credentials", "invite", "later"])
             first, last = rng.choice(FIRST), rng.choice(LAST)
             user: dict[str, Any] = {
-                "first_name": first, "last_name": last,
+                "first_name": first,
+                "last_name": last,
                 "email": f"{first.lower()}.{last.lower()}.{number}@bench.example",
-                "role": rng.choice(PREDEFINED_ROLES), "language": "en-US",
-                "greeting_language": "en-US", "regional_format": "en-US",
+                "role": rng.choice(PREDEFINED_ROLES),
+                "language": "en-US",
+                "greeting_language": "en-US",
+                "regional_format": "en-US",
                 "recording": rng.choice(["off", "inbound", "outbound", "both"]),
-                "setup": setup, "department": rng.choice(["Sales", "Support", "R&D"]),
+                "setup": setup,
+                "department": rng.choice(["Sales", "Support", "R&D"]),
                 "created_at": "2026-01-05T09:00:00+00:00",
             }
             if setup == "credentials":
-                user["credentials"] = {"password_hash": password_hash,
-                                       "temporary_password": False, "pin_hash": pin_hash,
-                                       "security_question": "In what city were you born?",
-                                       "security_answer_hash": answer_hash}
+                user["credentials"] = {
+                    "password_hash": password_hash,
+                    "temporary_password": False,
+                    "pin_hash": pin_hash,
+                    "security_question": "In what city were you born?",
+                    "security_answer_hash": answer_hash,
+                }
                 ext["status"] = "enabled"
             else:
                 ext["status"] = "not-activated"
             if setup == "invite":
-                user["activation"] = {"token_hash": "sha256$" + "0" * 64,
-                                      "expires_at": "2030-01-01T00:00:00+00:00"}
+                user["activation"] = {
+                    "token_hash": "sha256$" + "0" * 64,
+                    "expires_at": "2030-01-01T00:00:00+00:00",
+                }
             ext["user"] = user
         extensions.append(ext)
     return {
         "schema_version": SCHEMA_VERSION,
-        "account": {"name": f"Bench {count}", "country": "US", "locale": "en-US",
-                    "default_role": DEFAULT_ROLE},
+        "account": {
+            "name": f"Bench {count}",
+            "country": "US",
+            "locale": "en-US",
+            "default_role": DEFAULT_ROLE,
+        },
         "sites": [{"name": n, **({"code": c} if c else {})} for n, c in SITES],
         "roles": list(PREDEFINED_ROLES),
         "extensions": extensions,
