@@ -46,7 +46,7 @@ def bulk_assign(
 ) -> None:
     """Assign many extensions from a CSV file: every row is checked first, and nothing is
     written unless every row is valid."""
-    from extadmin.errors import NotFound, RowErrors
+    from extadmin.errors import InvalidValue, NotFound, RowErrors
     from extadmin.services import bulk
     from extadmin.services.directory import build_index
 
@@ -58,6 +58,8 @@ def bulk_assign(
             data, source = Path(file).read_bytes(), file
         except FileNotFoundError:
             raise NotFound(f"CSV file not found: {file}") from None
+        except OSError as exc:
+            raise InvalidValue("FILE", f"cannot read {file}: {exc.strerror}") from None
     rows = bulk.parse_csv(data, source)
     if (
         file != "-"

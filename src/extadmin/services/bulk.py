@@ -176,6 +176,8 @@ def validate(
             key = rules.email_key(rules.email(req.email)) if req.email else ""
             if key in seen_email and not req.allow_duplicate_email:
                 raise Conflict(f"email {req.email} is also on line {seen_email[key]}", "email")
+            if key:  # before the row's own checks, so a later duplicate is always reported
+                seen_email.setdefault(key, row.line)
             plan = assign.plan(account, req, emails)
             for num in {plan.number, plan.extension}:
                 if claimed.get(num, row.line) != row.line:
@@ -183,7 +185,6 @@ def validate(
                         f"number {num} is also taken on line {claimed[num]}", "short extension"
                     )
                 claimed[num] = row.line
-            seen_email.setdefault(key, row.line)
             plans.append((row.line, plan))
         except ExtadminError as exc:
             column = assign.field_key(exc.field) or ("extension" if not exc.field else exc.field)
