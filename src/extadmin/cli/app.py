@@ -6,12 +6,15 @@ from __future__ import annotations
 import sys
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from extadmin import render
 from extadmin.errors import UsageError
-from extadmin.storage.store import AccountStore
+
+if TYPE_CHECKING:
+    from extadmin.storage.store import AccountStore
 
 
 class App:
@@ -26,6 +29,8 @@ class App:
 
     @cached_property
     def store(self) -> AccountStore:
+        from extadmin.storage.store import AccountStore
+
         return AccountStore(self.account_path)
 
     @staticmethod
