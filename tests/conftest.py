@@ -84,7 +84,7 @@ def exe(
 @pytest.fixture
 def account(tmp_path: Path, run: object) -> Path:
     """A small account: Main Site (no code) and Boston (code 2), extensions 101-105 on the main
-    site (103 with a desk phone) and 2201-2203 in Boston; the current account."""
+    site and 2201-2203 in Boston; the current account."""
     path = tmp_path / "acme.toml"
     for args in (
         ("init", path, "--name", "Acme Corp"),

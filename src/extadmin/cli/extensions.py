@@ -227,6 +227,7 @@ def extension_remove(
     from extadmin.services import extensions
 
     app = get_app(ctx)
+    numbers = list(dict.fromkeys(n.strip() for n in numbers))  # a number given twice goes once
     # check before asking: a confirmation for something that cannot be done is noise
     account = app.store.read()
     for number in numbers:

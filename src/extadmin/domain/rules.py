@@ -40,6 +40,8 @@ def extension_range(value: str, field: str = "extension") -> list[str]:
     if "-" not in value:
         return [extension_number(value, field)]
     first, _, last = value.partition("-")
+    if not first.strip() or not last.strip():
+        raise InvalidValue(field, f"{value!r} is not an extension number or range (201-250)")
     lo, hi = extension_number(first, field), extension_number(last, field)
     if int(hi) < int(lo):
         raise InvalidValue(field, f"range {value!r} ends before it starts")
@@ -203,7 +205,7 @@ def security_question(value: str, extra: Sequence[str] = ()) -> str:
     """The question's number in `security-question list`, or its exact text."""
     questions = [*SECURITY_QUESTIONS, *extra]
     value = value.strip()
-    if value.isdigit() and 1 <= int(value) <= len(questions):
+    if value.isascii() and value.isdigit() and 1 <= int(value) <= len(questions):
         return questions[int(value) - 1]
     for question in questions:
         if question.casefold() == value.casefold():

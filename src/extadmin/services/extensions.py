@@ -83,7 +83,8 @@ def add_extensions(
 
 
 def remove_extension(account: Account, number: str) -> Extension:
-    ext = account.extension(rules.extension_number(number))
+    number = rules.extension_number(number)
+    ext = account.extension(number)
     if ext["status"] != "unassigned":
         raise Conflict(
             f"extension {number} is {ext['status']}: unassign the user first (`extadmin unassign`)"

@@ -1,0 +1,218 @@
+"""Property tests of the account store: any valid document survives a save and a load in both
+formats, and no input whatever makes the loader fail with anything but AccountFileError."""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from extadmin.domain.account import Account
+from extadmin.domain.catalog import LOCALES, PREDEFINED_ROLES, RECORDING, SETUP_OPTIONS
+from extadmin.errors import AccountFileError
+from extadmin.storage import codec, schema
+from extadmin.storage.store import AccountStore
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# any text a user could type, control characters and all: the codecs must carry it
+texts = st.text(max_size=20)
+numbers = st.integers(1, 999_999).map(str)
+macs = st.binary(min_size=6, max_size=6).map(lambda b: ":".join(f"{x:02X}" for x in b))
+devices = st.builds(
+    lambda model, mac: {"model": model} | ({"mac": mac} if mac else {}),
+    texts,
+    st.none() | macs,
+)
+
+
+def optional(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """A dict holding any subset of the given fields."""
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+users = st.builds(
+    lambda required, extra: required | extra,
+    st.fixed_dictionaries(
+        {
+            "first_name": texts,
+            "last_name": texts,
+            "email": texts,
+            "role": st.sampled_from(PREDEFINED_ROLES),
+            "language": st.sampled_from(sorted(LOCALES)),
+            "greeting_language": st.sampled_from(sorted(LOCALES)),
+            "regional_format": st.sampled_from(sorted(LOCALES)),
+            "recording": st.sampled_from(RECORDING),
+            "setup": st.sampled_from(sorted(SETUP_OPTIONS)),
+        }
+    ),
+    optional(
+        unique_email=st.booleans(),
+        contact_phone=texts,
+        job_title=texts,
+        department=texts,
+        created_at=texts,
+        credentials=optional(password_hash=texts, temporary_password=st.booleans(), pin_hash=texts),
+        activation=st.fixed_dictionaries({"token_hash": texts, "expires_at": texts}),
+        engage_voice=st.fixed_dictionaries(
+            {"access": st.sampled_from(["agent", "admin", "both"])},
+            optional={"agent_group": texts},
+        ),
+    ),
+)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> dict[str, Any]:
+    site_names = draw(st.lists(texts, min_size=1, max_size=4, unique_by=lambda s: s.casefold()))
+    sites = [
+        {"name": name} | ({"code": code} if (code := draw(st.none() | numbers)) else {})
+        for name in site_names
+    ]
+    extensions = []
+    for number in draw(st.lists(numbers, max_size=12, unique=True)):
+        ext: dict[str, Any] = {"number": number, "site": draw(st.sampled_from(site_names))}
+        user = draw(st.none() | users)
+        if user is None:
+            ext["status"] = "unassigned"
+        else:
+            ext["status"] = draw(st.sampled_from(["not-activated", "enabled", "disabled"]))
+            ext["user"] = user
+        device = draw(st.none() | devices)
+        if device is not None:
+            ext["device"] = device
+        extensions.append(ext)
+    doc: dict[str, Any] = {
+        "schema_version": 1,
+        "account": {
+            "name": draw(texts),
+            "country": draw(st.sampled_from(["US", "GB", "FR", "JP"])),
+            "locale": draw(st.sampled_from(sorted(LOCALES))),
+            "default_role": draw(st.sampled_from(PREDEFINED_ROLES)),
+        }
+        | draw(optional(activation_url=texts, token_days=st.integers(1, 365))),
+        "sites": sites,
+        "roles": list(PREDEFINED_ROLES) + draw(st.lists(texts, max_size=2)),
+        "extensions": extensions,
+    }
+    doc |= draw(
+        optional(
+            security_questions=st.lists(texts, max_size=3),
+            mail=st.fixed_dictionaries(
+                {"host": texts, "sender": texts},
+                optional={
+                    "port": st.integers(1, 65535),
+                    "starttls": st.booleans(),
+                    "timeout": st.integers(1, 600) | st.floats(0.5, 600),
+                },
+            ),
+        )
+    )
+    return doc
+
+
+@pytest.fixture(scope="module")
+def folder() -> Any:
+    with tempfile.TemporaryDirectory() as name:
+        yield Path(name)
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json"])
+@SETTINGS
+@given(doc=documents())
+def test_round_trip(folder: Path, suffix: str, doc: dict[str, Any]) -> None:
+    path = folder / f"account{suffix}"
+    store = AccountStore(path)
+    store.save(Account(copy.deepcopy(doc)))
+    assert store.read().doc == doc
+    # and the file is plain TOML / JSON that another program can read
+    assert codec.decode(path, path.read_bytes()) == doc
+
+
+@SETTINGS
+@given(doc=documents())
+def test_the_checker_accepts_every_valid_document(doc: dict[str, Any]) -> None:
+    assert schema.check_document(Path("a.json"), copy.deepcopy(doc)) == doc
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | texts,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(texts, children, max_size=4),
+    max_leaves=30,
+)
+
+
+def check_fails_cleanly(doc: Any) -> None:
+    try:
+        schema.check_document(Path("acme.json"), doc)
+    except AccountFileError as exc:
+        assert exc.message.startswith("acme.json: ")
+        assert "\n" not in exc.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values)
+def test_the_checker_on_any_value(value: Any) -> None:
+    check_fails_cleanly(value)
+
+
+def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            found += _paths(value, (*prefix, i))
+    return found
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), doc=documents())
+def test_the_checker_on_a_spoiled_document(data: st.DataObject, doc: dict[str, Any]) -> None:
+    """A valid document with one part replaced by anything, or one part removed, or one field
+    added: the checker accepts it or reports it, nothing else."""
+    where = data.draw(st.sampled_from(_paths(doc)[1:]))
+    parent = doc
+    for key in where[:-1]:
+        parent = parent[key]
+    action = data.draw(st.sampled_from(["replace", "remove", "add"]))
+    if action == "replace":
+        parent[where[-1]] = data.draw(json_values)
+    elif action == "remove":
+        del parent[where[-1]]
+    elif isinstance(parent, dict):
+        parent[data.draw(texts)] = data.draw(json_values)
+    else:
+        parent.append(data.draw(json_values))
+    check_fails_cleanly(doc)
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json"])
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=200) | texts.map(str.encode))
+def test_decoding_any_bytes(suffix: str, data: bytes) -> None:
+    path = Path(f"acme{suffix}")
+    try:
+        schema.check_document(path, codec.decode(path, data))
+    except AccountFileError as exc:
+        assert exc.message.startswith(f"acme{suffix}: ")
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json"])
+@settings(max_examples=100, deadline=None)
+@given(doc=documents(), cut=st.floats(0, 1, exclude_max=True))
+def test_a_torn_file_never_breaks_the_loader(suffix: str, doc: dict[str, Any], cut: float) -> None:
+    """What a non-atomic save would leave: the first part of a file. The loader reports it (or
+    reads it, when the cut leaves a complete document) and fails with nothing else."""
+    path = Path(f"acme{suffix}")
+    data = codec.encode(path, doc)
+    try:
+        schema.check_document(path, codec.decode(path, data[: int(len(data) * cut)]))
+    except AccountFileError as exc:
+        assert exc.message.startswith(f"acme{suffix}: ")
