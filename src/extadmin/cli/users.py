@@ -46,14 +46,16 @@ def verify_email(
     """Is the address unique across every account known on this machine? (exit 0: unique,
     5: already used)."""
     from extadmin.domain import rules
-    from extadmin.errors import Conflict, NotFound
+    from extadmin.errors import AccountFileError, Conflict, NotFound
     from extadmin.services.directory import build_index
 
     address = rules.email(email)
     app = get_app(ctx)
     try:  # the current account counts even when it was never registered
         current, path = app.store.read(), app.store.path
-    except NotFound:
+    except (NotFound, AccountFileError):
+        # only an account named with --account must be readable; a registered one that
+        # vanished or went bad is a warning below, like any other registered account
         if app.account_option:
             raise
         current, path = None, None
@@ -82,16 +84,15 @@ def verify_email(
         )
     if matches:
         raise Conflict(f"{address} is already used by {len(matches)} user(s)")
-    app.say(
-        f"{address} is unique across {1 + len(_others(path))} known account(s)"
-        if path
-        else f"{address} is unique"
-    )
+    searched = (current is not None) + len(_others(path)) - len(index.warnings)
+    app.say(f"{address} is unique across {searched} known account(s)")
 
 
 def _others(path: Any) -> list[Any]:
+    """The registered accounts besides the current one (registered paths are absolute)."""
     from extadmin.storage import registry
 
+    path = path.resolve() if path else None
     return [p for p in registry.registered() if p != path]
 
 
@@ -110,11 +111,13 @@ def set_recording(
     all_: AllOpt = False,
 ) -> None:
     """Automatic call recording for assigned users (NUMBER…, --site or --all)."""
+    from extadmin.domain import rules
     from extadmin.errors import UsageError
     from extadmin.services import lifecycle
 
     if not direction:
         raise UsageError("missing --direction (off, inbound, outbound or both)")
+    direction = rules.recording(direction)
     with get_app(ctx).store.transaction("set-recording") as account:
         exts = lifecycle.targets(account, numbers or [], site, all_)
         changed = lifecycle.set_recording(account, exts, direction)
@@ -298,9 +301,10 @@ def _toggle(ctx: typer.Context, numbers: list[str], disabled: bool) -> None:
     from extadmin.services import lifecycle
 
     with get_app(ctx).store.transaction("disable" if disabled else "enable") as account:
-        for ext in lifecycle.assigned(account, numbers):
+        exts = lifecycle.assigned(account, numbers)
+        for ext in exts:
             lifecycle.set_disabled(account, ext, disabled)
-    render.message(f"{'disabled' if disabled else 'enabled'} {len(numbers)} extension(s)")
+    render.message(f"{'disabled' if disabled else 'enabled'} {len(exts)} extension(s)")
 
 
 def disable(

@@ -42,7 +42,7 @@ def build_index(current: Account | None = None, current_path: Path | None = None
     """Index the current account (as loaded, inside its lock) and every other registered one.
     A registered file that vanished or cannot be read is a warning, never a crash."""
     index = EmailIndex()
-    current_path = current_path.absolute() if current_path else None
+    current_path = current_path.resolve() if current_path else None
     if current is not None and current_path is not None:
         index.add_account(current, current_path)
     for path in registry.registered():

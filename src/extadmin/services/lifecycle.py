@@ -16,8 +16,9 @@ ENGAGE_ACCESS = ("agent", "admin", "both")
 
 def assigned(account: Account, numbers: Iterable[str]) -> list[Extension]:
     """The extensions named, all of which must have a user; otherwise nothing is done and the
-    error names every unassigned one."""
-    exts = [account.extension(rules.extension_number(n)) for n in numbers]
+    error names every unassigned one. A number given twice counts once."""
+    unique = dict.fromkeys(rules.extension_number(n) for n in numbers)
+    exts = [account.extension(n) for n in unique]
     free = [e["number"] for e in exts if e["status"] == "unassigned"]
     if free:
         raise Conflict(f"extension(s) {', '.join(free)} unassigned: no user to change")

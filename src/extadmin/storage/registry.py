@@ -52,7 +52,7 @@ def register(path: Path) -> bool:
     """Record an account file; False if it was already known."""
     from filelock import FileLock
 
-    path = path.absolute()
+    path = path.resolve()
     reg = _registry_path()
     files.private_dir(reg.parent)
     with FileLock(reg.with_name(".accounts.json.lock"), timeout=10, mode=0o600):
@@ -66,7 +66,7 @@ def register(path: Path) -> bool:
 def forget(path: Path) -> bool:
     from filelock import FileLock
 
-    path = path.absolute()
+    path = path.resolve()
     reg = _registry_path()
     if not reg.exists():
         return False
@@ -91,5 +91,5 @@ def set_current(path: Path | None) -> None:
     if path is None:
         value.pop("current", None)
     else:
-        value["current"] = str(path.absolute())
+        value["current"] = str(path.resolve())
     _write_json(config, value)

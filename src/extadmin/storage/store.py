@@ -25,7 +25,8 @@ def now_iso() -> str:
 
 class AccountStore:
     def __init__(self, path: Path | str, lock_timeout: float | None = None) -> None:
-        self.path = Path(path).absolute()
+        # resolved: one file has one identity, and a save through a symlink replaces its target
+        self.path = Path(path).expanduser().resolve()
         codec.file_format(self.path)
         if lock_timeout is None:
             lock_timeout = float(os.environ.get("EXTADMIN_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
