@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.charset import QP, Charset
 from email.header import Header
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, make_msgid
@@ -93,8 +93,13 @@ def configure(
 def _sender(value: str) -> str:
     from email.utils import formataddr, parseaddr
 
+    from extadmin.errors import InvalidValue
+
     name, address = parseaddr(value)
-    return formataddr((name, rules.email(address, "sender")))
+    address = rules.email(address, "sender")
+    if not address.isascii():  # the envelope sender of every welcome email
+        raise InvalidValue("sender", f"{address!r} must be an ASCII address")
+    return formataddr((name, address))
 
 
 def compose_welcome(account: Account, ext: Extension, token: str) -> Message:
@@ -133,9 +138,10 @@ def compose_welcome(account: Account, ext: Extension, token: str) -> Message:
     # generator's search of the whole text for a collision
     msg = MIMEMultipart("alternative", boundary=f"=_extadmin_{secrets.token_hex(12)}")
     title = subject.format(**values)
-    msg["Subject"] = title if title.isascii() else Header(title, "utf-8").encode()
+    # a Header, not its encoded text: the generator would fold that again, after a line break
+    msg["Subject"] = title if title.isascii() else Header(title, "utf-8")  # type: ignore[assignment]
     msg["From"] = account.doc.get("mail", {}).get("sender", DEFAULT_SENDER)
-    msg["To"] = formataddr((f"{user['first_name']} {user['last_name']}", user["email"]), "utf-8")
+    msg["To"] = _address(f"{user['first_name']} {user['last_name']}", user["email"])
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain="extadmin.local")
     msg["Content-Language"] = user["language"]
@@ -143,6 +149,24 @@ def compose_welcome(account: Account, ext: Extension, token: str) -> Message:
     msg.attach(_text_part("\n".join(lines) + "\n", "plain"))
     msg.attach(_text_part(page, "html"))
     return msg
+
+
+def _address(name: str, email: str) -> str:
+    """The To header. An internationalised address (SMTPUTF8, which email-validator accepts)
+    cannot be MIME-encoded: its UTF-8 bytes go out as they are (compat32 writes
+    surrogate-escaped bytes through), after the encoded display name."""
+    if email.isascii():
+        return formataddr((name, email), "utf-8")
+    raw = email.encode("utf-8").decode("ascii", "surrogateescape")
+    return formataddr((name, "x@x"), "utf-8").removesuffix("<x@x>") + f"<{raw}>"
+
+
+def _display(name: str, value: object) -> str:
+    """A header as people read it: raw UTF-8 bytes restored, encoded words decoded."""
+    from email import policy
+
+    text = str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return str(policy.default.header_factory(name, text)) if "=?" in text else text
 
 
 def _text_part(text: str, subtype: str) -> MIMENonMultipart:
@@ -180,18 +204,34 @@ def queue_many(outbox: Path, messages: list[Message]) -> list[Queued]:
         number = msg["X-Extadmin-Extension"]
         path = outbox / f"{stamp}-{number}-{secrets.token_hex(4)}.eml"
         files.write_atomic(path, msg.as_bytes(), sync=len(messages) == 1)
-        items.append(Queued(path, str(msg["To"]), str(msg["Subject"]), str(number), None))
+        raw = dict(msg.raw_items())  # as set: msg["To"] would mask raw UTF-8 as unknown-8bit
+        items.append(
+            Queued(
+                path,
+                _display("To", raw["To"]),
+                _display("Subject", raw["Subject"]),
+                str(number),
+                None,
+            )
+        )
     if len(messages) > 1:
         os.sync()
     return items
 
 
-def _entry(path: Path) -> Queued:
+def _parse(raw: bytes, *, headers_only: bool = False) -> EmailMessage:
+    """Read a queued message. Decoded as UTF-8 first: an internationalised address is raw UTF-8
+    in the headers (RFC 6532), which the bytes parser would leave as surrogate escapes."""
     from email import policy
-    from email.parser import BytesHeaderParser
+    from email.parser import Parser
 
-    with path.open("rb") as handle:
-        headers = BytesHeaderParser(policy=policy.default).parse(handle)
+    parsed = Parser(policy=policy.default).parsestr(raw.decode("utf-8", "replace"), headers_only)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _entry(path: Path) -> Queued:
+    headers = _parse(path.read_bytes(), headers_only=True)
     error_path = path.with_suffix(".error")
     error = error_path.read_text("utf-8").strip() if error_path.exists() else None
     return Queued(
@@ -211,10 +251,8 @@ def deliver(settings: MailSettings, raw: bytes) -> None:
     """One SMTP delivery; raises OSError / smtplib.SMTPException on failure."""
     import smtplib
     import ssl
-    from email import policy
-    from email.parser import BytesParser
 
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    msg = _parse(raw)
     port = settings.get("port", 25)
     with smtplib.SMTP(settings["host"], port, timeout=settings.get("timeout", 30)) as smtp:
         smtp.ehlo()

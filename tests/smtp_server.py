@@ -1,0 +1,89 @@
+"""A real SMTP server on loopback for the mail tests (aiosmtpd), and a port nothing listens on.
+
+with smtp_server() as server:          # accepts every message
+    ... server.port, server.handler.messages
+with smtp_server(data_reply="550 5.7.1 no thanks") as server:   # refuses the message
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+
+    def message(self) -> EmailMessage:
+        parsed = BytesParser(policy=policy.default).parsebytes(self.content)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class CollectingHandler:
+    """Collects every accepted message; answers RCPT or DATA with a refusal when told to."""
+
+    rcpt_reply: str | None = None
+    data_reply: str | None = None
+    messages: list[Received] = field(default_factory=list)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_reply:
+            return self.data_reply
+        self.messages.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
+        )
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class Server:
+    port: int
+    handler: CollectingHandler
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening on it (just released by the OS)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def smtp_server(
+    *, rcpt_reply: str | None = None, data_reply: str | None = None, smtputf8: bool = False
+) -> Iterator[Server]:
+    """A server on 127.0.0.1 and a free port; SMTPUTF8 (internationalised addresses) only
+    when asked, as many real servers do not offer it."""
+    handler = CollectingHandler(rcpt_reply=rcpt_reply, data_reply=data_reply)
+    controller = Controller(
+        handler, hostname=HOST, port=free_port(), ready_timeout=10, enable_SMTPUTF8=smtputf8
+    )
+    controller.start()
+    try:
+        yield Server(controller.port, handler)
+    finally:
+        controller.stop()

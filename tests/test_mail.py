@@ -1,0 +1,295 @@
+"""Welcome emails over real SMTP (an aiosmtpd server on loopback, inside the test): delivered
+when the server accepts; kept in the queue with the error when it refuses or is down, the
+assignment saved all the same; `mail send` retries the queue."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import tomllib
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from extadmin.domain.hashing import hash_token
+from tests.smtp_server import free_port, smtp_server
+
+pytestmark = pytest.mark.timeout(60)
+
+ADA = ("--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@example.com")
+SENDER = "it@acme.example"
+
+
+def configure(run, port: int, *extra: str) -> None:
+    result = run(
+        "mail", "configure", "--host", "127.0.0.1", "--port", port, "--sender", SENDER, *extra
+    )
+    assert result.code == 0, result.err
+
+
+def ext_101(account: Path) -> dict[str, Any]:
+    doc = tomllib.loads(account.read_text("utf-8"))
+    (ext,) = [e for e in doc["extensions"] if e["number"] == "101"]
+    return ext
+
+
+def outbox(account: Path) -> Path:
+    return account.with_name("acme.outbox")
+
+
+def queued(account: Path) -> list[Path]:
+    return sorted(outbox(account).glob("*.eml"))
+
+
+def sent(account: Path) -> list[Path]:
+    return sorted((outbox(account) / "sent").glob("*.eml"))
+
+
+def parse(raw: bytes) -> EmailMessage:
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def token_in(msg: EmailMessage) -> str:
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    (link,) = re.findall(r"https?://\S+", text)
+    (token,) = parse_qs(urlsplit(link).query)["token"]
+    return token
+
+
+def queue_json(run) -> list[dict[str, Any]]:
+    result = run("mail", "queue", "--format", "json")
+    assert result.code == 0, result.err
+    rows: list[dict[str, Any]] = json.loads(result.out)
+    return rows
+
+
+def test_invite_is_delivered_by_the_configured_server(run, account: Path) -> None:
+    with smtp_server() as server:
+        configure(run, server.port, "--no-starttls")
+        result = run("assign", "101", "--setup", "invite", *ADA, "--format", "json")
+
+        assert result.code == 0, result.err
+        assert "warning" not in result.err
+        assert len(server.handler.messages) == 1
+    received = server.handler.messages[0]
+    assert received.mail_from == SENDER
+    assert received.rcpt_tos == ["ada@example.com"]
+    msg = received.message()
+    assert msg["From"] == SENDER
+    assert msg["To"].addresses[0].addr_spec == "ada@example.com"
+    assert msg["Subject"] == "Welcome to Acme Corp: activate your phone account"
+    assert hash_token(token_in(msg)) == ext_101(account)["user"]["activation"]["token_hash"]
+
+    assert queued(account) == []
+    (path,) = sent(account)
+    assert parse(path.read_bytes())["Message-ID"] == msg["Message-ID"]
+    assert json.loads(result.out)["welcome_email"] == {
+        "to": "Ada Lovelace <ada@example.com>",
+        "file": str(path),
+        "delivered": True,
+        "error": None,
+    }
+    assert ext_101(account)["status"] == "not-activated"
+    assert queue_json(run) == []
+
+
+def test_starttls_is_used_only_when_offered(run, account: Path) -> None:
+    """The default is --starttls; a server that does not offer it still gets the message."""
+    with smtp_server() as server:
+        configure(run, server.port)
+        result = run("assign", "101", "--setup", "invite", *ADA)
+        assert result.code == 0, result.err
+        assert len(server.handler.messages) == 1
+    assert queued(account) == [] and len(sent(account)) == 1
+
+
+@pytest.mark.parametrize(
+    ("refusal", "error"),
+    [
+        pytest.param({"data_reply": "550 5.7.1 Message rejected"}, "550", id="refused-at-DATA"),
+        pytest.param(
+            {"rcpt_reply": "550 5.1.1 No such user here"}, "No such user", id="refused-at-RCPT"
+        ),
+    ],
+)
+def test_refused_message_stays_queued_and_is_sent_later(
+    run, account: Path, refusal: dict[str, str], error: str
+) -> None:
+    with smtp_server(**refusal) as bad:
+        configure(run, bad.port, "--no-starttls")
+        result = run("assign", "101", "--setup", "invite", *ADA)
+        assert bad.handler.messages == []
+
+    assert result.code == 0, result.err  # the assignment never depends on the mail server
+    assert ext_101(account)["status"] == "not-activated"
+    assert "warning: welcome email queued, not delivered" in result.err
+    assert error in result.err
+    assert "extadmin mail send" in result.err
+    (path,) = queued(account)
+    assert sent(account) == []
+    original = path.read_bytes()
+    (row,) = queue_json(run)
+    assert row["extension"] == "101"
+    assert row["to"] == "Ada Lovelace <ada@example.com>"
+    assert row["file"] == str(path)
+    assert error in row["error"]
+
+    with smtp_server() as good:
+        configure(run, good.port, "--no-starttls")
+        retry = run("mail", "send", "--format", "json")
+        assert retry.code == 0, retry.err
+        assert len(good.handler.messages) == 1
+    assert good.handler.messages[0].rcpt_tos == ["ada@example.com"]
+    delivered = good.handler.messages[0].message()
+    assert delivered["Message-ID"] == parse(original)["Message-ID"]
+    assert hash_token(token_in(delivered)) == ext_101(account)["user"]["activation"]["token_hash"]
+    (row,) = json.loads(retry.out)
+    assert row["error"] is None
+    assert "delivered 1, still queued 0" in retry.err
+    assert queued(account) == []
+    assert [p.name for p in sent(account)] == [path.name]
+    assert list(outbox(account).glob("*.error")) == []
+    assert queue_json(run) == []
+
+
+def test_server_down_keeps_the_message_queued(run, account: Path) -> None:
+    port = free_port()  # nothing listens there
+    configure(run, port, "--no-starttls")
+    result = run("assign", "101", "--setup", "invite", *ADA, "--format", "json")
+
+    assert result.code == 0, result.err
+    assert ext_101(account)["status"] == "not-activated"
+    assert "warning: welcome email queued, not delivered" in result.err
+    assert "Connection" in result.err
+    email = json.loads(result.out)["welcome_email"]
+    assert email["delivered"] is False and "Connection" in email["error"]
+    (path,) = queued(account)
+    assert email["file"] == str(path)
+    (row,) = queue_json(run)
+    assert "Connection" in row["error"]
+
+    still_down = run("mail", "send")
+    assert still_down.code == 1
+    assert "delivered 0, still queued 1" in still_down.err
+    assert queued(account) == [path]
+
+    with smtp_server() as server:
+        configure(run, server.port, "--no-starttls")
+        retry = run("mail", "send")
+        assert retry.code == 0, retry.err
+        assert len(server.handler.messages) == 1
+    assert queued(account) == [] and [p.name for p in sent(account)] == [path.name]
+
+
+def test_queue_shows_only_undelivered_messages(run, account: Path) -> None:
+    """One user invited while the server is down, one while it is up."""
+    configure(run, free_port(), "--no-starttls")
+    assert run("assign", "101", "--setup", "invite", *ADA).code == 0
+    with smtp_server() as server:
+        configure(run, server.port, "--no-starttls")
+        bob = ("--first-name", "Bob", "--last-name", "Ng", "--email", "bob@example.com")
+        assert run("assign", "102", "--setup", "invite", *bob).code == 0
+        assert [m.rcpt_tos for m in server.handler.messages] == [["bob@example.com"]]
+    assert [row["extension"] for row in queue_json(run)] == ["101"]
+
+
+@pytest.mark.parametrize("setup", ["later", "credentials"])
+def test_no_email_of_any_kind_without_invite(
+    run, account: Path, tmp_path: Path, setup: str
+) -> None:
+    secrets = []
+    if setup == "credentials":
+        for name, value in (("pw", "Zebra7!Quix"), ("pin", "5820417396"), ("ans", "fluffy cat")):
+            (tmp_path / name).write_text(value)
+        secrets = ["--password-file", "pw", "--pin-file", "pin", "--security-question", "1"]
+        secrets += ["--security-answer-file", "ans"]
+    with smtp_server() as server:
+        configure(run, server.port, "--no-starttls")
+        result = run("assign", "101", "--setup", setup, *ADA, *secrets)
+        assert result.code == 0, result.err
+        sent_now = run("mail", "send")
+        assert server.handler.messages == []
+    assert sent_now.code == 0 and "delivered 0, still queued 0" in sent_now.err
+    assert list(outbox(account).rglob("*.eml")) == []
+
+
+def test_the_outbox_is_private(run, account: Path) -> None:
+    assert run("assign", "101", "--setup", "invite", *ADA).code == 0
+    (path,) = queued(account)
+    assert stat.S_IMODE(outbox(account).stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_mail_send_without_a_server_is_an_error(run, account: Path) -> None:
+    assert run("assign", "101", "--setup", "invite", *ADA).code == 0
+    result = run("mail", "send")
+    assert result.code == 1
+    assert (
+        result.err == "extadmin: error: no mail server configured: run `extadmin mail configure`\n"
+    )
+    assert len(queued(account)) == 1
+
+
+def test_mail_configure_is_stored_and_shown(run, account: Path) -> None:
+    configure(run, 2525, "--no-starttls")
+    stored = tomllib.loads(account.read_text("utf-8"))["mail"]
+    assert stored == {"host": "127.0.0.1", "port": 2525, "sender": SENDER, "starttls": False}
+    shown = run("mail", "show", "--format", "json")
+    assert json.loads(shown.out) == stored
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--port", "0", "--sender", SENDER), "port: must be 1 to 65535"),
+        (("--port", "70000", "--sender", SENDER), "port: must be 1 to 65535"),
+        (("--sender", "not an address"), "sender:"),
+        (("--sender", "zoë@acme.example"), "sender: 'zoë@acme.example' must be an ASCII address"),
+    ],
+)
+def test_mail_configure_refuses_bad_values(
+    run, account: Path, args: tuple[str, ...], message: str
+) -> None:
+    before = account.read_bytes()
+    result = run("mail", "configure", "--host", "127.0.0.1", *args)
+    assert result.code == 3, result.err
+    assert message in result.err
+    assert account.read_bytes() == before
+
+
+ZOE = ("--first-name", "Zoë", "--last-name", "Åberg", "--email", "zoë@example.com")
+
+
+def test_internationalised_address_is_delivered_with_smtputf8(run, account: Path) -> None:
+    with smtp_server(smtputf8=True) as server:
+        configure(run, server.port, "--no-starttls")
+        result = run("assign", "101", "--setup", "invite", *ZOE)
+        assert result.code == 0, result.err
+        assert "warning" not in result.err
+        assert len(server.handler.messages) == 1
+    received = server.handler.messages[0]
+    assert received.rcpt_tos == ["zoë@example.com"]
+    assert "To: =?utf-8?b?Wm/DqyDDhWJlcmc=?= <zoë@example.com>".encode() in received.content
+    assert queued(account) == []
+
+
+def test_internationalised_address_waits_for_a_server_with_smtputf8(run, account: Path) -> None:
+    with smtp_server() as server:
+        configure(run, server.port, "--no-starttls")
+        result = run("assign", "101", "--setup", "invite", *ZOE)
+        assert server.handler.messages == []
+    assert result.code == 0, result.err
+    assert ext_101(account)["user"]["email"] == "zoë@example.com"
+    assert "warning: welcome email queued, not delivered" in result.err
+    assert "SMTPUTF8" in result.err
+    (row,) = queue_json(run)
+    assert row["to"] == "Zoë Åberg <zoë@example.com>"
+    assert "SMTPUTF8" in row["error"]
