@@ -152,7 +152,8 @@ def test_a_new_invite_replaces_the_old_token(
     activation = ext(account, "101")["user"]["activation"]
     assert activation["token_hash"] != first_hash
     by_hash = {hash_token(token_from(eml)): eml for eml in messages(account)}
-    assert set(by_hash) == {first_hash, activation["token_hash"]}  # both emails are queued
+    # the email with the dead link left the queue: `mail send` delivers only the new one
+    assert set(by_hash) == {activation["token_hash"]}
     new_eml = by_hash[activation["token_hash"]]
     before = account.read_bytes()
 
@@ -327,3 +328,13 @@ def test_an_enabled_user_gets_no_invite(run, account: Path, creds: list[str]) ->
     assert "extension 101 is enabled, not waiting for activation" in result.err
     assert account.read_bytes() == before
     assert messages(account) == []
+
+
+def test_unassigning_an_invited_user_drops_the_queued_invitation(
+    run, account: Path, invited: Path
+) -> None:
+    assert len(messages(account)) == 1
+    result = run("unassign", "101", "--yes")
+    assert result.code == 0, result.err
+    assert messages(account) == []  # no activation link for a user who is gone
+    assert run("mail", "queue", "--format", "json").out.strip() == "[]"

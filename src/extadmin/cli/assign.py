@@ -301,8 +301,11 @@ def activate(
         ]
         if given:
             raise UsageError(f"--invite takes no credentials ({', '.join(given)})")
+        from extadmin.services import mail
+
         with app.store.transaction("activate") as account:
             outcome = service.send_invite(account, service.pending(account, number))
+            mail.discard(app.store.outbox, outcome.extension["number"])  # the old link is dead
         result = _result(account, outcome)
         result["welcome_email"] = send_welcome(app, account, outcome)
         show_result(result, format.value)

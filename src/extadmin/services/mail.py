@@ -287,3 +287,15 @@ def send(outbox: Path, settings: MailSettings | None, items: list[Queued]) -> li
             item.path, item.error = sent / item.path.name, None
         results.append(item)
     return results
+
+
+def discard(outbox: Path, extension: str) -> int:
+    """Drop the queued (undelivered) messages of an extension whose invitation is void: a new
+    invitation replaced it, or the user was unassigned. Returns how many were dropped."""
+    dropped = 0
+    for item in queued(outbox):
+        if item.extension == extension:
+            item.path.unlink(missing_ok=True)
+            item.error_path.unlink(missing_ok=True)
+            dropped += 1
+    return dropped
