@@ -39,13 +39,24 @@ class CollectingHandler:
 
     rcpt_reply: str | None = None
     data_reply: str | None = None
+    refuse: frozenset[str] = frozenset()  # these recipients only are refused at RCPT
     messages: list[Received] = field(default_factory=list)
+    sessions: int = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if self.rcpt_reply:
             return self.rcpt_reply
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -74,11 +85,15 @@ def free_port() -> int:
 
 @contextmanager
 def smtp_server(
-    *, rcpt_reply: str | None = None, data_reply: str | None = None, smtputf8: bool = False
+    *,
+    rcpt_reply: str | None = None,
+    data_reply: str | None = None,
+    smtputf8: bool = False,
+    refuse: frozenset[str] = frozenset(),
 ) -> Iterator[Server]:
     """A server on 127.0.0.1 and a free port; SMTPUTF8 (internationalised addresses) only
     when asked, as many real servers do not offer it."""
-    handler = CollectingHandler(rcpt_reply=rcpt_reply, data_reply=data_reply)
+    handler = CollectingHandler(rcpt_reply=rcpt_reply, data_reply=data_reply, refuse=refuse)
     controller = Controller(
         handler, hostname=HOST, port=free_port(), ready_timeout=10, enable_SMTPUTF8=smtputf8
     )

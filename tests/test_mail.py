@@ -293,3 +293,24 @@ def test_internationalised_address_waits_for_a_server_with_smtputf8(run, account
     (row,) = queue_json(run)
     assert row["to"] == "Zoë Åberg <zoë@example.com>"
     assert "SMTPUTF8" in row["error"]
+
+
+def test_bulk_invitations_go_in_one_session_and_a_refused_one_stays_queued(
+    run, account: Path, tmp_path: Path
+) -> None:
+    rows = ["extension,first_name,last_name,email,setup"] + [
+        f"{n},User,N{n},user{n}@example.com,invite" for n in (101, 102, 103, 104)
+    ]
+    (tmp_path / "hires.csv").write_text("\n".join(rows) + "\n")
+    with smtp_server(refuse=frozenset({"user103@example.com"})) as server:
+        configure(run, server.port, "--no-starttls")
+        result = run("bulk-assign", tmp_path / "hires.csv")
+        assert result.code == 0, result.err  # the assignment never depends on the mail
+        assert server.handler.sessions == 1
+        delivered = sorted(m.rcpt_tos[0] for m in server.handler.messages)
+    assert delivered == ["user101@example.com", "user102@example.com", "user104@example.com"]
+    assert len(sent(account)) == 3
+    (left,) = queue_json(run)
+    assert left["to"].endswith("<user103@example.com>")
+    assert "550" in left["error"]
+    assert "1 welcome email(s) not delivered" in result.err

@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.charset import QP, Charset
@@ -18,12 +20,16 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from extadmin.domain import rules
 from extadmin.domain.account import Account
 from extadmin.domain.model import Extension, MailSettings
 from extadmin.storage import files
+
+if TYPE_CHECKING:
+    import smtplib
 
 DEFAULT_SENDER = "extadmin <no-reply@localhost>"
 DEFAULT_ACTIVATION_URL = "https://service.example.com/activate"
@@ -247,12 +253,13 @@ def queued(outbox: Path) -> list[Queued]:
     return [_entry(p) for p in sorted(outbox.glob("*.eml"))] if outbox.is_dir() else []
 
 
-def deliver(settings: MailSettings, raw: bytes) -> None:
-    """One SMTP delivery; raises OSError / smtplib.SMTPException on failure."""
+@contextmanager
+def _session(settings: MailSettings) -> Iterator[smtplib.SMTP]:
+    """One SMTP session: EHLO, STARTTLS when offered (unless switched off), login if a user
+    name is configured (the password comes from $EXTADMIN_SMTP_PASSWORD)."""
     import smtplib
     import ssl
 
-    msg = _parse(raw)
     port = settings.get("port", 25)
     with smtplib.SMTP(settings["host"], port, timeout=settings.get("timeout", 30)) as smtp:
         smtp.ehlo()
@@ -261,32 +268,48 @@ def deliver(settings: MailSettings, raw: bytes) -> None:
             smtp.ehlo()
         if settings.get("username"):
             smtp.login(settings["username"], os.environ.get(SMTP_PASSWORD_ENV, ""))
-        smtp.send_message(msg)
+        yield smtp
 
 
 def send(outbox: Path, settings: MailSettings | None, items: list[Queued]) -> list[Queued]:
-    """Try to deliver queued messages. Delivered ones move to outbox/sent/; the others stay
-    queued with their error. Returns the entries with their (new) error state."""
+    """Deliver queued messages over one SMTP session. Delivered ones move to outbox/sent/; the
+    others stay queued with their error (a refused message does not stop the others; a lost
+    connection leaves the rest queued). Returns the entries with their new state."""
     import smtplib
 
-    results = []
-    for item in items:
-        if settings is None:
+    if settings is None:
+        for item in items:
             item.error = "no mail server configured (`extadmin mail configure`)"
-            results.append(item)
-            continue
-        try:
-            deliver(settings, item.path.read_bytes())
-        except (OSError, smtplib.SMTPException) as exc:
-            item.error = f"{type(exc).__name__}: {exc}".strip()
-            files.write_atomic(item.error_path, (item.error + "\n").encode())
-        else:
-            sent = files.private_dir(outbox / "sent")
-            os.replace(item.path, sent / item.path.name)
-            item.error_path.unlink(missing_ok=True)
-            item.path, item.error = sent / item.path.name, None
-        results.append(item)
-    return results
+        return items
+    pending = list(items)
+    try:
+        with _session(settings) as smtp:
+            while pending:
+                item = pending[0]
+                try:
+                    smtp.send_message(_parse(item.path.read_bytes()))
+                except (
+                    smtplib.SMTPRecipientsRefused,
+                    smtplib.SMTPSenderRefused,
+                    smtplib.SMTPDataError,
+                    smtplib.SMTPNotSupportedError,
+                ) as exc:
+                    _failed(item, exc)  # this message only; the session goes on
+                else:
+                    sent = files.private_dir(outbox / "sent")
+                    os.replace(item.path, sent / item.path.name)
+                    item.error_path.unlink(missing_ok=True)
+                    item.path, item.error = sent / item.path.name, None
+                pending.pop(0)
+    except (OSError, smtplib.SMTPException) as exc:
+        for item in pending:
+            _failed(item, exc)
+    return items
+
+
+def _failed(item: Queued, exc: Exception) -> None:
+    item.error = f"{type(exc).__name__}: {exc}".strip()
+    files.write_atomic(item.error_path, (item.error + "\n").encode())
 
 
 def discard(outbox: Path, extension: str) -> int:
