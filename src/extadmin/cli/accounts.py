@@ -104,6 +104,19 @@ def account_use(
     message(f"current account: {path}")
 
 
+@account_app.command("convert")
+def account_convert(
+    source: Annotated[Path, typer.Argument(help="Existing account file.")],
+    target: Annotated[Path, typer.Argument(help="New file: .json or .toml.")],
+) -> None:
+    """Convert an account between TOML and JSON (a new file; the old one is kept). A
+    registered source is replaced by the new file in the registry."""
+    from extadmin.services import accounts
+
+    replaced = accounts.convert(source, target)
+    message(f"wrote {target}" + (f" (registered in place of {source})" if replaced else ""))
+
+
 @account_app.command("show")
 def account_show(ctx: typer.Context) -> None:
     """The path of the account file that commands use now."""

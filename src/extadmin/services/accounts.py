@@ -64,3 +64,13 @@ def resolve_path(option: str | None) -> Path:
 def add(path: Path) -> bool:
     AccountStore(path).read()  # only readable account files are registered
     return registry.register(path)
+
+
+def convert(source: Path, target: Path) -> bool:
+    """Copy an account into a new file of the other format (TOML <-> JSON), under the source's
+    lock so no change is lost, checked like any load. If the source was registered, the copy
+    takes its place (and becomes current if the source was). The source is left as it was."""
+    store = AccountStore(source)
+    with store.transaction("convert") as account:  # records nothing: the source is unchanged
+        AccountStore(target).create(account.doc, "convert", source=str(store.path))
+    return registry.replace(store.path, target)

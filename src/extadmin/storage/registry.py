@@ -80,6 +80,26 @@ def forget(path: Path) -> bool:
     return True
 
 
+def replace(old: Path, new: Path) -> bool:
+    """Put `new` where `old` was in the registry (and as the current account); False if `old`
+    was not registered."""
+    from filelock import FileLock
+
+    old, new = old.resolve(), new.resolve()
+    reg = _registry_path()
+    if not reg.exists():
+        return False
+    with FileLock(reg.with_name(".accounts.json.lock"), timeout=10, mode=0o600):
+        known = registered()
+        if old not in known:
+            return False
+        paths = [new if p == old else p for p in known if p != new]
+        _write_json(reg, {"accounts": [str(p) for p in paths]})
+    if current() == old:
+        set_current(new)
+    return True
+
+
 def current() -> Path | None:
     value = _read_json(_config_dir() / "config.json").get("current")
     return Path(value) if isinstance(value, str) else None

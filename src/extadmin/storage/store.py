@@ -60,7 +60,7 @@ class AccountStore:
         return Account(schema.check_document(self.path, codec.decode(self.path, data)))
 
     # --- writing ------------------------------------------------------------------------------
-    def create(self, doc: Document) -> Account:
+    def create(self, doc: Document, action: str = "init", **details: str) -> Account:
         """Write a new account file; refuses to overwrite an existing one."""
         schema.check_document(self.path, doc)
         if not self.path.parent.is_dir():
@@ -70,8 +70,8 @@ class AccountStore:
                 raise Conflict(f"account file already exists: {self.path}")
             files.write_atomic(self.path, codec.encode(self.path, doc))
             account = Account(doc)
-            account.record("init", name=doc["account"]["name"])
-            self._append_audit(account, "init")
+            account.record(action, name=doc["account"]["name"], **details)
+            self._append_audit(account, action)
         return account
 
     @contextmanager
