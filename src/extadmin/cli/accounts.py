@@ -20,16 +20,24 @@ def register(app: typer.Typer) -> None:
 
 
 def init(
-    path: Annotated[Path, typer.Argument(help="New account file: .toml or .json.")] = Path(
-        "account.toml"
-    ),
-    name: Annotated[str, typer.Option("--name", help="The account's (company's) name.")] = "",
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="New account file: .toml or .json.")
+    ] = Path("account.toml"),
+    name: Annotated[
+        str, typer.Option("--name", metavar="NAME", help="The account's (company's) name.")
+    ] = "",
     country: Annotated[
-        str, typer.Option("--country", help="Two-letter country code, for phone numbers.")
+        str,
+        typer.Option("--country", metavar="CC", help="Two-letter country code, for phone numbers."),
     ] = "US",
-    locale: Annotated[str, typer.Option("--locale", help="Default locale, e.g. en-US.")] = "en-US",
+    locale: Annotated[
+        str, typer.Option("--locale", metavar="CODE", help="Default locale, e.g. en-US.")
+    ] = "en-US",
     site_code: Annotated[
-        str, typer.Option("--site-code", help="Site code of the main site (multi-site).")
+        str,
+        typer.Option(
+            "--site-code", metavar="CODE", help="Site code of the main site (multi-site)."
+        ),
     ] = "",
 ) -> None:
     """Create an account file with the predefined roles and a main site; register it and make
@@ -72,7 +80,9 @@ def account_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -
 
 
 @account_app.command("add")
-def account_add(path: Annotated[Path, typer.Argument(help="Existing account file.")]) -> None:
+def account_add(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="Existing account file.")],
+) -> None:
     """Register an existing account file (so verify-email searches it)."""
     from extadmin.services import accounts
 
@@ -81,7 +91,9 @@ def account_add(path: Annotated[Path, typer.Argument(help="Existing account file
 
 
 @account_app.command("forget")
-def account_forget(path: Annotated[Path, typer.Argument(help="Registered account file.")]) -> None:
+def account_forget(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="Registered account file.")],
+) -> None:
     """Stop knowing an account file (the file itself is not touched)."""
     from extadmin.errors import NotFound
     from extadmin.storage import registry
@@ -93,7 +105,7 @@ def account_forget(path: Annotated[Path, typer.Argument(help="Registered account
 
 @account_app.command("use")
 def account_use(
-    ctx: typer.Context, path: Annotated[Path, typer.Argument(help="Account file.")]
+    ctx: typer.Context, path: Annotated[Path, typer.Argument(metavar="PATH", help="Account file.")]
 ) -> None:
     """Make an account file the current one (and register it)."""
     from extadmin.services import accounts
@@ -106,8 +118,8 @@ def account_use(
 
 @account_app.command("convert")
 def account_convert(
-    source: Annotated[Path, typer.Argument(help="Existing account file.")],
-    target: Annotated[Path, typer.Argument(help="New file: .json or .toml.")],
+    source: Annotated[Path, typer.Argument(metavar="SOURCE", help="Existing account file.")],
+    target: Annotated[Path, typer.Argument(metavar="TARGET", help="New file: .json or .toml.")],
 ) -> None:
     """Convert an account between TOML and JSON (a new file; the old one is kept). A
     registered source is replaced by the new file in the registry."""

@@ -49,31 +49,53 @@ Opt = typer.Option
 def assign(
     ctx: typer.Context,
     number: Annotated[
-        str | None, typer.Argument(help="Unassigned extension number (step 4).")
+        str | None, typer.Argument(metavar="NUMBER", help="Unassigned extension number (step 4).")
     ] = None,
     setup: Annotated[
         str | None, Opt("--setup", help="invite, credentials or later (step 5).", metavar="OPTION")
     ] = None,
-    first_name: Annotated[str | None, Opt("--first-name", help="First name (step 7).")] = None,
-    last_name: Annotated[str | None, Opt("--last-name", help="Last name (step 7).")] = None,
-    email: Annotated[str | None, Opt("--email", help="Email address (step 8).")] = None,
+    first_name: Annotated[
+        str | None, Opt("--first-name", metavar="TEXT", help="First name (step 7).")
+    ] = None,
+    last_name: Annotated[
+        str | None, Opt("--last-name", metavar="TEXT", help="Last name (step 7).")
+    ] = None,
+    email: Annotated[
+        str | None, Opt("--email", metavar="EMAIL", help="Email address (step 8).")
+    ] = None,
     short_extension: Annotated[
-        str | None, Opt("--short-extension", help="Short extension number (without the site code).")
+        str | None,
+        Opt(
+            "--short-extension",
+            metavar="NUMBER",
+            help="Short extension number (without the site code).",
+        ),
     ] = None,
-    contact_phone: Annotated[str | None, Opt("--contact-phone", help="Contact phone.")] = None,
-    mobile_phone: Annotated[str | None, Opt("--mobile-phone", help="Mobile phone.")] = None,
-    job_title: Annotated[str | None, Opt("--job-title", help="Job title.")] = None,
-    department: Annotated[str | None, Opt("--department", help="Department.")] = None,
-    site: Annotated[str | None, Opt("--site", help="Site (default: the extension's).")] = None,
+    contact_phone: Annotated[
+        str | None, Opt("--contact-phone", metavar="PHONE", help="Contact phone.")
+    ] = None,
+    mobile_phone: Annotated[
+        str | None, Opt("--mobile-phone", metavar="PHONE", help="Mobile phone.")
+    ] = None,
+    job_title: Annotated[str | None, Opt("--job-title", metavar="TEXT", help="Job title.")] = None,
+    department: Annotated[
+        str | None, Opt("--department", metavar="TEXT", help="Department.")
+    ] = None,
+    site: Annotated[
+        str | None, Opt("--site", metavar="NAME", help="Site (default: the extension's).")
+    ] = None,
     role: Annotated[
-        str | None, Opt("--role", help="Assigned role (default: the account's default role).")
+        str | None,
+        Opt("--role", metavar="ROLE", help="Assigned role (default: the account's default role)."),
     ] = None,
-    language: Annotated[str | None, Opt("--language", help="User language, e.g. en-US.")] = None,
+    language: Annotated[
+        str | None, Opt("--language", metavar="CODE", help="User language, e.g. en-US.")
+    ] = None,
     greeting_language: Annotated[
-        str | None, Opt("--greeting-language", help="Greeting language.")
+        str | None, Opt("--greeting-language", metavar="CODE", help="Greeting language.")
     ] = None,
     regional_format: Annotated[
-        str | None, Opt("--regional-format", help="Regional format.")
+        str | None, Opt("--regional-format", metavar="CODE", help="Regional format.")
     ] = None,
     recording: Annotated[
         str | None,
@@ -93,6 +115,7 @@ def assign(
         str | None,
         Opt(
             "--security-question",
+            metavar="N|TEXT",
             help="Number in `security-question list`, or the question's text.",
         ),
     ] = None,
@@ -238,7 +261,9 @@ def show_result(result: dict[str, Any], fmt: str) -> None:
 
 def activate(
     ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="Extension waiting for activation.")],
+    number: Annotated[
+        str, typer.Argument(metavar="NUMBER", help="Extension waiting for activation.")
+    ],
     token_file: Annotated[
         Path | None,
         Opt(
@@ -265,6 +290,7 @@ def activate(
         str | None,
         Opt(
             "--security-question",
+            metavar="N|TEXT",
             help="Number in `security-question list`, or the question's text.",
         ),
     ] = None,

@@ -65,8 +65,10 @@ UNASSIGNED_COLUMNS = [
 @site_app.command("add")
 def site_add(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Site name.")],
-    code: Annotated[str, typer.Option("--code", help="Numeric site code (multi-site).")] = "",
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Site name.")],
+    code: Annotated[
+        str, typer.Option("--code", metavar="CODE", help="Numeric site code (multi-site).")
+    ] = "",
 ) -> None:
     """Add a site to the account."""
     from extadmin.services import extensions
@@ -130,13 +132,19 @@ def question_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) 
 def extension_add(
     ctx: typer.Context,
     numbers: Annotated[
-        list[str], typer.Argument(help="Extension numbers, or ranges such as 201-250.")
+        list[str],
+        typer.Argument(metavar="NUMBER", help="Extension numbers, or ranges such as 201-250."),
     ],
     site: SiteOpt = None,
     device: Annotated[
-        str | None, typer.Option("--device", help="Desk phone model assigned to the extension.")
+        str | None,
+        typer.Option(
+            "--device", metavar="MODEL", help="Desk phone model assigned to the extension."
+        ),
     ] = None,
-    mac: Annotated[str | None, typer.Option("--mac", help="The desk phone's MAC address.")] = None,
+    mac: Annotated[
+        str | None, typer.Option("--mac", metavar="MAC", help="The desk phone's MAC address.")
+    ] = None,
 ) -> None:
     """Create unassigned extensions, with or without a desk phone."""
     from extadmin.services import extensions
@@ -152,7 +160,9 @@ def extension_list(
     site: SiteOpt = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", help="unassigned, not-activated, enabled or disabled."),
+        typer.Option(
+            "--status", metavar="STATUS", help="unassigned, not-activated, enabled or disabled."
+        ),
     ] = None,
     format: ListFormatOpt = ListFormat.table,
 ) -> None:
@@ -174,7 +184,7 @@ def extension_list(
 @extension_app.command("show")
 def extension_show(
     ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="Extension number.")],
+    number: Annotated[str, typer.Argument(metavar="NUMBER", help="Extension number.")],
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
     """One extension in full (never a secret)."""
@@ -219,7 +229,9 @@ def _engage(engage: dict[str, str] | None) -> str:
 @extension_app.command("remove")
 def extension_remove(
     ctx: typer.Context,
-    numbers: Annotated[list[str], typer.Argument(help="Unassigned extension numbers.")],
+    numbers: Annotated[
+        list[str], typer.Argument(metavar="NUMBER", help="Unassigned extension numbers.")
+    ],
     yes: YesOpt = False,
     no_input: NoInputOpt = False,
 ) -> None:

@@ -29,13 +29,17 @@ def register(app: typer.Typer) -> None:
 @mail_app.command("configure")
 def configure(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="SMTP server host name.")],
-    sender: Annotated[str, typer.Option("--sender", help="From address of welcome emails.")],
-    port: Annotated[int, typer.Option("--port", help="SMTP port.")] = 587,
+    host: Annotated[str, typer.Option("--host", metavar="HOST", help="SMTP server host name.")],
+    sender: Annotated[
+        str, typer.Option("--sender", metavar="ADDRESS", help="From address of welcome emails.")
+    ],
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="SMTP port.")] = 587,
     username: Annotated[
         str | None,
         typer.Option(
-            "--username", help="SMTP user name; the password comes from $EXTADMIN_SMTP_PASSWORD."
+            "--username",
+            metavar="NAME",
+            help="SMTP user name; the password comes from $EXTADMIN_SMTP_PASSWORD.",
         ),
     ] = None,
     starttls: Annotated[

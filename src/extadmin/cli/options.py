@@ -35,7 +35,7 @@ NoInputOpt = Annotated[
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Validate and show what would change; write nothing.")
 ]
-SiteOpt = Annotated[str | None, typer.Option("--site", help="Site name.")]
+SiteOpt = Annotated[str | None, typer.Option("--site", metavar="NAME", help="Site name.")]
 
 
 class SecretFiles:

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
 def verify_email(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The address to check.")],
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The address to check.")],
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
     """Is the address unique across every account known on this machine? (exit 0: unique,
@@ -160,7 +160,9 @@ def recording_list(
 @engage_app.command("import")
 def engage_import(
     ctx: typer.Context,
-    numbers: Annotated[list[str], typer.Argument(help="Assigned extension numbers.")],
+    numbers: Annotated[
+        list[str], typer.Argument(metavar="NUMBER", help="Assigned extension numbers.")
+    ],
     access: Annotated[
         str,
         typer.Option(
@@ -170,7 +172,7 @@ def engage_import(
         ),
     ] = "",
     agent_group: Annotated[
-        str | None, typer.Option("--agent-group", help="Agent group (agents only).")
+        str | None, typer.Option("--agent-group", metavar="NAME", help="Agent group (agents only).")
     ] = None,
     update: Annotated[
         bool, typer.Option("--update", help="Change the access of users already imported.")
@@ -217,7 +219,7 @@ def engage_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) ->
 @engage_app.command("remove")
 def engage_remove(
     ctx: typer.Context,
-    numbers: Annotated[list[str], typer.Argument(help="Extension numbers.")],
+    numbers: Annotated[list[str], typer.Argument(metavar="NUMBER", help="Extension numbers.")],
 ) -> None:
     """Remove users' Engage Voice access."""
     from extadmin.services import lifecycle
@@ -232,9 +234,12 @@ def engage_remove(
 def users_list(
     ctx: typer.Context,
     site: SiteOpt = None,
-    role: Annotated[str | None, typer.Option("--role", help="Only users with this role.")] = None,
+    role: Annotated[
+        str | None, typer.Option("--role", metavar="ROLE", help="Only users with this role.")
+    ] = None,
     status: Annotated[
-        str | None, typer.Option("--status", help="not-activated, enabled or disabled.")
+        str | None,
+        typer.Option("--status", metavar="STATUS", help="not-activated, enabled or disabled."),
     ] = None,
     format: ListFormatOpt = ListFormat.table,
 ) -> None:
@@ -280,7 +285,7 @@ def users_list(
 
 def unassign(
     ctx: typer.Context,
-    number: Annotated[str, typer.Argument(help="Assigned extension number.")],
+    number: Annotated[str, typer.Argument(metavar="NUMBER", help="Assigned extension number.")],
     yes: YesOpt = False,
     no_input: NoInputOpt = False,
 ) -> None:
@@ -311,14 +316,16 @@ def _toggle(ctx: typer.Context, numbers: list[str], disabled: bool) -> None:
 
 
 def disable(
-    ctx: typer.Context, numbers: Annotated[list[str], typer.Argument(help="Extension numbers.")]
+    ctx: typer.Context,
+    numbers: Annotated[list[str], typer.Argument(metavar="NUMBER", help="Extension numbers.")],
 ) -> None:
     """Disable users (they keep their extension and settings)."""
     _toggle(ctx, numbers, True)
 
 
 def enable(
-    ctx: typer.Context, numbers: Annotated[list[str], typer.Argument(help="Extension numbers.")]
+    ctx: typer.Context,
+    numbers: Annotated[list[str], typer.Argument(metavar="NUMBER", help="Extension numbers.")],
 ) -> None:
     """Enable disabled users again."""
     _toggle(ctx, numbers, False)
