@@ -12,7 +12,7 @@ import typer
 
 from extadmin import __version__
 from extadmin.cli.app import App
-from extadmin.errors import ExitCode, ExtadminError
+from extadmin.errors import Cancelled, ExitCode, ExtadminError
 
 app = typer.Typer(
     name="extadmin",
@@ -76,6 +76,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
     try:
         result = command.main(args=argv, prog_name="extadmin", standalone_mode=False)
         code = result if isinstance(result, int) else 0
+        if code == ExitCode.CANCELLED:  # typer turns Ctrl-C into a silent exit code 130
+            print("\nextadmin: cancelled: nothing was written", file=sys.stderr)
+    except Cancelled as exc:  # the admin's own choice: not an error
+        print(f"extadmin: {exc.message}", file=sys.stderr)
+        code = exc.exit_code
     except ExtadminError as exc:
         print(f"extadmin: error: {exc.message}", file=sys.stderr)
         if hasattr(exc, "lines"):
@@ -101,6 +106,19 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except OSError as exc:
         print(f"extadmin: error: {exc}", file=sys.stderr)
         code = ExitCode.FAILURE
+    except UnicodeEncodeError as exc:
+        # an argument in another encoding than UTF-8 reaches Python as lone surrogates, which
+        # no file or output can hold: refused when it is written (before any rename)
+        import re
+
+        text = str(exc.object)
+        word = re.search(r"[^\s\"'=:,{}\[\]]{0,20}\Z", text[: exc.start])
+        bad = (word[0] if word else "") + text[exc.start : exc.end]
+        print(
+            f"extadmin: error: {bad!r}: not UTF-8 text (pass every value in UTF-8)",
+            file=sys.stderr,
+        )
+        code = ExitCode.INVALID
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("EXTADMIN_DEBUG"):
             raise

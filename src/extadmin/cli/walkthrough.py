@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from extadmin.cli import prompts
 from extadmin.domain import rules
-from extadmin.domain.catalog import LOCALES, RECORDING, SECURITY_QUESTIONS, SETUP_OPTIONS
+from extadmin.domain.catalog import (
+    LOCALES,
+    RECORDING,
+    RECORDING_TITLES,
+    SECURITY_QUESTIONS,
+    SETUP_OPTIONS,
+)
 from extadmin.errors import Cancelled, ExtadminError
 from extadmin.services import assign as service
 from extadmin.services.directory import EmailIndex, build_index
@@ -70,12 +76,6 @@ LABELS = {
     "regional_format": "Regional format",
     "recording": "Automatic call recording",
 }
-# error field names (as the rules name them) -> request fields
-FIELD_OF = (
-    {label.casefold(): key for key, label in LABELS.items()}
-    | {key.replace("_", " "): key for key in LABELS}
-    | {"allow duplicate email": "email"}
-)
 
 
 def run(store: AccountStore, req: Request, *, confirm: bool, **io: Any) -> Request:
@@ -131,15 +131,7 @@ class Walkthrough:
         scripted = all(getattr(self.req, f) for f in service.required_fields(self.req.setup))
         if not scripted:
             self.walk()
-        while True:
-            problem = self.check()
-            if problem is None:
-                break
-            prompts.say(f"  {problem.message}", style="fg:ansired", **self.io)
-            field = FIELD_OF.get(problem.field.casefold())
-            if field is None:
-                raise problem
-            self.ask(field)
+        self.fix_problems()
         if confirm:
             self.review()
         return self.req
@@ -157,6 +149,16 @@ class Walkthrough:
             for name in missing:
                 self.ask(name)
 
+    def fix_problems(self) -> None:
+        """Check the whole request with the service; show each broken rule and ask its field
+        again until none is left (an error that names no field ends the walkthrough)."""
+        while (problem := self.check()) is not None:
+            prompts.say(f"  {problem.message}", style="fg:ansired", **self.io)
+            field = service.field_key(problem.field)
+            if field is None:
+                raise problem
+            self.ask(field)
+
     def check(self) -> ExtadminError | None:
         try:
             service.plan(self.account, self.req, self.emails)
@@ -165,9 +167,9 @@ class Walkthrough:
         return None
 
     def review(self) -> None:
-        total = len(self.steps()) + 1
         while True:
             plan = service.plan(self.account, self.req, self.emails)
+            total = len(self.steps()) + 1  # an edited setup option adds or removes a step
             prompts.step(total, total, "Review", **self.io)
             for label, value in summary_lines(plan):
                 prompts.say(f"  {label:<26} {value}", **self.io)
@@ -182,13 +184,14 @@ class Walkthrough:
             if action == "cancel":
                 raise Cancelled()
             fields = [f for s in self.steps() for f in s.fields]
-            self.ask(prompts.select("Which field?", [(LABELS[f], f) for f in fields], **self.io))
-            while (problem := self.check()) is not None:
-                prompts.say(f"  {problem.message}", style="fg:ansired", **self.io)
-                field = FIELD_OF.get(problem.field.casefold())
-                if field is None:
-                    raise problem
-                self.ask(field)
+            edited = prompts.select("Which field?", [(LABELS[f], f) for f in fields], **self.io)
+            self.ask(edited)
+            if edited == "setup" and self.req.setup == "credentials":
+                # now credentials: ask their step whole (the temporary password flag too)
+                for name in STEPS[2].fields:
+                    if getattr(self.req, name) is None:
+                        self.ask(name)
+            self.fix_problems()
 
     # --- one field ----------------------------------------------------------------------------
     def ask(self, name: str) -> None:
@@ -269,6 +272,9 @@ class Walkthrough:
         return prompts.secret("Security answer", rules.security_answer, **self.io)
 
     def _ask_email(self) -> str:
+        if self.req.setup != "credentials":  # the waiver is for credentials only: the address
+            self.req = replace(self.req, allow_duplicate_email=False)  # must now be unique
+
         def check(value: str) -> None:
             email = rules.email(value)
             if not self.req.allow_duplicate_email and self.req.setup != "credentials":
@@ -359,15 +365,9 @@ class Walkthrough:
         return self._ask_locale("regional_format")
 
     def _ask_recording(self) -> str:
-        titles = {
-            "off": "Off",
-            "inbound": "Inbound calls",
-            "outbound": "Outbound calls",
-            "both": "Inbound and outbound calls",
-        }
         return prompts.select(
             LABELS["recording"],
-            [(titles[r], r) for r in RECORDING],
+            [(RECORDING_TITLES[r], r) for r in RECORDING],
             self.req.recording or "off",
             **self.io,
         )
@@ -409,6 +409,8 @@ def summary_lines(plan: service.Plan) -> list[tuple[str, str]]:
         value = str(user.get(key, "")) or "—"
         if key in ("language", "greeting_language", "regional_format"):
             value = f"{LOCALES[value]} ({value})"
+        elif key == "recording":
+            value = RECORDING_TITLES[value]
         lines.append((LABELS[key], value))
     if user.get("unique_email") is False:
         lines.append(("Users require unique email IDs", "waived"))

@@ -38,6 +38,12 @@ DEFAULT_LOCALE = "en-US"
 
 # The platform's callDirection: Inbound / Outbound / All.
 RECORDING = ("off", "inbound", "outbound", "both")
+RECORDING_TITLES = {
+    "off": "Off",
+    "inbound": "Inbound calls",
+    "outbound": "Outbound calls",
+    "both": "Inbound and outbound calls",
+}
 RECORDING_PLATFORM = {"off": None, "inbound": "Inbound", "outbound": "Outbound", "both": "All"}
 
 SETUP_OPTIONS: dict[str, str] = {

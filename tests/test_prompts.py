@@ -1,0 +1,587 @@
+"""Issue 4, unit level: every prompt of `extadmin.cli.prompts`, and the walkthrough of
+`extadmin assign`, driven with prompt_toolkit's pipe input (as questionary's own tests do).
+
+Keys: "\\r" is Enter, "\\x1b[B" the Down arrow, "\\x7f" Backspace, "\\x03" Ctrl-C. The keys for
+every question are sent before the prompt runs; a prompt that wants more input than was sent
+would wait forever, hence the timeout on every test. Where a test must see what was shown (a
+rule's message, the header of a step), the prompt runs in a thread and draws into `Screen`, and
+the test types its next answer only once the message is on screen."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO, cast
+
+import pytest
+from prompt_toolkit.data_structures import Size
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.input.base import PipeInput
+from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.vt100 import Vt100_Output
+
+from extadmin.cli import prompts, walkthrough
+from extadmin.domain import rules
+from extadmin.errors import Cancelled, Conflict, InvalidValue, NotFound
+from extadmin.services.assign import Request
+from extadmin.storage.store import AccountStore
+
+pytestmark = pytest.mark.timeout(20)
+
+ENTER = "\r"
+DOWN = "\x1b[B"
+UP = "\x1b[A"
+BACKSPACE = "\x7f"
+CTRL_C = "\x03"
+
+
+@pytest.fixture
+def keys() -> Iterator[PipeInput]:
+    with create_pipe_input() as pipe:
+        yield pipe
+
+
+def io_for(pipe: PipeInput, typed: str) -> dict[str, Any]:
+    """Type `typed` ahead, and return the prompt's input/output keywords."""
+    pipe.send_text(typed)
+    return {"input": pipe, "output": DummyOutput()}
+
+
+class Screen:
+    """A 40x120 terminal that keeps what the prompts draw, readable as plain text."""
+
+    _escape = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._lock = threading.Lock()
+        self.output = Vt100_Output(
+            cast(TextIO, self), lambda: Size(rows=40, columns=120), term="xterm", enable_cpr=False
+        )
+        self.prompt: Future[Any] | None = None  # the prompt drawing here, when in a thread
+
+    # the file-like side Vt100_Output writes to
+    encoding = "utf-8"
+
+    def write(self, data: str) -> int:
+        with self._lock:
+            return self._buffer.write(data)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+    @property
+    def text(self) -> str:
+        with self._lock:
+            raw = self._buffer.getvalue()
+        raw = re.sub(r"\x1b\[(\d*)C", lambda m: " " * int(m.group(1) or 1), raw)
+        return self._escape.sub("", raw).replace("\r", "")
+
+    def wait_for(self, text: str, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.text:
+            if self.prompt is not None and self.prompt.done():
+                self.prompt.result()  # ended early: its exception, if any, is the failure
+                raise AssertionError(f"the prompt ended without showing {text!r}:\n{self.text}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never shown; the screen:\n{self.text}")
+            time.sleep(0.02)
+
+
+@contextmanager
+def running(
+    prompt: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Iterator[tuple[PipeInput, Screen, Future[Any]]]:
+    """Run a prompt in a thread, drawing on a Screen, reading keys from a pipe."""
+    screen = Screen()
+    with ThreadPoolExecutor(1) as pool, create_pipe_input() as pipe:
+        future = pool.submit(prompt, *args, input=pipe, output=screen.output, **kwargs)
+        screen.prompt = future
+        try:
+            yield pipe, screen, future
+        finally:
+            # a test that failed half way: Ctrl-C ends the prompt still waiting, and its thread
+            for _ in range(3):
+                if future.done():
+                    break
+                pipe.send_text(CTRL_C)
+                with contextlib.suppress(BaseException):
+                    future.exception(timeout=2)
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+
+def test_text_returns_the_answer_trimmed(keys: PipeInput) -> None:
+    assert prompts.text("First name", **io_for(keys, "  Ada  " + ENTER)) == "Ada"
+
+
+def test_text_default_is_kept_with_enter(keys: PipeInput) -> None:
+    assert prompts.text("Short extension number", default="103", **io_for(keys, ENTER)) == "103"
+
+
+def test_text_asks_again_after_an_invalid_answer_showing_the_rule() -> None:
+    with running(prompts.text, "Email address", rules.email) as (pipe, screen, answer):
+        screen.wait_for("? Email address")
+        pipe.send_text("ada@" + ENTER)
+        screen.wait_for("email: 'ada@' is not a valid address")
+        assert not answer.done()  # still asking
+        pipe.send_text("example.com" + ENTER)
+        assert answer.result(timeout=10) == "ada@example.com"
+
+
+def test_text_required_value_cannot_be_skipped() -> None:
+    check = rules.first_name
+    with running(prompts.text, "First name", check) as (pipe, screen, answer):
+        pipe.send_text(ENTER)
+        screen.wait_for("first name: is required")
+        assert not answer.done()
+        pipe.send_text("Ada" + ENTER)
+        assert answer.result(timeout=10) == "Ada"
+
+
+def test_optional_text_is_skipped_with_enter() -> None:
+    check = rules.email  # an empty answer would break the rule, but it may be skipped
+    with running(prompts.text, "Job title", check, optional=True) as (pipe, screen, answer):
+        screen.wait_for("? Job title (Enter to skip)")
+        pipe.send_text(ENTER)
+        assert answer.result(timeout=10) == ""
+
+
+def test_optional_text_still_checks_what_is_typed() -> None:
+    def check(value: str) -> str:
+        return rules.phone(value, "US", "contact phone")
+
+    with running(prompts.text, "Contact phone", check, optional=True) as (pipe, screen, answer):
+        pipe.send_text("12" + ENTER)
+        screen.wait_for("contact phone: '12' is not")
+        pipe.send_text(BACKSPACE * 2 + "650 253 0000" + ENTER)
+        assert answer.result(timeout=10) == "650 253 0000"
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def test_secret_twice_returns_the_value_when_both_entries_match(keys: PipeInput) -> None:
+    typed = "Kx7!mQ2#vZ" + ENTER + "Kx7!mQ2#vZ" + ENTER
+    assert prompts.secret_twice("Password", rules.password, **io_for(keys, typed)) == "Kx7!mQ2#vZ"
+
+
+def test_secret_twice_asks_both_again_after_a_mismatch() -> None:
+    with running(prompts.secret_twice, "Password", rules.password) as (pipe, screen, answer):
+        screen.wait_for("? Password")
+        pipe.send_text("Kx7!mQ2#vZ" + ENTER)
+        screen.wait_for("? Re-enter password")
+        pipe.send_text("Kx7!mQ2#vY" + ENTER)
+        screen.wait_for("The two entries do not match: enter them again.")
+        pipe.send_text("Zq5@wT8$nB" + ENTER + "Zq5@wT8$nB" + ENTER)
+        assert answer.result(timeout=10) == "Zq5@wT8$nB"
+    for secret in ("Kx7!mQ2#vZ", "Kx7!mQ2#vY", "Zq5@wT8$nB"):
+        assert secret not in screen.text
+    assert "**********" in screen.text
+
+
+def test_secret_twice_asks_again_after_an_invalid_value() -> None:
+    with running(prompts.secret_twice, "PIN (6 to 10 digits)", rules.pin) as (pipe, screen, pin):
+        pipe.send_text("1234" + ENTER)
+        screen.wait_for("PIN: must be 6 to 10 digits")
+        assert "Re-enter" not in screen.text  # the first entry is fixed before the second
+        pipe.send_text(BACKSPACE * 4 + "583920" + ENTER)
+        screen.wait_for("? Re-enter PIN (6 to 10 digits)")  # an acronym keeps its capitals
+        pipe.send_text("583920" + ENTER)
+        assert pin.result(timeout=10) == "583920"
+    assert "583920" not in screen.text
+
+
+def test_secret_twice_keys_typed_ahead(keys: PipeInput) -> None:
+    typed = "1234" + ENTER + BACKSPACE * 4 + "583920" + ENTER + "583920" + ENTER
+    assert prompts.secret_twice("PIN", rules.pin, **io_for(keys, typed)) == "583920"
+
+
+def test_secret_is_hidden_and_checked() -> None:
+    check = rules.security_answer
+    with running(prompts.secret, "Security answer", check) as (pipe, screen, answer):
+        pipe.send_text("Rex" + ENTER)
+        screen.wait_for("security answer: must be at least 5 characters")
+        pipe.send_text(" the dog" + ENTER)
+        assert answer.result(timeout=10) == "Rex the dog"
+    assert "Rex" not in screen.text
+
+
+def test_secret_without_a_check(keys: PipeInput) -> None:
+    assert prompts.secret("Activation token", **io_for(keys, "tok-123" + ENTER)) == "tok-123"
+
+
+# --- select -------------------------------------------------------------------------------------
+
+RECORDING = [("Off", "off"), ("Inbound calls", "inbound"), ("Outbound calls", "outbound")]
+
+
+def test_select_default_is_preselected(keys: PipeInput) -> None:
+    assert prompts.select("Recording", RECORDING, "inbound", **io_for(keys, ENTER)) == "inbound"
+
+
+def test_select_moves_from_the_default(keys: PipeInput) -> None:
+    typed = DOWN + ENTER
+    assert prompts.select("Recording", RECORDING, "inbound", **io_for(keys, typed)) == "outbound"
+
+
+def test_select_without_default_starts_at_the_first(keys: PipeInput) -> None:
+    assert prompts.select("Recording", RECORDING, **io_for(keys, ENTER)) == "off"
+    assert prompts.select("Recording", RECORDING, **io_for(keys, DOWN + DOWN + UP + ENTER)) == (
+        "inbound"
+    )
+
+
+def test_select_shows_titles_and_descriptions() -> None:
+    choices = [
+        ("Send invite", "invite", "sends the user a welcome email"),
+        ("Activate later", "later", "no email or notifications"),
+    ]
+    with running(prompts.select, "Setup option", choices, "later") as (pipe, screen, answer):
+        screen.wait_for("no email or notifications")  # the description of the default
+        assert "Send invite" in screen.text
+        pipe.send_text(ENTER)
+        assert answer.result(timeout=10) == "later"
+
+
+def test_select_with_search_filters_as_you_type(keys: PipeInput) -> None:
+    extensions = [(f"{n:<8} Main Site", n) for n in ("101", "102", "103")] + [
+        (f"{n:<8} Boston", n) for n in ("2201", "2202")
+    ]
+    typed = "bost" + DOWN + ENTER  # only the Boston ones are left: the second of them
+    assert prompts.select(
+        "Extension to assign", extensions, search=True, **io_for(keys, typed)
+    ) == ("2202")
+
+
+def test_select_with_search_typing_the_number(keys: PipeInput) -> None:
+    extensions = [(f"{n:<8} Main Site", n) for n in ("101", "102", "103")]
+    assert prompts.select("Extension", extensions, search=True, **io_for(keys, "103" + ENTER)) == (
+        "103"
+    )
+
+
+# --- confirm ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "default", "expected"),
+    [("y", False, True), ("n", True, False), (ENTER, True, True), (ENTER, False, False)],
+)
+def test_confirm(keys: PipeInput, typed: str, default: bool, expected: bool) -> None:
+    assert (
+        prompts.confirm("Temporary password?", default=default, **io_for(keys, typed)) is expected
+    )
+
+
+def test_confirm_or_cancel_goes_on_with_yes(keys: PipeInput) -> None:
+    prompts.confirm_or_cancel("Delete extension 101?", **io_for(keys, "y"))
+
+
+@pytest.mark.parametrize("typed", ["n", ENTER])  # the default is no
+def test_confirm_or_cancel_raises_cancelled(keys: PipeInput, typed: str) -> None:
+    with pytest.raises(Cancelled) as caught:
+        prompts.confirm_or_cancel("Delete extension 101?", **io_for(keys, typed))
+    assert caught.value.exit_code == 130
+    assert caught.value.message == "cancelled: nothing was written"
+
+
+# --- Ctrl-C -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        lambda io: prompts.text("First name", **io),
+        lambda io: prompts.secret("Security answer", **io),
+        lambda io: prompts.secret_twice("Password", **io),
+        lambda io: prompts.select("Recording", RECORDING, **io),
+        lambda io: prompts.confirm("Temporary password?", **io),
+    ],
+    ids=["text", "secret", "secret_twice", "select", "confirm"],
+)
+def test_ctrl_c_interrupts_every_prompt(keys: PipeInput, ask: Callable[[Any], Any]) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        ask(io_for(keys, "abc" + CTRL_C))
+
+
+# --- headers and messages -----------------------------------------------------------------------
+
+
+def test_step_header() -> None:
+    screen = Screen()
+    prompts.step(3, 8, "Credentials", output=screen.output)
+    assert screen.text.strip() == "Step 3 of 8: Credentials"
+
+
+def test_say_accepts_the_prompt_keywords(keys: PipeInput) -> None:
+    """The walkthrough passes the same **io (input and output) to every call."""
+    screen = Screen()
+    prompts.say("  → +16502530000", input=keys, output=screen.output)
+    assert screen.text == "  → +16502530000\n"
+
+
+# --- the walkthrough, from a pipe ---------------------------------------------------------------
+
+
+@pytest.fixture
+def store(account: Path) -> AccountStore:
+    return AccountStore(account)
+
+
+def walk(store: AccountStore, req: Request, typed: str, **kwargs: Any) -> Request:
+    with create_pipe_input() as pipe:
+        pipe.send_text(typed)
+        return walkthrough.run(store, req, confirm=True, input=pipe, output=DummyOutput(), **kwargs)
+
+
+SKIP_DETAILS = ENTER * 5  # short extension (kept), contact, mobile, job title, department
+KEEP_SETTINGS = ENTER * 6  # site, role, language, greeting language, regional format, recording
+SAVE = ENTER
+
+
+def test_walkthrough_invite(store: AccountStore) -> None:
+    before = store.path.read_bytes()
+    typed = (
+        DOWN + DOWN + ENTER  # extension 103
+        + ENTER  # setup: Send invite (preselected)
+        + "Ada" + ENTER + "Lovelace" + ENTER  # name
+        + "Ada@Example.com" + ENTER  # email
+        + ENTER  # short extension kept
+        + "(650) 253-0000" + ENTER  # contact phone
+        + ENTER  # no mobile phone
+        + "Analyst" + ENTER + ENTER  # job title; no department
+        + ENTER + ENTER  # site, role
+        + DOWN * 4 + ENTER  # user language: French (France)
+        + ENTER + ENTER  # greeting language, regional format
+        + DOWN + ENTER  # recording: inbound
+        + SAVE
+    )  # fmt: skip
+    req = walk(store, Request(), typed)
+    assert req == Request(
+        extension="103",
+        setup="invite",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="Ada@Example.com",
+        short_extension="",
+        contact_phone="+16502530000",
+        mobile_phone="",
+        job_title="Analyst",
+        department="",
+        site="Main Site",
+        role="Standard User (International)",
+        language="fr-FR",
+        greeting_language="en-US",
+        regional_format="en-US",
+        recording="inbound",
+    )
+    assert store.path.read_bytes() == before  # the walkthrough only asks; `assign` saves
+
+
+def test_walkthrough_credentials(store: AccountStore) -> None:
+    typed = (
+        "2202" + ENTER  # type to search the extension
+        + DOWN + ENTER  # Activate by assigning credentials
+        + "Kx7!mQ2#vZ" + ENTER + "Kx7!mQ2#vZ" + ENTER
+        + "n"  # not a temporary password
+        + "583920" + ENTER + "583920" + ENTER
+        + DOWN * 2 + ENTER  # the third security question
+        + "Wisteria Lane" + ENTER
+        + "Ada" + ENTER + "Lovelace" + ENTER + "ada@example.com" + ENTER
+        + SKIP_DETAILS + KEEP_SETTINGS + SAVE
+    )  # fmt: skip
+    req = walk(store, Request(), typed)
+    assert (req.extension, req.setup, req.site) == ("2202", "credentials", "Boston")
+    assert (req.password, req.pin, req.security_answer) == ("Kx7!mQ2#vZ", "583920", "Wisteria Lane")
+    assert req.security_question == "What was the make of your first car?"
+    assert req.temporary_password is False
+
+
+def test_walkthrough_asks_only_what_is_missing(store: AccountStore) -> None:
+    screen = Screen()
+    given = Request(extension="103", setup="invite", first_name="Ada", job_title="Analyst")
+    typed = "Byron" + ENTER + "ada@example.com" + ENTER + ENTER * 4 + KEEP_SETTINGS + SAVE
+    with create_pipe_input() as pipe:
+        pipe.send_text(typed)
+        req = walkthrough.run(store, given, confirm=True, input=pipe, output=screen.output)
+    assert (req.first_name, req.last_name, req.job_title) == ("Ada", "Byron", "Analyst")
+    shown = screen.text
+    assert "Step 3 of 7: Name" in shown
+    for question in ("? Extension", "? Setup option", "? First name", "? Job title", "Step 1"):
+        assert question not in shown
+
+
+def test_walkthrough_password_with_the_name_is_asked_again(store: AccountStore) -> None:
+    """The names come after the password: once known, the password rule is checked again."""
+    typed = (
+        ENTER + DOWN + ENTER  # 101, credentials
+        + "Ada!x9Kq7" + ENTER + "Ada!x9Kq7" + ENTER + ENTER
+        + "583920" + ENTER + "583920" + ENTER + ENTER + "Wisteria Lane" + ENTER
+        + "Ada" + ENTER + "Lovelace" + ENTER + "ada@example.com" + ENTER
+        + SKIP_DETAILS + KEEP_SETTINGS
+        + "Kx7!mQ2#vZ" + ENTER + "Kx7!mQ2#vZ" + ENTER  # asked again
+        + SAVE
+    )  # fmt: skip
+    assert walk(store, Request(), typed).password == "Kx7!mQ2#vZ"
+
+
+def test_walkthrough_edit_a_field_at_the_review(store: AccountStore) -> None:
+    given = Request(extension="101", setup="later", first_name="Ada", last_name="Lovelace")
+    typed = (
+        "ada@example.com" + ENTER + SKIP_DETAILS + KEEP_SETTINGS
+        + DOWN + ENTER  # Edit a field
+        + DOWN * 3 + ENTER  # Last name
+        + BACKSPACE * 8 + "Byron" + ENTER
+        + SAVE
+    )  # fmt: skip
+    assert walk(store, given, typed).last_name == "Byron"
+
+
+def test_walkthrough_cancel_at_the_review(store: AccountStore) -> None:
+    given = Request(
+        extension="101", setup="later", first_name="A", last_name="B", email="b@example.com"
+    )
+    with pytest.raises(Cancelled):
+        walk(store, given, DOWN + DOWN + ENTER)
+
+
+def test_walkthrough_without_confirm_has_no_review(store: AccountStore) -> None:
+    given = Request(
+        extension="101", setup="later", first_name="A", last_name="B", email="b@example.com"
+    )
+    with create_pipe_input() as pipe:  # nothing typed: a question would wait until the timeout
+        req = walkthrough.run(store, given, confirm=False, input=pipe, output=DummyOutput())
+    assert req == given
+
+
+@pytest.mark.parametrize(
+    ("given", "error"),
+    [
+        (Request(extension="150"), NotFound),
+        (Request(extension="104", setup="sometime"), InvalidValue),
+    ],
+)
+def test_walkthrough_refuses_a_wrong_extension_or_setup_at_once(
+    store: AccountStore, given: Request, error: type[Exception]
+) -> None:
+    with create_pipe_input() as pipe:  # nothing typed: fails before the first question
+        with pytest.raises(error):
+            walkthrough.run(store, given, confirm=True, input=pipe, output=DummyOutput())
+
+
+def test_walkthrough_refuses_an_assigned_extension_at_once(store: AccountStore, run: Any) -> None:
+    result = run(
+        "assign", "102", "--setup", "later", "--first-name", "A", "--last-name", "B",
+        "--email", "b@example.com", "--yes",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    with create_pipe_input() as pipe, pytest.raises(Conflict, match="102 is not unassigned"):
+        walkthrough.run(
+            store, Request(extension="102"), confirm=True, input=pipe, output=DummyOutput()
+        )
+
+
+def test_walkthrough_edit_setup_to_credentials_asks_the_whole_credentials_step(
+    store: AccountStore,
+) -> None:
+    screen = Screen()
+    given = Request(
+        extension="101", setup="invite", first_name="A", last_name="B", email="b@example.com"
+    )
+    typed = (
+        DOWN + ENTER  # Edit a field
+        + DOWN + ENTER  # Setup option
+        + DOWN + ENTER  # Activate by assigning credentials
+        + "Kx7!mQ2#vZ" + ENTER + "Kx7!mQ2#vZ" + ENTER
+        + "n"  # the temporary password flag is asked too
+        + "583920" + ENTER + "583920" + ENTER + ENTER + "Wisteria Lane" + ENTER
+        + SAVE
+    )  # fmt: skip
+    with create_pipe_input() as pipe:
+        pipe.send_text(typed)
+        req = walkthrough.run(store, given, confirm=True, input=pipe, output=screen.output)
+    assert req.setup == "credentials"
+    assert req.temporary_password is False
+    assert req.pin == "583920"
+    shown = screen.text
+    assert "Step 7 of 7: Review" in shown  # invite: no credentials step
+    assert "Step 8 of 8: Review" in shown  # credentials: one more step
+    assert "is required with setup credentials" not in shown
+
+
+def _assign_102_to_ada(run: Any) -> None:
+    result = run(
+        "assign", "102", "--setup", "later", "--first-name", "Ada", "--last-name", "L",
+        "--email", "ada@example.com", "--yes",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+
+
+def test_walkthrough_credentials_may_waive_unique_email(store: AccountStore, run: Any) -> None:
+    _assign_102_to_ada(run)
+    given = Request(
+        extension="101",
+        setup="credentials",
+        first_name="Ada",
+        last_name="Byron",
+        password="Kx7!mQ2#vZ",
+        pin="583920",
+        security_question="1",
+        security_answer="Wisteria Lane",
+        temporary_password=True,
+    )
+    typed = (
+        "ADA@example.com" + ENTER
+        + "n"  # keep the rule: the address is asked again
+        + BACKSPACE * 15 + "ada@example.com" + ENTER
+        + "y"  # waive it
+        + SKIP_DETAILS + KEEP_SETTINGS + SAVE
+    )  # fmt: skip
+    screen = Screen()
+    with create_pipe_input() as pipe:
+        pipe.send_text(typed)
+        req = walkthrough.run(store, given, confirm=True, input=pipe, output=screen.output)
+    assert (req.email, req.allow_duplicate_email) == ("ada@example.com", True)
+    shown = screen.text
+    assert shown.count("is already used (extension 102 in 'Acme Corp')") == 2
+    assert "Users require unique email IDs: waive it for this user?" in shown
+    assert "Users require unique email IDs waived" in shown  # in the review
+    assert "? Temporary password" not in shown  # given: not asked
+
+
+def test_walkthrough_invite_cannot_keep_a_waived_unique_email(
+    store: AccountStore, run: Any
+) -> None:
+    """--allow-duplicate-email with --setup invite at a terminal: the rule is explained and a
+    unique address asked for (it used to ask for the address again and again)."""
+    _assign_102_to_ada(run)
+    given = Request(
+        extension="101",
+        setup="invite",
+        first_name="Ada",
+        last_name="Byron",
+        email="ada@example.com",
+        allow_duplicate_email=True,
+    )
+    typed = (
+        ENTER  # the same address: refused, it is taken
+        + BACKSPACE * 15 + "ada.byron@example.com" + ENTER + SAVE
+    )  # fmt: skip
+    screen = Screen()
+    with create_pipe_input() as pipe:
+        pipe.send_text(typed)
+        req = walkthrough.run(store, given, confirm=True, input=pipe, output=screen.output)
+    assert (req.email, req.allow_duplicate_email) == ("ada.byron@example.com", False)
+    assert "unique email may be waived only with setup credentials" in screen.text
