@@ -10,11 +10,15 @@ import typer
 from extadmin import render
 from extadmin.cli.app import App, get_app
 from extadmin.cli.options import (
+    AnswerFileOpt,
     DryRunOpt,
     ItemFormat,
     ItemFormatOpt,
     NoInputOpt,
-    SecretFiles,
+    PasswordFileOpt,
+    PinFileOpt,
+    QuestionOpt,
+    TemporaryPasswordOpt,
     YesOpt,
 )
 from extadmin.errors import UsageError
@@ -105,30 +109,11 @@ def assign(
             help="Automatic call recording: off, inbound, outbound or both.",
         ),
     ] = None,
-    password_file: Annotated[
-        Path | None, Opt("--password-file", help=SecretFiles.password, metavar="PATH")
-    ] = None,
-    pin_file: Annotated[
-        Path | None, Opt("--pin-file", help=SecretFiles.pin, metavar="PATH")
-    ] = None,
-    security_question: Annotated[
-        str | None,
-        Opt(
-            "--security-question",
-            metavar="N|TEXT",
-            help="Number in `security-question list`, or the question's text.",
-        ),
-    ] = None,
-    security_answer_file: Annotated[
-        Path | None, Opt("--security-answer-file", help=SecretFiles.answer, metavar="PATH")
-    ] = None,
-    temporary_password: Annotated[
-        bool | None,
-        Opt(
-            "--temporary-password/--no-temporary-password",
-            help="The user must change the password at first login (default: yes).",
-        ),
-    ] = None,
+    password_file: PasswordFileOpt = None,
+    pin_file: PinFileOpt = None,
+    security_question: QuestionOpt = None,
+    security_answer_file: AnswerFileOpt = None,
+    temporary_password: TemporaryPasswordOpt = None,
     allow_duplicate_email: Annotated[
         bool,
         Opt(
@@ -280,31 +265,11 @@ def activate(
             "or a new one replacing the old token.",
         ),
     ] = False,
-    password_file: Annotated[
-        Path | None, Opt("--password-file", help=SecretFiles.password, metavar="PATH")
-    ] = None,
-    pin_file: Annotated[
-        Path | None, Opt("--pin-file", help=SecretFiles.pin, metavar="PATH")
-    ] = None,
-    security_question: Annotated[
-        str | None,
-        Opt(
-            "--security-question",
-            metavar="N|TEXT",
-            help="Number in `security-question list`, or the question's text.",
-        ),
-    ] = None,
-    security_answer_file: Annotated[
-        Path | None, Opt("--security-answer-file", help=SecretFiles.answer, metavar="PATH")
-    ] = None,
-    temporary_password: Annotated[
-        bool | None,
-        Opt(
-            "--temporary-password/--no-temporary-password",
-            help="Must change the password at first login (default: yes "
-            "when an administrator sets it, no with a token).",
-        ),
-    ] = None,
+    password_file: PasswordFileOpt = None,
+    pin_file: PinFileOpt = None,
+    security_question: QuestionOpt = None,
+    security_answer_file: AnswerFileOpt = None,
+    temporary_password: TemporaryPasswordOpt = None,
     no_input: NoInputOpt = False,
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +10,9 @@ from extadmin import render
 from extadmin.cli.app import get_app
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, ListFormat, ListFormatOpt
 from extadmin.render import Column
+
+if TYPE_CHECKING:
+    from extadmin.services.mail import Queued
 
 mail_app = typer.Typer(help="Welcome emails: the mail server and the outbox.")
 
@@ -24,6 +27,20 @@ QUEUE_COLUMNS = [
 
 def register(app: typer.Typer) -> None:
     app.add_typer(mail_app, name="mail")
+
+
+def _emit(items: list[Queued], format: ListFormat) -> None:
+    rows = [
+        {
+            "extension": q.extension,
+            "to": q.to,
+            "subject": q.subject,
+            "file": str(q.path),
+            "error": q.error,
+        }
+        for q in items
+    ]
+    render.emit(rows, format.value, QUEUE_COLUMNS)
 
 
 @mail_app.command("configure")
@@ -68,17 +85,7 @@ def queue(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
     """Welcome emails waiting in the outbox, with their last delivery error."""
     from extadmin.services import mail
 
-    rows = [
-        {
-            "extension": q.extension,
-            "to": q.to,
-            "subject": q.subject,
-            "file": str(q.path),
-            "error": q.error,
-        }
-        for q in mail.queued(get_app(ctx).store.outbox)
-    ]
-    render.emit(rows, format.value, QUEUE_COLUMNS)
+    _emit(mail.queued(get_app(ctx).store.outbox), format)
 
 
 @mail_app.command("send")
@@ -92,17 +99,7 @@ def send(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
     if settings is None:
         raise ExtadminError("no mail server configured: run `extadmin mail configure`")
     results = mail.send(app.store.outbox, settings, mail.queued(app.store.outbox))
-    rows = [
-        {
-            "extension": q.extension,
-            "to": q.to,
-            "subject": q.subject,
-            "file": str(q.path),
-            "error": q.error,
-        }
-        for q in results
-    ]
-    render.emit(rows, format.value, QUEUE_COLUMNS)
+    _emit(results, format)
     failed = sum(1 for q in results if q.error)
     render.message(f"delivered {len(results) - failed}, still queued {failed}")
     if failed:

@@ -38,12 +38,43 @@ DryRunOpt = Annotated[
 SiteOpt = Annotated[str | None, typer.Option("--site", metavar="NAME", help="Site name.")]
 
 
-class SecretFiles:
-    """Help texts for the secret-file options (secrets are never command-line values)."""
-
-    password = "File holding the password (or - for standard input)."
-    pin = "File holding the voicemail PIN (or - for standard input)."
-    answer = "File holding the security answer (or - for standard input)."
-
-
-SecretPath = Path | None
+PasswordFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--password-file",
+        metavar="PATH",
+        help="File holding the password (or - for standard input).",
+    ),
+]
+PinFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--pin-file",
+        metavar="PATH",
+        help="File holding the voicemail PIN (or - for standard input).",
+    ),
+]
+QuestionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--security-question",
+        metavar="N|TEXT",
+        help="Number in `security-question list`, or the question's text.",
+    ),
+]
+AnswerFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--security-answer-file",
+        metavar="PATH",
+        help="File holding the security answer (or - for standard input).",
+    ),
+]
+TemporaryPasswordOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--temporary-password/--no-temporary-password",
+        help="The user must change the password at first login (default: yes when "
+        "an administrator sets it, no when the user activates with a token).",
+    ),
+]

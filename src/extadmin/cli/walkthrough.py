@@ -18,6 +18,7 @@ from extadmin.domain.catalog import (
     RECORDING_TITLES,
     SECURITY_QUESTIONS,
     SETUP_OPTIONS,
+    USER_FIELDS,
 )
 from extadmin.errors import Cancelled, ExtadminError
 from extadmin.services import assign as service
@@ -392,20 +393,7 @@ def summary_lines(plan: service.Plan) -> list[tuple[str, str]]:
             ("Security question", plan.secrets.security_question),
             ("Security answer", "set"),
         ]
-    for key in (
-        "first_name",
-        "last_name",
-        "email",
-        "contact_phone",
-        "mobile_phone",
-        "job_title",
-        "department",
-        "role",
-        "language",
-        "greeting_language",
-        "regional_format",
-        "recording",
-    ):
+    for key in USER_FIELDS:
         value = str(user.get(key, "")) or "—"
         if key in ("language", "greeting_language", "regional_format"):
             value = f"{LOCALES[value]} ({value})"

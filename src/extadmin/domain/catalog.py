@@ -53,6 +53,22 @@ SETUP_OPTIONS: dict[str, str] = {
     "later": "Activate later: sets up the user now, activates later; no email or notifications",
 }
 
+# A user's plain (non-secret, non-structured) fields, in the order of the form.
+USER_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "contact_phone",
+    "mobile_phone",
+    "job_title",
+    "department",
+    "role",
+    "language",
+    "greeting_language",
+    "regional_format",
+    "recording",
+)
+
 STATUSES = ("unassigned", "not-activated", "enabled", "disabled")
 
 SECURITY_QUESTIONS: tuple[str, ...] = (

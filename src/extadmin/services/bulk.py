@@ -17,6 +17,7 @@ from typing import Any
 
 from extadmin.domain import rules
 from extadmin.domain.account import Account
+from extadmin.domain.catalog import USER_FIELDS
 from extadmin.domain.model import Credentials
 from extadmin.errors import Conflict, ExtadminError, InvalidValue, RowErrors
 from extadmin.services import assign
@@ -47,20 +48,6 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("extension", "first_name", "last_name", "email")
 SECRET_COLUMNS = ("password", "pin", "security_answer")
-USER_EXPORTED = (
-    "first_name",
-    "last_name",
-    "email",
-    "contact_phone",
-    "mobile_phone",
-    "job_title",
-    "department",
-    "role",
-    "language",
-    "greeting_language",
-    "regional_format",
-    "recording",
-)
 Progress = Callable[[int], None]
 
 
@@ -91,9 +78,11 @@ def parse_csv(data: bytes, source: str) -> list[Row]:
     delimiter = max((",", ";", "\t"), key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        header: list[str] = []
-        while not any(h.strip() for h in header):
-            header = next(reader)
+        for header in reader:
+            if any(h.strip() for h in header):
+                break
+        else:  # text, but not one cell in it: `,` or `;;`
+            raise InvalidValue("file", f"{source} has no header line: expected a header and rows")
         header_line = reader.line_num
         names: list[str] = []
         unknown = []
@@ -243,7 +232,7 @@ def export_rows(account: Account) -> list[dict[str, Any]]:
     sets the user up, and an administrator activates them."""
     from extadmin.services.extensions import select
 
-    user_columns = [c for c in COLUMNS if c in USER_EXPORTED]
+    user_columns = [c for c in COLUMNS if c in USER_FIELDS]
     rows = []
     for ext in select(account):
         user = ext.get("user")

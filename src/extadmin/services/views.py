@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from extadmin.domain.account import Account
+from extadmin.domain.catalog import USER_FIELDS
 from extadmin.domain.model import Extension, User
 
 
@@ -31,24 +32,7 @@ def extension_row(account: Account, ext: Extension) -> dict[str, Any]:
 
 def user_view(user: User) -> dict[str, Any]:
     creds = user.get("credentials", {})
-    view: dict[str, Any] = {
-        key: user.get(key, "")
-        for key in (
-            "first_name",
-            "last_name",
-            "email",
-            "contact_phone",
-            "mobile_phone",
-            "job_title",
-            "department",
-            "role",
-            "language",
-            "greeting_language",
-            "regional_format",
-            "recording",
-            "setup",
-        )
-    }
+    view: dict[str, Any] = {key: user.get(key, "") for key in (*USER_FIELDS, "setup")}
     view["unique_email"] = user.get("unique_email", True)
     view["password_set"] = "password_hash" in creds
     view["temporary_password"] = creds.get("temporary_password", False)

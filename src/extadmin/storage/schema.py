@@ -3,6 +3,7 @@ values, duplicate numbers and references. Errors name the path, the place and wh
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,7 @@ ACCOUNT: Spec = {
     "token_days": (int, False, None),
 }
 
+_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: "a table"}
 
 
@@ -158,6 +160,11 @@ def check_document(path: Path, doc: Any) -> Document:
         where = f"extensions[{i}]"
         _check(path, ext, EXTENSION, where)
         number = ext["number"]
+        if not _NUMBER.fullmatch(number):  # the rule of rules.extension_number: sorted as ints
+            raise AccountFileError(
+                f"{path}: {where}.number: {number!r} is not an extension number "
+                "(digits, 1 to 999999)"
+            )
         if number in seen:
             raise AccountFileError(
                 f"{path}: {where}: duplicate extension number {number} "
