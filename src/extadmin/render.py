@@ -39,6 +39,11 @@ def console(stderr: bool = False) -> Console:
 
 
 def as_json(data: Any) -> str:
+    """An object indented; a list of rows one row per line (the C encoder in one call: a list
+    of 50,000 extensions prints in a fraction of what `indent=` would take)."""
+    if isinstance(data, list) and data and all(isinstance(row, dict) for row in data):
+        body = json.dumps(data, ensure_ascii=False)[1:-1].replace('}, {"', '},\n  {"')
+        return f"[\n  {body}\n]"
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 

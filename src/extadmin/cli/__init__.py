@@ -70,14 +70,26 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _cut_short() -> str:
+    """What an interrupted command had written: nothing, or the first file (the account)."""
+    from extadmin.storage import files
+
+    if not files.WRITTEN:
+        return "nothing was written"
+    return f"{files.WRITTEN[0]} may hold part of the work: check it before running it again"
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     signal.signal(signal.SIGTERM, _on_sigterm)
+    from extadmin.storage import files
+
+    files.WRITTEN.clear()
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="extadmin", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == ExitCode.CANCELLED:  # typer turns Ctrl-C into a silent exit code 130
-            print("\nextadmin: cancelled: nothing was written", file=sys.stderr)
+            print(f"\nextadmin: cancelled: {_cut_short()}", file=sys.stderr)
     except Cancelled as exc:  # the admin's own choice: not an error
         print(f"extadmin: {exc.message}", file=sys.stderr)
         code = exc.exit_code
@@ -95,10 +107,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
         print(f"extadmin: error: {exc.format_message()}{where}", file=sys.stderr)
         code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt, EOFError):
-        print("\nextadmin: cancelled: nothing was written", file=sys.stderr)
+        print(f"\nextadmin: cancelled: {_cut_short()}", file=sys.stderr)
         code = ExitCode.CANCELLED
     except Terminated:
-        print("extadmin: terminated", file=sys.stderr)
+        print(f"extadmin: terminated: {_cut_short()}", file=sys.stderr)
         code = ExitCode.TERMINATED
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (| head): not an error worth a message

@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
+
+# the files this process has replaced or appended to, in order: a command cut short by Ctrl-C
+# or SIGTERM says whether it had written anything (cli.main)
+WRITTEN: list[Path] = []
 
 
 def write_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write to a temporary file in the same folder (mode 0600), fsync it, rename it over the old
     file and fsync the folder: a crash at any instant leaves the old file or the new one.
-    With sync=False the caller makes a batch durable at once (`os.sync()` after many files)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    With sync=False the caller makes a batch durable at once (`os.sync()` after many files).
+
+    The temporary file is named before it is created, so that Ctrl-C or SIGTERM at any instant
+    (even the one after the file is created: tempfile.mkstemp would lose its name) removes it."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             if sync:
                 os.fsync(handle.fileno())
+        WRITTEN.append(path)  # before: better "may be saved" than "nothing written" wrongly
         os.replace(tmp, path)
+    except FileExistsError:  # another file of that name (48 random bits): not ours to remove
+        raise
     except BaseException:
         try:
             os.unlink(tmp)
@@ -42,6 +53,7 @@ def append_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.fchmod(fd, 0o600)
+        WRITTEN.append(path)
         os.write(fd, data)
         os.fsync(fd)
     finally:

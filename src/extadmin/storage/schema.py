@@ -77,6 +77,8 @@ ACCOUNT: Spec = {
 }
 
 _NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+_SPECS = (DEVICE, CREDENTIALS, ACTIVATION, ENGAGE, USER, EXTENSION, SITE, MAIL, ACCOUNT)
+_REQUIRED = {id(spec): frozenset(k for k, (_, req, _) in spec.items() if req) for spec in _SPECS}
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: "a table"}
 
 
@@ -85,28 +87,32 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
 
 
 def _check(path: Path, obj: Any, spec: Spec, where: str) -> None:
-    if not isinstance(obj, dict):
+    """One table against its spec. Exact type tests (`type(v) is str`), only over the keys
+    present: this runs for every extension and user of the file, so it must cost little next
+    to the parser (bool is never accepted for a number: type(True) is bool, not int)."""
+    if type(obj) is not dict:
         raise AccountFileError(f"{path}: {where}: expected a table, got {type(obj).__name__}")
-    for key, (kind, required, extra) in spec.items():
-        if key not in obj:
-            if required:
-                raise AccountFileError(f"{path}: {where}: missing required field {key!r}")
-            continue
-        value = obj[key]
-        # bool is an int in Python: never accept true for a number
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+    for key, value in obj.items():
+        rule = spec.get(key)
+        if rule is None:
+            raise AccountFileError(f"{path}: {where}: unknown field {key!r}")
+        kind, _, extra = rule
+        if type(value) not in (kind if isinstance(kind, tuple) else (kind,)):
             raise AccountFileError(
                 f"{path}: {where}.{key}: expected {_type_name(kind)}, got {value!r}"
             )
-        if isinstance(extra, dict):
+        if extra is None:
+            continue
+        if kind is dict:
             _check(path, value, extra, f"{where}.{key}")
-        elif extra is not None and value not in extra:
+        elif value not in extra:
             raise AccountFileError(
                 f"{path}: {where}.{key}: {value!r} is not one of {', '.join(extra)}"
             )
-    unknown = set(obj) - set(spec)
-    if unknown:
-        raise AccountFileError(f"{path}: {where}: unknown field {sorted(unknown)[0]!r}")
+    if len(obj) < len(spec):  # every key is known: fewer keys means some field is absent
+        missing = sorted(_REQUIRED[id(spec)] - obj.keys())
+        if missing:
+            raise AccountFileError(f"{path}: {where}: missing required field {missing[0]!r}")
 
 
 def _list_of(path: Path, doc: dict[str, Any], key: str, required: bool = True) -> list[Any]:
@@ -139,6 +145,15 @@ def check_document(path: Path, doc: Any) -> Document:
     _check(path, doc.get("account"), ACCOUNT, "account")
     if "mail" in doc:
         _check(path, doc["mail"], MAIL, "mail")
+        # what a socket accepts: a hand-edited nan, inf, 0 or negative timeout would fail
+        # every delivery with a crash, after the change that queued the message was saved
+        port, timeout = doc["mail"].get("port", 25), doc["mail"].get("timeout", 30)
+        if not 1 <= port <= 65535:
+            raise AccountFileError(f"{path}: mail.port: {port!r} is not 1 to 65535")
+        if not 0 < timeout <= 3600:
+            raise AccountFileError(
+                f"{path}: mail.timeout: {timeout!r} is not more than 0 and at most 3600 seconds"
+            )
     sites = _list_of(path, doc, "sites")
     if not sites:
         raise AccountFileError(f"{path}: sites: an account needs at least its main site")

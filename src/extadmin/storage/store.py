@@ -48,7 +48,7 @@ class AccountStore:
     # --- reading ------------------------------------------------------------------------------
     def read(self) -> Account:
         try:
-            data = self.path.read_bytes()
+            text = codec.to_text(self.path, self.path.read_bytes())
         except FileNotFoundError:
             raise NotFound(
                 f"account file not found: {self.path} (create one with `extadmin init`)"
@@ -57,7 +57,7 @@ class AccountStore:
             raise AccountFileError(f"{self.path}: is a folder, not an account file") from None
         except PermissionError:
             raise AccountFileError(f"{self.path}: permission denied") from None
-        return Account(schema.check_document(self.path, codec.decode(self.path, data)))
+        return Account(schema.check_document(self.path, codec.parse(self.path, text)))
 
     # --- writing ------------------------------------------------------------------------------
     def create(self, doc: Document, action: str = "init", **details: str) -> Account:
