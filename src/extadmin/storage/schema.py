@@ -4,6 +4,7 @@ values, duplicate numbers and references. Errors name the path, the place and wh
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,24 @@ def _check(path: Path, obj: Any, spec: Spec, where: str) -> None:
             raise AccountFileError(f"{path}: {where}: missing required field {missing[0]!r}")
 
 
+_TOKEN_HASH = re.compile(r"sha256\$[0-9a-f]{64}")
+
+
+def _check_activation(path: Path, activation: dict[str, str], where: str) -> None:
+    """A hand-edited invitation must still be one that `activate` can check."""
+    if not _TOKEN_HASH.fullmatch(activation["token_hash"]):
+        raise AccountFileError(f"{path}: {where}.token_hash: not a sha256$<64 hex digits> hash")
+    try:
+        expires = datetime.fromisoformat(activation["expires_at"])
+    except ValueError:
+        expires = None
+    if expires is None or expires.tzinfo is None:
+        raise AccountFileError(
+            f"{path}: {where}.expires_at: {activation['expires_at']!r} is not a date and time "
+            "with a UTC offset (2030-01-31T12:00:00+00:00)"
+        )
+
+
 def _list_of(path: Path, doc: dict[str, Any], key: str, required: bool = True) -> list[Any]:
     value = doc.get(key, [] if not required else None)
     if not isinstance(value, list):
@@ -188,6 +207,9 @@ def check_document(path: Path, doc: Any) -> Document:
         seen[number] = i
         if ext["site"].casefold() not in site_names:
             raise AccountFileError(f"{path}: {where}.site: unknown site {ext['site']!r}")
+        activation = ext.get("user", {}).get("activation")
+        if activation is not None:
+            _check_activation(path, activation, f"{where}.user.activation")
         if ("user" in ext) == (ext["status"] == "unassigned"):
             raise AccountFileError(
                 f"{path}: {where}: status {ext['status']!r} does not match "
