@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,14 @@ users = st.builds(
         department=texts,
         created_at=texts,
         credentials=optional(password_hash=texts, temporary_password=st.booleans(), pin_hash=texts),
-        activation=st.fixed_dictionaries({"token_hash": texts, "expires_at": texts}),
+        activation=st.fixed_dictionaries(
+            {
+                "token_hash": st.from_regex(r"sha256\$[0-9a-f]{64}", fullmatch=True),
+                "expires_at": st.datetimes(timezones=st.just(UTC)).map(
+                    lambda d: d.isoformat(timespec="seconds")
+                ),
+            }
+        ),
         engage_voice=st.fixed_dictionaries(
             {"access": st.sampled_from(["agent", "admin", "both"])},
             optional={"agent_group": texts},

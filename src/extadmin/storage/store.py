@@ -123,17 +123,26 @@ class AccountStore:
 @contextmanager
 def _signals_deferred() -> Iterator[None]:
     """Hold SIGINT and SIGTERM until the block ends: Ctrl-C between the rename of a saved
-    account and the append of its audit entries would leave a change out of the log. The
-    pending signal is delivered (and acted on) as soon as the block ends. SIGKILL cannot be
-    held: that gap is one of lost audit lines, never of a torn account file."""
+    account and the append of its audit entries would leave a change out of the log. A signal
+    that arrives meanwhile is noted, and raised again (so acted on by the usual handler) as
+    soon as the block ends. SIGKILL cannot be held: that gap is one of lost audit lines, never
+    of a torn account file. (Python handlers, not a thread's signal mask: the kernel may hand
+    a process's signal to any thread.)"""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    pending: list[int] = []
+    held = {
+        sig: signal.signal(sig, lambda signum, _: pending.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for sig, handler in held.items():
+            signal.signal(sig, handler)
+        for signum in pending:
+            signal.raise_signal(signum)
 
 
 def _os_user() -> str:
