@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,56 +49,45 @@ def registered() -> list[Path]:
     return [Path(p) for p in paths if isinstance(p, str)]
 
 
-def register(path: Path) -> bool:
-    """Record an account file; False if it was already known."""
+def _edit(change: Callable[[list[Path]], list[Path] | None]) -> bool:
+    """Read-modify-write the registry under its lock. `change` gets the registered paths and
+    returns the new list, or None to leave it as it is. True if it changed."""
     from filelock import FileLock
 
-    path = path.resolve()
     reg = _registry_path()
     files.private_dir(reg.parent)
     with FileLock(reg.with_name(".accounts.json.lock"), timeout=10, mode=0o600):
-        known = registered()
-        if path in known:
+        paths = change(registered())
+        if paths is None:
             return False
-        _write_json(reg, {"accounts": [str(p) for p in [*known, path]]})
+        _write_json(reg, {"accounts": [str(p) for p in paths]})
     return True
+
+
+def register(path: Path) -> bool:
+    """Record an account file; False if it was already known."""
+    path = path.resolve()
+    return _edit(lambda known: None if path in known else [*known, path])
 
 
 def forget(path: Path) -> bool:
-    from filelock import FileLock
-
     path = path.resolve()
-    reg = _registry_path()
-    if not reg.exists():
-        return False
-    with FileLock(reg.with_name(".accounts.json.lock"), timeout=10, mode=0o600):
-        known = registered()
-        if path not in known:
-            return False
-        _write_json(reg, {"accounts": [str(p) for p in known if p != path]})
-    if current() == path:
+    forgotten = _edit(lambda known: [p for p in known if p != path] if path in known else None)
+    if forgotten and current() == path:
         set_current(None)
-    return True
+    return forgotten
 
 
 def replace(old: Path, new: Path) -> bool:
     """Put `new` where `old` was in the registry (and as the current account); False if `old`
     was not registered."""
-    from filelock import FileLock
-
     old, new = old.resolve(), new.resolve()
-    reg = _registry_path()
-    if not reg.exists():
-        return False
-    with FileLock(reg.with_name(".accounts.json.lock"), timeout=10, mode=0o600):
-        known = registered()
-        if old not in known:
-            return False
-        paths = [new if p == old else p for p in known if p != new]
-        _write_json(reg, {"accounts": [str(p) for p in paths]})
-    if current() == old:
+    replaced = _edit(
+        lambda known: [new if p == old else p for p in known if p != new] if old in known else None
+    )
+    if replaced and current() == old:
         set_current(new)
-    return True
+    return replaced
 
 
 def current() -> Path | None:
