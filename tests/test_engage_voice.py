@@ -14,23 +14,9 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import assign, audit, refused
+
 ENGAGE_KEYS = {"access", "first_name", "last_name", "email", "imported_at"}
-
-
-def assign(run, number: str, first: str, last: str, email: str, *extra: str) -> None:
-    result = run(
-        "assign",
-        number,
-        "--first-name",
-        first,
-        "--last-name",
-        last,
-        "--email",
-        email,
-        "--no-input",
-        *(extra or ("--setup", "later")),
-    )
-    assert result.code == 0, result.err
 
 
 def stored(path: Path, number: str) -> dict[str, Any]:
@@ -43,27 +29,11 @@ def engage(path: Path, number: str) -> dict[str, Any] | None:
     return stored(path, number).get("user", {}).get("engage_voice")
 
 
-def audit(path: Path) -> list[dict[str, Any]]:
-    log = path.with_name(f"{path.stem}.audit.jsonl")
-    return [json.loads(line) for line in log.read_text("utf-8").splitlines()]
-
-
 def listed(run) -> list[dict[str, Any]]:
     result = run("engage-voice", "list", "--format", "json")
     assert result.code == 0, result.err
     rows: list[dict[str, Any]] = json.loads(result.out)
     return rows
-
-
-def refused(result, path: Path, before: bytes, code: int, *fragments: str) -> None:
-    assert result.code == code, (result.code, result.err)
-    assert "Traceback" not in result.err
-    assert result.out == ""
-    assert len(result.err.strip().splitlines()) == 1, result.err
-    assert result.err.startswith("extadmin: error: ")
-    for fragment in fragments:
-        assert fragment in result.err, result.err
-    assert path.read_bytes() == before
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import assign, audit, refused
+
 USER_KEYS = {
     "extension",
     "site",
@@ -27,22 +29,6 @@ USER_KEYS = {
 }
 
 
-def assign(run, number: str, first: str, last: str, email: str, *extra: str) -> None:
-    result = run(
-        "assign",
-        number,
-        "--first-name",
-        first,
-        "--last-name",
-        last,
-        "--email",
-        email,
-        "--no-input",
-        *(extra if "--setup" in extra else ("--setup", "later", *extra)),
-    )
-    assert result.code == 0, result.err
-
-
 def stored(path: Path, number: str) -> dict[str, Any]:
     doc = tomllib.loads(path.read_text("utf-8"))
     (ext,) = [e for e in doc["extensions"] if e["number"] == number]
@@ -51,22 +37,6 @@ def stored(path: Path, number: str) -> dict[str, Any]:
 
 def status(path: Path, number: str) -> str:
     return str(stored(path, number)["status"])
-
-
-def audit(path: Path) -> list[dict[str, Any]]:
-    log = path.with_name(f"{path.stem}.audit.jsonl")
-    return [json.loads(line) for line in log.read_text("utf-8").splitlines()]
-
-
-def refused(result, path: Path, before: bytes, code: int, *fragments: str) -> None:
-    assert result.code == code, (result.code, result.err)
-    assert "Traceback" not in result.err
-    assert result.out == ""
-    assert len(result.err.strip().splitlines()) == 1, result.err
-    assert result.err.startswith("extadmin: error: ")
-    for fragment in fragments:
-        assert fragment in result.err, result.err
-    assert path.read_bytes() == before
 
 
 @pytest.fixture

@@ -12,35 +12,15 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import assign, audit, refused
+
 PLATFORM = {"inbound": "Inbound", "outbound": "Outbound", "both": "All"}
-
-
-def assign(run, number: str, first: str, last: str, email: str) -> None:
-    result = run(
-        "assign",
-        number,
-        "--setup",
-        "later",
-        "--first-name",
-        first,
-        "--last-name",
-        last,
-        "--email",
-        email,
-        "--no-input",
-    )
-    assert result.code == 0, result.err
 
 
 def stored_recording(path: Path) -> dict[str, str | None]:
     """Extension number -> the user's stored recording (None: no user)."""
     doc = tomllib.loads(path.read_text("utf-8"))
     return {e["number"]: e.get("user", {}).get("recording") for e in doc["extensions"]}
-
-
-def audit(path: Path) -> list[dict[str, Any]]:
-    log = path.with_name(f"{path.stem}.audit.jsonl")
-    return [json.loads(line) for line in log.read_text("utf-8").splitlines()]
 
 
 def json_out(run, *args: str) -> Any:
@@ -262,14 +242,7 @@ def test_a_refused_set_recording_changes_nothing(
 
     result = run("set-recording", *args)
 
-    assert result.code == code, (result.code, result.err)
-    assert "Traceback" not in result.err
-    assert result.out == ""
-    assert len(result.err.strip().splitlines()) == 1, result.err
-    assert result.err.startswith("extadmin: error: ")
-    for fragment in fragments:
-        assert fragment in result.err
-    assert users.read_bytes() == before
+    refused(result, users, before, code, *fragments)
     assert audit(users) == entries
     assert stored_recording(users)["101"] == "off"
 
