@@ -95,3 +95,25 @@ def account(tmp_path: Path, run: object) -> Path:
         result = run(*args)  # type: ignore[operator]
         assert result.code == 0, result.err
     return path
+
+
+@pytest.fixture
+def secret_args(tmp_path: Path) -> list[str]:
+    """`assign` options for setup credentials, the secrets in files (never flag values)."""
+    folder = tmp_path / "secrets"
+    folder.mkdir()
+    (folder / "password").write_text("Zebra7!Quix\n")
+    (folder / "pin").write_text("5820417396\n")
+    (folder / "answer").write_text("fluffy the cat\n")
+    return [
+        "--setup",
+        "credentials",
+        "--password-file",
+        str(folder / "password"),
+        "--pin-file",
+        str(folder / "pin"),
+        "--security-question",
+        "1",
+        "--security-answer-file",
+        str(folder / "answer"),
+    ]

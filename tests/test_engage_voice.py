@@ -37,27 +37,6 @@ def listed(run) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def secret_args(tmp_path: Path) -> list[str]:
-    folder = tmp_path / "secrets"
-    folder.mkdir()
-    (folder / "password").write_text("Zebra7!Quix\n")
-    (folder / "pin").write_text("5820417396\n")
-    (folder / "answer").write_text("fluffy the cat\n")
-    return [
-        "--setup",
-        "credentials",
-        "--password-file",
-        str(folder / "password"),
-        "--pin-file",
-        str(folder / "pin"),
-        "--security-question",
-        "1",
-        "--security-answer-file",
-        str(folder / "answer"),
-    ]
-
-
-@pytest.fixture
 def users(run, account: Path) -> Path:
     """Users on 101 (Ada), 102 (Bob) and 2201 (Cy); 103-105 and 2202-2203 are unassigned."""
     assign(run, "101", "Ada", "Lovelace", "Ada@Acme.Example")

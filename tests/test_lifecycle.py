@@ -40,27 +40,6 @@ def status(path: Path, number: str) -> str:
 
 
 @pytest.fixture
-def secret_args(tmp_path: Path) -> list[str]:
-    folder = tmp_path / "secrets"
-    folder.mkdir()
-    (folder / "password").write_text("Zebra7!Quix\n")
-    (folder / "pin").write_text("5820417396\n")
-    (folder / "answer").write_text("fluffy the cat\n")
-    return [
-        "--setup",
-        "credentials",
-        "--password-file",
-        str(folder / "password"),
-        "--pin-file",
-        str(folder / "pin"),
-        "--security-question",
-        "1",
-        "--security-answer-file",
-        str(folder / "answer"),
-    ]
-
-
-@pytest.fixture
 def users(run, account: Path, secret_args: list[str]) -> Path:
     """101 Ada (later, Manager, Sales), 102 Bob (credentials: enabled), 2201 Cy (later,
     Manager, Boston), 2202 Dee (later, Boston, disabled). 103-105 and 2203 are unassigned."""
