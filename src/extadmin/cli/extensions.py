@@ -191,8 +191,9 @@ def extension_show(
     from extadmin.domain import rules
     from extadmin.services import views
 
-    account = get_app(ctx).store.read()
-    detail = views.extension_detail(account, account.extension(rules.extension_number(number)))
+    number = rules.extension_number(number)
+    account = get_app(ctx).store.read(keep=lambda e: e["number"] == number)
+    detail = views.extension_detail(account, account.extension(number))
     render.emit_fields(detail, format.value, detail_fields(detail))
 
 
@@ -263,7 +264,7 @@ def list_unassigned(
     """The unassigned extensions: the ones a user can be assigned to."""
     from extadmin.services import extensions, views
 
-    account = get_app(ctx).store.read()
+    account = get_app(ctx).store.read(keep=lambda e: e["status"] == "unassigned")
     rows = [
         {
             "extension": r["extension"],

@@ -13,6 +13,7 @@ class Account:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.by_number: dict[str, Extension] = {e["number"]: e for e in doc["extensions"]}
+        self.by_site: dict[str, Site] = {s["name"].casefold(): s for s in doc["sites"]}
         self.audit: list[dict[str, Any]] = []
 
     # --- properties ---------------------------------------------------------------------------
@@ -56,9 +57,9 @@ class Account:
             raise NotFound(f"extension {number} not found in account {self.name!r}") from None
 
     def site(self, name: str) -> Site:
-        for site in self.sites:
-            if site["name"].casefold() == name.strip().casefold():
-                return site
+        site = self.by_site.get(name.strip().casefold())
+        if site is not None:
+            return site
         known = ", ".join(s["name"] for s in self.sites)
         raise NotFound(f"site {name!r} not found (sites: {known})", "site")
 
@@ -78,6 +79,10 @@ class Account:
         return number[len(code) :] if code and number.startswith(code) else number
 
     # --- changes ------------------------------------------------------------------------------
+    def add_site(self, site: Site) -> None:
+        self.sites.append(site)
+        self.by_site[site["name"].casefold()] = site
+
     def add_extension(self, ext: Extension) -> None:
         self.doc["extensions"].append(ext)
         self.by_number[ext["number"]] = ext

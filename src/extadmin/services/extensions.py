@@ -12,14 +12,14 @@ from extadmin.errors import Conflict, InvalidValue, UsageError
 
 def add_site(account: Account, name: str, code: str = "") -> Site:
     name = rules.text(name, "site name", required=True)
-    if any(s["name"].casefold() == name.casefold() for s in account.sites):
+    if name.casefold() in account.by_site:
         raise Conflict(f"site {name!r} already exists")
     site: Site = {"name": name}
     if code:
         site["code"] = rules.site_code(code)
         if any(s.get("code") == site["code"] for s in account.sites):
             raise Conflict(f"site code {code} is already used by another site")
-    account.sites.append(site)
+    account.add_site(site)
     account.record("site add", **site)
     return site
 

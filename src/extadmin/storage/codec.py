@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,69 @@ def parse(path: Path, text: str) -> Any:
         raise AccountFileError(f"{path}: malformed TOML: nested too deeply") from None
     except ValueError as exc:  # an integer longer than Python's 4300-digit limit
         raise AccountFileError(f"{path}: malformed TOML: {exc}") from None
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace, as the standard decoder skips it
+
+
+def parse_json_items(
+    text: str, key: str, each: Callable[[int, Any], bool]
+) -> dict[str, Any] | None:
+    """Parse a JSON object whose `key` holds a list, handing each item of that list to
+    `each(index, item)` as soon as it is parsed and keeping only the items it returns True for:
+    the others are never all in memory at once. Every value still goes through the standard
+    library's C scanner, so the result is what json.loads would give, less the dropped items.
+
+    None when the text is anything else (a syntax error, a top-level key given twice, another
+    top level): the caller then parses it whole, which reports the error with its place."""
+    scan = json.JSONDecoder().scan_once
+    space = _SPACE.match
+    doc: dict[str, Any] = {}
+    try:
+        i = space(text).end()
+        if text[i : i + 1] != "{":
+            return None
+        i = space(text, i + 1).end()
+        while text[i : i + 1] != "}":
+            if text[i : i + 1] != '"':
+                return None
+            name, i = scan(text, i)
+            i = space(text, i).end()
+            if text[i : i + 1] != ":" or name in doc:
+                return None
+            i = space(text, i + 1).end()
+            if name == key and text[i : i + 1] == "[":
+                value: Any = []
+                i = space(text, i + 1).end()
+                count = 0
+                while text[i : i + 1] != "]":
+                    item, i = scan(text, i)
+                    if each(count, item):
+                        value.append(item)
+                    count += 1
+                    i = space(text, i).end()
+                    if text[i : i + 1] == ",":
+                        i = space(text, i + 1).end()
+                        if text[i : i + 1] == "]":
+                            return None  # a trailing comma
+                    elif text[i : i + 1] != "]":
+                        return None
+                i += 1
+            else:
+                value, i = scan(text, i)
+            doc[name] = value
+            i = space(text, i).end()
+            if text[i : i + 1] == ",":
+                i = space(text, i + 1).end()
+                if text[i : i + 1] == "}":
+                    return None
+            elif text[i : i + 1] != "}":
+                return None
+        if space(text, i + 1).end() != len(text):
+            return None
+    except (StopIteration, ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        return None
+    return doc
 
 
 def encode(path: Path, doc: Any) -> bytes:

@@ -142,7 +142,9 @@ def _list_of(path: Path, doc: dict[str, Any], key: str, required: bool = True) -
     return value
 
 
-def check_document(path: Path, doc: Any) -> Document:
+def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -> Document:
+    """The whole document; or, given the `items` that have checked each extension as it was
+    parsed, everything else."""
     if not isinstance(doc, dict):
         raise AccountFileError(f"{path}: the top level must be a table/object")
     version = doc.get("schema_version")
@@ -189,9 +191,27 @@ def check_document(path: Path, doc: Any) -> Document:
     roles = {r.casefold() for r in doc["roles"]}
     if doc["account"]["default_role"].casefold() not in roles:
         raise AccountFileError(f"{path}: account.default_role: not one of the account's roles")
-    seen: dict[str, int] = {}
-    for i, ext in enumerate(_list_of(path, doc, "extensions", required=False)):
-        where = f"extensions[{i}]"
+    if items is None:
+        items = ExtensionChecks(path)
+        for i, ext in enumerate(_list_of(path, doc, "extensions", required=False)):
+            items.check(i, ext)
+    items.check_sites(site_names)
+    doc.setdefault("extensions", [])
+    return doc  # type: ignore[return-value]
+
+
+class ExtensionChecks:
+    """The checks of the extensions list, one extension at a time, so that a reader may check
+    each extension as it is parsed and drop it at once (`AccountStore.read(keep=...)`). The
+    sites they name are checked at the end, whatever the order of the file's keys."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.numbers: dict[str, int] = {}  # number -> index
+        self.sites: dict[str, tuple[int, str]] = {}  # casefolded site -> (first use, as written)
+
+    def check(self, i: int, ext: Any) -> None:
+        path, where = self.path, f"extensions[{i}]"
         _check(path, ext, EXTENSION, where)
         number = ext["number"]
         if not _NUMBER.fullmatch(number):  # the rule of rules.extension_number: sorted as ints
@@ -199,14 +219,13 @@ def check_document(path: Path, doc: Any) -> Document:
                 f"{path}: {where}.number: {number!r} is not an extension number "
                 "(digits, 1 to 999999)"
             )
-        if number in seen:
+        if number in self.numbers:
             raise AccountFileError(
                 f"{path}: {where}: duplicate extension number {number} "
-                f"(also extensions[{seen[number]}])"
+                f"(also extensions[{self.numbers[number]}])"
             )
-        seen[number] = i
-        if ext["site"].casefold() not in site_names:
-            raise AccountFileError(f"{path}: {where}.site: unknown site {ext['site']!r}")
+        self.numbers[number] = i
+        self.sites.setdefault(ext["site"].casefold(), (i, ext["site"]))
         activation = ext.get("user", {}).get("activation")
         if activation is not None:
             _check_activation(path, activation, f"{where}.user.activation")
@@ -215,5 +234,9 @@ def check_document(path: Path, doc: Any) -> Document:
                 f"{path}: {where}: status {ext['status']!r} does not match "
                 f"{'a' if 'user' in ext else 'no'} user"
             )
-    doc.setdefault("extensions", [])
-    return doc  # type: ignore[return-value]
+
+    def check_sites(self, names: set[str]) -> None:
+        """Every site an extension names is one of the account's (casefolded names)."""
+        for key, (i, site) in sorted(self.sites.items(), key=lambda item: item[1]):
+            if key not in names:
+                raise AccountFileError(f"{self.path}: extensions[{i}].site: unknown site {site!r}")

@@ -8,15 +8,15 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from extadmin.domain.account import Account
-from extadmin.domain.model import Document
+from extadmin.domain.model import Document, Extension
 from extadmin.errors import AccountFileError, Conflict, NotFound
-from extadmin.storage import codec, files, schema
+from extadmin.storage import checked, codec, files, schema
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -48,9 +48,51 @@ class AccountStore:
         return self.path.with_name(f"{self.path.stem}.outbox")
 
     # --- reading ------------------------------------------------------------------------------
-    def read(self) -> Account:
+    def read(self, keep: Callable[[Extension], bool] | None = None) -> Account:
+        """The account, checked (unless this content was checked before: `checked`). With
+        `keep`, a read-only view holding only the extensions it keeps; a JSON file is then
+        parsed one extension at a time and each one dropped as soon as it is checked, so that
+        listing a few extensions of a large account takes a fraction of the whole's memory."""
+        data = self._read_bytes()
+        content = checked.digest(data)
+        trusted = checked.known(self.path, content)
+        text = codec.to_text(self.path, data)
+        del data  # one copy of the file in memory while it is parsed, not two
+        doc = None
+        if keep is not None and codec.file_format(self.path) == "json":
+            doc = self._read_items(text, keep, trusted)
+        if doc is None:
+            doc = codec.parse(self.path, text)
+            if not trusted:
+                schema.check_document(self.path, doc)
+            if keep is not None:
+                doc["extensions"] = [e for e in doc["extensions"] if keep(e)]
+        if not trusted:
+            checked.remember(self.path, content)
+        doc.setdefault("extensions", [])
+        return Account(doc)
+
+    def _read_items(
+        self, text: str, keep: Callable[[Extension], bool], trusted: bool
+    ) -> Document | None:
+        items = None if trusted else schema.ExtensionChecks(self.path)
+
+        def each(i: int, ext: Extension) -> bool:
+            if items is not None:
+                items.check(i, ext)
+            return keep(ext)
+
         try:
-            text = codec.to_text(self.path, self.path.read_bytes())
+            doc = codec.parse_json_items(text, "extensions", each)
+            if doc is not None and items is not None:
+                schema.check_document(self.path, doc, items)
+        except AccountFileError:
+            return None  # parsed again whole: the first error in the file's order is reported
+        return doc  # type: ignore[return-value]
+
+    def _read_bytes(self) -> bytes:
+        try:
+            return self.path.read_bytes()
         except FileNotFoundError:
             raise NotFound(
                 f"account file not found: {self.path} (create one with `extadmin init`)"
@@ -59,7 +101,6 @@ class AccountStore:
             raise AccountFileError(f"{self.path}: is a folder, not an account file") from None
         except PermissionError:
             raise AccountFileError(f"{self.path}: permission denied") from None
-        return Account(schema.check_document(self.path, codec.parse(self.path, text)))
 
     # --- writing ------------------------------------------------------------------------------
     def create(self, doc: Document, action: str = "init", **details: str) -> Account:
@@ -70,8 +111,8 @@ class AccountStore:
         with self._lock():
             if self.path.exists():
                 raise Conflict(f"account file already exists: {self.path}")
-            files.write_atomic(self.path, codec.encode(self.path, doc))
             account = Account(doc)
+            self.save(account)
             account.record(action, name=doc["account"]["name"], **details)
             self._append_audit(account, action)
         return account
@@ -89,7 +130,9 @@ class AccountStore:
                     self._append_audit(account, command)
 
     def save(self, account: Account) -> None:
-        files.write_atomic(self.path, codec.encode(self.path, account.doc))
+        data = codec.encode(self.path, account.doc)
+        files.write_atomic(self.path, data)
+        checked.remember(self.path, checked.digest(data))
 
     @contextmanager
     def _lock(self) -> Iterator[None]:

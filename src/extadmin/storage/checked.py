@@ -1,0 +1,66 @@
+"""Which contents of an account file have passed the schema check already, so that a large
+account is not checked again on every command (at 100,000 extensions the check costs three times
+the parse).
+
+One record per account file, in the user's cache folder: the SHA-256 of the last content this
+version of the checker has checked or written. Any other content (a hand edit, another tool, an
+older or newer extadmin) has another digest, or the record another tag, and is checked in full.
+A missing or unreadable record costs one check and nothing else: it is never needed to be right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cache
+from pathlib import Path
+
+from extadmin.storage import files
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def known(path: Path, content_digest: str) -> bool:
+    try:
+        return _record(path).read_text("ascii") == _line(content_digest)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def remember(path: Path, content_digest: str) -> None:
+    """Best effort: a cache folder that cannot be written only means the next check runs."""
+    record = _record(path)
+    tmp = record.with_name(f"{record.name}.{os.getpid()}.tmp")
+    try:
+        files.private_dir(record.parent)
+        tmp.write_text(_line(content_digest), "ascii")
+        os.replace(tmp, record)  # another process reading it sees the old record or this one
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def _line(content_digest: str) -> str:
+    return f"{_tag()} {content_digest}\n"
+
+
+def _record(path: Path) -> Path:
+    from platformdirs import user_cache_path
+
+    name = hashlib.sha256(os.fsencode(path)).hexdigest()[:32]
+    return user_cache_path("extadmin", appauthor=False) / "checked" / name
+
+
+@cache
+def _tag() -> str:
+    """The checker's identity: the source of the modules that decide what is valid. Any change
+    to them (an upgrade, a development edit) makes every record stale."""
+    from extadmin import __version__
+    from extadmin.domain import catalog, model
+    from extadmin.storage import schema
+
+    h = hashlib.sha256(__version__.encode())
+    for module in (schema, catalog, model):
+        h.update(Path(module.__file__ or "").read_bytes())
+    return h.hexdigest()[:32]
