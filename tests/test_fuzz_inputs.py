@@ -28,6 +28,7 @@ from extadmin.domain.account import Account
 from extadmin.errors import AccountFileError, ExtadminError, RowErrors
 from extadmin.services import bulk
 from extadmin.services.directory import build_index
+from extadmin.storage import codec, schema
 from extadmin.storage.store import AccountStore
 
 pytestmark = pytest.mark.timeout(300)
@@ -189,7 +190,33 @@ def other_value(current: Any, suffix: str) -> st.SearchStrategy[Any]:
 # --- 1. the loader on any document ------------------------------------------------------------
 
 
+def checked(path: Path) -> Any:
+    """The document as the schema checker takes it, or its refusal (no store, no cache)."""
+    path = path.resolve()
+    try:
+        return schema.check_document(path, codec.decode(path, path.read_bytes()))
+    except AccountFileError as exc:
+        return exc.message
+
+
+def unassigned(ext: Any) -> bool:
+    return ext["status"] == "unassigned"
+
+
 def loads_cleanly(path: Path) -> Account | None:
+    """Read through the store, first as list-unassigned does (a JSON file parsed one extension
+    at a time, the others dropped): the same document less the dropped extensions, or the same
+    refusal, as the checker gives on the whole file."""
+    expected = checked(path)
+    try:
+        view = AccountStore(path).read(keep=unassigned)
+    except AccountFileError as exc:
+        assert exc.message == expected
+    else:
+        assert isinstance(expected, dict), expected
+        assert view.doc == expected | {
+            "extensions": list(filter(unassigned, expected["extensions"]))
+        }
     try:
         return AccountStore(path).read()
     except AccountFileError as exc:

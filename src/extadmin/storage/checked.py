@@ -10,6 +10,7 @@ A missing or unreadable record costs one check and nothing else: it is never nee
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from functools import cache
@@ -38,7 +39,8 @@ def remember(path: Path, content_digest: str) -> None:
         tmp.write_text(_line(content_digest), "ascii")
         os.replace(tmp, record)  # another process reading it sees the old record or this one
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _line(content_digest: str) -> str:

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from extadmin.errors import AccountFileError
 
@@ -77,11 +77,12 @@ def parse_json_items(
 
     None when the text is anything else (a syntax error, a top-level key given twice, another
     top level): the caller then parses it whole, which reports the error with its place."""
-    scan = json.JSONDecoder().scan_once
-    space = _SPACE.match
+    # the scanner json.loads itself uses (C), set on each decoder; typeshed does not know it
+    scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+    space = cast(Callable[[str, int], re.Match[str]], _SPACE.match)  # it always matches
     doc: dict[str, Any] = {}
     try:
-        i = space(text).end()
+        i = space(text, 0).end()
         if text[i : i + 1] != "{":
             return None
         i = space(text, i + 1).end()
@@ -135,20 +136,32 @@ def encode(path: Path, doc: Any) -> bytes:
     return tomli_w.dumps(doc).encode("utf-8")
 
 
+def json_lines(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str:
+    """Items encoded one per line, joined by `sep`, in one call of the C encoder when they are
+    tables: one call per item costs twice as much on a large account (the encoder is built
+    again each time), and `indent=` falls back to the pure-Python encoder. The list is split at
+    each `}, {"`: one lies between each two tables that are not empty; that text cannot occur
+    inside a string (its quote would be escaped), and when it occurs inside an item (a nested
+    list of tables) the count shows it and each item is encoded on its own instead."""
+    dumps = json.JSONEncoder(ensure_ascii=ensure_ascii).encode
+    if items and all(type(item) is dict and item for item in items):
+        text = dumps(items)[1:-1]
+        if text.count('}, {"') == len(items) - 1:
+            return text.replace('}, {"', "}" + sep + '{"')
+    return sep.join(map(dumps, items))
+
+
 def _encode_json(doc: dict[str, Any]) -> str:
-    """Readable and diff-friendly (one list item per line) while every value goes through the
-    C encoder: `indent=` would fall back to the pure-Python encoder. A list of tables (the
-    extensions) is encoded in one call and split after each `}, {"` between two items, which
-    cannot occur inside a string (its quote would be escaped): one call per item costs twice
-    as much on a large account."""
-    parts = []
+    """Readable and diff-friendly: one list item per line (json_lines)."""
+    out = ["{"]
     for key, value in doc.items():
+        out += ["\n  ", json.dumps(key), ": "]
         if isinstance(value, list) and value:
-            if all(isinstance(item, dict) for item in value):
-                body = json.dumps(value, ensure_ascii=False)[1:-1].replace('}, {"', '},\n    {"')
-            else:
-                body = ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value)
-            parts.append(f"  {json.dumps(key)}: [\n    {body}\n  ]")
+            out += ["[\n    ", json_lines(value, ",\n    "), "\n  ]"]
         else:
-            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+            out.append(json.dumps(value, ensure_ascii=False))
+        out.append(",")
+    if out[-1] == ",":
+        out.pop()
+    out.append("\n}\n")
+    return "".join(out)

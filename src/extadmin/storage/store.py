@@ -4,7 +4,6 @@ read-modify-write under an exclusive lock, saved atomically, then appended to th
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import signal
 import threading
@@ -155,10 +154,8 @@ class AccountStore:
 
     def _append_audit(self, account: Account, command: str) -> None:
         time, user = now_iso(), _os_user()
-        lines = "".join(
-            json.dumps({"time": time, "user": user, "command": command, **entry}) + "\n"
-            for entry in account.audit
-        )
+        entries = [{"time": time, "user": user, "command": command, **e} for e in account.audit]
+        lines = codec.json_lines(entries, "\n", ensure_ascii=True) + "\n"
         files.append_private(self.audit_path, lines.encode("utf-8"))
         account.audit.clear()
 

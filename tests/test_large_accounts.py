@@ -1,0 +1,306 @@
+"""What makes large accounts cheap, proven correct on any input: the JSON reader that drops
+extensions as it parses them (list-unassigned, extension show), the record of contents already
+checked (a hand edit is always checked again), the one-call encoder of lists, and the email
+index that scans for one look-up and builds a dict for many."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extadmin.domain.account import Account
+from extadmin.services.directory import EmailIndex
+from extadmin.storage import checked, codec, schema
+from extadmin.storage.store import AccountStore
+
+# --- the reader that drops extensions as it parses them -------------------------------------
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+)
+values = st.recursive(
+    scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+documents = st.builds(
+    lambda head, items, tail: {**head, "extensions": items, **tail},
+    st.dictionaries(st.text(max_size=6).filter(lambda k: k != "extensions"), values, max_size=3),
+    st.lists(values, max_size=8),
+    st.dictionaries(st.text(max_size=6).filter(lambda k: k != "extensions"), values, max_size=3),
+)
+layouts = st.sampled_from(
+    [
+        lambda d: json.dumps(d),
+        lambda d: json.dumps(d, indent=2),
+        lambda d: json.dumps(d, indent="\t", ensure_ascii=False),
+        lambda d: json.dumps(d, separators=(",", ":")),
+        lambda d: " \r\n" + json.dumps(d, indent=0) + "\n\n",
+        codec._encode_json,
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=documents, layout=layouts, keep=st.sets(st.integers(0, 8)))
+def test_items_parsed_one_at_a_time_are_what_json_loads_gives(
+    doc: dict[str, Any], layout: Any, keep: set[int]
+) -> None:
+    """Any JSON object with a list under the key, in any layout: every item is handed over in
+    order, and the result is json.loads's less the items not kept."""
+    text = layout(doc)
+    seen: list[tuple[int, Any]] = []
+
+    def each(i: int, item: Any) -> bool:
+        seen.append((i, item))
+        return i in keep
+
+    result = codec.parse_json_items(text, "extensions", each)
+    expected = json.loads(text)
+    assert seen == list(enumerate(expected["extensions"]))
+    assert result == {
+        **expected,
+        "extensions": [x for i, x in enumerate(expected["extensions"]) if i in keep],
+    }
+
+
+def spoilt(text: str, data: st.DataObject) -> str:
+    """A cut, an inserted character, a doubled or a removed part of a JSON text."""
+    at = data.draw(st.integers(0, len(text)))
+    to = data.draw(st.integers(at, min(len(text), at + 12)))
+    how = data.draw(st.sampled_from(["cut", "insert", "double", "remove"]))
+    if how == "cut":
+        return text[:at]
+    if how == "insert":
+        return text[:at] + data.draw(st.sampled_from(list('{}[],:" \n\\0aeE-.'))) + text[at:]
+    if how == "double":
+        return text[:to] + text[at:]
+    return text[:at] + text[to:]
+
+
+@settings(max_examples=500, deadline=None)
+@given(doc=documents, layout=layouts, data=st.data())
+def test_on_spoilt_text_it_agrees_with_json_loads_or_gives_way(
+    doc: dict[str, Any], layout: Any, data: st.DataObject
+) -> None:
+    """On any text: the same result as json.loads, or None (then the store parses the text whole,
+    which names the error's line and column). It never accepts what json.loads refuses."""
+    text = spoilt(layout(doc), data)
+    result = codec.parse_json_items(text, "extensions", lambda i, item: True)
+    try:
+        expected = json.loads(text)
+    except (ValueError, RecursionError):
+        assert result is None
+    else:
+        assert result is None or result == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"extensions": [1, 2], "extensions": [3]}',  # json.loads keeps the last
+        '{"extensions": [1, 2,]}',
+        '{"a": 1,}',
+        '{"extensions": [1] "a": 2}',
+        "[1, 2]",
+        '{"extensions": [1]} {}',
+        "",
+    ],
+)
+def test_what_it_gives_way_on(text: str) -> None:
+    assert codec.parse_json_items(text, "extensions", lambda i, item: True) is None
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_a_filtered_read_is_the_whole_read_less_the_others(run, account: Path, suffix: str) -> None:
+    path = account.with_suffix(suffix)
+    if suffix == ".json":
+        assert run("account", "convert", account, path).code == 0
+    result = run("--account", path, "assign", "102", "--setup", "later", "--first-name", "Ada",
+                 "--last-name", "Byron", "--email", "ada@example.com", "--no-input")  # fmt: skip
+    assert result.code == 0, result.err
+    whole = AccountStore(path).read()
+    view = AccountStore(path).read(keep=lambda e: e["status"] == "unassigned")
+    assert [e["number"] for e in view.extensions] == [
+        e["number"] for e in whole.extensions if e["status"] == "unassigned"
+    ]
+    assert "102" not in view.by_number and "101" in view.by_number
+    assert {k: v for k, v in view.doc.items() if k != "extensions"} == {
+        k: v for k, v in whole.doc.items() if k != "extensions"
+    }
+
+
+# --- the record of contents already checked ------------------------------------------------
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The paths the schema checker has run on, in order."""
+    calls: list[Path] = []
+    real = schema.check_document
+
+    def spy(path: Path, doc: Any, items: Any = None) -> Any:
+        calls.append(path)
+        return real(path, doc, items)
+
+    monkeypatch.setattr(schema, "check_document", spy)
+    return calls
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_content_is_checked_once_until_it_changes(
+    run, account: Path, checks: list[Path], suffix: str
+) -> None:
+    path = account.with_suffix(suffix)
+    if suffix == ".json":
+        run("account", "convert", account, path)
+        path.write_text(path.read_text() + " ")  # content no command has written
+    else:
+        path.write_text(path.read_text() + "\n")
+    checks.clear()
+    store = AccountStore(path)
+    store.read()
+    assert len(checks) == 1
+    store.read()
+    store.read(keep=lambda e: False)
+    assert len(checks) == 1  # the same content again: not checked again
+    with store.transaction("extension add") as account_:
+        account_.add_extension({"number": "150", "site": "Main Site", "status": "unassigned"})
+        account_.record("extension add", "150")
+    store.read()
+    assert len(checks) == 1  # what the store wrote itself is known
+    assert "150" in store.read().by_number
+    path.write_text(path.read_text().replace("150", "151"))  # a hand edit: checked
+    assert "151" in store.read().by_number
+    assert len(checks) == 2
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_a_hand_edit_after_a_checked_read_is_refused(run, account: Path, suffix: str) -> None:
+    """The file was read (and its content recorded as checked), then edited by hand to the
+    same size: every command checks it again and refuses it."""
+    path = account.with_suffix(suffix)
+    if suffix == ".json":
+        run("account", "convert", account, path)
+    assert run("--account", path, "list-unassigned").code == 0
+    text = path.read_text()
+    path.write_text(text.replace('"unassigned"', '"unassignex"', 1))
+    assert path.stat().st_size == len(text.encode())
+    for command in (["list-unassigned"], ["extension", "show", "101"], ["extension", "list"]):
+        result = run("--account", path, *command)
+        assert result.code == 6, (command, result.err)
+        assert "'unassignex' is not one of" in result.err
+
+
+def test_records_belong_to_one_version_of_the_checker(
+    account: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    AccountStore(account).read()
+    checks.clear()
+    AccountStore(account).read()
+    assert checks == []
+    monkeypatch.setattr(checked, "_tag", lambda: "another-version")
+    AccountStore(account).read()
+    assert len(checks) == 1
+
+
+def test_the_record_is_private_and_an_unwritable_cache_only_costs_the_check(
+    run, account: Path, tmp_path: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    AccountStore(account).read()
+    folder = tmp_path / "xdg-cache" / "extadmin" / "checked"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    (record,) = folder.iterdir()
+    assert checked.digest(account.read_bytes()) in record.read_text()
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    checks.clear()
+    for _ in range(2):
+        result = run("--account", account, "list-unassigned", "--format", "json")
+        assert result.code == 0, result.err
+        assert len(json.loads(result.out)) == 8
+    assert len(checks) == 2  # checked each time, nothing else lost
+    assert blocked.read_text() == ""
+
+
+# --- the one-call encoder of lists ---------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=st.lists(values, max_size=8))
+def test_json_lines_gives_one_item_per_line(items: list[Any]) -> None:
+    text = codec.json_lines(items, "\n")
+    lines = text.split("\n") if items else []
+    assert [json.loads(line) for line in lines] == items
+
+
+def test_json_lines_with_tables_inside_items() -> None:
+    """`}, {"` inside an item (a list of tables) is no place to split."""
+    items = [{"a": [{"b": 1}, {"c": 2}]}, {"d": 3}, {"e": [{"f": '}, {"'}, {}]}]
+    lines = codec.json_lines(items, "\n").split("\n")
+    assert [json.loads(line) for line in lines] == items
+
+
+# --- the email index ---------------------------------------------------------------------------
+
+
+def account_with(emails: list[str], name: str) -> Account:
+    return Account(
+        {
+            "schema_version": 1,
+            "account": {"name": name, "country": "US", "locale": "en-US", "default_role": "x"},
+            "sites": [{"name": "Main Site"}],
+            "roles": ["x"],
+            "extensions": [
+                {"number": str(100 + i), "site": "Main Site", "status": "unassigned"}
+                if email is None
+                else {
+                    "number": str(100 + i),
+                    "site": "Main Site",
+                    "status": "enabled",
+                    "user": {"email": email},  # type: ignore[typeddict-item]
+                }
+                for i, email in enumerate(emails)
+            ],
+        }
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    first=st.lists(st.sampled_from([None, "a@x.com", "A@X.COM", "b@x.com", "ß@x.com"]), max_size=6),
+    second=st.lists(st.sampled_from([None, "a@x.com", "SS@x.com", "c@x.com"]), max_size=6),
+    asked=st.lists(st.sampled_from(["a@x.com", "b@X.com", "ss@x.com", "c@x.com", "d@x.com"])),
+)
+def test_the_email_index_answers_alike_before_and_after_it_builds_its_dict(
+    first: list[str], second: list[str], asked: list[str]
+) -> None:
+    index = EmailIndex()
+    accounts = [
+        (account_with(first, "one"), Path("/one.json")),
+        (account_with(second, "two"), Path("/two.json")),
+    ]
+    for account, path in accounts:
+        index.add_account(account, path)
+    for email in asked * 3:  # past EmailIndex.SCANS look-ups
+        expected = [
+            (account.name, str(path), ext["number"])
+            for account, path in accounts
+            for ext in account.extensions
+            if "user" in ext and ext["user"]["email"].casefold() == email.casefold()
+        ]
+        got = [(m.account, m.path, m.extension) for m in index.matches(email)]
+        assert got == expected
