@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from extadmin.storage.codec import json_lines
+from extadmin.storage.codec import json_list
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,7 +44,7 @@ def as_json(data: Any) -> str:
     """An object indented; a list of rows one row per line (the C encoder in one call: a list
     of 50,000 extensions prints in a fraction of what `indent=` would take)."""
     if isinstance(data, list) and data and all(isinstance(row, dict) for row in data):
-        return "[\n  " + json_lines(data, ",\n  ") + "\n]"
+        return "[\n  " + json_list(data, ",\n  ")[1:-1] + "\n]"
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 

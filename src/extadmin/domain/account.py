@@ -3,6 +3,7 @@ change being made. Look-ups raise NotFound; nothing here does I/O."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from extadmin.domain.model import Document, Extension, Site
@@ -12,9 +13,13 @@ from extadmin.errors import NotFound
 class Account:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
-        self.by_number: dict[str, Extension] = {e["number"]: e for e in doc["extensions"]}
         self.by_site: dict[str, Site] = {s["name"].casefold(): s for s in doc["sites"]}
         self.audit: list[dict[str, Any]] = []
+
+    @cached_property
+    def by_number(self) -> dict[str, Extension]:
+        """Built on first use: listing or changing every extension needs no index."""
+        return {e["number"]: e for e in self.doc["extensions"]}
 
     # --- properties ---------------------------------------------------------------------------
     @property

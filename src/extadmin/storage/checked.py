@@ -19,8 +19,11 @@ from pathlib import Path
 from extadmin.storage import files
 
 
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def digest(*parts: bytes | memoryview) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()
 
 
 def known(path: Path, content_digest: str) -> bool:

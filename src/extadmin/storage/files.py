@@ -11,9 +11,10 @@ from pathlib import Path
 WRITTEN: list[Path] = []
 
 
-def write_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
-    """Write to a temporary file in the same folder (mode 0600), fsync it, rename it over the old
-    file and fsync the folder: a crash at any instant leaves the old file or the new one.
+def write_atomic(path: Path, *parts: bytes | memoryview, sync: bool = True) -> None:
+    """Write the parts of a file to a temporary file in the same folder (mode 0600), fsync it,
+    rename it over the old file and fsync the folder: a crash at any instant leaves the old
+    file or the new one.
     With sync=False the caller makes a batch durable at once (`os.sync()` after many files).
 
     The temporary file is named before it is created, so that Ctrl-C or SIGTERM at any instant
@@ -22,7 +23,7 @@ def write_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.writelines(parts)
             handle.flush()
             if sync:
                 os.fsync(handle.fileno())
