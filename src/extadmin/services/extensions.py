@@ -100,16 +100,17 @@ def select(
     status: str | None = None,
     site: str | None = None,
     device: bool | None = None,
+    ordered: bool = True,
 ) -> list[Extension]:
-    """Extensions filtered by status, site and whether they have a desk phone, in number order."""
+    """Extensions filtered by status, site and whether they have a desk phone, in number order
+    (or, for a change to all of them, in the file's order: sorting 100,000 costs a tenth of
+    the change)."""
     site_name = account.site(site)["name"] if site else None
-    return sorted(
-        (
-            e
-            for e in account.extensions
-            if (status is None or e["status"] == status)
-            and (site_name is None or e["site"] == site_name)
-            and (device is None or ("device" in e) == device)
-        ),
-        key=lambda e: int(e["number"]),
-    )
+    found = [
+        e
+        for e in account.extensions
+        if (status is None or e["status"] == status)
+        and (site_name is None or e["site"] == site_name)
+        and (device is None or ("device" in e) == device)
+    ]
+    return sorted(found, key=lambda e: int(e["number"])) if ordered else found

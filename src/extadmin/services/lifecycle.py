@@ -31,7 +31,7 @@ def targets(account: Account, numbers: list[str], site: str | None, all_: bool) 
         raise UsageError("give extension numbers, or --site NAME, or --all (one of them)")
     if numbers:
         return assigned(account, numbers)
-    return [e for e in select(account, site=site) if e["status"] != "unassigned"]
+    return [e for e in select(account, site=site, ordered=False) if e["status"] != "unassigned"]
 
 
 def set_recording(account: Account, exts: list[Extension], direction: str) -> list[Extension]:
