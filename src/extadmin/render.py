@@ -71,19 +71,13 @@ def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = Non
 
 
 def emit_fields(data: dict[str, Any], fmt: str, fields: Sequence[tuple[str, Any]]) -> None:
-    """One object: as JSON, or as a two-column table of label and value."""
+    """One object: as JSON, or as lines of label and value, the values aligned (plain text: a
+    value is never wrapped or cut, and printing it costs no rich import)."""
     if fmt == "json":
         sys.stdout.write(as_json(data) + "\n")
         return
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for label, value in fields:
-        table.add_row(Text(label), Text(text(value)))
-    console().print(table)
+    width = max((len(label) for label, _ in fields), default=0)
+    sys.stdout.write("".join(f"{label:<{width}}  {text(value)}\n" for label, value in fields))
 
 
 def message(text_: str) -> None:

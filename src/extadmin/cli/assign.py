@@ -9,6 +9,7 @@ import typer
 
 from extadmin import render
 from extadmin.cli.app import App, get_app
+from extadmin.cli.mail import deliver, queue_on_save
 from extadmin.cli.options import (
     AnswerFileOpt,
     DryRunOpt,
@@ -26,6 +27,7 @@ from extadmin.errors import UsageError
 if TYPE_CHECKING:
     from extadmin.domain.account import Account
     from extadmin.services.assign import Outcome, Request
+    from extadmin.services.mail import Queued
 
 # the flag that supplies each field of the form (for "missing value" messages)
 FLAGS = {
@@ -199,9 +201,10 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str) -> None:
             return
         credentials = service.hash_secrets(plan.secrets) if plan.secrets else None
         outcome = service.apply(account, plan, credentials)
+        queued = queue_on_save(app, account, [outcome])
     result = _result(account, outcome)
-    if outcome.token:
-        result["welcome_email"] = send_welcome(app, account, outcome)
+    if queued:
+        result["welcome_email"] = welcome_email(app, account, queued)
     show_result(result, fmt)
     app.say(
         f"assigned extension {plan.number} to {plan.user['first_name']} "
@@ -209,25 +212,19 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str) -> None:
     )
 
 
-def send_welcome(app: App, account: Account, outcome: Outcome) -> dict[str, Any]:
-    """Queue the welcome email; deliver it now if a mail server is configured."""
-    from extadmin.services import mail
-
-    assert outcome.token
-    msg = mail.compose_welcome(account, outcome.extension, outcome.token)
-    item = mail.queue(app.store.outbox, msg)
-    settings = account.doc.get("mail")
-    if settings is not None:
-        item = mail.send(app.store.outbox, settings, [item])[0]
-        if item.error:
-            app.say(
-                f"warning: welcome email queued, not delivered: {item.error} "
-                "(retry with `extadmin mail send`)"
-            )
+def welcome_email(app: App, account: Account, queued: list[Queued]) -> dict[str, Any]:
+    """Deliver the queued welcome email now if a mail server is configured; where it is."""
+    item = deliver(app, account, queued)[0]
+    configured = "mail" in account.doc
+    if configured and item.error:
+        app.say(
+            f"warning: welcome email queued, not delivered: {item.error} "
+            "(retry with `extadmin mail send`)"
+        )
     return {
         "to": item.to,
         "file": str(item.path),
-        "delivered": settings is not None and item.error is None,
+        "delivered": configured and item.error is None,
         "error": item.error,
     }
 
@@ -296,9 +293,11 @@ def activate(
 
         with app.store.transaction("activate") as account:
             outcome = service.send_invite(account, service.pending(account, number))
-            mail.discard(app.store.outbox, outcome.extension["number"])  # the old link is dead
+            dead = outcome.extension["number"]  # the old link is dead: its email goes first
+            app.store.after_save(lambda: mail.discard(app.store.outbox, dead))
+            queued = queue_on_save(app, account, [outcome])
         result = _result(account, outcome)
-        result["welcome_email"] = send_welcome(app, account, outcome)
+        result["welcome_email"] = welcome_email(app, account, queued)
         show_result(result, format.value)
         app.say(f"invitation sent to extension {number}")
         return

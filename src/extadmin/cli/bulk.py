@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from extadmin import render
-from extadmin.cli.app import App, get_app
+from extadmin.cli.app import get_app
+from extadmin.cli.mail import deliver, queue_on_save
 from extadmin.cli.options import DryRunOpt, ItemFormat, ItemFormatOpt, ListFormat, ListFormatOpt
 from extadmin.render import Column
 
@@ -77,6 +78,7 @@ def bulk_assign(
         try:
             with _progress(len(rows) * 2) as advance:
                 outcomes = bulk.run(account, rows, emails, setup, advance, dry_run)
+            queued = queue_on_save(app, account, outcomes)
         except RowErrors as exc:
             if format == ItemFormat.json:
                 render.emit(
@@ -110,8 +112,12 @@ def bulk_assign(
         _report(report, format, dry_run=True)
         app.say(f"dry run: {len(rows)} row(s) valid, nothing was written")
         return
-    invited = [o for o in outcomes if o.token]
-    queued = _queue_invitations(app, account, invited)
+    failed = [q for q in deliver(app, account, queued) if q.error]
+    if failed and "mail" in account.doc:
+        app.say(
+            f"warning: {len(failed)} welcome email(s) not delivered, still queued: "
+            f"{failed[0].error} (retry with `extadmin mail send`)"
+        )
     report = [
         {
             "line": r.line,
@@ -122,8 +128,8 @@ def bulk_assign(
         }
         for r, o in zip(rows, outcomes, strict=True)
     ]
-    _report(report, format, dry_run=False, queued=queued)
-    app.say(f"assigned {len(outcomes)} extension(s); {len(invited)} welcome email(s) queued")
+    _report(report, format, dry_run=False, queued=len(queued))
+    app.say(f"assigned {len(outcomes)} extension(s); {len(queued)} welcome email(s) queued")
 
 
 def _report(
@@ -147,22 +153,6 @@ def _report(
             [Column("status", "Status"), Column("rows", "Rows")],
         )
         render.message(f"{len(rows)} rows: --format json lists every row")
-
-
-def _queue_invitations(app: App, account: Any, outcomes: list[Any]) -> int:
-    from extadmin.services import mail
-
-    messages = [mail.compose_welcome(account, o.extension, o.token) for o in outcomes]
-    items = mail.queue_many(app.store.outbox, messages)
-    settings = account.doc.get("mail")
-    if settings is not None and items:
-        failed = [q for q in mail.send(app.store.outbox, settings, items) if q.error]
-        if failed:
-            app.say(
-                f"warning: {len(failed)} welcome email(s) not delivered, still queued: "
-                f"{failed[0].error} (retry with `extadmin mail send`)"
-            )
-    return len(items)
 
 
 @contextmanager

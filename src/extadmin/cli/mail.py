@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from extadmin import render
-from extadmin.cli.app import get_app
+from extadmin.cli.app import App, get_app
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, ListFormat, ListFormatOpt
 from extadmin.render import Column
 
 if TYPE_CHECKING:
+    from extadmin.domain.account import Account
+    from extadmin.services.assign import Outcome
     from extadmin.services.mail import Queued
 
 mail_app = typer.Typer(help="Welcome emails: the mail server and the outbox.")
@@ -27,6 +29,30 @@ QUEUE_COLUMNS = [
 
 def register(app: typer.Typer) -> None:
     app.add_typer(mail_app, name="mail")
+
+
+def queue_on_save(app: App, account: Account, outcomes: list[Outcome]) -> list[Queued]:
+    """Inside a transaction: the welcome emails of the users it invites, composed now and
+    queued with its save (store.after_save), so that no interrupt leaves an invited user
+    without one. The list returned holds them once the transaction has ended."""
+    queued: list[Queued] = []
+    invited = [o for o in outcomes if o.token]
+    if invited:
+        from extadmin.services import mail
+
+        messages = [mail.compose_welcome(account, o.extension, o.token or "") for o in invited]
+        app.store.after_save(lambda: queued.extend(mail.queue_many(app.store.outbox, messages)))
+    return queued
+
+
+def deliver(app: App, account: Account, items: list[Queued]) -> list[Queued]:
+    """Deliver queued emails now if a mail server is configured (else they stay queued)."""
+    from extadmin.services import mail
+
+    settings = account.doc.get("mail")
+    if settings is None or not items:
+        return items
+    return mail.send(app.store.outbox, settings, items)
 
 
 def _emit(items: list[Queued], format: ListFormat) -> None:

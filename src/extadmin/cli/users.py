@@ -301,7 +301,7 @@ def unassign(
 
     with app.store.transaction("unassign") as account:
         lifecycle.unassign(account, lifecycle.assigned(account, [number])[0])
-        mail.discard(app.store.outbox, ext["number"])  # an invitation to nobody
+        app.store.after_save(lambda: mail.discard(app.store.outbox, ext["number"]))  # to nobody
     render.message(f"extension {ext['number']} is unassigned ({name} removed)")
 
 

@@ -117,11 +117,11 @@ def email_key(normalised: str) -> str:
 
 def phone(value: str | None, country: str, field: str, *, mobile: bool = False) -> str:
     """Parsed against the account's country, returned in E.164; '' when not given."""
-    import phonenumbers
-
     value = (value or "").strip()
     if not value:
         return ""
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(value, country)
     except phonenumbers.NumberParseException:

@@ -33,6 +33,7 @@ class AccountStore:
         if lock_timeout is None:
             lock_timeout = float(os.environ.get("EXTADMIN_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
         self.lock_timeout = lock_timeout
+        self._after_save: list[Callable[[], object]] = []
 
     # files beside the account file
     @property
@@ -128,13 +129,23 @@ class AccountStore:
     def transaction(self, command: str) -> Iterator[Account]:
         """Lock, load, let the caller change the account, then save atomically if anything was
         recorded. An exception inside the block writes nothing."""
+        self._after_save.clear()
         with self._lock(), _collector_paused():
             account = self.read()
             yield account
             if account.audit:
-                with _signals_deferred():  # the change and its audit entries, or neither
+                with _signals_deferred():  # the change, its audit entries and its files, or none
                     self.save(account)
                     self._append_audit(account, command)
+                    for job in self._after_save:
+                        job()
+
+    def after_save(self, job: Callable[[], object]) -> None:
+        """Inside a transaction: run `job` right after its save and audit, Ctrl-C and SIGTERM
+        still held, so that the files that go with a change (the welcome emails of the users
+        it invites, an invitation it cancels) are written with it. Nothing runs if nothing is
+        saved."""
+        self._after_save.append(job)
 
     def save(self, account: Account) -> None:
         parts = codec.encode_parts(self.path, account.doc)
