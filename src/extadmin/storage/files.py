@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 # the files this process has replaced or appended to, in order: a command cut short by Ctrl-C
@@ -19,7 +18,7 @@ def write_atomic(path: Path, *parts: bytes | memoryview, sync: bool = True) -> N
 
     The temporary file is named before it is created, so that Ctrl-C or SIGTERM at any instant
     (even the one after the file is created: tempfile.mkstemp would lose its name) removes it."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
