@@ -413,3 +413,53 @@ def test_ctrl_c_while_credentials_are_hashed(run, tmp_path: Path, sig: signal.Si
         next_command_runs(path)
         return
     pytest.fail("every run finished before the signal")
+
+
+# --- while the program is still loading ------------------------------------------------------
+
+LOADING = """
+import os, signal, sys
+
+def fire():
+    os.kill(os.getpid(), signal.{sig})
+
+class SignalOnImport:  # the signal arrives while the module `where` is imported
+    def find_spec(self, name, path=None, target=None):
+        if name == {where!r}:
+            sys.meta_path.remove(self)
+            fire()
+        return None
+
+def signal_on_call(frame, event, arg):  # ... or when the function `where` is called
+    if event == "call" and frame.f_code.co_name == {where!r}:
+        sys.setprofile(None)
+        fire()
+
+sys.meta_path.insert(0, SignalOnImport())
+sys.setprofile(signal_on_call)
+sys.argv = ["extadmin", "--account", {account!r}, "list-unassigned"]
+from extadmin.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "where",
+    ["typer", "get_command", "get_type_hints"],
+    ids=["importing the command line", "building the commands", "reading their options"],
+)
+def test_a_signal_while_the_program_is_loading(
+    account: Path, sig: signal.Signals, where: str
+) -> None:
+    """The first tenth of a second (typer and its helpers are imported, then the commands are
+    built from their functions): one line, the signal's exit code, never a traceback."""
+    before = account.read_bytes()
+    script = LOADING.format(where=where, sig=sig.name, account=str(account))
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == EXIT[sig], proc.stderr
+    assert proc.stderr.strip() == f"{MESSAGE[sig]}: nothing was written"
+    assert proc.stdout == ""
+    assert account.read_bytes() == before

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extadmin.domain.account import Account
+from extadmin.errors import AccountFileError
 from extadmin.services.directory import EmailIndex
 from extadmin.storage import checked, codec, schema
 from extadmin.storage.store import AccountStore
@@ -139,6 +140,36 @@ def test_a_filtered_read_is_the_whole_read_less_the_others(run, account: Path, s
     assert {k: v for k, v in view.doc.items() if k != "extensions"} == {
         k: v for k, v in whole.doc.items() if k != "extensions"
     }
+
+
+SPOILS = {
+    "extensions null": lambda d: d.update(extensions=None),
+    "extensions a table": lambda d: d.update(extensions={"number": "101"}),
+    "an unknown site": lambda d: d["extensions"][3].update(site="Nowhere"),
+    "a duplicate number": lambda d: d["extensions"][4].update(number="101"),
+    "a bad status": lambda d: d["extensions"][2].update(status="gone"),
+    "no sites": lambda d: d.update(sites=[]),
+    "a future schema": lambda d: d.update(schema_version=99),
+}
+
+
+@pytest.mark.parametrize("spoil", SPOILS.values(), ids=SPOILS.keys())
+@pytest.mark.parametrize("extensions_first", [False, True], ids=["as written", "keys reordered"])
+def test_a_filtered_read_refuses_what_the_whole_read_refuses(
+    run, account: Path, spoil: Any, extensions_first: bool
+) -> None:
+    path = account.with_suffix(".json")
+    assert run("account", "convert", account, path).code == 0
+    doc = json.loads(path.read_text())
+    spoil(doc)
+    if extensions_first:
+        doc = {"extensions": doc.pop("extensions"), **doc}
+    path.write_text(json.dumps(doc, indent=1))
+    with pytest.raises(AccountFileError) as whole:
+        schema.check_document(path, json.loads(path.read_text()))
+    with pytest.raises(AccountFileError) as kept:
+        AccountStore(path).read(keep=lambda e: e["status"] == "unassigned")
+    assert kept.value.message == whole.value.message
 
 
 # --- the record of contents already checked ------------------------------------------------

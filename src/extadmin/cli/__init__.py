@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     from extadmin.storage import files
 
     files.WRITTEN.clear()
-    command = typer.main.get_command(app)
     try:
+        command = typer.main.get_command(app)  # a tenth of a second: Ctrl-C may come here too
         result = command.main(args=argv, prog_name="extadmin", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == ExitCode.CANCELLED:  # typer turns Ctrl-C into a silent exit code 130

@@ -191,9 +191,10 @@ def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -
     roles = {r.casefold() for r in doc["roles"]}
     if doc["account"]["default_role"].casefold() not in roles:
         raise AccountFileError(f"{path}: account.default_role: not one of the account's roles")
+    extensions = _list_of(path, doc, "extensions", required=False)
     if items is None:
         items = ExtensionChecks(path)
-        for i, ext in enumerate(_list_of(path, doc, "extensions", required=False)):
+        for i, ext in enumerate(extensions):
             items.check(i, ext)
     items.check_sites(site_names)
     doc.setdefault("extensions", [])
