@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from extadmin.cli import main
+from extadmin.domain.account import Account
+from extadmin.storage import schema
+from extadmin.storage.store import AccountStore
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +35,20 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     yield
+
+
+@pytest.fixture(autouse=True)
+def saved_accounts_pass_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every account a command saves (in this process) passes the whole check first: the store
+    records what it writes as checked, so that a document a service wrote wrong would
+    otherwise go unnoticed until the file changed again."""
+    real, check = AccountStore.save, schema.check_document
+
+    def save(self: AccountStore, account: Account) -> None:
+        check(self.path, account.doc)
+        real(self, account)
+
+    monkeypatch.setattr(AccountStore, "save", save)
 
 
 @dataclass

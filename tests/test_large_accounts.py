@@ -224,7 +224,7 @@ def test_a_hand_edit_after_a_checked_read_is_refused(run, account: Path, suffix:
     path = account.with_suffix(suffix)
     if suffix == ".json":
         run("account", "convert", account, path)
-    assert run("--account", path, "list-unassigned").code == 0
+    assert run("--account", path, "extension", "list").code == 0
     text = path.read_text()
     path.write_text(text.replace('"unassigned"', '"unassignex"', 1))
     assert path.stat().st_size == len(text.encode())
@@ -232,6 +232,21 @@ def test_a_hand_edit_after_a_checked_read_is_refused(run, account: Path, suffix:
         result = run("--account", path, *command)
         assert result.code == 6, (command, result.err)
         assert "'unassignex' is not one of" in result.err
+
+
+def test_only_a_whole_check_is_recorded(run, account: Path, tmp_path: Path) -> None:
+    """A read of a few extensions checks each one it parses but records nothing: only the
+    whole-document check decides what is trusted later."""
+    path = account.with_suffix(".json")
+    assert run("account", "convert", account, path).code == 0
+    path.write_text(path.read_text() + " ")  # content no command has written
+    records = tmp_path / "xdg-cache" / "extadmin" / "checked"
+    before = {r.name: r.read_text() for r in records.iterdir()}
+    assert run("--account", path, "list-unassigned").code == 0
+    assert run("--account", path, "extension", "show", "101").code == 0
+    assert {r.name: r.read_text() for r in records.iterdir()} == before
+    assert run("--account", path, "extension", "list").code == 0
+    assert {r.name: r.read_text() for r in records.iterdir()} != before
 
 
 def test_records_belong_to_one_version_of_the_checker(
@@ -270,8 +285,11 @@ def test_the_record_is_private_and_an_unwritable_cache_only_costs_the_check(
 # --- the one-call encoder of lists ---------------------------------------------------------
 
 
+tables = st.dictionaries(st.text(max_size=6), values, min_size=1, max_size=4)
+
+
 @settings(max_examples=300, deadline=None)
-@given(items=st.lists(values, max_size=8))
+@given(items=st.lists(values, max_size=8) | st.lists(tables, min_size=2, max_size=8))
 def test_json_list_gives_one_item_per_line(items: list[Any]) -> None:
     text = codec.json_list(items, "\n")[1:-1]
     lines = text.split("\n") if items else []
@@ -314,7 +332,9 @@ def account_with(emails: list[str], name: str) -> Account:
 @given(
     first=st.lists(st.sampled_from([None, "a@x.com", "A@X.COM", "b@x.com", "ß@x.com"]), max_size=6),
     second=st.lists(st.sampled_from([None, "a@x.com", "SS@x.com", "c@x.com"]), max_size=6),
-    asked=st.lists(st.sampled_from(["a@x.com", "b@X.com", "ss@x.com", "c@x.com", "d@x.com"])),
+    asked=st.lists(
+        st.sampled_from(["a@x.com", "b@X.com", "ss@x.com", "c@x.com", "d@x.com"]), min_size=2
+    ),
 )
 def test_the_email_index_answers_alike_before_and_after_it_builds_its_dict(
     first: list[str], second: list[str], asked: list[str]
@@ -335,3 +355,4 @@ def test_the_email_index_answers_alike_before_and_after_it_builds_its_dict(
         ]
         got = [(m.account, m.path, m.extension) for m in index.matches(email)]
         assert got == expected
+    assert index._by_key is not None  # both ways were asked

@@ -24,7 +24,8 @@ class Match:
 class EmailIndex:
     """Who holds each email key, over the accounts added. A few look-ups (one assignment) scan
     the users, about 30 ms at 100,000 extensions; after that (a bulk import checks thousands of
-    rows) a dict of every key is built once, which costs about six scans."""
+    rows) a dict of every key is built once, which costs about six scans. Callers look up
+    before they change an account (a bulk import checks every row first)."""
 
     SCANS = 3
 
@@ -70,7 +71,7 @@ def build_index(current: Account | None = None, current_path: Path | None = None
         if path == current_path:
             continue
         try:
-            index.add_account(AccountStore(path).read(), path)
+            index.add_account(AccountStore(path).read(keep=lambda e: "user" in e), path)
         except ExtadminError as exc:
             index.warnings.append(f"warning: registered account skipped: {exc.message}")
     return index

@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 from functools import cache
 from pathlib import Path
 
 from extadmin.storage import files
 
 
-def digest(*parts: bytes | memoryview) -> str:
+def digest(*parts: files.Chunk) -> str:
     h = hashlib.sha256()
     for part in parts:
         h.update(part)
@@ -59,13 +60,14 @@ def _record(path: Path) -> Path:
 
 @cache
 def _tag() -> str:
-    """The checker's identity: the source of the modules that decide what is valid. Any change
-    to them (an upgrade, a development edit) makes every record stale."""
+    """The checker's identity: the source of the modules that decide what is valid and how it
+    is read, and the Python that reads it. Any change to them (an upgrade, a development edit)
+    makes every record stale."""
     from extadmin import __version__
     from extadmin.domain import catalog, model
-    from extadmin.storage import schema
+    from extadmin.storage import codec, schema, store
 
-    h = hashlib.sha256(__version__.encode())
-    for module in (schema, catalog, model):
+    h = hashlib.sha256(f"{__version__} {sys.version}".encode())
+    for module in (schema, catalog, model, codec, store):
         h.update(Path(module.__file__ or "").read_bytes())
     return h.hexdigest()[:32]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from extadmin.errors import AccountFileError
+from extadmin.storage import files
 
 FORMATS = (".toml", ".json")
 
@@ -128,14 +129,11 @@ def parse_json_items(
     return doc
 
 
-Chunk = bytes | memoryview
-
-
 def encode(path: Path, doc: Any) -> bytes:
     return b"".join(encode_parts(path, doc))
 
 
-def encode_parts(path: Path, doc: Any) -> list[Chunk]:
+def encode_parts(path: Path, doc: Any) -> list[files.Chunk]:
     """The file's bytes in parts, for the store to write and hash as they are: the text of a
     large account's extensions is never copied whole once encoded (each copy of 36 MB costs
     as much as a tenth of the save)."""
@@ -162,9 +160,9 @@ def json_list(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str:
     return "[" + sep.join(map(dumps, items)) + "]"
 
 
-def _encode_json(doc: dict[str, Any]) -> list[Chunk]:
+def _encode_json(doc: dict[str, Any]) -> list[files.Chunk]:
     """Readable and diff-friendly: one list item per line (json_list)."""
-    parts: list[Chunk] = []
+    parts: list[files.Chunk] = []
     text = "{"
     for key, value in doc.items():
         text += f"\n  {json.dumps(key)}: "

@@ -10,7 +10,10 @@ from pathlib import Path
 WRITTEN: list[Path] = []
 
 
-def write_atomic(path: Path, *parts: bytes | memoryview, sync: bool = True) -> None:
+Chunk = bytes | memoryview  # a file written (and hashed) in parts, never joined
+
+
+def write_atomic(path: Path, *parts: Chunk, sync: bool = True) -> None:
     """Write the parts of a file to a temporary file in the same folder (mode 0600), fsync it,
     rename it over the old file and fsync the folder: a crash at any instant leaves the old
     file or the new one.

@@ -197,7 +197,6 @@ def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -
         for i, ext in enumerate(extensions):
             items.check(i, ext)
     items.check_sites(site_names)
-    doc.setdefault("extensions", [])
     return doc  # type: ignore[return-value]
 
 

@@ -3,7 +3,6 @@ read-modify-write under an exclusive lock, saved atomically, then appended to th
 
 from __future__ import annotations
 
-import gc
 import getpass
 import os
 import signal
@@ -33,7 +32,7 @@ class AccountStore:
         if lock_timeout is None:
             lock_timeout = float(os.environ.get("EXTADMIN_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
         self.lock_timeout = lock_timeout
-        self._after_save: list[Callable[[], object]] = []
+        self._after_save: list[Callable[[], object]] | None = None  # in a transaction
 
     # files beside the account file
     @property
@@ -53,21 +52,13 @@ class AccountStore:
         """The account, checked (unless this content was checked before: `checked`). With
         `keep`, a read-only view holding only the extensions it keeps; a JSON file is then
         parsed one extension at a time and each one dropped as soon as it is checked, so that
-        listing a few extensions of a large account takes a fraction of the whole's memory."""
+        listing a few extensions of a large account takes a fraction of the whole's memory.
+        Content is recorded as checked only after a check of the whole document."""
         data = self._read_bytes()
         content = checked.digest(data)
         trusted = checked.known(self.path, content)
         text = codec.to_text(self.path, data)
         del data  # one copy of the file in memory while it is parsed, not two
-        with _collector_paused():
-            account = Account(self._parse(text, keep, trusted))
-        if not trusted:
-            checked.remember(self.path, content)
-        return account
-
-    def _parse(
-        self, text: str, keep: Callable[[Extension], bool] | None, trusted: bool
-    ) -> Document:
         doc = None
         if keep is not None and codec.file_format(self.path) == "json":
             doc = self._read_items(text, keep, trusted)
@@ -75,10 +66,12 @@ class AccountStore:
             doc = codec.parse(self.path, text)
             if not trusted:
                 schema.check_document(self.path, doc)
+                # recorded after the whole check only, never the one extension at a time
+                checked.remember(self.path, content)
             if keep is not None:
-                doc["extensions"] = [e for e in doc["extensions"] if keep(e)]
+                doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
         doc.setdefault("extensions", [])
-        return doc
+        return Account(doc)
 
     def _read_items(
         self, text: str, keep: Callable[[Extension], bool], trusted: bool
@@ -92,7 +85,9 @@ class AccountStore:
 
         try:
             doc = codec.parse_json_items(text, "extensions", each)
-            if doc is not None and items is not None:
+            if doc is None:
+                return None
+            if items is not None:
                 schema.check_document(self.path, doc, items)
         except AccountFileError:
             return None  # parsed again whole: the first error in the file's order is reported
@@ -129,22 +124,28 @@ class AccountStore:
     def transaction(self, command: str) -> Iterator[Account]:
         """Lock, load, let the caller change the account, then save atomically if anything was
         recorded. An exception inside the block writes nothing."""
-        self._after_save.clear()
-        with self._lock(), _collector_paused():
-            account = self.read()
-            yield account
-            if account.audit:
-                with _signals_deferred():  # the change, its audit entries and its files, or none
-                    self.save(account)
-                    self._append_audit(account, command)
-                    for job in self._after_save:
-                        job()
+        jobs: list[Callable[[], object]] = []
+        self._after_save = jobs
+        try:
+            with self._lock():
+                account = self.read()
+                yield account
+                if account.audit:
+                    with _signals_deferred():  # the change, its audit entries and files, or none
+                        self.save(account)
+                        self._append_audit(account, command)
+                        for job in jobs:
+                            job()
+        finally:
+            self._after_save = None
 
     def after_save(self, job: Callable[[], object]) -> None:
         """Inside a transaction: run `job` right after its save and audit, Ctrl-C and SIGTERM
         still held, so that the files that go with a change (the welcome emails of the users
         it invites, an invitation it cancels) are written with it. Nothing runs if nothing is
         saved."""
+        if self._after_save is None:
+            raise RuntimeError("after_save outside a transaction")
         self._after_save.append(job)
 
     def save(self, account: Account) -> None:
@@ -177,23 +178,6 @@ class AccountStore:
         lines = codec.json_list(entries, "\n", ensure_ascii=True)[1:-1] + "\n"
         files.append_private(self.audit_path, lines.encode("utf-8"))
         account.audit.clear()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while a document is parsed, changed and saved, and the
-    parsed document set aside from its later passes (gc.freeze). A large account is a million
-    small objects and no cycle: without this the collector walks them again and again as the
-    parser and the encoder make objects, and a parse takes twice as long (Mercurial pauses it
-    the same way around its parsers)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 @contextmanager
