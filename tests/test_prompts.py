@@ -449,6 +449,21 @@ def test_walkthrough_edit_a_field_at_the_review(store: AccountStore) -> None:
     assert walk(store, given, typed).last_name == "Byron"
 
 
+def test_walkthrough_which_field_has_a_way_back(store: AccountStore) -> None:
+    """Edit a field, then change one's mind: back to the review, nothing changed."""
+    screen = Screen()
+    given = Request(
+        extension="101", setup="later", first_name="A", last_name="B", email="b@example.com"
+    )
+    typed = DOWN + ENTER + UP + ENTER + SAVE  # Edit a field; the last entry (Back); Save
+    with create_pipe_input() as pipe:
+        pipe.send_text(typed)
+        req = walkthrough.run(store, given, confirm=True, input=pipe, output=screen.output)
+    assert req == given
+    assert "Back to the review" in screen.text
+    assert screen.text.count("Step 7 of 7: Review") == 2  # shown again, then saved
+
+
 def test_walkthrough_cancel_at_the_review(store: AccountStore) -> None:
     given = Request(
         extension="101", setup="later", first_name="A", last_name="B", email="b@example.com"

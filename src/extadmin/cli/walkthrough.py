@@ -185,7 +185,13 @@ class Walkthrough:
             if action == "cancel":
                 raise Cancelled()
             fields = [f for s in self.steps() for f in s.fields]
-            edited = prompts.select("Which field?", [(LABELS[f], f) for f in fields], **self.io)
+            edited = prompts.select(
+                "Which field?",
+                [*((LABELS[f], f) for f in fields), ("Back to the review", "")],
+                **self.io,
+            )
+            if not edited:
+                continue
             self.ask(edited)
             if edited == "setup" and self.req.setup == "credentials":
                 # now credentials: ask their step whole (the temporary password flag too)
