@@ -1,5 +1,5 @@
 """Which contents of an account file have passed the schema check already, so that a large
-account is not checked again on every command (at 100,000 extensions the check costs three times
+account is not checked again on every command (at 100,000 extensions the check costs more than
 the parse).
 
 One record per account file, in the user's cache folder: the SHA-256 of the last content this
