@@ -20,25 +20,6 @@ def stored_user(path: Path, number: str) -> dict[str, Any]:
     return ext.get("user", {})
 
 
-@pytest.fixture
-def secret_args(tmp_path: Path) -> list[str]:
-    folder = tmp_path / "secrets"
-    folder.mkdir()
-    (folder / "password").write_text("Zebra7!Quix\n")
-    (folder / "pin").write_text("5820417396\n")
-    (folder / "answer").write_text("fluffy the cat\n")
-    return [
-        "--password-file",
-        str(folder / "password"),
-        "--pin-file",
-        str(folder / "pin"),
-        "--security-question",
-        "1",
-        "--security-answer-file",
-        str(folder / "answer"),
-    ]
-
-
 def check_conflict(result, account: Path, before: bytes, *fragments: str) -> None:
     assert result.code == 5, (result.code, result.err)
     assert "Traceback" not in result.err
@@ -53,8 +34,8 @@ def check_conflict(result, account: Path, before: bytes, *fragments: str) -> Non
 def test_assigning_an_assigned_extension_is_a_conflict(
     run, account: Path, secret_args: list[str], first_setup: str
 ) -> None:
-    creds = secret_args if first_setup == "credentials" else []
-    first = run("assign", "101", "--setup", first_setup, *ADA, "--email", "ada@example.com", *creds)
+    setup = secret_args if first_setup == "credentials" else ["--setup", first_setup]
+    first = run("assign", "101", *setup, *ADA, "--email", "ada@example.com")
     assert first.code == 0, first.err
     before = account.read_bytes()
 
@@ -159,8 +140,6 @@ def test_allow_duplicate_email_with_credentials(run, account: Path, secret_args:
     result = run(
         "assign",
         "102",
-        "--setup",
-        "credentials",
         "--first-name",
         "Shared",
         "--last-name",
