@@ -20,6 +20,7 @@ from extadmin.cli import main
 from extadmin.domain.account import Account
 from extadmin.storage import schema
 from extadmin.storage.store import AccountStore
+from tests.fake_platform import FakePlatform, serve
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +136,27 @@ def secret_args(tmp_path: Path) -> list[str]:
         "--security-answer-file",
         str(folder / "answer"),
     ]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakePlatform]:
+    """The fake platform (tests/fake_platform.py), started; the test fails if extadmin broke
+    any of its rules (a schema, a rate limit, a request during a 429 penalty). The platform's
+    limits, but for Auth: a test runs many short sessions within a minute (each a login and a
+    revoke), which would wait for Auth's window (test_platform_pull has its own test of it)."""
+    with serve(limits={"Auth": (1000, 60.0)}) as platform:
+        yield platform
+        assert not platform.violations, platform.violations
+
+
+@pytest.fixture
+def secret_files(tmp_path: Path, fake: FakePlatform) -> list[str]:
+    """`platform connect` options: the fake's client id and its secrets in files."""
+    folder = tmp_path / "platform-secrets"
+    folder.mkdir()
+    (folder / "client-secret").write_text(fake.client_secret + "\n")
+    (folder / "jwt").write_text(fake.jwt + "\n")
+    return [
+        "--server", fake.url, "--client-id", fake.client_id,
+        "--client-secret-file", str(folder / "client-secret"), "--jwt-file", str(folder / "jwt"),
+    ]  # fmt: skip

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from extadmin.domain.catalog import PREDEFINED_ROLES
+from extadmin.domain.model import SCHEMA_VERSION
 from extadmin.storage.store import AccountStore
 
 MAC = "00:04:F2:AB:CD:EF"
@@ -153,7 +154,7 @@ def test_init_creates_a_private_account_file(run, tmp_path: Path, suffix: str) -
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(audit_path(path).stat().st_mode) == 0o600
     doc = load(path)  # parses with the standard library: real TOML / real JSON
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == SCHEMA_VERSION
     assert doc["account"] == {
         "name": "Acme Corp",
         "country": "GB",

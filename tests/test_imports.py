@@ -10,7 +10,9 @@ from pathlib import Path
 
 from tests.conftest import exe
 
-HEAVY = ["questionary", "prompt_toolkit", "rich", "tomli_w", "phonenumbers", "email_validator"]
+HEAVY = [
+    "questionary", "prompt_toolkit", "rich", "tomli_w", "phonenumbers", "email_validator", "httpx",
+]  # fmt: skip
 
 LOADED = f"sorted(m for m in {HEAVY!r} if m in sys.modules)"
 REPORT = f"import json, sys; print(json.dumps({LOADED}))"

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from extadmin.domain.account import Account
-from extadmin.domain.catalog import LOCALES, PREDEFINED_ROLES, RECORDING, SETUP_OPTIONS
+from extadmin.domain.catalog import BASE_FIELDS, LOCALES, PREDEFINED_ROLES, RECORDING, SETUP_OPTIONS
+from extadmin.domain.model import SCHEMA_VERSION
 from extadmin.errors import AccountFileError
 from extadmin.storage import codec, schema
 from extadmin.storage.store import AccountStore
@@ -94,9 +95,14 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
         device = draw(st.none() | devices)
         if device is not None:
             ext["device"] = device
+        if draw(st.booleans()):  # pulled from the platform: an id and the pulled base
+            ext["id"] = str(62000000000 + len(extensions))
+            ext["base"] = draw(st.dictionaries(st.sampled_from(BASE_FIELDS), texts, max_size=4))
+            if ext["status"] == "unassigned" and draw(st.booleans()):
+                del ext["number"]  # the platform may leave the number out
         extensions.append(ext)
     doc: dict[str, Any] = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "account": {
             "name": draw(texts),
             "country": draw(st.sampled_from(["US", "GB", "FR", "JP"])),
@@ -111,6 +117,25 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
     doc |= draw(
         optional(
             security_questions=st.lists(texts, max_size=3),
+            platform=st.fixed_dictionaries(
+                {"server": texts, "client_id": texts, "account_id": numbers},
+                optional={
+                    "roles": st.lists(st.fixed_dictionaries({"name": texts, "id": texts})),
+                    "languages": st.lists(
+                        st.fixed_dictionaries(
+                            {
+                                "id": numbers,
+                                "code": texts,
+                                "name": texts,
+                                "ui": st.booleans(),
+                                "greeting": st.booleans(),
+                                "formatting": st.booleans(),
+                            }
+                        ),  # fmt: skip
+                        max_size=3,
+                    ),
+                },
+            ),
             mail=st.fixed_dictionaries(
                 {"host": texts, "sender": texts},
                 optional={

@@ -54,6 +54,30 @@ class AccountFileError(ExtadminError):
     exit_code = ExitCode.ACCOUNT_FILE
 
 
+class PlatformError(ExtadminError):
+    """The platform could not be reached, or refused a request (after the retries that were
+    safe). The message carries the platform's errorCode when it gave one; `code` and `status`
+    keep them for per-operation reports."""
+
+    exit_code = ExitCode.FAILURE
+
+    def __init__(self, message: str, *, status: int = 0, code: str = "", field: str = "") -> None:
+        super().__init__(message, field)
+        self.status = status
+        self.code = code
+
+
+class PlatformAuthError(PlatformError):
+    """The linked platform account cannot be read with these credentials (a refused client
+    secret or JWT, or an app without the permission): exit 6, like an unreadable account."""
+
+    exit_code = ExitCode.ACCOUNT_FILE
+
+
+class PlatformNotFound(PlatformError):
+    exit_code = ExitCode.NOT_FOUND
+
+
 class Cancelled(ExtadminError):
     exit_code = ExitCode.CANCELLED
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,8 @@ from extadmin.storage.codec import json_list
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+Progress = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,20 @@ def emit_fields(data: dict[str, Any], fmt: str, fields: Sequence[tuple[str, Any]
         return
     width = max((len(label) for label, _ in fields), default=0)
     sys.stdout.write("".join(f"{label:<{width}}  {text(value)}\n" for label, value in fields))
+
+
+@contextmanager
+def progress(description: str, total: int | None = None) -> Iterator[Progress | None]:
+    """A progress bar on a terminal (standard error), none otherwise: yields
+    `update(advance=n)` or `update(completed=n, total=m)`, or None."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress as Bar
+
+    with Bar(console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda **change: bar.update(task, **change)
 
 
 def message(text_: str) -> None:

@@ -53,7 +53,7 @@ def root(
     ctx.obj = App(account)
 
 
-from extadmin.cli import accounts, assign, bulk, extensions, mail, users  # noqa: E402
+from extadmin.cli import accounts, assign, bulk, extensions, mail, platform, users  # noqa: E402
 
 accounts.register(app)
 extensions.register(app)
@@ -61,6 +61,7 @@ assign.register(app)
 mail.register(app)
 users.register(app)
 bulk.register(app)
+platform.register(app)
 
 
 class Terminated(BaseException):
@@ -78,6 +79,18 @@ def _cut_short() -> str:
     if not files.WRITTEN:
         return "nothing was written"
     return f"{files.WRITTEN[0]} may hold part of the work: check it before running it again"
+
+
+def _debug_log() -> None:
+    """EXTADMIN_DEBUG=1: extadmin's own debug lines on standard error (the platform client logs
+    method, path, status and rate-limit state; never a header, body or token)."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("extadmin: debug: %(message)s"))
+    logger = logging.getLogger("extadmin")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
@@ -98,6 +111,8 @@ def _run(argv: list[str] | None) -> int:
     from extadmin.storage import files
 
     files.WRITTEN.clear()
+    if os.environ.get("EXTADMIN_DEBUG"):
+        _debug_log()
     try:
         command = typer.main.get_command(app)  # a tenth of a second: Ctrl-C may come here too
         result = command.main(args=argv, prog_name="extadmin", standalone_mode=False)

@@ -205,6 +205,8 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str) -> None:
     result = _result(account, outcome)
     if queued:
         result["welcome_email"] = welcome_email(app, account, queued)
+    elif account.linked and plan.setup == "invite":
+        app.say("welcome email: the platform sends it when this is applied (`platform apply`)")
     show_result(result, fmt)
     app.say(
         f"assigned extension {plan.number} to {plan.user['first_name']} "
@@ -310,7 +312,7 @@ def activate(
         }
     )
     ext = service.pending(app.store.read(), number)
-    invited = ext["user"]["setup"] == "invite"
+    invited = ext["user"].get("setup") == "invite"
     req = Request(
         extension=number,
         setup="credentials",

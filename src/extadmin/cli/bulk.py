@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -76,7 +74,8 @@ def bulk_assign(
         for warning in emails.warnings:
             app.say(warning)
         try:
-            with _progress(len(rows) * 2) as advance:
+            with render.progress("Checking and saving rows", len(rows) * 2) as update:
+                advance = (lambda n: update(advance=n)) if update else None
                 outcomes = bulk.run(account, rows, emails, setup, advance, dry_run)
             queued = queue_on_save(app, account, outcomes)
         except RowErrors as exc:
@@ -153,19 +152,6 @@ def _report(
             [Column("status", "Status"), Column("rows", "Rows")],
         )
         render.message(f"{len(rows)} rows: --format json lists every row")
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Any]:
-    """A progress bar on a terminal (standard error), none otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import Progress
-
-    with Progress(console=render.console(stderr=True), transient=True) as bar:
-        task = bar.add_task("Checking and saving rows", total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def export(ctx: typer.Context, format: ListFormatOpt = ListFormat.csv) -> None:

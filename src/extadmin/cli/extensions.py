@@ -54,7 +54,7 @@ EXTENSION_COLUMNS = [
     Column("device_mac", "MAC", _mac),
 ]
 UNASSIGNED_COLUMNS = [
-    Column("extension", "Extension"),
+    Column("extension", "Extension", lambda row: row["extension"] or f"id {row['id']}"),
     Column("short_extension", "Short"),
     Column("site", "Site"),
     Column("device_model", "Device", _device),
@@ -191,8 +191,8 @@ def extension_show(
     from extadmin.domain import rules
     from extadmin.services import views
 
-    number = rules.extension_number(number)
-    account = get_app(ctx).store.read(keep=lambda e: e["number"] == number)
+    number = rules.extension_ref(number)
+    account = get_app(ctx).store.read(keep=lambda e: number in (e.get("number"), e.get("id")))
     detail = views.extension_detail(account, account.extension(number))
     render.emit_fields(detail, format.value, detail_fields(detail))
 
@@ -207,6 +207,8 @@ def detail_fields(detail: dict[str, Any]) -> list[tuple[str, object]]:
         ("Device", _device(detail)),
         ("MAC", _mac(detail)),
     ]
+    if "id" in detail:
+        fields.append(("Platform id", detail["id"]))
     user = detail["user"]
     if user:
         fields += [
@@ -265,13 +267,9 @@ def list_unassigned(
     from extadmin.services import extensions, views
 
     account = get_app(ctx).store.read(keep=lambda e: e["status"] == "unassigned")
+    keys = ("extension", "short_extension", "site", "device", "id")
     rows = [
-        {
-            "extension": r["extension"],
-            "short_extension": r["short_extension"],
-            "site": r["site"],
-            "device": r["device"],
-        }
+        {k: r[k] for k in keys if k in r}
         for r in (
             views.extension_row(account, e)
             for e in extensions.select(account, status="unassigned", site=site, device=device)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from extadmin.cli import prompts
+from extadmin.domain import account as accounts
 from extadmin.domain import rules
 from extadmin.domain.catalog import (
     LOCALES,
@@ -226,8 +227,8 @@ class Walkthrough:
             raise ExtadminError("no unassigned extensions: add some with `extadmin extension add`")
         choices = [
             (
-                f"{e['number']:<8} {e['site']:<20} {e.get('device', {}).get('model', '')}",
-                e["number"],
+                f"{accounts.label(e):<8} {e['site']:<20} {e.get('device', {}).get('model', '')}",
+                accounts.ref(e),
             )
             for e in free
         ]

@@ -10,16 +10,38 @@ from extadmin.domain.model import Document, Extension, Site
 from extadmin.errors import NotFound
 
 
+def ref(ext: Extension) -> str:
+    """How commands name an extension: its number, or (pulled without one) its platform id."""
+    return ext.get("number") or ext["id"]
+
+
+def label(ext: Extension) -> str:
+    """An extension as a person reads it: "101", or "id 62000000001" (pulled without one)."""
+    return ext.get("number") or f"id {ext['id']}"
+
+
+def number_order(ext: Extension) -> tuple[int, int]:
+    """The order extensions are listed in: by number; those pulled without one last, by id."""
+    number = ext.get("number")
+    return (0, int(number)) if number else (1, int(ext["id"]))
+
+
 class Account:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.by_site: dict[str, Site] = {s["name"].casefold(): s for s in doc["sites"]}
         self.audit: list[dict[str, Any]] = []
+        self.content_digest = ""  # of the file it was read from (the store skips equal saves)
 
     @cached_property
     def by_number(self) -> dict[str, Extension]:
         """Built on first use: listing or changing every extension needs no index."""
-        return {e["number"]: e for e in self.doc["extensions"]}
+        return {e["number"]: e for e in self.doc["extensions"] if "number" in e}
+
+    @cached_property
+    def by_id(self) -> dict[str, Extension]:
+        """Linked accounts: extensions by platform id."""
+        return {e["id"]: e for e in self.doc["extensions"] if "id" in e}
 
     # --- properties ---------------------------------------------------------------------------
     @property
@@ -51,15 +73,27 @@ class Account:
         return self.doc["roles"]
 
     @property
+    def linked(self) -> bool:
+        """Linked to a platform account (`extadmin platform connect`)."""
+        return "platform" in self.doc
+
+    @property
     def extra_questions(self) -> list[str]:
         return self.doc.get("security_questions", [])
 
     # --- look-ups -----------------------------------------------------------------------------
     def extension(self, number: str) -> Extension:
-        try:
-            return self.by_number[number]
-        except KeyError:
-            raise NotFound(f"extension {number} not found in account {self.name!r}") from None
+        """By number, or (linked accounts) by platform id."""
+        ext = self.find(number)
+        if ext is None:
+            raise NotFound(f"extension {number} not found in account {self.name!r}")
+        return ext
+
+    def find(self, key: str) -> Extension | None:
+        found = self.by_number.get(key)
+        if found is None and self.linked:
+            found = self.by_id.get(key)
+        return found
 
     def site(self, name: str) -> Site:
         site = self.by_site.get(name.strip().casefold())
@@ -80,7 +114,7 @@ class Account:
     def short_number(self, ext: Extension) -> str:
         """The number without its site code (on a multi-site account)."""
         code = self.site(ext["site"]).get("code", "")
-        number = ext["number"]
+        number = ext.get("number", "")
         return number[len(code) :] if code and number.startswith(code) else number
 
     # --- changes ------------------------------------------------------------------------------
@@ -93,13 +127,22 @@ class Account:
         self.by_number[ext["number"]] = ext
 
     def remove_extension(self, number: str) -> None:
-        ext = self.by_number.pop(number)
+        ext = self.extension(number)
+        self.by_number.pop(ext.get("number", ""), None)
+        self.by_id.pop(ext.get("id", ""), None)
         self.doc["extensions"].remove(ext)
 
     def renumber(self, ext: Extension, new_number: str) -> None:
-        del self.by_number[ext["number"]]
+        self.by_number.pop(ext.get("number", ""), None)
         ext["number"] = new_number
         self.by_number[new_number] = ext
+
+    def replace(self, doc: Document) -> None:
+        """Put a whole new document in place (a pull); indexes are rebuilt on next use."""
+        self.doc = doc
+        self.by_site = {s["name"].casefold(): s for s in doc["sites"]}
+        for index in ("by_number", "by_id"):
+            self.__dict__.pop(index, None)
 
     def record(self, action: str, extension: str | None = None, **changes: Any) -> None:
         """An audit entry for this change (never a secret: callers pass field names or hashes'

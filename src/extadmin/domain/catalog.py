@@ -69,7 +69,24 @@ USER_FIELDS = (
     "recording",
 )
 
-STATUSES = ("unassigned", "not-activated", "enabled", "disabled")
+STATUSES = ("unassigned", "not-activated", "enabled", "disabled", "frozen")
+# a platform status: Frozen is set in the Admin Portal only (extadmin shows it, changes nothing)
+PLATFORM_STATUSES = {
+    "Unassigned": "unassigned",
+    "NotActivated": "not-activated",
+    "Enabled": "enabled",
+    "Disabled": "disabled",
+    "Frozen": "frozen",
+}
+
+# What a linked extension holds that the platform holds too, in the account file's words: the
+# pulled base records these (`platform.mapping.view`), and a change to any is a local change.
+BASE_FIELDS = (
+    "number",
+    "site",
+    "status",
+    *USER_FIELDS,
+)
 
 SECURITY_QUESTIONS: tuple[str, ...] = (
     "What was the name of your first pet?",

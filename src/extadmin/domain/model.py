@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Required, TypedDict
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the platform link (platform table; ids of sites and extensions; base)
 
 
 class Device(TypedDict, total=False):
@@ -45,11 +45,13 @@ class User(TypedDict, total=False):
     job_title: str
     department: str
     role: Required[str]
-    language: Required[str]
-    greeting_language: Required[str]
-    regional_format: Required[str]
+    # absent on a user pulled from the platform until read one by one (its list has no
+    # regional settings): "as set on the platform"
+    language: str
+    greeting_language: str
+    regional_format: str
     recording: Required[str]
-    setup: Required[str]
+    setup: str  # absent on a user pulled from the platform (set up there)
     created_at: str
     credentials: Credentials
     activation: Activation
@@ -57,16 +59,43 @@ class User(TypedDict, total=False):
 
 
 class Extension(TypedDict, total=False):
-    number: Required[str]
+    number: str  # absent only on an unassigned extension pulled without one (it has an id)
     site: Required[str]
     status: Required[str]
     device: Device
     user: User
+    id: str  # the platform's id (linked accounts)
+    base: dict[str, str]  # the platform's view of it at the last pull (catalog.BASE_FIELDS)
 
 
 class Site(TypedDict, total=False):
     name: Required[str]
     code: str
+    id: str  # the platform's id (linked accounts); the main site's is "main-site"
+
+
+class RoleId(TypedDict):
+    name: str
+    id: str
+
+
+class Language(TypedDict):
+    id: str
+    code: str
+    name: str
+    ui: bool
+    greeting: bool
+    formatting: bool
+
+
+class PlatformLink(TypedDict, total=False):
+    """A file linked to a platform account (`extadmin platform connect`)."""
+
+    server: Required[str]
+    client_id: Required[str]
+    account_id: Required[str]
+    roles: list[RoleId]  # the account's role names and their platform ids
+    languages: list[Language]  # the platform's language dictionary
 
 
 class MailSettings(TypedDict, total=False):
@@ -94,4 +123,5 @@ class Document(TypedDict, total=False):
     roles: Required[list[str]]
     security_questions: list[str]
     mail: MailSettings
+    platform: PlatformLink
     extensions: Required[list[Extension]]

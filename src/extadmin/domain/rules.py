@@ -35,6 +35,15 @@ def extension_number(value: str, field: str = "extension") -> str:
     return value
 
 
+def extension_ref(value: str, field: str = "extension") -> str:
+    """An extension number, or a platform id (more than six digits: linked accounts name an
+    extension pulled without a number by its id)."""
+    value = value.strip()
+    if value.isascii() and value.isdigit() and len(value) > len(str(MAX_EXTENSION)):
+        return value
+    return extension_number(value, field)
+
+
 def extension_range(value: str, field: str = "extension") -> list[str]:
     """`205` or a range `201-250` (at most 10,000 numbers at once)."""
     if "-" not in value:

@@ -25,13 +25,14 @@ def country_code(value: str) -> str:
     return code
 
 
-def init(
-    path: Path, name: str, country: str = "US", locale: str = "en-US", site_code: str = ""
-) -> Account:
+def new_document(
+    name: str, country: str = "US", locale: str = "en-US", site_code: str = ""
+) -> Document:
+    """A new account: the predefined roles and a main site, no extensions."""
     main_site: Site = {"name": MAIN_SITE}
     if site_code:
         main_site["code"] = rules.site_code(site_code)
-    doc: Document = {
+    return {
         "schema_version": SCHEMA_VERSION,
         "account": {
             "name": rules.text(name, "name", required=True),
@@ -43,7 +44,17 @@ def init(
         "roles": list(PREDEFINED_ROLES),
         "extensions": [],
     }
-    account = AccountStore(path).create(doc)
+
+
+def init(
+    path: Path, name: str, country: str = "US", locale: str = "en-US", site_code: str = ""
+) -> Account:
+    return create(path, new_document(name, country, locale, site_code))
+
+
+def create(path: Path, doc: Document, action: str = "init", **details: str) -> Account:
+    """Write a new account file, register it and make it the current account."""
+    account = AccountStore(path).create(doc, action, **details)
     registry.register(path)
     registry.set_current(path)
     return account

@@ -39,7 +39,7 @@ def check_secrets(account: Account, ext: Extension, req: Request) -> Secrets:
 def check_token(ext: Extension, token: str) -> None:
     """Single-use and expiring; a refusal changes nothing."""
     activation = ext["user"].get("activation")
-    if ext["user"]["setup"] != "invite" or activation is None:
+    if ext["user"].get("setup") != "invite" or activation is None:
         raise Conflict(
             f"extension {ext['number']} was not invited: an administrator activates "
             "it (`extadmin activate NUMBER` with credentials, or --invite)"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from extadmin.domain import hashing, rules
-from extadmin.domain.account import Account
+from extadmin.domain.account import Account, ref
 from extadmin.domain.catalog import RECORDING
 from extadmin.domain.model import Activation, Credentials, Extension, User
 from extadmin.errors import Conflict, InvalidValue
@@ -103,17 +103,23 @@ def _given(value: str | None) -> bool:
 
 
 def assignable(account: Account, number: str) -> Extension:
-    ext = account.extension(rules.extension_number(number))
+    """An unassigned extension, by number (or by platform id in a linked account)."""
+    ext = account.find(number.strip()) or account.extension(rules.extension_number(number))
     if ext["status"] != "unassigned":
         user = ext.get("user")
         who = f" to {user['first_name']} {user['last_name']}" if user else ""
-        raise Conflict(f"extension {ext['number']} is not unassigned: it is {ext['status']}{who}")
+        raise Conflict(f"extension {ref(ext)} is not unassigned: it is {ext['status']}{who}")
     return ext
 
 
 def target_number(account: Account, ext: Extension, site_name: str, short: str | None) -> str:
     """The full number after the assignment: the site's code followed by the short number."""
     site = account.site(site_name)
+    if "number" not in ext and not _given(short):
+        raise InvalidValue(
+            "short extension",
+            f"is required: extension id {ext['id']} has no number on the platform yet",
+        )
     if not _given(short) and site["name"] == ext["site"]:
         return ext["number"]
     short = (short or account.short_number(ext)).strip()
@@ -121,7 +127,7 @@ def target_number(account: Account, ext: Extension, site_name: str, short: str |
         raise InvalidValue("short extension", f"{short!r} must be digits")
     number = rules.extension_number(site.get("code", "") + short, "short extension")
     check_number_for_site(account, number, site)
-    if number != ext["number"] and number in account.by_number:
+    if number != ext.get("number") and number in account.by_number:
         raise Conflict(
             f"short extension {short}: number {number} is already in use", "short extension"
         )
@@ -213,7 +219,7 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
             raise InvalidValue(
                 given[0].replace("_", " "), f"is set only with setup credentials, not {setup}"
             )
-    return Plan(ext["number"], number, site, setup, user, secrets)
+    return Plan(ref(ext), number, site, setup, user, secrets)
 
 
 def _locale(value: str | None, default: str, field_name: str) -> str:
@@ -252,14 +258,14 @@ class Outcome:
 def apply(account: Account, p: Plan, credentials: Credentials | None) -> Outcome:
     """Write a validated plan into the account (the caller holds the lock)."""
     ext = account.extension(p.extension)
-    if p.number != ext["number"]:
+    if p.number != ext.get("number"):
         account.renumber(ext, p.number)
     ext["site"] = p.site
     user: User = {**p.user, "created_at": now_iso()}
     token = None
     if credentials is not None:
         user["credentials"] = credentials
-    if p.setup == "invite":
+    if p.setup == "invite" and not account.linked:  # linked: the platform sends the invite
         token, user["activation"] = new_activation(account)
     ext["user"] = user
     ext["status"] = STATUS_AFTER[p.setup]

@@ -242,7 +242,7 @@ def export_rows(account: Account) -> list[dict[str, Any]]:
             row.update(
                 extension=ext["number"],
                 site=ext["site"],
-                setup="invite" if user["setup"] == "invite" else "later",
+                setup="invite" if user.get("setup") == "invite" else "later",
             )
             rows.append(row)
     return rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from extadmin.domain import rules
-from extadmin.domain.account import Account
+from extadmin.domain.account import Account, number_order, ref
 from extadmin.domain.model import Device, Extension, Site
 from extadmin.errors import Conflict, InvalidValue, UsageError
 
@@ -83,8 +83,8 @@ def add_extensions(
 
 
 def remove_extension(account: Account, number: str) -> Extension:
-    number = rules.extension_number(number)
-    ext = account.extension(number)
+    ext = account.find(number.strip()) or account.extension(rules.extension_number(number))
+    number = ref(ext)
     if ext["status"] != "unassigned":
         raise Conflict(
             f"extension {number} is {ext['status']}: unassign the user first (`extadmin unassign`)"
@@ -113,4 +113,4 @@ def select(
         and (site_name is None or e["site"] == site_name)
         and (device is None or ("device" in e) == device)
     ]
-    return sorted(found, key=lambda e: int(e["number"])) if ordered else found
+    return sorted(found, key=number_order) if ordered else found

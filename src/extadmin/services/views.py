@@ -18,8 +18,8 @@ def device_view(ext: Extension) -> dict[str, str | None] | None:
 def extension_row(account: Account, ext: Extension) -> dict[str, Any]:
     """One extension in a list (list-unassigned, extension list)."""
     user = ext.get("user")
-    return {
-        "extension": ext["number"],
+    row = {
+        "extension": ext.get("number"),
         "short_extension": account.short_number(ext),
         "site": ext["site"],
         "status": ext["status"],
@@ -28,11 +28,15 @@ def extension_row(account: Account, ext: Extension) -> dict[str, Any]:
         "email": user["email"] if user else None,
         "recording": user["recording"] if user else None,
     }
+    if "id" in ext:
+        row["id"] = ext["id"]
+    return row
 
 
 def user_view(user: User) -> dict[str, Any]:
     creds = user.get("credentials", {})
     view: dict[str, Any] = {key: user.get(key, "") for key in (*USER_FIELDS, "setup")}
+    # a user pulled from the platform: set up there, languages as set there until read
     view["unique_email"] = user.get("unique_email", True)
     view["password_set"] = "password_hash" in creds
     view["temporary_password"] = creds.get("temporary_password", False)
@@ -49,11 +53,14 @@ def user_view(user: User) -> dict[str, Any]:
 def extension_detail(account: Account, ext: Extension) -> dict[str, Any]:
     """One extension in full (extension show)."""
     user = ext.get("user")
-    return {
-        "extension": ext["number"],
+    detail = {
+        "extension": ext.get("number"),
         "short_extension": account.short_number(ext),
         "site": ext["site"],
         "status": ext["status"],
         "device": device_view(ext),
         "user": user_view(user) if user else None,
     }
+    if "id" in ext:
+        detail["id"] = ext["id"]
+    return detail

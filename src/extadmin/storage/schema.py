@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from extadmin.domain.catalog import RECORDING, SETUP_OPTIONS, STATUSES
+from extadmin.domain.catalog import BASE_FIELDS, RECORDING, SETUP_OPTIONS, STATUSES
 from extadmin.domain.model import SCHEMA_VERSION, Document
 from extadmin.errors import AccountFileError
 
@@ -42,24 +42,43 @@ USER: Spec = {
     "job_title": (str, False, None),
     "department": (str, False, None),
     "role": (str, True, None),
-    "language": (str, True, None),
-    "greeting_language": (str, True, None),
-    "regional_format": (str, True, None),
+    "language": (str, False, None),
+    "greeting_language": (str, False, None),
+    "regional_format": (str, False, None),
     "recording": (str, True, RECORDING),
-    "setup": (str, True, tuple(SETUP_OPTIONS)),
+    "setup": (str, False, tuple(SETUP_OPTIONS)),
     "created_at": (str, False, None),
     "credentials": (dict, False, CREDENTIALS),
     "activation": (dict, False, ACTIVATION),
     "engage_voice": (dict, False, ENGAGE),
 }
+BASE: Spec = dict.fromkeys(BASE_FIELDS, (str, False, None))
 EXTENSION: Spec = {
-    "number": (str, True, None),
+    "number": (str, False, None),
     "site": (str, True, None),
     "status": (str, True, STATUSES),
     "device": (dict, False, DEVICE),
     "user": (dict, False, USER),
+    "id": (str, False, None),
+    "base": (dict, False, BASE),
 }
-SITE: Spec = {"name": (str, True, None), "code": (str, False, None)}
+SITE: Spec = {"name": (str, True, None), "code": (str, False, None), "id": (str, False, None)}
+PLATFORM: Spec = {
+    "server": (str, True, None),
+    "client_id": (str, True, None),
+    "account_id": (str, True, None),
+    "roles": (list, False, None),
+    "languages": (list, False, None),
+}
+ROLE_ID: Spec = {"name": (str, True, None), "id": (str, True, None)}
+LANGUAGE: Spec = {
+    "id": (str, True, None),
+    "code": (str, True, None),
+    "name": (str, True, None),
+    "ui": (bool, True, None),
+    "greeting": (bool, True, None),
+    "formatting": (bool, True, None),
+}
 MAIL: Spec = {
     "host": (str, True, None),
     "port": (int, False, None),
@@ -78,9 +97,15 @@ ACCOUNT: Spec = {
 }
 
 _NUMBER = re.compile(r"[1-9][0-9]{0,5}")
-_SPECS = (DEVICE, CREDENTIALS, ACTIVATION, ENGAGE, USER, EXTENSION, SITE, MAIL, ACCOUNT)
+_ID = re.compile(r"[0-9]{1,19}")  # the platform's int64 ids, kept as text
+_SPECS = (
+    DEVICE, CREDENTIALS, ACTIVATION, ENGAGE, USER, BASE, EXTENSION, SITE, MAIL, ACCOUNT,
+    PLATFORM, ROLE_ID, LANGUAGE,
+)  # fmt: skip
 _REQUIRED = {id(spec): frozenset(k for k, (_, req, _) in spec.items() if req) for spec in _SPECS}
-_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: "a table"}
+_TYPE_NAMES = {
+    str: "a string", bool: "true or false", int: "an integer", dict: "a table", list: "a list",
+}  # fmt: skip
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
@@ -160,10 +185,16 @@ def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -
             f"({SCHEMA_VERSION}): upgrade extadmin"
         )
     known = {"schema_version", "account", "sites", "roles", "security_questions", "mail"}
+    if version >= 2:
+        known.add("platform")
     unknown = set(doc) - known - {"extensions"}
     if unknown:
-        raise AccountFileError(f"{path}: unknown top-level field {sorted(unknown)[0]!r}")
+        raise AccountFileError(
+            f"{path}: unknown top-level field {sorted(unknown)[0]!r} (in schema_version {version})"
+        )
     _check(path, doc.get("account"), ACCOUNT, "account")
+    if "platform" in doc:
+        _check_platform(path, doc["platform"])
     if "mail" in doc:
         _check(path, doc["mail"], MAIL, "mail")
         # what a socket accepts: a hand-edited nan, inf, 0 or negative timeout would fail
@@ -200,6 +231,20 @@ def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -
     return doc  # type: ignore[return-value]
 
 
+def _check_platform(path: Path, link: Any) -> None:
+    _check(path, link, PLATFORM, "platform")
+    for key, spec in (("roles", ROLE_ID), ("languages", LANGUAGE)):
+        for i, item in enumerate(link.get(key, [])):
+            _check(path, item, spec, f"platform.{key}[{i}]")
+
+
+def upgrade(doc: Document) -> Document:
+    """An older version's document in this version's shape (written so on the next save).
+    1 -> 2 added only optional fields."""
+    doc["schema_version"] = SCHEMA_VERSION
+    return doc
+
+
 class ExtensionChecks:
     """The checks of the extensions list, one extension at a time, so that a reader may check
     each extension as it is parsed and drop it at once (`AccountStore.read(keep=...)`). The
@@ -208,23 +253,33 @@ class ExtensionChecks:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.numbers: dict[str, int] = {}  # number -> index
+        self.ids: dict[str, int] = {}  # platform id -> index
         self.sites: dict[str, tuple[int, str]] = {}  # casefolded site -> (first use, as written)
 
     def check(self, i: int, ext: Any) -> None:
         path, where = self.path, f"extensions[{i}]"
         _check(path, ext, EXTENSION, where)
-        number = ext["number"]
-        if not _NUMBER.fullmatch(number):  # the rule of rules.extension_number: sorted as ints
+        if "id" in ext:
+            self._check_id(i, ext["id"], where)
+        number = ext.get("number")
+        if number is None:
+            if "id" not in ext or ext["status"] != "unassigned":
+                raise AccountFileError(
+                    f"{path}: {where}: missing required field 'number' (only an unassigned "
+                    "extension pulled from the platform may have none, with its id)"
+                )
+        elif not _NUMBER.fullmatch(number):  # the rule of rules.extension_number: sorted as ints
             raise AccountFileError(
                 f"{path}: {where}.number: {number!r} is not an extension number "
                 "(digits, 1 to 999999)"
             )
-        if number in self.numbers:
+        elif number in self.numbers:
             raise AccountFileError(
                 f"{path}: {where}: duplicate extension number {number} "
                 f"(also extensions[{self.numbers[number]}])"
             )
-        self.numbers[number] = i
+        else:
+            self.numbers[number] = i
         self.sites.setdefault(ext["site"].casefold(), (i, ext["site"]))
         activation = ext.get("user", {}).get("activation")
         if activation is not None:
@@ -234,6 +289,16 @@ class ExtensionChecks:
                 f"{path}: {where}: status {ext['status']!r} does not match "
                 f"{'a' if 'user' in ext else 'no'} user"
             )
+
+    def _check_id(self, i: int, ext_id: str, where: str) -> None:
+        if not _ID.fullmatch(ext_id):
+            raise AccountFileError(f"{self.path}: {where}.id: {ext_id!r} is not a platform id")
+        if ext_id in self.ids:
+            raise AccountFileError(
+                f"{self.path}: {where}: duplicate platform id {ext_id} "
+                f"(also extensions[{self.ids[ext_id]}])"
+            )
+        self.ids[ext_id] = i
 
     def check_sites(self, names: set[str]) -> None:
         """Every site an extension names is one of the account's (casefolded names)."""

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from extadmin.domain.account import Account
-from extadmin.domain.model import Document, Extension
+from extadmin.domain.model import SCHEMA_VERSION, Document, Extension
 from extadmin.errors import AccountFileError, Conflict, NotFound
 from extadmin.storage import checked, codec, files, schema
 
@@ -71,7 +72,11 @@ class AccountStore:
             if keep is not None:
                 doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
         doc.setdefault("extensions", [])
-        return Account(doc)
+        if doc["schema_version"] < SCHEMA_VERSION:
+            schema.upgrade(doc)
+        account = Account(doc)
+        account.content_digest = content
+        return account
 
     def _read_items(
         self, text: str, keep: Callable[[Extension], bool], trusted: bool
@@ -149,9 +154,15 @@ class AccountStore:
         self._after_save.append(job)
 
     def save(self, account: Account) -> None:
+        """Write the account; content equal to what was read is not written again (a pull that
+        finds nothing new leaves the file as it was, to the byte and the time stamp)."""
         parts = codec.encode_parts(self.path, account.doc)
+        content = checked.digest(*parts)
+        if content == account.content_digest:
+            return
         files.write_atomic(self.path, *parts)
-        checked.remember(self.path, checked.digest(*parts))
+        account.content_digest = content
+        checked.remember(self.path, content)
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -171,6 +182,30 @@ class AccountStore:
             yield
         finally:
             lock.release()
+
+    def last_audit(self, action: str, block: int = 1 << 16) -> dict[str, Any] | None:
+        """The newest audit entry of an action, read from the end of the log (which may hold
+        millions of lines); None if there is none."""
+        import json
+
+        needle = f'"action": "{action}"'.encode()
+        try:
+            with open(self.audit_path, "rb") as log:
+                end = log.seek(0, os.SEEK_END)
+                tail = b""
+                while end > 0:
+                    start = max(0, end - block)
+                    log.seek(start)
+                    lines = (log.read(end - start) + tail).split(b"\n")
+                    tail = lines.pop(0) if start else b""  # a line cut by the block's start
+                    end = start
+                    for line in reversed(lines):
+                        if needle in line:
+                            entry = json.loads(line)
+                            return entry if isinstance(entry, dict) else None
+        except (OSError, ValueError):
+            return None
+        return None
 
     def _append_audit(self, account: Account, command: str) -> None:
         time, user = now_iso(), _os_user()

@@ -1,0 +1,433 @@
+"""The platform's HTTP client, over httpx: one login per run (JWT grant), a refresh before the
+access token expires (and once on a 401), `navigation.nextPage` paging, and one rate governor
+around every request, as RingCentral's own SDK extensions do it:
+
+- each answer's X-Rate-Limit-Group / -Remaining / -Window is noted for the route it answered;
+  when a group's Remaining reaches 0, the next request of a route in that group waits Window
+  seconds (groups are read from the headers, never hard-coded);
+- a 429 stops every request for Retry-After seconds (30 if absent): a request sent during the
+  penalty would restart it;
+- a 5xx answer or a dropped connection is retried with exponential backoff when the request is
+  idempotent (GET, PUT, a login); a POST is retried only when it cannot have been received.
+
+It never logs or puts in a message a token, the client secret, the JWT or an Authorization
+header (EXTADMIN_DEBUG=1 logs method, path, status and rate-limit state only)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from extadmin import __version__
+from extadmin.errors import (
+    InvalidValue,
+    PlatformAuthError,
+    PlatformError,
+    PlatformNotFound,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger("extadmin.platform")
+
+DEFAULT_SERVER = "https://platform.ringcentral.com"
+TOKEN_PATH = "/restapi/oauth/token"
+REVOKE_PATH = "/restapi/oauth/revoke"
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+PER_PAGE = 1000
+DEFAULT_RETRY_AFTER = 30.0
+MAX_ATTEMPTS = 6
+
+
+def check_server(url: str) -> str:
+    """The server's base URL: https, or plain http for a loopback address only (tests, local
+    fakes). Decided on the text, before any name is resolved."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise InvalidValue("server", f"{url!r} is not an https:// address")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise InvalidValue("server", "give the address alone (no user, query or fragment)")
+    if parts.path not in ("", "/"):
+        raise InvalidValue("server", f"{url!r}: give the server's address without a path")
+    if parts.scheme == "http" and not _loopback(host):
+        raise InvalidValue(
+            "server",
+            f"plain http:// is refused for {host} (the credentials would travel in clear): "
+            "use https://; http:// is for loopback addresses only (127.0.0.1, ::1, localhost)",
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise InvalidValue("server", f"{url!r} has an invalid port") from None
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{netloc}" + (f":{port}" if port else "")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def route(method: str, path: str) -> str:
+    """A request's route, ids folded: the rate-limit group is learned per route."""
+    return method + " " + re.sub(r"/\d+(?=/|$)", "/{id}", path.split("?", 1)[0])
+
+
+@dataclass
+class _Group:
+    remaining: int | None = None
+    window: float = 60.0
+    resume_at: float = 0.0  # when Remaining reached 0: nothing of this group before
+
+
+@dataclass
+class Governor:
+    """Keeps every request inside the platform's limits (see the module's docstring)."""
+
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    on_wait: Callable[[float, str], None] | None = None
+    groups: dict[str, _Group] = field(default_factory=dict)
+    routes: dict[str, str] = field(default_factory=dict)  # route -> group
+    penalty_until: float = 0.0
+    waited: float = 0.0
+
+    def before(self, key: str) -> None:
+        name = self.routes.get(key)
+        # a route not seen yet may belong to any group: it waits for every one run out
+        groups = [self.groups[name]] if name in self.groups else list(self.groups.values())
+        spent = [g for g in groups if g.remaining == 0]
+        self._wait_until(max([self.penalty_until] + [g.resume_at for g in spent]), "rate limit")
+        for group in spent:
+            group.remaining = None  # the window has passed: unknown until the next answer
+
+    def after(self, key: str, headers: Any) -> None:
+        name = headers.get("x-rate-limit-group")
+        if not name:
+            return
+        self.routes[key] = name
+        group = self.groups.setdefault(name, _Group())
+        try:
+            group.remaining = int(headers.get("x-rate-limit-remaining", ""))
+            group.window = float(headers.get("x-rate-limit-window", group.window))
+        except ValueError:
+            return
+        if group.remaining <= 0:
+            group.remaining = 0
+            group.resume_at = self.clock() + group.window
+
+    def state(self) -> dict[str, Any]:
+        """What the next run must respect (another process, a minute later): the groups run
+        out and the penalty, as seconds from now, and the routes' groups."""
+        now = self.clock()
+        spent = {
+            name: {"resume_in": g.resume_at - now, "window": g.window}
+            for name, g in self.groups.items()
+            if g.remaining == 0 and g.resume_at > now
+        }
+        return {"routes": self.routes, "spent": spent, "penalty_in": self.penalty_until - now}
+
+    def restore(self, state: dict[str, Any], elapsed: float) -> None:
+        """A state saved `elapsed` seconds ago (anything malformed is ignored)."""
+        now = self.clock()
+        try:
+            self.routes.update({str(k): str(v) for k, v in state.get("routes", {}).items()})
+            for name, spent in state.get("spent", {}).items():
+                left = float(spent["resume_in"]) - elapsed
+                if left > 0:
+                    window = float(spent["window"])
+                    self.groups[str(name)] = _Group(0, window, now + min(left, window))
+            left = float(state.get("penalty_in", 0)) - elapsed
+            if left > 0:
+                self.penalty(min(left, 3600.0))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return
+
+    def penalty(self, seconds: float) -> None:
+        self.penalty_until = max(self.penalty_until, self.clock() + seconds)
+
+    def backoff(self, attempt: int) -> None:
+        self._wait_until(self.clock() + min(0.5 * 2**attempt, 16.0), "retry")
+
+    def _wait_until(self, until: float, why: str) -> None:
+        while (left := until - self.clock()) > 0:
+            if self.on_wait:
+                self.on_wait(left, why)
+            self.sleep(left)
+            self.waited += left
+
+
+@dataclass
+class _Token:
+    access: str
+    refresh: str
+    expires_at: float
+
+
+class Client:
+    """A session with one platform account. Use as a context manager: the token is revoked at
+    the end. `transport` lets the tests use any httpx transport."""
+
+    def __init__(
+        self,
+        server: str,
+        client_id: str,
+        client_secret: str,
+        jwt: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        governor: Governor | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        import httpx
+
+        self.server = check_server(server)
+        self._client_id = client_id
+        self._secrets = [client_secret, jwt]
+        self._jwt = jwt
+        self._http = httpx.Client(
+            base_url=self.server,
+            auth=httpx.BasicAuth(client_id, client_secret),  # sent to the token routes only
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            verify=self.server.startswith("https:"),  # plain http (loopback): no TLS to set up
+            headers={"Accept": "application/json", "User-Agent": f"extadmin/{__version__}"},
+        )
+        self.governor = governor or Governor()
+        self.sent: Counter[str] = Counter()  # requests sent, by route
+        self.logins = 0
+        self.refreshes = 0
+        self._token: _Token | None = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Revoke the session's token (best effort) and close the connections."""
+        token, self._token = self._token, None
+        if token is not None:
+            try:
+                self._call("POST", REVOKE_PATH, data={"token": token.access}, auth_route=True)
+            except PlatformError as exc:
+                log.debug("revoke failed: %s", exc.message)
+        self._http.close()
+
+    # --- auth -----------------------------------------------------------------------------------
+    def login(self) -> None:
+        self.logins += 1
+        grant = {"grant_type": JWT_GRANT, "assertion": self._jwt}
+        self._take(self._call("POST", TOKEN_PATH, data=grant, auth_route=True))
+
+    def _refresh(self) -> None:
+        assert self._token is not None
+        self.refreshes += 1
+        try:
+            answer = self._call(
+                "POST",
+                TOKEN_PATH,
+                data={"grant_type": "refresh_token", "refresh_token": self._token.refresh},
+                auth_route=True,
+            )
+        except PlatformAuthError:
+            self.login()  # the refresh token is gone too: log in again with the JWT
+            return
+        self._take(answer)
+
+    def _take(self, answer: Any) -> None:
+        try:
+            access, refresh = str(answer["access_token"]), str(answer.get("refresh_token", ""))
+            lifetime = float(answer.get("expires_in", 3600))
+        except (TypeError, KeyError, ValueError):
+            raise PlatformError("platform: the token answer has no access_token") from None
+        self._secrets += [access, refresh]
+        # refreshed a minute before it expires (or at 90% of a shorter life)
+        margin = min(60.0, lifetime / 10)
+        self._token = _Token(access, refresh, self.governor.clock() + lifetime - margin)
+
+    def _bearer(self) -> dict[str, str]:
+        if self._token is None:
+            self.login()
+        elif self.governor.clock() >= self._token.expires_at:
+            self._refresh()
+        assert self._token is not None
+        return {"Authorization": f"Bearer {self._token.access}"}
+
+    # --- requests -------------------------------------------------------------------------------
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params or None)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """An API call; the answer's JSON (None when empty)."""
+        return self._call(method, path, params=params, json=json, idempotent=idempotent)
+
+    def pages(self, path: str, **params: Any) -> Iterator[Any]:
+        """Every page of a list, following navigation.nextPage until it is absent (the platform
+        may leave out the totals)."""
+        query: dict[str, Any] | None = {**params, "perPage": PER_PAGE}
+        while True:
+            page = self.request("GET", path, params=query)
+            yield page
+            following = ((page or {}).get("navigation") or {}).get("nextPage") or {}
+            if not following.get("uri"):
+                return
+            path, query = self._local(str(following["uri"])), None
+
+    def _local(self, uri: str) -> str:
+        """A link from an answer, kept on this server (never sent a token elsewhere)."""
+        parts = urlsplit(uri)
+        if parts.scheme or parts.netloc:
+            if check_server(f"{parts.scheme}://{parts.netloc}") != self.server:
+                raise PlatformError(f"platform: a page link points to another server: {uri}")
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: dict[str, str] | None = None,
+        idempotent: bool | None = None,
+        auth_route: bool = False,
+    ) -> Any:
+        import httpx
+
+        if idempotent is None:
+            idempotent = method in ("GET", "PUT", "DELETE") or auth_route
+        key = route(method, path)
+        refreshed = False
+        attempt = 0
+        while True:
+            headers = {} if auth_route else self._bearer()
+            self.governor.before(key)
+            try:
+                self.sent[key] += 1
+                response = self._http.request(
+                    method,
+                    path,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers=headers,
+                    auth=httpx.USE_CLIENT_DEFAULT if auth_route else None,
+                )
+            except httpx.TransportError as exc:
+                unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                attempt += 1
+                log.debug("%s %s: %s (%d)", method, _path(path), type(exc).__name__, attempt)
+                if (idempotent or unsent) and attempt < MAX_ATTEMPTS:
+                    self.governor.backoff(attempt)
+                    continue
+                raise PlatformError(
+                    f"platform: {method} {_path(path)}: {self._scrub(_reason(exc))} "
+                    f"({self.server} after {attempt} attempt(s))"
+                ) from None
+            self.governor.after(key, response.headers)
+            status = response.status_code
+            log.debug(
+                "%s %s -> %d [%s remaining %s]",
+                method,
+                _path(path),
+                status,
+                response.headers.get("x-rate-limit-group", "-"),
+                response.headers.get("x-rate-limit-remaining", "-"),
+            )
+            if status == 429 and attempt < MAX_ATTEMPTS:
+                attempt += 1
+                self.governor.penalty(_retry_after(response.headers.get("retry-after")))
+                continue
+            if status == 401 and not auth_route and not refreshed:
+                refreshed = True
+                self._refresh()
+                continue
+            if status >= 500 and idempotent and attempt < MAX_ATTEMPTS:
+                attempt += 1
+                self.governor.backoff(attempt)
+                continue
+            if response.is_success:
+                return response.json() if response.content.strip() else None
+            raise self._error(method, path, response, auth_route)
+
+    def _error(
+        self, method: str, path: str, response: httpx.Response, auth_route: bool
+    ) -> PlatformError:
+        """The platform's answer as one of the project's errors, its errorCode kept."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        first = (body.get("errors") or [{}])[0]
+        first = first if isinstance(first, dict) else {}
+        code = str(first.get("errorCode") or body.get("errorCode") or body.get("error") or "")
+        text = str(
+            first.get("message")
+            or body.get("message")
+            or body.get("error_description")
+            or response.reason_phrase
+        )
+        status = response.status_code
+        what = "login" if path == TOKEN_PATH else f"{method} {_path(path)}"
+        message = self._scrub(f"platform: {what}: HTTP {status} {code}: {text}".replace("  ", " "))
+        field = str(first.get("parameterName") or "")
+        if auth_route and status in (400, 401, 403) or status == 401:
+            hint = " (check the client id, client secret and JWT)" if auth_route else ""
+            return PlatformAuthError(message + hint, status=status, code=code, field=field)
+        if status == 403:
+            return PlatformAuthError(
+                message + " (the app may lack a permission: see docs/platform.md)",
+                status=status,
+                code=code,
+                field=field,
+            )
+        if status == 404:
+            return PlatformNotFound(message, status=status, code=code, field=field)
+        return PlatformError(message, status=status, code=code, field=field)
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, "<secret>")
+        return text
+
+
+def _path(path: str) -> str:
+    return path.split("?", 1)[0]
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        seconds = float(value) if value is not None else DEFAULT_RETRY_AFTER
+    except ValueError:
+        seconds = DEFAULT_RETRY_AFTER  # an HTTP date: the documented default is safe
+    return max(seconds, 0.0)

@@ -1,0 +1,50 @@
+"""Reading a platform account: what `platform pull` needs, in as few requests as the paging
+allows (one per 1,000 extensions, plus one per dictionary)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from extadmin.platform.client import Client
+from extadmin.platform.mapping import Snapshot
+
+ACCOUNT = "/restapi/v1.0/account/~"
+
+# (what, items read so far, items in all when the platform says)
+Progress = Callable[[str, int, int | None], None]
+
+
+def account_info(client: Client) -> dict[str, Any]:
+    """The platform account: its id, country and language (and proof the credentials work)."""
+    answer = client.get(ACCOUNT)
+    return answer if isinstance(answer, dict) else {}
+
+
+def snapshot(client: Client, progress: Progress | None = None) -> Snapshot:
+    snap = Snapshot()
+    snap.sites = _records(client, f"{ACCOUNT}/sites")
+    snap.roles = _records(client, f"{ACCOUNT}/user-role")
+    default = client.get(f"{ACCOUNT}/user-role/default") or {}
+    snap.default_role_id = str(default["id"]) if default.get("id") else None
+    snap.languages = _records(client, "/restapi/v1.0/dictionary/language", paged=False)
+    for page in client.pages(f"{ACCOUNT}/extension", type="User"):
+        snap.extensions += _page_records(page)
+        if progress:
+            total = ((page or {}).get("paging") or {}).get("totalElements")
+            progress("extensions", len(snap.extensions), total if isinstance(total, int) else None)
+    for record in _records(client, f"{ACCOUNT}/call-recording/extensions"):
+        if record.get("id") and record.get("callDirection"):
+            snap.recording[str(record["id"])] = str(record["callDirection"])
+    return snap
+
+
+def _records(client: Client, path: str, paged: bool = True) -> list[dict[str, Any]]:
+    if not paged:
+        return _page_records(client.get(path))
+    return [r for page in client.pages(path) for r in _page_records(page)]
+
+
+def _page_records(page: Any) -> list[dict[str, Any]]:
+    records = (page or {}).get("records") or []
+    return [r for r in records if isinstance(r, dict)]

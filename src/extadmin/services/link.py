@@ -1,0 +1,221 @@
+"""The platform link's use cases: connect a file to a platform account, pull the platform's
+state into it, and say where the link stands. The network is used outside the account lock
+(a pull of 50,000 extensions takes longer than other commands wait for the lock); the result
+is written in one transaction, after checking that the file did not change meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extadmin.domain.account import Account
+from extadmin.domain.catalog import LOCALES
+from extadmin.domain.model import PlatformLink
+from extadmin.errors import Conflict, InvalidValue, NotFound, UsageError
+from extadmin.platform import mapping
+from extadmin.platform import pull as reader
+from extadmin.platform.client import DEFAULT_SERVER, Client, Governor, check_server
+from extadmin.storage import credentials, limits
+from extadmin.storage.store import AccountStore
+
+SECRET_ENV = ("RINGCENTRAL_CLIENT_SECRET", "RINGCENTRAL_JWT")
+
+
+@dataclass
+class Secrets:
+    client_secret: str = field(repr=False)
+    jwt: str = field(repr=False)
+
+
+def link_of(account: Account) -> PlatformLink:
+    if not account.linked:
+        raise NotFound(
+            f"account {account.name!r} is not linked to a platform account: "
+            "run `extadmin platform connect --client-id ID` first"
+        )
+    return account.doc["platform"]
+
+
+@contextmanager
+def session(server: str, client_id: str, secrets: Secrets) -> Iterator[Client]:
+    """A client that respects the rate limits the last runs met (storage.limits), and hands
+    them on: the token is revoked and the state saved at the end."""
+    governor = Governor()
+    saved = limits.load(server, client_id)
+    if saved is not None:
+        governor.restore(*saved)
+    client = Client(server, client_id, secrets.client_secret, secrets.jwt, governor=governor)
+    try:
+        yield client
+    finally:
+        client.close()
+        limits.save(server, client_id, governor.state())
+
+
+def open_session(link: PlatformLink, given: Secrets | None) -> AbstractContextManager[Client]:
+    """A session with the linked account: the secrets given ($RINGCENTRAL_CLIENT_SECRET and
+    $RINGCENTRAL_JWT), else those `platform connect` kept."""
+    secrets = given
+    if secrets is None:
+        kept = credentials.load(link["server"], link["client_id"])
+        if kept is None:
+            raise UsageError(
+                f"no credentials kept for client id {link['client_id']} on {link['server']}: "
+                "set $RINGCENTRAL_CLIENT_SECRET and $RINGCENTRAL_JWT, or run `extadmin platform "
+                "connect` again with --client-secret-file and --jwt-file"
+            )
+        secrets = Secrets(*kept)
+    return session(link["server"], link["client_id"], secrets)
+
+
+@dataclass
+class Connected:
+    account: Account
+    account_id: str
+    created: bool
+
+
+def connect(
+    path: Path,
+    *,
+    server: str = DEFAULT_SERVER,
+    client_id: str,
+    secrets: Secrets,
+    keep_secrets: bool,
+    name: str | None = None,
+) -> Connected:
+    """Log in once to prove the credentials, then link the file (a new one if `path` does not
+    exist) to the platform account they open. Nothing is written if the login fails."""
+    from extadmin.services import accounts
+
+    server = check_server(server)
+    client_id = client_id.strip()
+    if not client_id:
+        raise InvalidValue("client id", "is required (the app's client id)")
+    store = AccountStore(path)
+    created = not store.path.exists()
+    if not created:
+        store.read()  # an unreadable file is refused before any login
+    with session(server, client_id, secrets) as client:
+        info = reader.account_info(client)
+    account_id = str(info.get("id") or "")
+    if not account_id.isdigit():
+        raise InvalidValue("account id", f"the platform gave no account id ({account_id!r})")
+    link: PlatformLink = {"server": server, "client_id": client_id, "account_id": account_id}
+    details = {"server": server, "client_id": client_id, "account_id": account_id}
+    if created:
+        doc = accounts.new_document(
+            name or f"RingCentral account {account_id}", *_country_and_locale(info)
+        )
+        doc["sites"][0]["id"] = mapping.MAIN_SITE_ID
+        doc["platform"] = link
+        account = accounts.create(path, doc, "platform connect", **details)
+    else:
+        with store.transaction("platform connect") as account:
+            link_to_same(account, account_id)
+            account.main_site().setdefault("id", mapping.MAIN_SITE_ID)
+            account.doc["platform"] = {**account.doc.get("platform", {}), **link}
+            account.record("platform connect", **details)
+    if keep_secrets:
+        credentials.save(server, client_id, secrets.client_secret, secrets.jwt)
+    return Connected(account, account_id, created)
+
+
+def link_to_same(account: Account, account_id: str | None) -> None:
+    """A file linked to one platform account is never relinked to another."""
+    if not account.linked:
+        return
+    linked = account.doc["platform"]["account_id"]
+    if account_id is not None and linked != account_id:
+        raise Conflict(
+            f"account {account.name!r} is linked to platform account {linked}, not "
+            f"{account_id}: connect a new file (--account NEW.toml)"
+        )
+
+
+def _country_and_locale(info: dict[str, Any]) -> tuple[str, str]:
+    regional = info.get("regionalSettings") or {}
+    country = str((regional.get("homeCountry") or {}).get("isoCode") or "US")
+    locale = str((regional.get("language") or {}).get("localeCode") or "en-US")
+    return (country if len(country) == 2 else "US", locale if locale in LOCALES else "en-US")
+
+
+@dataclass
+class PullResult:
+    account_id: str
+    extensions: int
+    users: int
+    sites: int
+    roles: int
+    languages: int
+    changed: int  # extensions added, removed or changed by the pull
+    skipped: list[str]
+
+    def summary(self) -> dict[str, Any]:
+        return {**self.__dict__}
+
+
+def pull(
+    store: AccountStore,
+    *,
+    secrets: Secrets | None = None,
+    discard_local: bool = False,
+    progress: reader.Progress | None = None,
+) -> PullResult:
+    """Replace the file's view with the platform's (see the module's docstring)."""
+    before = store.read()
+    link = link_of(before)
+    _refuse_local_changes(before, discard_local)
+    with open_session(link, secrets) as client:
+        snap = reader.snapshot(client, progress)
+    with store.transaction("platform pull") as account:
+        if link_of(account)["account_id"] != link["account_id"]:
+            raise Conflict(f"{store.path} was linked to another account during the pull")
+        _refuse_local_changes(account, discard_local)
+        old = {e.get("id", ""): mapping.view(e) for e in account.extensions}
+        pulled = mapping.document(account.doc, snap)
+        account.replace(pulled.doc)
+        new = {e["id"]: mapping.view(e) for e in account.extensions}
+        result = PullResult(
+            account_id=link["account_id"],
+            extensions=len(new),
+            users=sum(1 for e in account.extensions if "user" in e),
+            sites=len(account.sites),
+            roles=len(account.roles),
+            languages=len(account.doc["platform"].get("languages", [])),
+            changed=len([k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]),
+            skipped=pulled.skipped,
+        )
+        summary = {k: v for k, v in result.summary().items() if k != "skipped"}
+        account.record("platform pull", **summary, skipped=len(result.skipped))
+    return result
+
+
+def _refuse_local_changes(account: Account, discard_local: bool) -> None:
+    local = mapping.pending(account)
+    if local and not discard_local:
+        shown = ", ".join(local[:5]) + (f" and {len(local) - 5} more" if len(local) > 5 else "")
+        raise Conflict(
+            f"{len(local)} local change(s) not on the platform yet ({shown}): apply them with "
+            "`extadmin platform apply`, or pass --discard-local to replace them"
+        )
+
+
+def status(store: AccountStore) -> dict[str, Any]:
+    account = store.read()
+    link = link_of(account)
+    last = store.last_audit("platform pull")
+    local = mapping.pending(account)
+    return {
+        "account": account.name,
+        "file": str(store.path),
+        "server": link["server"],
+        "client_id": link["client_id"],
+        "platform_account_id": link["account_id"],
+        "last_pull": last.get("time") if last else None,
+        "pending_changes": len(local),
+        "pending": local,
+    }
