@@ -523,6 +523,38 @@ def test_the_walkthrough_runs_on_a_pulled_account(linked: Path, fake: FakePlatfo
     assert req.role == "Standard (International)"
 
 
+def test_the_walkthrough_asks_a_number_for_an_extension_pulled_without_one(
+    linked: Path, fake: FakePlatform
+) -> None:
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from extadmin.cli import walkthrough
+    from extadmin.services.assign import Request
+
+    ext_id = next(str(i) for i, e in fake.extensions.items() if "extensionNumber" not in e)
+    fake.stop()
+    typed = (
+        "\r"  # setup: Send invite
+        "Nia\rNum\rnia@acme.example\r"
+        "\r"  # Enter at the short extension: refused, a number is required
+        "150\r"  # the number it will have
+        "\r\r\r\r"  # no phones, title, department
+        "\r\r\r\r\r\r"  # site, role, languages, recording
+        "\r"  # save
+    )
+    with create_pipe_input() as pipe:
+        pipe.send_text(typed)
+        req = walkthrough.run(
+            AccountStore(linked),
+            Request(extension=ext_id),
+            confirm=True,
+            input=pipe,
+            output=DummyOutput(),
+        )
+    assert req.extension == ext_id and req.short_extension == "150"
+
+
 # --- interrupted, and older files ----------------------------------------------------------------
 
 
@@ -586,3 +618,26 @@ def test_a_version_1_file_cannot_hold_a_platform_link(tmp_path: Path, run: Any) 
     path.write_text(json.dumps(doc))
     result = run("extension", "list")
     assert result.code == 6 and "unknown top-level field 'platform'" in result.err
+
+
+def test_pull_shows_a_progress_bar_on_a_terminal_only(linked: Path, fake: FakePlatform) -> None:
+    import pexpect
+
+    from tests.pty_helpers import Terminal
+
+    fake.populate(2500)
+    fake.delay(0.2)  # long enough for the bar to be drawn
+    term = Terminal("--account", str(linked), "platform", "pull", env={"TERM": "xterm"})
+    term.expect("Reading the platform's extensions")
+    term.child.expect(pexpect.EOF, timeout=60)
+    term.child.close()
+    assert term.child.exitstatus == 0, term.screen
+    assert "pulled 2505 extensions" in term.screen
+
+    fake.delay(0)
+    piped = subprocess.run(
+        [sys.executable, "-m", "extadmin", "--account", str(linked), "platform", "pull"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert piped.returncode == 0 and "Reading" not in piped.stderr
+    assert piped.stderr.count("\n") == 1  # the summary line only

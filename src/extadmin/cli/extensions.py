@@ -161,7 +161,9 @@ def extension_list(
     status: Annotated[
         str | None,
         typer.Option(
-            "--status", metavar="STATUS", help="unassigned, not-activated, enabled or disabled."
+            "--status",
+            metavar="STATUS",
+            help="unassigned, not-activated, enabled, disabled or frozen.",
         ),
     ] = None,
     format: ListFormatOpt = ListFormat.table,

@@ -239,7 +239,9 @@ def users_list(
     ] = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", metavar="STATUS", help="not-activated, enabled or disabled."),
+        typer.Option(
+            "--status", metavar="STATUS", help="not-activated, enabled, disabled or frozen."
+        ),
     ] = None,
     format: ListFormatOpt = ListFormat.table,
 ) -> None:
@@ -250,7 +252,9 @@ def users_list(
     account = get_app(ctx).store.read()
     role = account.role(role) if role else None
     if status is not None:
-        status = rules.choice(status, ("not-activated", "enabled", "disabled"), "status")
+        from extadmin.domain.catalog import STATUSES
+
+        status = rules.choice(status, STATUSES[1:], "status")
     rows = [
         {
             "extension": e["number"],

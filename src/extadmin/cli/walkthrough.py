@@ -308,7 +308,7 @@ class Walkthrough:
             LABELS["short_extension"],
             lambda v: service.target_number(self.account, ext, site, v),
             default=self.req.short_extension or current,
-            optional=True,
+            optional="number" in ext,  # pulled without a number: the admin gives one
             **self.io,
         )
         return value if value != current else ""

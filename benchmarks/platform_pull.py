@@ -1,0 +1,197 @@
+"""Platform pull: `extadmin platform pull` of 1,000, 10,000 and 50,000 User extensions from the
+fake platform of tests/fake_platform.py, against the inherent cost of the HTTP work: a minimal
+httpx program, run the same way, side by side, that logs in once (one token request), reads
+every page of /restapi/v1.0/account/~/extension?type=User&perPage=1000 following
+navigation.nextPage, and json.dumps the records to a file.
+
+    python benchmarks/platform_pull.py [--sizes 1000,10000,50000] [--repeat 3]
+
+For each size it prints the requests the pull sent in all and how many listed extensions, the
+pull's wall time and the baseline's (best of N, runs interleaved), their ratio, and the check
+that requests grow as one per 1,000 extensions plus a constant: `requests - ceil(n/1000)` must
+be the same for every size and every run (exit 1 if not, or if the fake saw a violation).
+
+The fake runs with every rate-limit group at (100000, 60.0): limits that never bind, since the
+default Medium limit (40 a minute) would make 50 pages wait a minute. The pull's own rate-limit
+handling is proven by tests/test_platform_pull.py, not here. The fake is populated once per size,
+untimed; each repeat connects a fresh account file (untimed) with fresh XDG config, data and
+cache folders, so that every timed pull writes the whole file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(ROOT))  # tests.fake_platform
+
+from _timing import EXTADMIN, run_time  # noqa: E402
+from tests.fake_platform import ROUTES, FakePlatform, serve  # noqa: E402
+
+NO_LIMIT = (100000, 60.0)  # every group: never reached in these runs
+LIST = re.compile(r"/restapi/v1\.0/account/(~|[0-9]+)/extension")
+
+BASELINE = """
+import json, sys
+import httpx
+
+server, client_id, secret_file, jwt_file, out = sys.argv[1:]
+with open(secret_file) as handle:
+    secret = handle.read().strip()
+with open(jwt_file) as handle:
+    jwt = handle.read().strip()
+records = []
+with httpx.Client(base_url=server, timeout=60.0) as client:
+    answer = client.post(
+        "/restapi/oauth/token",
+        auth=(client_id, secret),
+        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": jwt},
+    )
+    answer.raise_for_status()
+    headers = {"Authorization": "Bearer " + answer.json()["access_token"]}
+    url = "/restapi/v1.0/account/~/extension"
+    params = {"type": "User", "perPage": 1000}
+    while url:
+        answer = client.get(url, params=params, headers=headers)
+        answer.raise_for_status()
+        page = answer.json()
+        records += page["records"]
+        url, params = ((page.get("navigation") or {}).get("nextPage") or {}).get("uri"), None
+with open(out, "w") as handle:
+    json.dump(records, handle)
+"""
+
+
+@dataclass
+class Row:
+    """One size: best times, and every count seen across the runs (one each if all agree)."""
+
+    pull: float = math.inf
+    baseline: float = math.inf
+    requests: set[int] = field(default_factory=set)
+    lists: set[int] = field(default_factory=set)
+    constants: set[int] = field(default_factory=set)  # requests - ceil(n/1000)
+    base_requests: set[int] = field(default_factory=set)
+    mib: float = 0.0
+
+
+def counts(values: set[int]) -> str:
+    return "/".join(map(str, sorted(values)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="extadmin-pull-"))
+    baseline = work / "baseline.py"
+    baseline.write_text(BASELINE)
+    limits = dict.fromkeys({e.group for e in ROUTES}, NO_LIMIT)
+    print(
+        f"fake platform limits: every group {NO_LIMIT} (not binding: rate-limit handling is "
+        f"tested, not timed); JSON account files; best of {args.repeat} runs"
+    )
+    print(
+        f"{'size':>7} {'requests':>8} {'ext list':>8} {'req-pages':>9} {'pull':>9}"
+        f" {'baseline':>9} {'ratio':>6} {'base req':>8} {'file MiB':>9}"
+    )
+    constants: set[int] = set()
+    failed: list[str] = []
+    try:
+        for size in map(int, args.sizes.split(",")):
+            with serve(limits=limits) as fake:
+                row = bench(fake, size, args.repeat, work, baseline, failed)
+            constants |= row.constants
+            print(
+                f"{size:>7} {counts(row.requests):>8} {counts(row.lists):>8}"
+                f" {counts(row.constants):>9} {row.pull:>8.3f}s {row.baseline:>8.3f}s"
+                f" {row.pull / row.baseline:>5.2f}x {counts(row.base_requests):>8}"
+                f" {row.mib:>9.1f}",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if len(constants) != 1:
+        failed.append(
+            f"requests - ceil(n/1000) is not one constant: {sorted(constants)} "
+            "(requests must grow by one per 1,000 extensions)"
+        )
+    else:
+        print(f"requests - ceil(n/1000) = {constants.pop()} for every size: ok")
+    for why in failed:
+        print(f"FAIL: {why}", file=sys.stderr)
+    if failed:
+        raise SystemExit(1)
+
+
+def bench(
+    fake: FakePlatform, size: int, repeat: int, work: Path, baseline: Path, failed: list[str]
+) -> Row:
+    """One size: populate (untimed), then `repeat` interleaved pulls and baseline runs."""
+    start = time.perf_counter()
+    fake.populate(size, sites=["main-site", fake.add_site("Boston", "2")])
+    fake.add_site("Paris", "3")
+    print(f"  (fake populated with {size} User extensions in {time.perf_counter() - start:.1f}s)")
+    secrets = work / "secrets"
+    secrets.mkdir(exist_ok=True)
+    (secrets / "client-secret").write_text(fake.client_secret)
+    (secrets / "jwt").write_text(fake.jwt)
+    row = Row()
+    for n in range(repeat):
+        run = work / f"{size}-{n}"
+        env = {
+            "XDG_CONFIG_HOME": str(run / "config"),
+            "XDG_DATA_HOME": str(run / "data"),
+            "XDG_CACHE_HOME": str(run / "cache"),
+            "RINGCENTRAL_CLIENT_SECRET": "",  # only the secrets that connect keeps
+            "RINGCENTRAL_JWT": "",
+        }
+        account = run / "acct.json"
+        acct = [*EXTADMIN, "--account", str(account)]
+        connect = [
+            *acct, "platform", "connect", "--server", fake.url, "--client-id", fake.client_id,
+            "--client-secret-file", str(secrets / "client-secret"),
+            "--jwt-file", str(secrets / "jwt"),
+        ]  # fmt: skip
+        run_time(connect, env)  # untimed: a fresh linked file, nothing pulled yet
+        first = len(fake.requests)
+        row.pull = min(row.pull, run_time([*acct, "platform", "pull"], env))
+        sent = fake.requests[first:]
+        row.requests.add(len(sent))
+        row.lists.add(sum(1 for r in sent if r.method == "GET" and LIST.fullmatch(r.path)))
+        row.constants.add(len(sent) - math.ceil(size / 1000))
+        row.mib = account.stat().st_size / 2**20
+        pulled = len(json.loads(account.read_bytes())["extensions"])
+
+        out = run / "baseline.json"
+        first = len(fake.requests)
+        base = [
+            sys.executable, str(baseline), fake.url, fake.client_id,
+            str(secrets / "client-secret"), str(secrets / "jwt"), str(out),
+        ]  # fmt: skip
+        row.baseline = min(row.baseline, run_time(base, env))
+        row.base_requests.add(len(fake.requests) - first)
+        listed = len(json.loads(out.read_bytes()))
+        if pulled != size or listed != size:
+            failed.append(f"{size}: pulled {pulled}, baseline listed {listed} extensions")
+        shutil.rmtree(run, ignore_errors=True)
+    if fake.violations:
+        failed.append(f"{size}: the fake saw violations: {fake.violations[:3]}")
+    if len(row.requests) != 1 or len(row.lists) != 1:
+        failed.append(f"{size}: request counts differ between runs: {row.requests} {row.lists}")
+    return row
+
+
+if __name__ == "__main__":
+    main()
