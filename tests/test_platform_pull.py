@@ -468,6 +468,14 @@ def test_a_pulled_account_works_offline(linked: Path, run: Any, fake: FakePlatfo
         "--last-name", "Y", "--email", "x@acme.example", "--no-input",
     )  # fmt: skip
     assert frozen.code == 5 and "frozen" in frozen.err
+    for command in ("disable", "enable"):
+        refused = run("--account", linked, command, "103")
+        assert refused.code == 5 and "frozen" in refused.err, refused.err
+    # a user set up on the platform, disabled and enabled again, is enabled (not waiting)
+    assert run("--account", linked, "disable", "101").code == 0
+    assert run("--account", linked, "enable", "101").code == 0
+    shown = json.loads(run("--account", linked, "extension", "show", "101", "-f", "json").out)
+    assert shown["status"] == "enabled"
 
 
 def test_an_extension_without_a_number_is_assigned_by_its_id(

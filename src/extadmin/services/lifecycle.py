@@ -103,6 +103,8 @@ def unassign(account: Account, ext: Extension) -> None:
 
 
 def set_disabled(account: Account, ext: Extension, disabled: bool) -> None:
+    if ext["status"] == "frozen":
+        raise Conflict(f"extension {ext['number']} is frozen: only the Admin Portal changes it")
     if disabled:
         if ext["status"] == "disabled":
             raise Conflict(f"extension {ext['number']} is already disabled")
@@ -110,8 +112,10 @@ def set_disabled(account: Account, ext: Extension, disabled: bool) -> None:
     else:
         if ext["status"] != "disabled":
             raise Conflict(f"extension {ext['number']} is {ext['status']}, not disabled")
-        # back to enabled if the user has credentials, else still waiting for activation
-        new = "enabled" if "credentials" in ext["user"] else "not-activated"
+        # back to enabled if the user has credentials (or was set up on the platform, which
+        # holds them), else still waiting for activation
+        user = ext["user"]
+        new = "enabled" if "credentials" in user or "setup" not in user else "not-activated"
     account.record(
         "disable" if disabled else "enable", ext["number"], status=new, previous=ext["status"]
     )
