@@ -649,3 +649,70 @@ def test_pull_shows_a_progress_bar_on_a_terminal_only(linked: Path, fake: FakePl
     )  # fmt: skip
     assert piped.returncode == 0 and "Reading" not in piped.stderr
     assert piped.stderr.count("\n") == 1  # the summary line only
+
+
+# --- the governor alone, on a clock of its own ----------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+def limit(group: str, remaining: int, window: int) -> dict[str, str]:
+    """An answer's rate-limit headers."""
+    return {
+        "x-rate-limit-group": group,
+        "x-rate-limit-remaining": str(remaining),
+        "x-rate-limit-window": str(window),
+    }
+
+
+def governor(clock: Clock) -> Any:
+    from extadmin.platform.client import Governor
+
+    return Governor(clock=clock, sleep=clock.sleep)
+
+
+def test_governor_waits_the_window_of_a_group_that_ran_out_and_no_other() -> None:
+    clock = Clock()
+    gov = governor(clock)
+    gov.after("GET /a/{id}", limit("Light", 0, 60))
+    gov.after("GET /list", limit("Medium", 5, 60))
+    gov.before("GET /list")  # Medium has some left: no wait
+    assert clock.slept == []
+    clock.now += 10
+    gov.before("GET /a/{id}")  # Light ran out 10 s ago: 50 s more
+    assert clock.slept == [50.0]
+    gov.before("GET /a/{id}")  # the window passed: unknown until the next answer
+    assert clock.slept == [50.0]
+
+
+def test_governor_a_new_route_waits_for_every_group_that_ran_out() -> None:
+    clock = Clock()
+    gov = governor(clock)
+    gov.after("GET /a", limit("Heavy", 0, 30))
+    gov.before("POST /never-seen")
+    assert clock.slept == [30.0]
+
+
+def test_governor_penalty_and_state_handed_to_the_next_run() -> None:
+    clock = Clock()
+    gov = governor(clock)
+    gov.penalty(20)
+    gov.after("GET /a", limit("Auth", 0, 60))
+    state = json.loads(json.dumps(gov.state()))  # as stored between runs
+    later = Clock()
+    nxt = governor(later)
+    nxt.restore(state, elapsed=5.0)
+    nxt.before("GET /b")  # an unknown route: the penalty (15 s left) and Auth (55 s left)
+    assert later.slept == [55.0]
+    nxt.restore({"spent": "garbage", "penalty_in": "x"}, elapsed=0)  # ignored, no crash

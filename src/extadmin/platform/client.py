@@ -160,7 +160,7 @@ class Governor:
         self.penalty_until = max(self.penalty_until, self.clock() + seconds)
 
     def backoff(self, attempt: int) -> None:
-        self._wait_until(self.clock() + min(0.5 * 2**attempt, 16.0), "retry")
+        self._wait_until(self.clock() + min(0.25 * 2**attempt, 8.0), "retry")
 
     def _wait_until(self, until: float, why: str) -> None:
         while (left := until - self.clock()) > 0:
@@ -224,7 +224,8 @@ class Client:
         token, self._token = self._token, None
         if token is not None:
             try:
-                self._call("POST", REVOKE_PATH, data={"token": token.access}, auth_route=True)
+                data = {"token": token.access}
+                self._call("POST", REVOKE_PATH, data=data, auth_route=True, attempts=1)
             except PlatformError as exc:
                 log.debug("revoke failed: %s", exc.message)
         self._http.close()
@@ -315,6 +316,7 @@ class Client:
         data: dict[str, str] | None = None,
         idempotent: bool | None = None,
         auth_route: bool = False,
+        attempts: int = MAX_ATTEMPTS,
     ) -> Any:
         import httpx
 
@@ -341,15 +343,18 @@ class Client:
                 unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 attempt += 1
                 log.debug("%s %s: %s (%d)", method, _path(path), type(exc).__name__, attempt)
-                if (idempotent or unsent) and attempt < MAX_ATTEMPTS:
+                if (idempotent or unsent) and attempt < attempts:
                     self.governor.backoff(attempt)
                     continue
                 raise PlatformError(
                     f"platform: {method} {_path(path)}: {self._scrub(_reason(exc))} "
                     f"({self.server} after {attempt} attempt(s))"
                 ) from None
-            self.governor.after(key, response.headers)
             status = response.status_code
+            if status == 429:  # Retry-After rules; whatever Remaining says is spent already
+                self.governor.penalty(_retry_after(response.headers.get("retry-after")))
+            else:
+                self.governor.after(key, response.headers)
             log.debug(
                 "%s %s -> %d [%s remaining %s]",
                 method,
@@ -358,15 +363,14 @@ class Client:
                 response.headers.get("x-rate-limit-group", "-"),
                 response.headers.get("x-rate-limit-remaining", "-"),
             )
-            if status == 429 and attempt < MAX_ATTEMPTS:
+            if status == 429 and attempt < attempts:
                 attempt += 1
-                self.governor.penalty(_retry_after(response.headers.get("retry-after")))
                 continue
             if status == 401 and not auth_route and not refreshed:
                 refreshed = True
                 self._refresh()
                 continue
-            if status >= 500 and idempotent and attempt < MAX_ATTEMPTS:
+            if status >= 500 and idempotent and attempt < attempts:
                 attempt += 1
                 self.governor.backoff(attempt)
                 continue
