@@ -8,8 +8,10 @@ navigation.nextPage, and json.dumps the records to a file.
 
 For each size it prints the requests the pull sent in all and how many listed extensions, the
 pull's wall time and the baseline's (best of N, runs interleaved), their ratio, and the check
-that requests grow as one per 1,000 extensions plus a constant: `requests - ceil(n/1000)` must
-be the same for every size and every run (exit 1 if not, or if the fake saw a violation).
+that requests grow as one per 1,000 extensions plus a constant. Two lists are paged at 1,000 a
+request: the extensions and the call-recording list (the recorded users, every 7th here), so
+`requests - ceil(n/1000) - ceil(recorded/1000)` must be the same for every size and every run
+(exit 1 if not, or if the fake saw a violation).
 
 The fake runs with every rate-limit group at (100000, 60.0): limits that never bind, since the
 default Medium limit (40 a minute) would make 50 pages wait a minute. The pull's own rate-limit
@@ -40,6 +42,7 @@ from tests.fake_platform import ROUTES, FakePlatform, serve  # noqa: E402
 
 NO_LIMIT = (100000, 60.0)  # every group: never reached in these runs
 LIST = re.compile(r"/restapi/v1\.0/account/(~|[0-9]+)/extension")
+RECORDING_LIST = re.compile(r"/restapi/v1\.0/account/(~|[0-9]+)/call-recording/extensions")
 
 BASELINE = """
 import json, sys
@@ -79,10 +82,13 @@ class Row:
     pull: float = math.inf
     baseline: float = math.inf
     requests: set[int] = field(default_factory=set)
-    lists: set[int] = field(default_factory=set)
-    constants: set[int] = field(default_factory=set)  # requests - ceil(n/1000)
+    lists: set[int] = field(default_factory=set)  # GET .../extension
+    recording_lists: set[int] = field(default_factory=set)  # GET .../call-recording/extensions
+    recorded: int = 0  # extensions on the fake's call-recording list
+    constants: set[int] = field(default_factory=set)  # requests less the two lists' pages
     base_requests: set[int] = field(default_factory=set)
     mib: float = 0.0
+    populate: float = 0.0  # seconds to populate the fake (untimed)
 
 
 def counts(values: set[int]) -> str:
@@ -103,32 +109,48 @@ def main() -> None:
         f"tested, not timed); JSON account files; best of {args.repeat} runs"
     )
     print(
-        f"{'size':>7} {'requests':>8} {'ext list':>8} {'req-pages':>9} {'pull':>9}"
-        f" {'baseline':>9} {'ratio':>6} {'base req':>8} {'file MiB':>9}"
+        "requests: all the pull sent; ext list / rec list: GET .../extension and "
+        ".../call-recording/extensions among them (recorded: extensions on that list); "
+        "const: requests - ceil(n/1000) - ceil(recorded/1000); base req: the baseline's requests"
+    )
+    print(
+        f"{'size':>7} {'requests':>8} {'ext list':>8} {'rec list':>8} {'recorded':>8}"
+        f" {'const':>5} {'pull':>9} {'baseline':>9} {'ratio':>6} {'base req':>8}"
+        f" {'file MiB':>8}"
     )
     constants: set[int] = set()
     failed: list[str] = []
+    rows: dict[int, Row] = {}
     try:
         for size in map(int, args.sizes.split(",")):
             with serve(limits=limits) as fake:
                 row = bench(fake, size, args.repeat, work, baseline, failed)
             constants |= row.constants
+            rows[size] = row
             print(
                 f"{size:>7} {counts(row.requests):>8} {counts(row.lists):>8}"
-                f" {counts(row.constants):>9} {row.pull:>8.3f}s {row.baseline:>8.3f}s"
+                f" {counts(row.recording_lists):>8} {row.recorded:>8}"
+                f" {counts(row.constants):>5} {row.pull:>8.3f}s {row.baseline:>8.3f}s"
                 f" {row.pull / row.baseline:>5.2f}x {counts(row.base_requests):>8}"
-                f" {row.mib:>9.1f}",
+                f" {row.mib:>8.1f}",
                 flush=True,
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(
+        "fake populated (untimed) in "
+        + ", ".join(f"{row.populate:.1f}s ({size})" for size, row in rows.items())
+    )
     if len(constants) != 1:
+        recording = ", ".join(f"{counts(r.recording_lists)} ({n})" for n, r in rows.items())
         failed.append(
-            f"requests - ceil(n/1000) is not one constant: {sorted(constants)} "
-            "(requests must grow by one per 1,000 extensions)"
+            "requests - ceil(n/1000) - ceil(recorded/1000) is not one constant: "
+            f"{sorted(constants)} (requests must grow by one per 1,000 extensions or recorded "
+            "users); call-recording list requests "
+            f"by size: {recording}"
         )
     else:
-        print(f"requests - ceil(n/1000) = {constants.pop()} for every size: ok")
+        print(f"requests - ceil(n/1000) - ceil(recorded/1000) = {constants.pop()}: ok")
     for why in failed:
         print(f"FAIL: {why}", file=sys.stderr)
     if failed:
@@ -142,12 +164,12 @@ def bench(
     start = time.perf_counter()
     fake.populate(size, sites=["main-site", fake.add_site("Boston", "2")])
     fake.add_site("Paris", "3")
-    print(f"  (fake populated with {size} User extensions in {time.perf_counter() - start:.1f}s)")
+    populated = time.perf_counter() - start
     secrets = work / "secrets"
     secrets.mkdir(exist_ok=True)
     (secrets / "client-secret").write_text(fake.client_secret)
     (secrets / "jwt").write_text(fake.jwt)
-    row = Row()
+    row = Row(recorded=len(fake.recording), populate=populated)
     for n in range(repeat):
         run = work / f"{size}-{n}"
         env = {
@@ -170,7 +192,10 @@ def bench(
         sent = fake.requests[first:]
         row.requests.add(len(sent))
         row.lists.add(sum(1 for r in sent if r.method == "GET" and LIST.fullmatch(r.path)))
-        row.constants.add(len(sent) - math.ceil(size / 1000))
+        row.recording_lists.add(sum(1 for r in sent if RECORDING_LIST.fullmatch(r.path)))
+        row.constants.add(
+            len(sent) - math.ceil(size / 1000) - math.ceil(len(fake.recording) / 1000)
+        )
         row.mib = account.stat().st_size / 2**20
         pulled = len(json.loads(account.read_bytes())["extensions"])
 

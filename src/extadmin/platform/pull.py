@@ -1,5 +1,5 @@
 """Reading a platform account: what `platform pull` needs, in as few requests as the paging
-allows (one per 1,000 extensions, plus one per dictionary)."""
+allows: one per 1,000 extensions, one per 1,000 recorded users, and one per dictionary."""
 
 from __future__ import annotations
 
