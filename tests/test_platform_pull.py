@@ -716,3 +716,127 @@ def test_governor_penalty_and_state_handed_to_the_next_run() -> None:
     nxt.before("GET /b")  # an unknown route: the penalty (15 s left) and Auth (55 s left)
     assert later.slept == [55.0]
     nxt.restore({"spent": "garbage", "penalty_in": "x"}, elapsed=0)  # ignored, no crash
+
+
+# --- found in review -----------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+def test_ctrl_c_during_a_429_penalty_stops_at_once_and_the_next_run_waits_it_out(
+    linked: Path, fake: FakePlatform
+) -> None:
+    fake.fail_with_429(after=3, retry_after=4.0)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "extadmin", "--account", str(linked), "platform", "pull"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not any(r.status == 429 for r in fake.requests) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    limited = next(r for r in fake.requests if r.status == 429)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=3)  # at once: no revoke waiting out the penalty
+    assert proc.returncode == 130, err
+    again = subprocess.run(
+        [sys.executable, "-m", "extadmin", "--account", str(linked), "platform", "pull"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    after = [r for r in fake.requests if r.time > limited.time]
+    assert after and after[0].time - limited.time >= 4.0  # the penalty was handed on
+    assert not any(r.during_penalty for r in fake.requests)
+
+
+def test_a_login_is_tried_three_times_at_most(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    fake.drop_connection("POST", "/restapi/oauth/token", count=5, apply=True)
+    result = connect(run, tmp_path / "x.json", secret_files)
+    assert result.code == 1 and "login" not in result.out
+    assert len(fake.requests_to("POST", "/restapi/oauth/token")) == 3
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_two_extensions_given_one_number_during_the_pull_is_refused_whole(
+    linked: Path, run: Any, fake: FakePlatform
+) -> None:
+    before = linked.read_bytes()
+    numbered = [e for e in fake.extensions.values() if e.get("extensionNumber") in ("101", "102")]
+    numbered[1]["extensionNumber"] = "101"  # as a swap seen half-way would look
+    result = run("--account", linked, "platform", "pull")
+    assert result.code == 1 and "pull again" in result.err and "duplicate" in result.err
+    assert linked.read_bytes() == before
+
+
+def test_a_record_listed_twice_is_kept_once() -> None:
+    from extadmin.platform.mapping import Snapshot, document
+    from extadmin.services.accounts import new_document
+
+    old = new_document("Acme")
+    old["platform"] = {"server": "https://x", "client_id": "c", "account_id": "1"}
+    record = {"id": 62000000001, "extensionNumber": "101", "type": "User",
+              "status": "Unassigned", "site": {"id": "main-site"}}  # fmt: skip
+    pulled = document(old, Snapshot(extensions=[record, dict(record)]))
+    assert [e["id"] for e in pulled.doc["extensions"]] == ["62000000001"]
+    assert pulled.skipped == ["62000000001: listed twice"]
+
+
+def test_a_platform_extension_is_removed_in_the_portal_not_locally(linked: Path, run: Any) -> None:
+    result = run("--account", linked, "extension", "remove", "102", "--yes")
+    assert result.code == 5 and "Admin Portal" in result.err
+
+
+def test_an_invitation_sent_later_in_a_linked_file_is_left_to_the_platform(
+    linked: Path, run: Any, fake: FakePlatform
+) -> None:
+    ext_id = fake.add_extension(
+        "104", status="NotActivated", first_name="Lia", last_name="Later", email="lia@acme.example"
+    )
+    assert run("--account", linked, "platform", "pull").code == 0
+    result = run("--account", linked, "activate", "104", "--invite")
+    assert result.code == 0, result.err
+    assert "platform apply" in result.err
+    ext = next(e for e in load(linked)["extensions"] if e["id"] == str(ext_id))
+    assert ext["user"]["setup"] == "invite" and "activation" not in ext["user"]
+    outbox = linked.with_name("linked.outbox")
+    assert not outbox.exists() or not any(outbox.glob("*.eml"))
+    status = json.loads(run("--account", linked, "platform", "status", "-f", "json").out)
+    assert status["pending"] == ["104"]
+
+
+def test_extension_list_shows_a_number_less_extension_by_its_id(linked: Path, run: Any) -> None:
+    ext_id = next(e["id"] for e in load(linked)["extensions"] if "number" not in e)
+    assert f"id {ext_id}" in run("--account", linked, "extension", "list").out
+    assert f"id {ext_id}" in run("--account", linked, "extension", "list", "-f", "csv").out
+
+
+def test_the_server_may_be_named_with_its_default_port_or_another_loopback_name(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    from extadmin.platform.client import check_server
+
+    assert check_server("https://platform.ringcentral.com:443/") == (
+        "https://platform.ringcentral.com"
+    )
+    fake.populate(1500)  # two pages: the second page's link names 127.0.0.1
+    port = fake.url.rsplit(":", 1)[1]
+    args = [f"http://localhost:{port}" if a == fake.url else a for a in secret_files]
+    path = tmp_path / "local.json"
+    assert connect(run, path, args).code == 0
+    result = run("--account", path, "platform", "pull")
+    assert result.code == 0, result.err
+    assert len(load(path)["extensions"]) == 1500
+
+
+def test_secrets_are_kept_only_when_both_come_from_files(
+    tmp_path: Path, run: Any, fake: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "secret").write_text(fake.client_secret)
+    monkeypatch.setenv("RINGCENTRAL_JWT", fake.jwt)
+    result = run(
+        "--account", tmp_path / "mixed.json", "platform", "connect", "--server", fake.url,
+        "--client-id", fake.client_id, "--client-secret-file", tmp_path / "secret",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert not (tmp_path / "xdg-config" / "extadmin" / "platform").exists()

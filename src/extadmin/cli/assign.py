@@ -299,7 +299,10 @@ def activate(
             app.store.after_save(lambda: mail.discard(app.store.outbox, dead))
             queued = queue_on_save(app, account, [outcome])
         result = _result(account, outcome)
-        result["welcome_email"] = welcome_email(app, account, queued)
+        if queued:
+            result["welcome_email"] = welcome_email(app, account, queued)
+        else:
+            app.say("welcome email: the platform sends it when this is applied (`platform apply`)")
         show_result(result, format.value)
         app.say(f"invitation sent to extension {number}")
         return

@@ -43,8 +43,13 @@ def _mac(row: dict[str, object]) -> object:
     return device["mac"] if isinstance(device, dict) else None
 
 
+def _number(row: dict[str, Any]) -> object:
+    """An extension pulled without a number is shown by its platform id."""
+    return row["extension"] or f"id {row['id']}"
+
+
 EXTENSION_COLUMNS = [
-    Column("extension", "Extension"),
+    Column("extension", "Extension", _number),
     Column("site", "Site"),
     Column("status", "Status"),
     Column("name", "User"),
@@ -54,7 +59,7 @@ EXTENSION_COLUMNS = [
     Column("device_mac", "MAC", _mac),
 ]
 UNASSIGNED_COLUMNS = [
-    Column("extension", "Extension", lambda row: row["extension"] or f"id {row['id']}"),
+    Column("extension", "Extension", _number),
     Column("short_extension", "Short"),
     Column("site", "Site"),
     Column("device_model", "Device", _device),

@@ -25,8 +25,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _secrets(secret_file: Path | None, jwt_file: Path | None) -> tuple[Secrets | None, bool]:
-    """The client secret and JWT: from the files given (kept for later runs), else from
-    $RINGCENTRAL_CLIENT_SECRET and $RINGCENTRAL_JWT (never kept); never a flag's value."""
+    """The client secret and JWT: from the files given, else from $RINGCENTRAL_CLIENT_SECRET
+    and $RINGCENTRAL_JWT; never a flag's value. Kept for later runs only when both came from
+    files (a value from the environment is never written anywhere)."""
     from extadmin.cli.secret_input import read_secret_files
     from extadmin.errors import UsageError
     from extadmin.services.link import SECRET_ENV, Secrets
@@ -43,7 +44,7 @@ def _secrets(secret_file: Path | None, jwt_file: Path | None) -> tuple[Secrets |
             f"missing {missing} (or ${SECRET_ENV[0 if not secret else 1]}): "
             "the client secret and the JWT go together"
         )
-    return Secrets(secret, jwt), secret_file is not None or jwt_file is not None
+    return Secrets(secret, jwt), secret_file is not None and jwt_file is not None
 
 
 @platform_app.command("connect")

@@ -45,6 +45,7 @@ JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PER_PAGE = 1000
 DEFAULT_RETRY_AFTER = 30.0
 MAX_ATTEMPTS = 6
+LOGINS = 3  # attempts at a login: a dropped one may have counted in Auth's 5 a minute
 
 
 def check_server(url: str) -> str:
@@ -69,7 +70,8 @@ def check_server(url: str) -> str:
     except ValueError:
         raise InvalidValue("server", f"{url!r} has an invalid port") from None
     netloc = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{netloc}" + (f":{port}" if port else "")
+    default = {"https": 443, "http": 80}[parts.scheme]
+    return f"{parts.scheme}://{netloc}" + (f":{port}" if port and port != default else "")
 
 
 def _loopback(host: str) -> bool:
@@ -156,6 +158,12 @@ class Governor:
         except (AttributeError, KeyError, TypeError, ValueError):
             return
 
+    def blocked(self) -> bool:
+        """Some request would have to wait now (a penalty, or a group run out)."""
+        now = self.clock()
+        spent = any(g.remaining == 0 and g.resume_at > now for g in self.groups.values())
+        return self.penalty_until > now or spent
+
     def penalty(self, seconds: float) -> None:
         self.penalty_until = max(self.penalty_until, self.clock() + seconds)
 
@@ -219,10 +227,11 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Revoke the session's token (best effort) and close the connections."""
+    def close(self, revoke: bool = True) -> None:
+        """Revoke the session's token (best effort, and never by waiting out a rate limit: an
+        access token expires by itself) and close the connections."""
         token, self._token = self._token, None
-        if token is not None:
+        if token is not None and revoke and not self.governor.blocked():
             try:
                 data = {"token": token.access}
                 self._call("POST", REVOKE_PATH, data=data, auth_route=True, attempts=1)
@@ -234,7 +243,7 @@ class Client:
     def login(self) -> None:
         self.logins += 1
         grant = {"grant_type": JWT_GRANT, "assertion": self._jwt}
-        self._take(self._call("POST", TOKEN_PATH, data=grant, auth_route=True))
+        self._take(self._call("POST", TOKEN_PATH, data=grant, auth_route=True, attempts=LOGINS))
 
     def _refresh(self) -> None:
         assert self._token is not None
@@ -245,6 +254,7 @@ class Client:
                 TOKEN_PATH,
                 data={"grant_type": "refresh_token", "refresh_token": self._token.refresh},
                 auth_route=True,
+                attempts=LOGINS,
             )
         except PlatformAuthError:
             self.login()  # the refresh token is gone too: log in again with the JWT
@@ -301,9 +311,8 @@ class Client:
     def _local(self, uri: str) -> str:
         """A link from an answer, kept on this server (never sent a token elsewhere)."""
         parts = urlsplit(uri)
-        if parts.scheme or parts.netloc:
-            if check_server(f"{parts.scheme}://{parts.netloc}") != self.server:
-                raise PlatformError(f"platform: a page link points to another server: {uri}")
+        if (parts.scheme or parts.netloc) and not _same_server(uri, self.server):
+            raise PlatformError(f"platform: a page link points to another server: {uri}")
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
     def _call(
@@ -419,6 +428,20 @@ class Client:
             if secret:
                 text = text.replace(secret, "<secret>")
         return text
+
+
+def _same_server(uri: str, server: str) -> bool:
+    """Same scheme, port and host (any loopback name for a loopback server: `localhost` is
+    127.0.0.1 for the platform that wrote the link)."""
+    link, base = urlsplit(uri), urlsplit(server)
+    try:
+        ports = {"https": 443, "http": 80}
+        same_port = (link.port or ports.get(link.scheme)) == (base.port or ports.get(base.scheme))
+    except ValueError:
+        return False
+    hosts = link.hostname or "", base.hostname or ""
+    same_host = hosts[0] == hosts[1] or all(_loopback(h) for h in hosts)
+    return link.scheme == base.scheme and same_port and same_host
 
 
 def _path(path: str) -> str:

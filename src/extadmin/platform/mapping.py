@@ -78,11 +78,16 @@ def document(old: Document, snap: Snapshot) -> Pulled:
     before = {e["id"]: e for e in old["extensions"] if "id" in e}
     pulled = Pulled({**old})
     extensions: list[Extension] = []
+    seen: set[str] = set()
     for record in snap.extensions:
         ext, why = _extension(record, site_names, role_names, default_role, snap.recording)
         if ext is None:
             pulled.skipped.append(why)
             continue
+        if ext["id"] in seen:  # moved from one page to the next during the pull
+            pulled.skipped.append(f"{ext['id']}: listed twice")
+            continue
+        seen.add(ext["id"])
         _keep_local(ext, before.get(ext["id"]))
         ext["base"] = view(ext)
         extensions.append(ext)

@@ -72,9 +72,10 @@ def send_invite(account: Account, ext: Extension) -> Outcome:
             "is not unique to this user: an invitation cannot be sent "
             "to it; assign credentials instead",
         )
-    token, user["activation"] = new_activation(account)
+    token = None
+    if not account.linked:  # linked: the platform sends the welcome email at apply
+        token, user["activation"] = new_activation(account)
     user["setup"] = "invite"
-    account.record(
-        "invite", ext["number"], status=ext["status"], expires_at=user["activation"]["expires_at"]
-    )
+    expires = user["activation"]["expires_at"] if token else None
+    account.record("invite", ext["number"], status=ext["status"], expires_at=expires)
     return Outcome(ext, token)

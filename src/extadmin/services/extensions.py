@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from extadmin.domain import rules
-from extadmin.domain.account import Account, number_order, ref
+from extadmin.domain.account import Account, label, number_order, ref
 from extadmin.domain.model import Device, Extension, Site
 from extadmin.errors import Conflict, InvalidValue, UsageError
 
@@ -57,7 +57,7 @@ def add_extensions(
             if len(wanted) > 1:
                 raise InvalidValue("mac", "one MAC address cannot go on several extensions")
             in_use = [
-                e["number"]
+                label(e)
                 for e in account.extensions
                 if e.get("device", {}).get("mac") == device["mac"]
             ]
@@ -85,6 +85,11 @@ def add_extensions(
 def remove_extension(account: Account, number: str) -> Extension:
     ext = account.find(number.strip()) or account.extension(rules.extension_number(number))
     number = ref(ext)
+    if "id" in ext:
+        raise Conflict(
+            f"extension {label(ext)} is on the platform: remove it in the Admin Portal, "
+            "then `extadmin platform pull`"
+        )
     if ext["status"] != "unassigned":
         raise Conflict(
             f"extension {number} is {ext['status']}: unassign the user first (`extadmin unassign`)"

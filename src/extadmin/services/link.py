@@ -14,11 +14,18 @@ from typing import Any
 from extadmin.domain.account import Account
 from extadmin.domain.catalog import LOCALES
 from extadmin.domain.model import PlatformLink
-from extadmin.errors import Conflict, InvalidValue, NotFound, UsageError
+from extadmin.errors import (
+    AccountFileError,
+    Conflict,
+    InvalidValue,
+    NotFound,
+    PlatformError,
+    UsageError,
+)
 from extadmin.platform import mapping
 from extadmin.platform import pull as reader
 from extadmin.platform.client import DEFAULT_SERVER, Client, Governor, check_server
-from extadmin.storage import credentials, limits
+from extadmin.storage import credentials, limits, schema
 from extadmin.storage.store import AccountStore
 
 SECRET_ENV = ("RINGCENTRAL_CLIENT_SECRET", "RINGCENTRAL_JWT")
@@ -48,10 +55,15 @@ def session(server: str, client_id: str, secrets: Secrets) -> Iterator[Client]:
     if saved is not None:
         governor.restore(*saved)
     client = Client(server, client_id, secrets.client_secret, secrets.jwt, governor=governor)
+    interrupted = False
     try:
         yield client
+    except BaseException as exc:
+        interrupted = not isinstance(exc, Exception)  # Ctrl-C, SIGTERM: no more requests
+        raise
     finally:
-        client.close()
+        limits.save(server, client_id, governor.state())  # first: nothing may lose it
+        client.close(revoke=not interrupted)
         limits.save(server, client_id, governor.state())
 
 
@@ -177,6 +189,14 @@ def pull(
         _refuse_local_changes(account, discard_local)
         old = {e.get("id", ""): mapping.view(e) for e in account.extensions}
         pulled = mapping.document(account.doc, snap)
+        try:
+            schema.check_document(store.path, pulled.doc)
+        except AccountFileError as exc:  # e.g. two extensions given one number meanwhile
+            raise PlatformError(
+                f"platform: what the platform gave cannot be held in the file "
+                f"({exc.message.removeprefix(f'{store.path}: ')}); it may have changed during "
+                "the pull: pull again"
+            ) from None
         account.replace(pulled.doc)
         new = {e["id"]: mapping.view(e) for e in account.extensions}
         result = PullResult(

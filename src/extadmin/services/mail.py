@@ -111,7 +111,8 @@ def _sender(value: str) -> str:
 def compose_welcome(account: Account, ext: Extension, token: str) -> Message:
     user = ext["user"]
     activation = user["activation"]
-    lang = user["language"].split("-")[0]
+    language = user.get("language", account.locale)
+    lang = language.split("-")[0]
     subject, greeting, body, link_text, expiry = TRANSLATIONS.get(lang, TRANSLATIONS["en"])
     expires = datetime.fromisoformat(activation["expires_at"]).strftime("%Y-%m-%d %H:%M UTC")
     values = {
@@ -150,7 +151,7 @@ def compose_welcome(account: Account, ext: Extension, token: str) -> Message:
     msg["To"] = _address(f"{user['first_name']} {user['last_name']}", user["email"])
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain="extadmin.local")
-    msg["Content-Language"] = user["language"]
+    msg["Content-Language"] = language
     msg["X-Extadmin-Extension"] = ext["number"]
     msg.attach(_text_part("\n".join(lines) + "\n", "plain"))
     msg.attach(_text_part(page, "html"))
