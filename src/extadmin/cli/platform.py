@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,13 +11,14 @@ import typer
 
 from extadmin import render
 from extadmin.cli.app import get_app
-from extadmin.cli.options import ItemFormat, ItemFormatOpt
+from extadmin.cli.options import ItemFormat, ItemFormatOpt, YesOpt
 
 if TYPE_CHECKING:
     from extadmin.services.link import Secrets
 
 platform_app = typer.Typer(
-    help="The link to a real RingCentral account: connect, pull, status (docs/platform.md)."
+    help="The link to a real RingCentral account: connect, pull, plan, apply, status "
+    "(docs/platform.md)."
 )
 
 
@@ -164,3 +166,129 @@ def status(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None
         format.value,
         [(k.replace("_", " ").capitalize(), v) for k, v in shown.items()],
     )
+
+
+CHANGE_COLUMNS = [
+    render.Column("extension", "Extension"),
+    render.Column("kind", "Change"),
+    render.Column("fields", "Fields"),
+    render.Column("reason", "Note"),
+]
+RESULT_COLUMNS = [
+    render.Column("extension", "Extension"),
+    render.Column("operation", "Operation"),
+    render.Column("result", "Result"),
+    render.Column("error", "Error"),
+]
+
+
+@platform_app.command("plan")
+def plan(
+    ctx: typer.Context,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="Compare with the pulled base only (no request)."),
+    ] = False,
+    format: ItemFormatOpt = ItemFormat.table,
+) -> None:
+    """The requests `platform apply` would send, in order, with their bodies (secrets shown as
+    "<secret>"); conflicts with changes made in the Admin Portal since the pull (exit 5), and
+    changes the platform's API cannot make ("not applied")."""
+    from extadmin.errors import ExitCode
+    from extadmin.services import sync
+
+    secrets, _ = _secrets(None, None)
+    planned = sync.plan(get_app(ctx).store, secrets=secrets, offline=offline)
+    changes = [
+        {
+            "extension": c.extension,
+            "kind": c.kind,
+            "fields": ", ".join(c.fields),
+            "reason": c.reason,
+        }  # fmt: skip
+        for c in planned.plan.changes
+        if c.kind != "done"
+    ]
+    requests = [r.shown() for r in planned.requests]
+    if format == ItemFormat.json:
+        render.emit({"changes": changes, "requests": requests}, "json", [])
+    else:
+        render.emit(changes, "table", CHANGE_COLUMNS)
+        for number, request in enumerate(requests, 1):
+            body = json.dumps(request["body"], ensure_ascii=False)
+            print(f"{number}. {request['method']} {request['path']} {body}")
+    render.message(f"{len(requests)} request(s) to send; {len(changes)} change(s)")
+    if planned.plan.of("conflict"):
+        raise typer.Exit(ExitCode.CONFLICT)
+
+
+@platform_app.command("apply")
+def apply(
+    ctx: typer.Context,
+    yes: YesOpt = False,
+    secrets_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--secrets-file",
+            metavar="CSV",
+            help="Passwords, PINs and answers of the credentials users: columns extension, "
+            "password, pin, security_answer (checked against what extadmin stored).",
+        ),
+    ] = None,
+    format: ItemFormatOpt = ItemFormat.table,
+) -> None:
+    """Send the plan, then read the platform back so that the file matches it. Per operation:
+    done, failed (with the platform's errorCode), held, refused, conflict or not applied. Exit
+    0 only if all is done; a second apply sends only what is not done on the platform."""
+    from extadmin.errors import ExitCode
+    from extadmin.services import sync
+
+    app = get_app(ctx)
+    secrets, _ = _secrets(None, None)
+    given = _secret_rows(secrets_file) if secrets_file else {}
+    app.confirm("Send the local changes to the platform?", yes=yes)
+    ask = _ask_secrets if app.can_prompt() and secrets_file is None else None
+    with render.progress("Applying") as update:
+        progress = (lambda n: update(advance=n)) if update else None
+        report = sync.apply(app.store, secrets=secrets, given=given, ask=ask, progress=progress)
+    rows = [r.__dict__ for r in report.results]
+    render.emit(rows, format.value, RESULT_COLUMNS)
+    done = sum(1 for r in report.results if r.result == "done")
+    render.message(f"{done} of {len(report.results)} operation(s) done")
+    if not report.ok:
+        raise typer.Exit(ExitCode.CONFLICT)
+
+
+def _secret_rows(path: Path) -> dict[str, tuple[str, str, str]]:
+    """The --secrets-file CSV (a warning when others may read it)."""
+    import csv
+
+    from extadmin.errors import InvalidValue, NotFound
+
+    try:
+        if path.stat().st_mode & 0o077:
+            render.message(f"warning: others can read the secrets in {path}: chmod 600 {path}")
+        text = path.read_text("utf-8-sig")
+    except FileNotFoundError:
+        raise NotFound(f"--secrets-file: file not found: {path}") from None
+    except (OSError, UnicodeDecodeError):
+        raise InvalidValue("--secrets-file", f"cannot read {path} as UTF-8 text") from None
+    rows: dict[str, tuple[str, str, str]] = {}
+    reader = csv.DictReader(text.splitlines())
+    wanted = ("extension", "password", "pin", "security_answer")
+    if not reader.fieldnames or any(c not in reader.fieldnames for c in wanted):
+        raise InvalidValue("--secrets-file", f"needs the columns {', '.join(wanted)}")
+    for row in reader:
+        secret = tuple(row[c] or "" for c in wanted[1:])
+        rows[(row["extension"] or "").strip()] = secret  # type: ignore[assignment]
+    return rows
+
+
+def _ask_secrets(extension: str) -> tuple[str, str, str] | None:
+    """At a terminal: the credentials of one user, hidden (empty: hold this user)."""
+    from extadmin.cli import prompts
+
+    password = prompts.secret(f"Password of extension {extension} (Enter to hold)")
+    if not password:
+        return None
+    return password, prompts.secret("PIN"), prompts.secret("Security answer")

@@ -84,8 +84,10 @@ def _loopback(host: str) -> bool:
 
 
 def route(method: str, path: str) -> str:
-    """A request's route, ids folded: the rate-limit group is learned per route."""
-    return method + " " + re.sub(r"/\d+(?=/|$)", "/{id}", path.split("?", 1)[0])
+    """A request's route, ids (numbers, long hex or uuid) folded: the rate-limit group is
+    learned per route."""
+    folded = re.sub(r"/(?:\d+|[0-9a-fA-F-]{16,})(?=/|$)", "/{id}", path.split("?", 1)[0])
+    return method + " " + folded
 
 
 @dataclass
@@ -102,6 +104,7 @@ class Governor:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     on_wait: Callable[[float, str], None] | None = None
+    on_spent: Callable[[], None] | None = None  # a group ran out, or a penalty began
     groups: dict[str, _Group] = field(default_factory=dict)
     routes: dict[str, str] = field(default_factory=dict)  # route -> group
     penalty_until: float = 0.0
@@ -130,6 +133,8 @@ class Governor:
         if group.remaining <= 0:
             group.remaining = 0
             group.resume_at = self.clock() + group.window
+            if self.on_spent:
+                self.on_spent()
 
     def state(self) -> dict[str, Any]:
         """What the next run must respect (another process, a minute later): the groups run
@@ -166,6 +171,8 @@ class Governor:
 
     def penalty(self, seconds: float) -> None:
         self.penalty_until = max(self.penalty_until, self.clock() + seconds)
+        if self.on_spent:
+            self.on_spent()
 
     def backoff(self, attempt: int) -> None:
         self._wait_until(self.clock() + min(0.25 * 2**attempt, 8.0), "retry")

@@ -34,6 +34,8 @@ def view(ext: Extension) -> dict[str, str]:
     """What a linked extension holds that the platform holds too (catalog.BASE_FIELDS): the
     pulled base is this view at the pull, and any difference is a local change."""
     fields: dict[str, Any] = {**ext, **ext.get("user", {})}
+    if fields.get("recording") == "off":
+        del fields["recording"]  # off is the absence of recording: an unassigned one has none
     return {f: fields[f] for f in BASE_FIELDS if fields.get(f, "") != ""}
 
 
@@ -80,7 +82,7 @@ def document(old: Document, snap: Snapshot) -> Pulled:
     extensions: list[Extension] = []
     seen: set[str] = set()
     for record in snap.extensions:
-        ext, why = _extension(record, site_names, role_names, default_role, snap.recording)
+        ext, why = extension(record, site_names, role_names, default_role, snap.recording)
         if ext is None:
             pulled.skipped.append(why)
             continue
@@ -151,7 +153,7 @@ def _language(record: dict[str, Any]) -> Language:
     }
 
 
-def _extension(
+def extension(
     record: dict[str, Any],
     sites: dict[str, str],
     roles: dict[str, str],

@@ -54,6 +54,8 @@ def session(server: str, client_id: str, secrets: Secrets) -> Iterator[Client]:
     saved = limits.load(server, client_id)
     if saved is not None:
         governor.restore(*saved)
+    # handed on at once: a command killed (SIGKILL) right after must not leave the next blind
+    governor.on_spent = lambda: limits.save(server, client_id, governor.state())
     client = Client(server, client_id, secrets.client_secret, secrets.jwt, governor=governor)
     interrupted = False
     try:

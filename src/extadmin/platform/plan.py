@@ -1,0 +1,213 @@
+"""What `platform apply` would send: a three-way comparison, field by field, of the pulled base,
+the local file and the platform now. Pure: the platform's state comes in as records.
+
+For each field of a linked extension (catalog.BASE_FIELDS):
+- local == base: no local change (whatever the platform did is for the next pull);
+- platform == local: already done (an earlier apply, cut short before it updated the file);
+- platform == base: to send;
+- otherwise the platform moved elsewhere since the pull: a conflict, and nothing is sent for
+  that extension.
+Languages and the setup option are not in the platform's list: for them, the platform is
+taken to be where the base is (sending one again is harmless: no status change)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from extadmin.domain.account import Account, label
+from extadmin.domain.catalog import PLATFORM_STATUSES
+from extadmin.domain.model import Extension
+from extadmin.platform import mapping
+
+ACCOUNT = "/restapi/v1.0/account/~"
+STATUS = {local: platform for platform, local in PLATFORM_STATUSES.items()}
+CONTACT_FIELDS = tuple(mapping.CONTACT.values())
+UNSEEN = ("language", "greeting_language", "regional_format", "setup")  # not in the list
+
+
+@dataclass
+class Change:
+    """One extension's part of the plan."""
+
+    ext_id: str
+    extension: str  # as shown: the number (after the change), or "id N"
+    kind: str  # assign | update | conflict | not applied | done
+    record: dict[str, Any] | None = None  # the PUT / bulk-update fields (secrets included)
+    role: str | None = None  # role id to assign
+    recording: tuple[str, str] | None = None  # (added|updated|removed, callDirection)
+    question: str | None = None  # security question text (credentials)
+    needs_secrets: bool = False
+    reason: str = ""
+    fields: list[str] = field(default_factory=list)  # the fields sent
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+
+    def of(self, *kinds: str) -> list[Change]:
+        return [c for c in self.changes if c.kind in kinds]
+
+
+def platform_views(
+    account: Account, records: list[dict[str, Any]], recording: dict[str, str]
+) -> dict[str, dict[str, str]]:
+    """The platform's records now, as views in the file's words (by extension id)."""
+    doc = account.doc
+    sites = {s.get("id", ""): s["name"] for s in doc["sites"]}
+    roles = {r["id"]: r["name"] for r in doc["platform"].get("roles", [])}
+    views = {}
+    for record in records:
+        ext, _ = mapping.extension(record, sites, roles, doc["account"]["default_role"], recording)
+        if ext is not None:
+            views[ext["id"]] = mapping.view(ext)
+    return views
+
+
+def compute(
+    account: Account, now: dict[str, dict[str, str]] | None, sent: frozenset[str] = frozenset()
+) -> Plan:
+    """The plan; `now` is the platform's views of the extensions concerned (None: offline,
+    the platform is taken to be where the base is). `sent`: extensions whose update the
+    platform has just accepted (their languages and setup count as done)."""
+    plan = Plan()
+    for site in account.sites:
+        if "id" not in site:
+            plan.changes.append(_not_applied("", f"site {site['name']}", "a new site"))
+    for ext in account.extensions:
+        change = _change(account, ext, now, ext.get("id", "") in sent)
+        if change is not None:
+            plan.changes.append(change)
+    return plan
+
+
+def _change(
+    account: Account, ext: Extension, now: dict[str, dict[str, str]] | None, sent: bool
+) -> Change | None:
+    shown = label(ext)
+    if "id" not in ext:
+        return _not_applied("", shown, "a new extension: create it in the Admin Portal")
+    local, base = mapping.view(ext), ext.get("base", {})
+    if local == base:
+        return None
+    ext_id = ext["id"]
+    base = _defaults(base, account)
+    platform = dict(base) if now is None else _defaults(now.get(ext_id, {}), account)
+    # the update of an extension lands whole: if a field it carries is on the platform, the
+    # fields the list does not show (UNSEEN) landed with it
+    landed = sent or any(
+        local.get(k) != base.get(k) and platform.get(k) == local.get(k)
+        for k in local.keys() | base.keys()
+        if k not in UNSEEN and k not in ("role", "recording")
+    )
+    for key in UNSEEN:  # where the base is, unless the update landed
+        platform.pop(key, None)
+        seen = local if landed else base
+        if key in seen:
+            platform[key] = seen[key]
+    keys = set(local) | set(base) | set(platform)
+    there, before, wanted = platform.get, base.get, local.get
+    moved = sorted(k for k in keys if there(k) != before(k) and there(k) != wanted(k))
+    if moved:
+        return Change(
+            ext_id, shown, "conflict",
+            reason=f"changed in the Admin Portal since the pull ({', '.join(moved)}): "
+            "`extadmin platform pull` to see it (your change stays pending)",
+        )  # fmt: skip
+    todo = sorted(k for k in keys if wanted(k) != before(k) and there(k) != wanted(k))
+    if not todo:
+        return Change(ext_id, shown, "done")
+    status = local.get("status", "unassigned")
+    if status == "unassigned":
+        return _not_applied(ext_id, shown, "unassigning a user: do it in the Admin Portal")
+    if status == "frozen" or base.get("status") == "frozen":
+        return _not_applied(ext_id, shown, "a frozen extension: only the Admin Portal changes it")
+    assigning = base.get("status", "unassigned") == "unassigned"
+    change = Change(ext_id, shown, "assign" if assigning else "update", fields=todo)
+    change.record = _record(account, ext, local, todo, assigning)
+    user = ext.get("user", {})
+    if "role" in todo and not (assigning and local.get("role") == account.default_role):
+        change.role = _role_id(account, local["role"])
+    if "recording" in todo:
+        change.recording = _recording(base.get("recording", "off"), local.get("recording", "off"))
+    if change.record is not None and "password" in change.record:
+        change.needs_secrets = True
+        change.question = user.get("credentials", {}).get("security_question")
+    return change
+
+
+def _defaults(view: dict[str, str], account: Account) -> dict[str, str]:
+    """An unassigned extension's view with the role an assignment gives it by itself (the
+    default role): what is not to send, nor a change in the portal, once it is assigned."""
+    if view.get("status", "unassigned") == "unassigned":
+        return {**view, "role": account.default_role}
+    return dict(view)
+
+
+def _not_applied(ext_id: str, shown: str, why: str) -> Change:
+    return Change(ext_id, shown, "not applied", reason=f"{why} (not applied)")
+
+
+def _record(
+    account: Account, ext: Extension, local: dict[str, str], todo: list[str], assigning: bool
+) -> dict[str, Any] | None:
+    """The fields of the PUT (and of a bulk-update record) for what is to send; None if only
+    the role or the recording changed."""
+    sent = set(todo) - {"role", "recording"}
+    if not sent:
+        return None
+    user = ext.get("user", {})
+    status = local["status"]
+    record: dict[str, Any] = {"status": STATUS[status]}
+    if assigning or "number" in sent:
+        record["extensionNumber"] = local["number"]
+    if assigning or sent & set(CONTACT_FIELDS):
+        contact = {key: local[f] for key, f in mapping.CONTACT.items() if local.get(f)}
+        record["contact"] = contact
+    regional = {
+        key: {"id": _language_id(account, local[f])}
+        for f, key in (
+            ("language", "language"),
+            ("greeting_language", "greetingLanguage"),
+            ("regional_format", "formattingLocale"),
+        )  # fmt: skip
+        if f in local and (assigning or f in sent)
+    }
+    if regional:
+        record["regionalSettings"] = regional
+    if assigning or "site" in sent:
+        site = account.site(local["site"])
+        record["site"] = {"id": site.get("id", mapping.MAIN_SITE_ID)}
+    setup = local.get("setup")
+    if setup == "invite" and ("setup" in sent or assigning) and status == "not-activated":
+        record["transition"] = {"sendWelcomeEmail": True}
+    if setup == "credentials" and status == "enabled" and "credentials" in user:
+        if assigning or "status" in sent or "setup" in sent:
+            record["password"] = SECRET
+            record["ivrPin"] = SECRET
+    return record
+
+
+SECRET = "<secret>"
+
+
+def _language_id(account: Account, code: str) -> str:
+    for lang in account.doc["platform"].get("languages", []):
+        if lang["code"] == code:
+            return lang["id"]
+    return code  # unknown to the platform: it will say so (errorCode) for this user
+
+
+def _role_id(account: Account, name: str) -> str | None:
+    for role in account.doc["platform"].get("roles", []):
+        if role["name"] == name:
+            return role["id"]
+    return None
+
+
+def _recording(before: str, after: str) -> tuple[str, str]:
+    direction = {"inbound": "Inbound", "outbound": "Outbound", "both": "All"}
+    if after == "off":
+        return "removed", direction.get(before, "All")
+    return ("added" if before == "off" else "updated"), direction[after]

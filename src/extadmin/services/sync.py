@@ -1,0 +1,224 @@
+"""platform plan and platform apply: the local changes of a linked file, sent to the platform.
+
+Resumable by construction: every apply starts from the platform's state (read anew), not from
+a record of what an earlier apply did. A bulk task an earlier apply left running (its id is
+journaled beside the account file before it is polled) is polled to its end first; then each
+field is compared three ways (platform.plan), so that what is on the platform already is
+never sent again and a change made in the Admin Portal meanwhile is never overwritten. After
+sending, the platform is read again, and each extension now as the file wants it gets its
+base updated: a second plan is empty."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from extadmin.domain import hashing, rules
+from extadmin.domain.account import Account
+from extadmin.errors import AccountFileError
+from extadmin.platform import mapping, send
+from extadmin.platform import plan as planner
+from extadmin.platform.client import Client
+from extadmin.platform.plan import ACCOUNT, Change
+from extadmin.services.link import Secrets, link_of, open_session
+from extadmin.storage import files
+from extadmin.storage.store import AccountStore
+
+# what `apply` is given for a credentials user, by number or id: (password, PIN, answer)
+SecretRows = dict[str, tuple[str, str, str]]
+Ask = Callable[[str], tuple[str, str, str] | None]
+
+
+def refresh(client: Client, account: Account) -> dict[str, dict[str, str]]:
+    """The platform's User extensions now, as views (1 request per 1,000, and the recording
+    list)."""
+    pages = client.pages(f"{ACCOUNT}/extension", type="User")
+    records = [r for page in pages for r in (page or {}).get("records") or []]
+    recording = {
+        str(r["id"]): str(r["callDirection"])
+        for page in client.pages(f"{ACCOUNT}/call-recording/extensions")
+        for r in (page or {}).get("records") or []
+        if isinstance(r, dict) and r.get("id") and r.get("callDirection")
+    }
+    return planner.platform_views(account, [r for r in records if isinstance(r, dict)], recording)
+
+
+@dataclass
+class Planned:
+    plan: planner.Plan
+    requests: list[send.Request]
+
+
+def plan(store: AccountStore, *, secrets: Secrets | None, offline: bool) -> Planned:
+    account = store.read()
+    link = link_of(account)
+    if offline:
+        computed = planner.compute(account, None)
+        return Planned(computed, send.requests(computed.of("assign", "update")))
+    with open_session(link, secrets) as client:
+        computed = planner.compute(account, refresh(client, account))
+        todo = computed.of("assign", "update")
+        questions = send.question_ids(client) if any(c.question for c in todo) else {}
+    return Planned(computed, send.requests(todo, questions))
+
+
+@dataclass
+class Report:
+    results: list[send.Result] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.result == "done" for r in self.results)
+
+
+def apply(
+    store: AccountStore,
+    *,
+    secrets: Secrets | None,
+    given: SecretRows,
+    ask: Ask | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    report = Report()
+    with _apply_lock(store):
+        account = store.read()
+        link = link_of(account)
+        with open_session(link, secrets) as client:
+            for task_id in _journaled(store):  # an apply cut short left it running
+                send.poll(client, task_id)
+            _journal(store, None)
+            computed = planner.compute(account, refresh(client, account))
+            for c in computed.of("conflict", "not applied"):
+                report.results.append(send.Result(c.extension, "plan", c.kind, c.reason))
+            todo = computed.of("assign", "update")
+            credentials = _credentials(account, todo, given, ask, report)
+            ready = [c for c in todo if not c.needs_secrets or c.ext_id in credentials]
+            sent = send.send(client, ready, credentials, lambda t: _journal(store, t), progress)
+            after = refresh(client, account) if ready else {}
+        if not ready:
+            return report
+        final = planner.compute(account, after, frozenset(sent.accepted))
+        done = {c.ext_id for c in final.of("done")}
+        for result, change in _with_changes(sent.results, ready):
+            confirmed = change.ext_id in done and result.operation != "security question"
+            if confirmed and result.result == "failed":  # a lost answer: the platform has it
+                result.result, result.error = "done", ""
+        report.results += sent.results
+        _record_done(store, account, done)
+    return report
+
+
+def _with_changes(
+    results: list[send.Result], changes: list[Change]
+) -> Iterator[tuple[send.Result, Change]]:
+    by_name = {c.extension: c for c in changes}
+    for result in results:
+        change = by_name.get(result.extension)
+        if change is not None:
+            yield result, change
+
+
+def _record_done(store: AccountStore, before: Account, done: set[str]) -> None:
+    """The applied extensions' base becomes what was applied (unless the file has changed
+    them again meanwhile: that new change stays pending)."""
+    applied = {i: mapping.view(before.by_id[i]) for i in done}
+    with store.transaction("platform apply") as account:
+        for ext_id, view in applied.items():
+            ext = account.by_id.get(ext_id)
+            if ext is not None and mapping.view(ext) == view:
+                base = ext.get("base", {})
+                changed = sorted(k for k in view.keys() | base.keys() if view.get(k) != base.get(k))
+                ext["base"] = view
+                account.record("platform apply", ext.get("number", ext_id), applied=changed)
+
+
+def _credentials(
+    account: Account, todo: list[Change], given: SecretRows, ask: Ask | None, report: Report
+) -> send.Secrets:
+    """The plain secrets of the credentials users in the plan, each checked against the hashes
+    the file holds; a user without them (or with others) is held."""
+    out: send.Secrets = {}
+    for change in todo:
+        if not change.needs_secrets:
+            continue
+        ext = account.by_id[change.ext_id]
+        row = given.get(ext.get("number", "")) or given.get(change.ext_id)
+        if row is None and ask is not None:
+            row = ask(change.extension)
+        if row is None:
+            report.results.append(
+                send.Result(
+                    change.extension,
+                    change.kind,
+                    "held",
+                    "no password, PIN and answer given (--secrets-file)",
+                )  # fmt: skip
+            )
+            continue
+        wrong = _mismatch(ext.get("user", {}).get("credentials", {}), row)
+        if wrong:
+            report.results.append(
+                send.Result(
+                    change.extension,
+                    change.kind,
+                    "refused",
+                    f"the {wrong} does not match the one set with extadmin",
+                )  # fmt: skip
+            )
+            continue
+        out[change.ext_id] = row
+    return out
+
+
+def _mismatch(creds: Any, row: tuple[str, str, str]) -> str:
+    password, pin, answer = row
+    checks = (
+        ("password", password, creds.get("password_hash")),
+        ("PIN", pin, creds.get("pin_hash")),
+        ("security answer", rules.normalise_answer(answer), creds.get("security_answer_hash")),
+    )
+    for name, value, stored in checks:
+        if stored is None or not hashing.verify_secret(value, stored):
+            return name
+    return ""
+
+
+@contextmanager
+def _apply_lock(store: AccountStore) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(store.path.with_name(f".{store.path.name}.apply.lock"), timeout=0, mode=0o600)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise AccountFileError(
+            f"{store.path}: another `extadmin platform apply` is running on this account"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _journal_path(store: AccountStore) -> Any:
+    return store.path.with_name(f"{store.path.stem}.apply-journal.json")
+
+
+def _journaled(store: AccountStore) -> list[str]:
+    try:
+        tasks = json.loads(_journal_path(store).read_text("utf-8")).get("tasks", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(t) for t in tasks if t]
+
+
+def _journal(store: AccountStore, task_id: str | None) -> None:
+    """The bulk task in flight (None: none): written before it is polled."""
+    path = _journal_path(store)
+    if task_id is None:
+        path.unlink(missing_ok=True)
+        return
+    files.write_atomic(path, json.dumps({"tasks": [task_id]}).encode())
