@@ -443,3 +443,28 @@ def _kill_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: lis
         assert sorted(fake.welcome_emails) == invited, round_
         assert plan(run) == {"changes": [], "requests": []}
         assert run("account", "forget", path).code == 0  # its users' addresses are free again
+
+
+@pytest.mark.timeout(60)
+def test_at_a_terminal_apply_asks_for_the_secrets_hidden(
+    account: Path, run: Any, fake: FakePlatform, secret_args: list[str]
+) -> None:
+    from tests.pty_helpers import ENTER, Terminal
+
+    assign(run, "102", "Cal", "cal@acme.example", *secret_args)
+    assign(run, "103", "Dan", "dan@acme.example", *secret_args)
+    term = Terminal("--account", str(account), "platform", "apply", env={"TERM": "xterm"})
+    try:
+        term.answer("Send the local changes to the platform?", "y")
+        term.answer("Password of extension 102", "Zebra7!Quix" + ENTER)
+        term.answer("PIN", "5820417396" + ENTER)
+        term.answer("Security answer", "fluffy the cat" + ENTER)
+        term.answer("Password of extension 103", ENTER)  # hold this one
+        status = term.finish()
+    finally:
+        term.close()
+    assert status == 5, term.screen
+    assert "Zebra7!Quix" not in term.screen and "5820417396" not in term.screen
+    assert fake.extensions[ext_id(fake, "102")]["status"] == "Enabled"
+    assert fake.extensions[ext_id(fake, "103")]["status"] == "Unassigned"
+    assert "held" in term.screen
