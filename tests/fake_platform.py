@@ -19,7 +19,8 @@ Decisions of this fake (inferred, not stated by the platform): a bulk-update tas
 state per poll and applies its records at the poll that completes it; a role cannot be given
 to an Unassigned extension; an Unassigned extension without a number cannot be assigned without
 one; a contact field set to "" is removed; `Retry-After` may be a decimal ("0.5") so that tests
-stay fast; a list page has no `lastPage` and no totals, only `navigation.nextPage`.
+stay fast; a list page has no `lastPage` and no totals, only `navigation.nextPage`;
+`X-Rate-Limit-Window` is whole seconds, rounded up (FakePlatform(decimal_window=True): as given).
 """
 
 from __future__ import annotations
@@ -650,10 +651,17 @@ class FakePlatform:
     account_id: str = "37439510"
 
     def __init__(
-        self, *, token_lifetime: int = 3600, limits: dict[str, tuple[int, float]] | None = None
+        self,
+        *,
+        token_lifetime: int = 3600,
+        limits: dict[str, tuple[int, float]] | None = None,
+        decimal_window: bool = False,
     ) -> None:
         self.token_lifetime = token_lifetime
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        # X-Rate-Limit-Window: whole seconds rounded up, as the platform sends it; True sends
+        # a window shorter than the platform's as it is ("0.5"), for runs with time scaled down
+        self.decimal_window = decimal_window
         self.sites: list[dict[str, Any]] = [{"id": "main-site", "name": "Main Site"}]
         self.roles: list[dict[str, Any]] = [
             {"id": i, "displayName": name, "custom": False} for i, name in PREDEFINED_ROLES
@@ -1220,7 +1228,9 @@ class FakePlatform:
             "X-Rate-Limit-Group": group,
             "X-Rate-Limit-Limit": str(limit),
             "X-Rate-Limit-Remaining": str(max(0, limit - len(hits))),
-            "X-Rate-Limit-Window": str(math.ceil(window)),
+            "X-Rate-Limit-Window": (
+                _seconds(window) if self.decimal_window else str(math.ceil(window))
+            ),
         }
         return headers, exceeded
 

@@ -468,3 +468,97 @@ def test_at_a_terminal_apply_asks_for_the_secrets_hidden(
     assert fake.extensions[ext_id(fake, "102")]["status"] == "Enabled"
     assert fake.extensions[ext_id(fake, "103")]["status"] == "Unassigned"
     assert "held" in term.screen
+
+
+# --- found in review ------------------------------------------------------------------------------
+
+
+def test_a_user_on_a_site_the_platform_lacks_is_not_applied_and_never_invited_twice(
+    account: Path, run: Any, fake: FakePlatform
+) -> None:
+    assert run("site", "add", "Austin", "--code", "3").code == 0
+    assert run("extension", "add", "301", "--site", "Austin").code == 0
+    assign(run, "101", "Ann", "ann@acme.example", "--setup", "invite", "--site", "Austin",
+           "--short-extension", "101")  # fmt: skip
+    for _ in range(2):
+        result = run("platform", "apply", "--yes", "--format", "json")
+        assert result.code == 5
+        rows = {r["extension"]: r for r in json.loads(result.out)}
+        assert "site Austin is not on the platform" in rows["3101"]["error"]
+    assert fake.welcome_emails == []
+    assert fake.extensions[ext_id(fake, "101")]["status"] == "Unassigned"
+
+
+def test_an_apply_cut_short_after_the_platform_took_it_settles_the_base(
+    account: Path, run: Any, fake: FakePlatform
+) -> None:
+    assign(run, "101", "Ann", "ann@acme.example")
+    record = fake.extensions[ext_id(fake, "101")]  # as if an earlier apply got through
+    record.update(status="NotActivated", contact={"firstName": "Ann", "lastName": "Tester",
+                                                  "email": "ann@acme.example"})  # fmt: skip
+    record["roles"] = [{"id": "7", "displayName": "Standard (International)"}]
+    mark = len(fake.requests)
+    result = run("platform", "apply", "--yes")
+    assert result.code == 0, result.err
+    assert sent_since(fake, mark) == []  # nothing sent again
+    status = json.loads(run("platform", "status", "-f", "json").out)
+    assert status["pending_changes"] == 0
+
+
+def test_enabling_a_credentials_user_again_sends_no_password(
+    account: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+) -> None:
+    assign(run, "102", "Cal", "cal@acme.example", *secret_args)
+    right = secrets_csv(tmp_path, ("102", "Zebra7!Quix", "5820417396", "fluffy the cat"))
+    assert run("platform", "apply", "--yes", "--secrets-file", right).code == 0
+    assert run("disable", "102").code == 0
+    assert run("platform", "apply", "--yes").code == 0
+    assert run("enable", "102").code == 0
+    requests = plan(run)["requests"]
+    assert [r["body"] for r in requests] == [{"status": "Enabled"}]
+    assert run("platform", "apply", "--yes").code == 0  # no secrets needed
+    assert fake.extensions[ext_id(fake, "102")]["status"] == "Enabled"
+
+
+def test_another_user_on_an_assigned_extension_is_not_applied(
+    account: Path, run: Any, fake: FakePlatform
+) -> None:
+    assert run("unassign", "110", "--yes").code == 0
+    assign(run, "110", "Bob", "bob@acme.example", "--setup", "invite")
+    change = plan(run)["changes"]
+    assert [c["kind"] for c in change] == ["not applied"]
+    assert "unassign it in the Admin Portal first" in change[0]["reason"]
+    assert run("platform", "apply", "--yes").code == 5
+    assert fake.extensions[ext_id(fake, "110")]["contact"]["firstName"] == "Ada"
+    assert fake.welcome_emails == []
+
+
+def test_a_failed_security_question_is_sent_again_by_the_next_apply(
+    account: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+) -> None:
+    assign(run, "103", "Sam", "sam@acme.example", *secret_args)
+    right = secrets_csv(tmp_path, ("103", "Zebra7!Quix", "5820417396", "fluffy the cat"))
+    questions = fake.secret_questions
+    fake.secret_questions = []  # unknown question: the platform answers 400
+    first = run("platform", "apply", "--yes", "--secrets-file", right, "--format", "json")
+    assert first.code == 5
+    rows = {r["operation"]: r["result"] for r in json.loads(first.out)}
+    assert rows["assign"] == "done" and rows["security question"] != "done"
+    fake.secret_questions = questions
+    again = run("platform", "apply", "--yes", "--secrets-file", right, "--format", "json")
+    assert again.code == 0, again.out
+    assert [(r["operation"], r["result"]) for r in json.loads(again.out)] == [
+        ("security question", "done")
+    ]
+    assert "secretQuestion" in fake.credentials[ext_id(fake, "103")]
+    assert plan(run)["changes"] == []
+
+
+def test_a_journaled_task_the_platform_no_longer_knows_is_dropped(
+    account: Path, run: Any, fake: FakePlatform
+) -> None:
+    account.with_name("linked.apply-journal.json").write_text('{"tasks": ["bulk-gone"]}')
+    assign(run, "101", "Ann", "ann@acme.example")
+    result = run("platform", "apply", "--yes")
+    assert result.code == 0, result.err
+    assert not account.with_name("linked.apply-journal.json").exists()

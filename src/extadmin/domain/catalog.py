@@ -81,7 +81,7 @@ PLATFORM_STATUSES = {
 
 # What a linked extension holds that the platform holds too, in the account file's words: the
 # pulled base records these (`platform.mapping.view`), and a change to any is a local change.
-BASE_FIELDS = ("number", "site", "status", *USER_FIELDS, "setup")
+BASE_FIELDS = ("number", "site", "status", *USER_FIELDS, "setup", "security_question")
 
 SECURITY_QUESTIONS: tuple[str, ...] = (
     "What was the name of your first pet?",

@@ -33,10 +33,12 @@ _NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 def view(ext: Extension) -> dict[str, str]:
     """What a linked extension holds that the platform holds too (catalog.BASE_FIELDS): the
     pulled base is this view at the pull, and any difference is a local change."""
-    fields: dict[str, Any] = {**ext, **ext.get("user", {})}
+    user = ext.get("user", {})
+    fields: dict[str, Any] = {**ext, **user}
+    fields["security_question"] = user.get("credentials", {}).get("security_question")
     if fields.get("recording") == "off":
         del fields["recording"]  # off is the absence of recording: an unassigned one has none
-    return {f: fields[f] for f in BASE_FIELDS if fields.get(f, "") != ""}
+    return {f: fields[f] for f in BASE_FIELDS if fields.get(f) not in ("", None)}
 
 
 def pending(account: Account) -> list[str]:

@@ -66,24 +66,33 @@ def platform_views(
 
 
 def compute(
-    account: Account, now: dict[str, dict[str, str]] | None, sent: frozenset[str] = frozenset()
+    account: Account,
+    now: dict[str, dict[str, str]] | None,
+    sent: frozenset[str] = frozenset(),
+    asked: frozenset[str] = frozenset(),
 ) -> Plan:
     """The plan; `now` is the platform's views of the extensions concerned (None: offline,
     the platform is taken to be where the base is). `sent`: extensions whose update the
-    platform has just accepted (their languages and setup count as done)."""
+    platform has just accepted (their languages and setup count as done); `asked`: those whose
+    security question it has just accepted."""
     plan = Plan()
     for site in account.sites:
         if "id" not in site:
             plan.changes.append(_not_applied("", f"site {site['name']}", "a new site"))
     for ext in account.extensions:
-        change = _change(account, ext, now, ext.get("id", "") in sent)
+        ext_id = ext.get("id", "")
+        change = _change(account, ext, now, ext_id in sent, ext_id in asked)
         if change is not None:
             plan.changes.append(change)
     return plan
 
 
 def _change(
-    account: Account, ext: Extension, now: dict[str, dict[str, str]] | None, sent: bool
+    account: Account,
+    ext: Extension,
+    now: dict[str, dict[str, str]] | None,
+    sent: bool,
+    asked: bool,
 ) -> Change | None:
     shown = label(ext)
     if "id" not in ext:
@@ -94,18 +103,17 @@ def _change(
     ext_id = ext["id"]
     base = _defaults(base, account)
     platform = dict(base) if now is None else _defaults(now.get(ext_id, {}), account)
-    # the update of an extension lands whole: if a field it carries is on the platform, the
-    # fields the list does not show (UNSEEN) landed with it
+    # an update lands whole: if a field it carries shows on the platform, the fields the
+    # list does not show (UNSEEN) landed with it
     landed = sent or any(
         local.get(k) != base.get(k) and platform.get(k) == local.get(k)
         for k in local.keys() | base.keys()
-        if k not in UNSEEN and k not in ("role", "recording")
+        if k not in UNSEEN and k not in APART
     )
-    for key in UNSEEN:  # where the base is, unless the update landed
-        platform.pop(key, None)
-        seen = local if landed else base
-        if key in seen:
-            platform[key] = seen[key]
+    for key in UNSEEN:
+        _put(platform, key, (local if landed else base).get(key))
+    # the security question cannot be read at all: set once its own request went through
+    _put(platform, "security_question", (local if asked else base).get("security_question"))
     keys = set(local) | set(base) | set(platform)
     there, before, wanted = platform.get, base.get, local.get
     moved = sorted(k for k in keys if there(k) != before(k) and there(k) != wanted(k))
@@ -118,23 +126,47 @@ def _change(
     todo = sorted(k for k in keys if wanted(k) != before(k) and there(k) != wanted(k))
     if not todo:
         return Change(ext_id, shown, "done")
-    status = local.get("status", "unassigned")
-    if status == "unassigned":
-        return _not_applied(ext_id, shown, "unassigning a user: do it in the Admin Portal")
-    if status == "frozen" or base.get("status") == "frozen":
-        return _not_applied(ext_id, shown, "a frozen extension: only the Admin Portal changes it")
-    assigning = base.get("status", "unassigned") == "unassigned"
+    why = _cannot(account, local, base)
+    if why:
+        return _not_applied(ext_id, shown, why)
+    assigning = platform.get("status", "unassigned") == "unassigned"
     change = Change(ext_id, shown, "assign" if assigning else "update", fields=todo)
-    change.record = _record(account, ext, local, todo, assigning)
-    user = ext.get("user", {})
-    if "role" in todo and not (assigning and local.get("role") == account.default_role):
+    change.record = _record(account, local, base, platform, todo)
+    if "role" in todo:
         change.role = _role_id(account, local["role"])
     if "recording" in todo:
         change.recording = _recording(base.get("recording", "off"), local.get("recording", "off"))
-    if change.record is not None and "password" in change.record:
-        change.needs_secrets = True
-        change.question = user.get("credentials", {}).get("security_question")
+    if "security_question" in todo:
+        change.question = local["security_question"]
+    change.needs_secrets = change.question is not None or "password" in (change.record or {})
     return change
+
+
+APART = ("role", "recording", "security_question")  # each sent by a request of its own
+
+
+def _put(view: dict[str, str], key: str, value: str | None) -> None:
+    if value is None:
+        view.pop(key, None)
+    else:
+        view[key] = value
+
+
+def _cannot(account: Account, local: dict[str, str], base: dict[str, str]) -> str:
+    """Why the platform's API cannot make this change, or ""."""
+    status = local.get("status", "unassigned")
+    if status == "unassigned":
+        return "unassigning a user: do it in the Admin Portal"
+    if "frozen" in (status, base.get("status")):
+        return "a frozen extension: only the Admin Portal changes it"
+    before = base.get("email", "").casefold()
+    if base.get("status") != "unassigned" and before and before != local["email"].casefold():
+        return "another user on an assigned extension: unassign it in the Admin Portal first"
+    if "id" not in account.site(local["site"]):
+        return f"site {local['site']} is not on the platform: create it in the Admin Portal"
+    if local.get("role") != base.get("role") and _role_id(account, local["role"]) is None:
+        return f"role {local['role']!r} is not on the platform"
+    return ""
 
 
 def _defaults(view: dict[str, str], account: Account) -> dict[str, str]:
@@ -150,21 +182,31 @@ def _not_applied(ext_id: str, shown: str, why: str) -> Change:
 
 
 def _record(
-    account: Account, ext: Extension, local: dict[str, str], todo: list[str], assigning: bool
+    account: Account,
+    local: dict[str, str],
+    base: dict[str, str],
+    platform: dict[str, str],
+    todo: list[str],
 ) -> dict[str, Any] | None:
     """The fields of the PUT (and of a bulk-update record) for what is to send; None if only
-    the role or the recording changed."""
-    sent = set(todo) - {"role", "recording"}
+    the role, the recording or the security question changed. An extension the platform
+    shows unassigned gets them all (an assignment); an assigned one only what changed."""
+    sent = set(todo) - set(APART)
     if not sent:
         return None
-    user = ext.get("user", {})
+    assigning = platform.get("status", "unassigned") == "unassigned"
     status = local["status"]
     record: dict[str, Any] = {"status": STATUS[status]}
     if assigning or "number" in sent:
         record["extensionNumber"] = local["number"]
     if assigning or sent & set(CONTACT_FIELDS):
-        contact = {key: local[f] for key, f in mapping.CONTACT.items() if local.get(f)}
-        record["contact"] = contact
+        record["contact"] = {
+            key: local.get(f, "")
+            for key, f in mapping.CONTACT.items()
+            # a name, title or department cleared here is cleared there ("" removes it);
+            # a phone cannot be sent empty
+            if local.get(f) or (not assigning and base.get(f) and not f.endswith("phone"))
+        }
     regional = {
         key: {"id": _language_id(account, local[f])}
         for f, key in (
@@ -177,15 +219,14 @@ def _record(
     if regional:
         record["regionalSettings"] = regional
     if assigning or "site" in sent:
-        site = account.site(local["site"])
-        record["site"] = {"id": site.get("id", mapping.MAIN_SITE_ID)}
+        record["site"] = {"id": account.site(local["site"])["id"]}
     setup = local.get("setup")
-    if setup == "invite" and ("setup" in sent or assigning) and status == "not-activated":
+    if setup == "invite" and status == "not-activated" and (assigning or "setup" in sent):
         record["transition"] = {"sendWelcomeEmail": True}
-    if setup == "credentials" and status == "enabled" and "credentials" in user:
-        if assigning or "status" in sent or "setup" in sent:
-            record["password"] = SECRET
-            record["ivrPin"] = SECRET
+    waiting = platform.get("status", "unassigned") in ("unassigned", "not-activated")
+    if setup == "credentials" and status == "enabled" and waiting:  # set once, at activation
+        record["password"] = SECRET
+        record["ivrPin"] = SECRET
     return record
 
 

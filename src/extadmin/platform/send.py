@@ -49,6 +49,7 @@ class Result:
 class Sent:
     results: list[Result] = field(default_factory=list)
     accepted: set[str] = field(default_factory=set)  # extension updates the platform accepted
+    asked: set[str] = field(default_factory=set)  # security questions it accepted
 
 
 def requests(changes: list[Change], questions: dict[str, str] | None = None) -> list[Request]:
@@ -189,9 +190,16 @@ def poll(client: Client, task_id: str) -> dict[str, Any]:
     return _poll(client, {"id": task_id, "status": "Accepted"})
 
 
-def _poll(client: Client, task: dict[str, Any]) -> dict[str, Any]:
-    wait = 0.2
+def _poll(client: Client, task: dict[str, Any], limit: float = 1800.0) -> dict[str, Any]:
+    """Until the task ends (at most `limit` seconds: then the apply stops, and the next one
+    polls the journaled task again)."""
+    wait, deadline = 0.2, time.monotonic() + limit
     while task.get("status") not in ("Completed", "Failed"):
+        if time.monotonic() > deadline:
+            raise PlatformError(
+                f"platform: bulk task {task['id']} has not ended after {limit:g} s: "
+                "run `extadmin platform apply` again later"
+            )
         time.sleep(wait)
         wait = min(wait * 2, 5.0)
         task = client.get(f"{ACCOUNT}/extension-bulk-update/tasks/{task['id']}") or {}
@@ -229,10 +237,15 @@ def _question(
     try:
         client.request("PUT", req.path, json=body)
     except PlatformError as exc:
-        result = "not applied" if exc.status in (403, 404) else "failed"
+        if exc.status in (403, 404):  # the API is not enabled for this app: not to retry
+            sent.asked.add(change.ext_id)
+            result = "not applied"
+        else:
+            result = "failed"
         sent.results.append(Result(change.extension, "security question", result, _error(exc)))
         return
     sent.results.append(Result(change.extension, "security question", "done"))
+    sent.asked.add(change.ext_id)
 
 
 def _batch(client: Client, req: Request, live: list[Change], sent: Sent) -> None:

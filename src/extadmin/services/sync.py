@@ -18,7 +18,7 @@ from typing import Any
 
 from extadmin.domain import hashing, rules
 from extadmin.domain.account import Account
-from extadmin.errors import AccountFileError
+from extadmin.errors import AccountFileError, PlatformNotFound
 from extadmin.platform import mapping, send
 from extadmin.platform import plan as planner
 from extadmin.platform.client import Client
@@ -88,7 +88,10 @@ def apply(
         link = link_of(account)
         with open_session(link, secrets) as client:
             for task_id in _journaled(store):  # an apply cut short left it running
-                send.poll(client, task_id)
+                try:
+                    send.poll(client, task_id)
+                except PlatformNotFound:  # gone (expired): the platform's state tells the rest
+                    pass
             _journal(store, None)
             computed = planner.compute(account, refresh(client, account))
             for c in computed.of("conflict", "not applied"):
@@ -97,15 +100,23 @@ def apply(
             credentials = _credentials(account, todo, given, ask, report)
             ready = [c for c in todo if not c.needs_secrets or c.ext_id in credentials]
             sent = send.send(client, ready, credentials, lambda t: _journal(store, t), progress)
-            after = refresh(client, account) if ready else {}
-        if not ready:
-            return report
-        final = planner.compute(account, after, frozenset(sent.accepted))
+            after = refresh(client, account) if ready else None
+        final = computed
+        if after is not None:
+            accepted, asked = frozenset(sent.accepted), frozenset(sent.asked)
+            final = planner.compute(account, after, accepted, asked)
         done = {c.ext_id for c in final.of("done")}
+        unsettled = {
+            c.ext_id for c in final.of("assign", "update") if set(c.fields) - {"security_question"}
+        }
         for result, change in _with_changes(sent.results, ready):
-            confirmed = change.ext_id in done and result.operation != "security question"
-            if confirmed and result.result == "failed":  # a lost answer: the platform has it
+            if result.operation == "security question":
+                continue
+            if change.ext_id in done and result.result == "failed":  # a lost answer, but there
                 result.result, result.error = "done", ""
+            elif change.ext_id in unsettled and result.result == "done":
+                result.result = "failed"
+                result.error = "the platform does not hold it as sent (read back)"
         report.results += sent.results
         _record_done(store, account, done)
     return report
