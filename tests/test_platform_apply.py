@@ -562,3 +562,28 @@ def test_a_journaled_task_the_platform_no_longer_knows_is_dropped(
     result = run("platform", "apply", "--yes")
     assert result.code == 0, result.err
     assert not account.with_name("linked.apply-journal.json").exists()
+
+
+def test_credentials_users_go_by_bulk_and_a_wrong_secret_refuses_only_its_user(
+    account: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+) -> None:
+    numbers = ["101", "102", "103", "104", "105", "106"]
+    for number in numbers:
+        assign(run, number, f"U{number}", f"u{number}@acme.example", *secret_args)
+    rows = [(n, "Zebra7!Quix", "5820417396", "fluffy the cat") for n in numbers]
+    rows[2] = ("103", "Zebra7!Quix", "5820417396", "not the answer")
+    result = run(
+        "platform", "apply", "--yes", "--secrets-file", secrets_csv(tmp_path, *rows),
+        "--format", "json",
+    )  # fmt: skip
+    assert result.code == 5
+    refused = [r for r in json.loads(result.out) if r["result"] != "done"]
+    assert refused == [
+        {"extension": "103", "operation": "assign", "result": "refused",
+         "error": "the security answer does not match the one set with extadmin"},
+    ]  # fmt: skip
+    bulk = fake.requests_to("POST", BULK)
+    assert len(bulk) == 1 and len(bulk[0].body["records"]) == 5
+    for number in numbers:
+        expected = "Unassigned" if number == "103" else "Enabled"
+        assert fake.extensions[ext_id(fake, number)]["status"] == expected
