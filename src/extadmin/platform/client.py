@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("extadmin.platform")
 
 DEFAULT_SERVER = "https://platform.ringcentral.com"
+ACCOUNT = "/restapi/v1.0/account/~"  # the caller's own account
 TOKEN_PATH = "/restapi/oauth/token"
 REVOKE_PATH = "/restapi/oauth/revoke"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"

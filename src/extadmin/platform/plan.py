@@ -20,7 +20,6 @@ from extadmin.domain.catalog import PLATFORM_STATUSES
 from extadmin.domain.model import Extension
 from extadmin.platform import mapping
 
-ACCOUNT = "/restapi/v1.0/account/~"
 STATUS = {local: platform for platform, local in PLATFORM_STATUSES.items()}
 CONTACT_FIELDS = tuple(mapping.CONTACT.values())
 UNSEEN = ("language", "greeting_language", "regional_format", "setup")  # not in the list

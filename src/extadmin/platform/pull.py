@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from extadmin.platform.client import Client
+from extadmin.platform.client import ACCOUNT, Client
 from extadmin.platform.mapping import Snapshot
-
-ACCOUNT = "/restapi/v1.0/account/~"
 
 # (what, items read so far, items in all when the platform says)
 Progress = Callable[[str, int, int | None], None]
@@ -28,15 +26,29 @@ def snapshot(client: Client, progress: Progress | None = None) -> Snapshot:
     default = client.get(f"{ACCOUNT}/user-role/default") or {}
     snap.default_role_id = str(default["id"]) if default.get("id") else None
     snap.languages = _records(client, "/restapi/v1.0/dictionary/language", paged=False)
+    snap.extensions = user_extensions(client, progress)
+    snap.recording = recording_list(client)
+    return snap
+
+
+def user_extensions(client: Client, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Every User extension, 1,000 a request."""
+    records: list[dict[str, Any]] = []
     for page in client.pages(f"{ACCOUNT}/extension", type="User"):
-        snap.extensions += _page_records(page)
+        records += _page_records(page)
         if progress:
             total = ((page or {}).get("paging") or {}).get("totalElements")
-            progress("extensions", len(snap.extensions), total if isinstance(total, int) else None)
-    for record in _records(client, f"{ACCOUNT}/call-recording/extensions"):
-        if record.get("id") and record.get("callDirection"):
-            snap.recording[str(record["id"])] = str(record["callDirection"])
-    return snap
+            progress("extensions", len(records), total if isinstance(total, int) else None)
+    return records
+
+
+def recording_list(client: Client) -> dict[str, str]:
+    """The call-recording list: extension id -> callDirection."""
+    return {
+        str(r["id"]): str(r["callDirection"])
+        for r in _records(client, f"{ACCOUNT}/call-recording/extensions")
+        if r.get("id") and r.get("callDirection")
+    }
 
 
 def _records(client: Client, path: str, paged: bool = True) -> list[dict[str, Any]]:

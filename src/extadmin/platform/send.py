@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extadmin.errors import PlatformError
-from extadmin.platform.client import Client
-from extadmin.platform.plan import ACCOUNT, SECRET, Change
+from extadmin.platform.client import ACCOUNT, Client
+from extadmin.platform.plan import SECRET, Change
 
 BULK_FROM = 5  # this many extension updates or more go by bulk update
 BULK_SIZE = 500  # the platform's most records a bulk-update request

@@ -21,8 +21,9 @@ from extadmin.domain.account import Account
 from extadmin.errors import AccountFileError, PlatformNotFound
 from extadmin.platform import mapping, send
 from extadmin.platform import plan as planner
+from extadmin.platform import pull as reader
 from extadmin.platform.client import Client
-from extadmin.platform.plan import ACCOUNT, Change
+from extadmin.platform.plan import Change
 from extadmin.services.link import Secrets, link_of, open_session
 from extadmin.storage import files
 from extadmin.storage.store import AccountStore
@@ -35,15 +36,8 @@ Ask = Callable[[str], tuple[str, str, str] | None]
 def refresh(client: Client, account: Account) -> dict[str, dict[str, str]]:
     """The platform's User extensions now, as views (1 request per 1,000, and the recording
     list)."""
-    pages = client.pages(f"{ACCOUNT}/extension", type="User")
-    records = [r for page in pages for r in (page or {}).get("records") or []]
-    recording = {
-        str(r["id"]): str(r["callDirection"])
-        for page in client.pages(f"{ACCOUNT}/call-recording/extensions")
-        for r in (page or {}).get("records") or []
-        if isinstance(r, dict) and r.get("id") and r.get("callDirection")
-    }
-    return planner.platform_views(account, [r for r in records if isinstance(r, dict)], recording)
+    records, recording = reader.user_extensions(client), reader.recording_list(client)
+    return planner.platform_views(account, records, recording)
 
 
 @dataclass

@@ -11,11 +11,15 @@ from pathlib import Path
 from extadmin.storage import files
 
 
+def link_name(server: str, client_id: str) -> str:
+    """A file name for what is kept per server and client id (here and storage.limits)."""
+    return hashlib.sha256(f"{server}\n{client_id}".encode()).hexdigest()[:32] + ".json"
+
+
 def _path(server: str, client_id: str) -> Path:
     from platformdirs import user_config_path
 
-    name = hashlib.sha256(f"{server}\n{client_id}".encode()).hexdigest()[:32]
-    return user_config_path("extadmin", appauthor=False) / "platform" / f"{name}.json"
+    return user_config_path("extadmin", appauthor=False) / "platform" / link_name(server, client_id)
 
 
 def save(server: str, client_id: str, client_secret: str, jwt: str) -> Path:

@@ -6,20 +6,19 @@ learns the limits again from the platform's headers. Holds no secret."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import time
 from pathlib import Path
 from typing import Any
 
-from extadmin.storage import files
+from extadmin.storage import credentials, files
 
 
 def _path(server: str, client_id: str) -> Path:
     from platformdirs import user_cache_path
 
-    name = hashlib.sha256(f"{server}\n{client_id}".encode()).hexdigest()[:32]
-    return user_cache_path("extadmin", appauthor=False) / "rate-limits" / f"{name}.json"
+    folder = user_cache_path("extadmin", appauthor=False) / "rate-limits"
+    return folder / credentials.link_name(server, client_id)
 
 
 def load(server: str, client_id: str) -> tuple[dict[str, Any], float] | None:
