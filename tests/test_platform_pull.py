@@ -840,3 +840,33 @@ def test_secrets_are_kept_only_when_both_come_from_files(
     )  # fmt: skip
     assert result.code == 0, result.err
     assert not (tmp_path / "xdg-config" / "extadmin" / "platform").exists()
+
+
+# --- verify-email asks the platform of a linked account ----------------------------------------
+
+
+def test_verify_email_also_asks_the_linked_platform(
+    linked: Path, run: Any, fake: FakePlatform
+) -> None:
+    fake.add_extension("120", first_name="New", last_name="Hire", email="new@acme.example")
+    online = run("--account", linked, "verify-email", "NEW@acme.example", "-f", "json")
+    assert online.code == 5, online.err
+    assert json.loads(online.out)["matches"] == [
+        {"account": "RingCentral account 37439510", "extension": "120", "path": fake.url}
+    ]
+    asked = fake.requests_to("GET", EXTENSIONS)[-1]
+    assert asked.query["email"] == ["NEW@acme.example"]  # the platform compares any case
+    offline = run("--account", linked, "verify-email", "new@acme.example", "--offline")
+    assert offline.code == 0
+    # a user both in the file and on the platform is one match, not two
+    both = run("--account", linked, "verify-email", "ada@acme.example", "-f", "json")
+    assert both.code == 5 and len(json.loads(both.out)["matches"]) == 1
+
+
+def test_verify_email_falls_back_to_the_file_when_the_platform_cannot_be_asked(
+    linked: Path, run: Any, fake: FakePlatform
+) -> None:
+    fake.stop()
+    result = run("--account", linked, "verify-email", "free@acme.example")
+    assert result.code == 0
+    assert "warning: the platform was not asked" in result.err and "--offline" in result.err

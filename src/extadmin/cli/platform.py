@@ -26,6 +26,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(platform_app, name="platform")
 
 
+def env_secrets() -> Secrets | None:
+    """The secrets from the environment, if set (else those `connect` kept are used)."""
+    return _secrets(None, None)[0]
+
+
 def _secrets(secret_file: Path | None, jwt_file: Path | None) -> tuple[Secrets | None, bool]:
     """The client secret and JWT: from the files given, else from $RINGCENTRAL_CLIENT_SECRET
     and $RINGCENTRAL_JWT; never a flag's value. Kept for later runs only when both came from
@@ -134,7 +139,7 @@ def pull(
     from extadmin.services import link
 
     app = get_app(ctx)
-    secrets, _ = _secrets(None, None)
+    secrets = env_secrets()
     with render.progress("Reading the platform's extensions") as update:
         progress = (
             (lambda what, done, total: update(completed=done, total=total)) if update else None
@@ -197,7 +202,7 @@ def plan(
     from extadmin.errors import ExitCode
     from extadmin.services import sync
 
-    secrets, _ = _secrets(None, None)
+    secrets = env_secrets()
     planned = sync.plan(get_app(ctx).store, secrets=secrets, offline=offline)
     changes = [
         {
@@ -244,7 +249,7 @@ def apply(
     from extadmin.services import sync
 
     app = get_app(ctx)
-    secrets, _ = _secrets(None, None)
+    secrets = env_secrets()
     given = _secret_rows(secrets_file) if secrets_file else {}
     app.confirm("Send the local changes to the platform?", yes=yes)
     ask = _ask_secrets if app.can_prompt() and secrets_file is None else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +18,10 @@ from extadmin.cli.options import (
     YesOpt,
 )
 from extadmin.render import Column
+
+if TYPE_CHECKING:
+    from extadmin.cli.app import App
+    from extadmin.domain.account import Account
 
 recording_app = typer.Typer(help="Automatic call recording.")
 engage_app = typer.Typer(help="Engage Voice access (import users from the account).")
@@ -41,10 +45,14 @@ def register(app: typer.Typer) -> None:
 def verify_email(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(metavar="EMAIL", help="The address to check.")],
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="Do not ask the platform (linked accounts)."),
+    ] = False,
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
-    """Is the address unique across every account known on this machine? (exit 0: unique,
-    5: already used)."""
+    """Is the address unique across every account known on this machine, and on the platform
+    when the current account is linked to one? (exit 0: unique, 5: already used)."""
     from extadmin.domain import rules
     from extadmin.errors import AccountFileError, Conflict, NotFound
     from extadmin.services.directory import build_index
@@ -62,14 +70,13 @@ def verify_email(
     index = build_index(current, path)
     for warning in index.warnings:
         app.say(warning)
-    matches = index.matches(address)
-    data = {
-        "email": address,
-        "unique": not matches,
-        "matches": [
-            {"account": m.account, "extension": m.extension, "path": m.path} for m in matches
-        ],
-    }
+    matches = [
+        {"account": m.account, "extension": m.extension, "path": m.path}
+        for m in index.matches(address)
+    ]
+    if current is not None and current.linked and not offline:
+        matches += _platform_matches(app, current, address, matches)
+    data = {"email": address, "unique": not matches, "matches": matches}
     if format == ItemFormat.json:
         render.emit(data, "json", [])
     elif matches:
@@ -86,6 +93,29 @@ def verify_email(
         raise Conflict(f"{address} is already used by {len(matches)} user(s)")
     searched = (current is not None) + len(_others(path)) - len(index.warnings)
     app.say(f"{address} is unique across {searched} known account(s)")
+
+
+def _platform_matches(
+    app: App, account: Account, address: str, known: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """The linked platform's users of the address that the file does not show (a user added
+    in the Admin Portal since the pull); a warning, and none, when it cannot be asked."""
+    from extadmin.cli.platform import env_secrets
+    from extadmin.errors import ExtadminError
+    from extadmin.services import link
+
+    try:
+        numbers = link.platform_users(account, address, env_secrets())
+    except ExtadminError as exc:
+        app.say(f"warning: the platform was not asked ({exc.message}); pass --offline to skip it")
+        return []
+    server = account.doc["platform"]["server"]
+    seen = {(m["account"], m["extension"]) for m in known}
+    return [
+        {"account": account.name, "extension": n, "path": server}
+        for n in numbers
+        if (account.name, n) not in seen
+    ]
 
 
 def _others(path: Any) -> list[Any]:

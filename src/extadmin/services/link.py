@@ -24,7 +24,7 @@ from extadmin.errors import (
 )
 from extadmin.platform import mapping
 from extadmin.platform import pull as reader
-from extadmin.platform.client import DEFAULT_SERVER, Client, Governor, check_server
+from extadmin.platform.client import ACCOUNT, DEFAULT_SERVER, Client, Governor, check_server
 from extadmin.storage import credentials, limits, schema
 from extadmin.storage.store import AccountStore
 
@@ -214,6 +214,19 @@ def pull(
         summary = {k: v for k, v in result.summary().items() if k != "skipped"}
         account.record("platform pull", **summary, skipped=len(result.skipped))
     return result
+
+
+def platform_users(account: Account, email: str, secrets: Secrets | None) -> list[str]:
+    """The numbers (or ids) of the extensions of the linked platform account that use an
+    email address now (verify-email, online). Raises when the platform cannot be asked."""
+    link = link_of(account)
+    with open_session(link, secrets) as client:
+        answer = client.get(f"{ACCOUNT}/extension", email=email) or {}
+    found = []
+    for record in answer.get("records") or []:
+        if isinstance(record, dict) and record.get("status") != "Unassigned":
+            found.append(str(record.get("extensionNumber") or record.get("id")))
+    return found
 
 
 def _refuse_local_changes(account: Account, discard_local: bool) -> None:
