@@ -119,8 +119,8 @@ def _change(
     if moved:
         return Change(
             ext_id, shown, "conflict",
-            reason=f"changed in the Admin Portal since the pull ({', '.join(moved)}): "
-            "`extadmin platform pull` to see it (your change stays pending)",
+            reason=f"changed in the Admin Portal since the pull ({', '.join(moved)}): nothing "
+            "sent; `platform pull --discard-local` takes the portal's version (then redo yours)",
         )  # fmt: skip
     todo = sorted(k for k in keys if wanted(k) != before(k) and there(k) != wanted(k))
     if not todo:
