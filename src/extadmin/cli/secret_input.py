@@ -19,15 +19,17 @@ def read_secret_files(files: dict[str, Path | None]) -> dict[str, str | None]:
         if path is None:
             out[flag] = None
             continue
-        if str(path) == "-":
-            text = sys.stdin.read()
-        else:
-            try:
-                text = Path(path).read_text("utf-8")
-            except FileNotFoundError:
-                raise NotFound(f"{flag}: file not found: {path}") from None
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InvalidValue(flag, f"cannot read {path}: {exc}") from None
+        where = "standard input" if str(path) == "-" else str(path)
+        try:
+            data = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"{flag}: file not found: {path}") from None
+        except OSError as exc:
+            raise InvalidValue(flag, f"cannot read {path}: {exc.strerror}") from None
+        try:  # strictly: a secret is never carried (nor quoted in an error) half-decoded
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidValue(flag, f"{where} is not UTF-8 text") from None
         text = text.removesuffix("\n").removesuffix("\r")
         if not text:
             raise InvalidValue(flag, "the file is empty")
