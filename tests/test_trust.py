@@ -1,4 +1,5 @@
-"""Issue 13 (trust), the items done so far: a secret is never quoted in an error."""
+"""Issue 13 (trust), the items done so far: a secret is never quoted in an error; CSV cells a
+spreadsheet would run are neutralised and read back unchanged."""
 
 from __future__ import annotations
 
@@ -36,3 +37,51 @@ def test_a_secret_that_is_not_utf8_is_refused_without_being_quoted(
     assert "Zebra" not in err and "Qu" not in err and "Traceback" not in err
     assert err.count("\n") == 1
     assert account.read_bytes() == before
+
+
+# --- spreadsheet formulas ---------------------------------------------------------------------
+
+
+def test_export_neutralises_formulas_and_bulk_assign_reads_them_back(
+    account: Path, tmp_path: Path, run: object
+) -> None:
+    import csv
+    import io
+    import json
+
+    from tests.helpers import assign
+
+    risky = {
+        "job_title": '=HYPERLINK("http://127.0.0.1/x","pay")',
+        "department": "-2+3",
+        "contact_phone": "+16175550123",
+    }
+    assign(run, "101", "Ada", "Lovelace", "ada@acme.example", "--setup", "later",
+           "--job-title", risky["job_title"], "--department", risky["department"],
+           "--contact-phone", risky["contact_phone"])  # fmt: skip
+    exported = run("export", "--format", "csv")  # type: ignore[operator]
+    assert exported.code == 0
+    row = next(csv.DictReader(io.StringIO(exported.out)))
+    for key, value in risky.items():
+        assert row[key] == "'" + value  # a spreadsheet shows it as text, runs nothing
+    assert not any(cell[:1] in "=+-@\t\r" for cell in row.values() if cell)
+
+    other = tmp_path / "other.toml"
+    assert run("init", other, "--name", "Other").code == 0  # type: ignore[operator]
+    assert run("--account", other, "extension", "add", "101").code == 0  # type: ignore[operator]
+    (tmp_path / "export.csv").write_text(exported.out.replace("ada@", "ada2@"))
+    back = run("--account", other, "bulk-assign", tmp_path / "export.csv")  # type: ignore[operator]
+    assert back.code == 0, back.err
+    shown = run("--account", other, "extension", "show", "101", "-f", "json")  # type: ignore[operator]
+    user = json.loads(shown.out)["user"]
+    assert {key: user[key] for key in risky} == risky
+
+
+@pytest.mark.parametrize(
+    "value", ["=1+1", "'=1", "''@x", "plain", "'plain", "-", "\tx", "", "'", "+1"]
+)
+def test_protect_and_unprotect_are_inverse(value: str) -> None:
+    from extadmin.domain.cells import protect, unprotect
+
+    assert unprotect(protect(value)) == value
+    assert not protect(value)[:1] or protect(value)[0] not in "=+-@\t\r"

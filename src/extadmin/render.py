@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from extadmin.domain.cells import protect
 from extadmin.storage.codec import json_list
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = Non
     if fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([c.key for c in columns])
-        writer.writerows([text(c.value(r)) for c in columns] for r in rows)
+        writer.writerows([protect(text(c.value(r))) for c in columns] for r in rows)
         return
     from rich.table import Table
     from rich.text import Text

@@ -18,6 +18,7 @@ from typing import Any
 from extadmin.domain import rules
 from extadmin.domain.account import Account
 from extadmin.domain.catalog import USER_FIELDS
+from extadmin.domain.cells import unprotect
 from extadmin.domain.model import Credentials
 from extadmin.errors import Conflict, ExtadminError, InvalidValue, RowErrors
 from extadmin.services import assign
@@ -123,7 +124,7 @@ def parse_csv(data: bytes, source: str) -> list[Row]:
 
 def to_request(values: dict[str, str], default_setup: str | None) -> assign.Request:
     """A CSV row as a Request: empty cells take the same defaults as `assign`."""
-    fields = {n: values.get(n, "").strip() or None for n in COLUMNS}
+    fields = {n: unprotect(values.get(n, "")).strip() or None for n in COLUMNS}
     temporary = fields.pop("temporary_password")
     fields["setup"] = fields["setup"] or default_setup
     return assign.Request(
