@@ -85,3 +85,85 @@ def test_protect_and_unprotect_are_inverse(value: str) -> None:
 
     assert unprotect(protect(value)) == value
     assert not protect(value)[:1] or protect(value)[0] not in "=+-@\t\r"
+
+
+# --- no symbolic link is followed where extadmin writes ------------------------------------------
+
+
+def _planted(tmp_path: Path) -> tuple[Path, Path]:
+    """A file and a folder of someone else's, for links to point at."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("someone else's\n")
+    victim.chmod(0o644)
+    folder = tmp_path / "victim-folder"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    return victim, folder
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "args"),
+    [
+        ("acme.audit.jsonl", "file", ["extension", "add", "106"]),
+        (".acme.toml.lock", "file", ["extension", "add", "106"]),
+        (
+            "acme.outbox",
+            "folder",
+            [
+                "assign",
+                "101",
+                "--setup",
+                "invite",
+                "--first-name",
+                "A",
+                "--last-name",
+                "B",
+                "--email",
+                "ab@acme.example",
+                "--no-input",
+            ],
+        ),
+    ],  # fmt: skip
+)
+def test_a_planted_link_is_refused_before_anything_changes(
+    account: Path, tmp_path: Path, run: object, name: str, target: str, args: list[str]
+) -> None:
+    import stat
+
+    victim, folder = _planted(tmp_path)
+    link = account.with_name(name)
+    link.unlink(missing_ok=True)
+    link.symlink_to(victim if target == "file" else folder)
+    before = account.read_bytes()
+    result = run(*args)  # type: ignore[operator]
+    assert result.code == 6, result.err
+    assert result.err.count("\n") == 1 and str(link) in result.err and "link" in result.err
+    assert "Errno" not in result.err and "Traceback" not in result.err
+    assert account.read_bytes() == before
+    assert victim.read_text() == "someone else's\n"
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o644
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755 and not any(folder.iterdir())
+
+
+def test_a_planted_sent_folder_is_refused(account: Path, tmp_path: Path, run: object) -> None:
+    _, folder = _planted(tmp_path)
+    outbox = account.with_name("acme.outbox")
+    outbox.mkdir(mode=0o700)
+    (outbox / "sent").symlink_to(folder)
+    result = run("extension", "add", "106")  # type: ignore[operator]
+    assert result.code == 6 and "sent" in result.err
+    assert not any(folder.iterdir())
+
+
+def test_a_planted_cache_folder_is_refused(account: Path, tmp_path: Path, run: object) -> None:
+    _, folder = _planted(tmp_path)
+    cache = tmp_path / "xdg-cache" / "extadmin" / "checked"
+    if cache.exists():
+        import shutil
+
+        shutil.rmtree(cache)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.symlink_to(folder)
+    result = run("extension", "list")  # type: ignore[operator]
+    assert result.code == 6 and str(cache) in result.err
+    assert not any(folder.iterdir())

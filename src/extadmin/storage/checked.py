@@ -28,6 +28,9 @@ def digest(*parts: files.Chunk) -> str:
 
 
 def known(path: Path, content_digest: str) -> bool:
+    record = _record(path)
+    for own in (record.parent.parent, record.parent, record):
+        files.refuse_link(own)  # a record reached through a link could vouch for anything
     try:
         return _record(path).read_text("ascii") == _line(content_digest)
     except (OSError, UnicodeDecodeError):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+
+from extadmin.errors import AccountFileError
 
 # the files this process has replaced or appended to, in order: a command cut short by Ctrl-C
 # or SIGTERM says whether it had written anything (cli.main)
@@ -51,9 +54,25 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def refuse_link(path: Path) -> Path:
+    """extadmin never writes, appends or changes modes through a symbolic link planted where
+    its own file or folder goes (it would reach another file)."""
+    if path.is_symlink():
+        raise AccountFileError(
+            f"{path}: is a symbolic link; extadmin does not write through links (remove it)"
+        )
+    return path
+
+
 def append_private(path: Path, data: bytes) -> None:
-    """Append (creating the file with mode 0600 whatever the umask) and fsync."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    """Append (creating the file with mode 0600 whatever the umask) and fsync; never through a
+    symbolic link."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            refuse_link(path)
+        raise
     try:
         os.fchmod(fd, 0o600)
         WRITTEN.append(path)
@@ -64,6 +83,8 @@ def append_private(path: Path, data: bytes) -> None:
 
 
 def private_dir(path: Path) -> Path:
+    """A folder of extadmin's own, mode 0700 (never a link: its mode would change another)."""
+    refuse_link(path)
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
+    os.chmod(refuse_link(path), 0o700)
     return path

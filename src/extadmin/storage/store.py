@@ -114,6 +114,7 @@ class AccountStore:
     def create(self, doc: Document, action: str = "init", **details: str) -> Account:
         """Write a new account file; refuses to overwrite an existing one."""
         schema.check_document(self.path, doc)
+        files.refuse_link(self.audit_path)
         if not self.path.parent.is_dir():
             raise NotFound(f"folder not found: {self.path.parent}")
         with self._lock():
@@ -131,6 +132,8 @@ class AccountStore:
         recorded. An exception inside the block writes nothing."""
         jobs: list[Callable[[], object]] = []
         self._after_save = jobs
+        for own in (self.audit_path, self.outbox, self.outbox / "sent"):
+            files.refuse_link(own)  # before anything is changed, not half-way
         try:
             with self._lock():
                 account = self.read()
@@ -168,6 +171,7 @@ class AccountStore:
     def _lock(self) -> Iterator[None]:
         from filelock import FileLock, Timeout
 
+        files.refuse_link(self.lock_path)
         lock = FileLock(self.lock_path, timeout=self.lock_timeout, mode=0o600)
         try:
             lock.acquire()
