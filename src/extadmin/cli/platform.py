@@ -176,7 +176,7 @@ def status(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None
 CHANGE_COLUMNS = [
     render.Column("extension", "Extension"),
     render.Column("kind", "Change"),
-    render.Column("fields", "Fields"),
+    render.Column("fields", "Fields", lambda row: ", ".join(row["fields"])),
     render.Column("reason", "Note"),
 ]
 RESULT_COLUMNS = [
@@ -205,12 +205,7 @@ def plan(
     secrets = env_secrets()
     planned = sync.plan(get_app(ctx).store, secrets=secrets, offline=offline)
     changes = [
-        {
-            "extension": c.extension,
-            "kind": c.kind,
-            "fields": ", ".join(c.fields),
-            "reason": c.reason,
-        }  # fmt: skip
+        {"extension": c.extension, "kind": c.kind, "fields": c.fields, "reason": c.reason}
         for c in planned.plan.changes
         if c.kind != "done"
     ]
