@@ -1,4 +1,4 @@
-"""Issue 13 (trust), the items done so far: a secret is never quoted in an error; CSV cells a
+"""Issue 13 (trust), the items done so far: secrets never quoted in an error; CSV cells a
 spreadsheet would run are neutralised and read back unchanged."""
 
 from __future__ import annotations
@@ -167,3 +167,54 @@ def test_a_planted_cache_folder_is_refused(account: Path, tmp_path: Path, run: o
     result = run("extension", "list")  # type: ignore[operator]
     assert result.code == 6 and str(cache) in result.err
     assert not any(folder.iterdir())
+
+
+# --- email uniqueness across accounts, under concurrency -----------------------------------------
+
+
+@pytest.mark.timeout(180)
+def test_one_address_assigned_in_two_accounts_at_once_succeeds_once(
+    tmp_path: Path, run: object
+) -> None:
+    import json
+
+    paths = [tmp_path / "a.toml", tmp_path / "b.toml"]
+    for path in paths:
+        assert run("init", path, "--name", path.stem).code == 0  # type: ignore[operator]
+        assert run("--account", path, "extension", "add", "1001-1013").code == 0  # type: ignore[operator]
+    for trial in range(13):
+        email = f"same{trial}@acme.example"
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "extadmin",
+                    "--account",
+                    str(path),
+                    "assign",
+                    str(1001 + trial),
+                    "--setup",
+                    "later",
+                    "--first-name",
+                    "Sam",
+                    "--last-name",
+                    "Same",
+                    "--email",
+                    email,
+                    "--no-input",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=dict(os.environ),
+            )  # fmt: skip
+            for path in paths
+        ]
+        codes = sorted(p.wait(timeout=60) for p in procs)
+        assert codes == [0, 5], (trial, [p.stderr.read() for p in procs if p.stderr])
+        holders = [
+            path for path in paths
+            if json.loads(run("--account", path, "extension", "show", str(1001 + trial),  # type: ignore[operator]
+                              "-f", "json").out)["user"]
+        ]  # fmt: skip
+        assert len(holders) == 1

@@ -186,9 +186,10 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str) -> None:
     """Validate and save under the account lock; queue (and deliver) the welcome email."""
     from extadmin.services import assign as service
     from extadmin.services.directory import build_index
+    from extadmin.storage import registry
 
     store = app.store
-    with store.transaction("assign") as account:
+    with registry.claiming_emails(store.lock_timeout), store.transaction("assign") as account:
         emails = build_index(account, store.path)
         for warning in emails.warnings:
             app.say(warning)

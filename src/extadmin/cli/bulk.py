@@ -48,6 +48,7 @@ def bulk_assign(
     from extadmin.errors import InvalidValue, NotFound, RowErrors
     from extadmin.services import bulk
     from extadmin.services.directory import build_index
+    from extadmin.storage import registry
 
     app = get_app(ctx)
     if file == "-":
@@ -69,7 +70,8 @@ def bulk_assign(
             f"warning: {file} holds passwords, PINs or answers and other users can read "
             f"it: chmod 600 {file}, and delete it when done"
         )
-    with app.store.transaction("bulk-assign") as account:
+    claim = registry.claiming_emails(app.store.lock_timeout)
+    with claim, app.store.transaction("bulk-assign") as account:
         emails = build_index(account, app.store.path)
         for warning in emails.warnings:
             app.say(warning)

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,28 @@ def _edit(change: Callable[[list[Path]], list[Path] | None]) -> bool:
             return False
         _write_json(reg, {"accounts": [str(p) for p in paths]})
     return True
+
+
+@contextmanager
+def claiming_emails(timeout: float) -> Iterator[None]:
+    """Held (machine-wide, before any account's own lock) by a command that checks email
+    uniqueness across the known accounts and then saves: two commands assigning one address in
+    two accounts at once would otherwise both see it free."""
+    from filelock import FileLock, Timeout
+
+    folder = files.private_dir(_data_dir())
+    lock = FileLock(files.refuse_link(folder / ".emails.lock"), timeout=timeout, mode=0o600)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise AccountFileError(
+            f"another extadmin command has been assigning users for more than {timeout:g} s "
+            "(set EXTADMIN_LOCK_TIMEOUT to wait longer)"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def register(path: Path) -> bool:
