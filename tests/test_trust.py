@@ -1,5 +1,6 @@
 """Issue 13 (trust), the items done so far: secrets never quoted in an error; CSV cells a
-spreadsheet would run are neutralised and read back unchanged."""
+spreadsheet would run neutralised and read back unchanged; no symbolic link followed where
+extadmin writes; email uniqueness across accounts under concurrency."""
 
 from __future__ import annotations
 
