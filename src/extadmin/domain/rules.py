@@ -15,7 +15,7 @@ from extadmin.errors import InvalidValue
 
 RESERVED_NUMBERS = frozenset({"911", "933", "988", "112", "999"} | {f"{n}11" for n in range(2, 9)})
 MAX_EXTENSION = 999_999
-_NUMBER_RE = re.compile(r"[1-9][0-9]{0,5}")
+NUMBER_RE = re.compile(r"[1-9][0-9]{0,5}")  # an extension number, as a file holds it
 _MAC_RE = re.compile(r"[0-9A-Fa-f]{12}")
 PASSWORD_SPECIALS = "!@#$%^&*."
 
@@ -26,7 +26,7 @@ PASSWORD_SPECIALS = "!@#$%^&*."
 def extension_number(value: str, field: str = "extension") -> str:
     """A digit string 1..999999 (no leading zero), not a reserved emergency/service number."""
     value = value.strip()
-    if not _NUMBER_RE.fullmatch(value):
+    if not NUMBER_RE.fullmatch(value):
         raise InvalidValue(
             field, f"{value!r} is not an extension number (digits, 1 to {MAX_EXTENSION})"
         )

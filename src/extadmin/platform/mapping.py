@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from extadmin.domain import rules
 from extadmin.domain.account import Account, number_order, ref
 from extadmin.domain.catalog import BASE_FIELDS, PLATFORM_STATUSES, RECORDING_PLATFORM
 from extadmin.domain.model import Document, Extension, Language, RoleId, Site
@@ -27,7 +27,6 @@ CONTACT = {
 # kept from the local file across a pull: what the platform's list does not hold
 LOCAL_ONLY = ("setup", "unique_email", "created_at", "credentials", "activation", "engage_voice")
 LANGUAGE_FIELDS = ("language", "greeting_language", "regional_format")
-_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 
 
 def view(ext: Extension) -> dict[str, str]:
@@ -176,7 +175,7 @@ def extension(
     }
     number = record.get("extensionNumber")
     if number:
-        if not _NUMBER.fullmatch(str(number)):
+        if not rules.NUMBER_RE.fullmatch(str(number)):
             return None, f"{ext_id}: extension number {number!r} is outside 1 to 999999"
         ext["number"] = str(number)
     elif status != "unassigned":

@@ -118,8 +118,8 @@ def connect(
     account_id = str(info.get("id") or "")
     if not account_id.isdigit():
         raise InvalidValue("account id", f"the platform gave no account id ({account_id!r})")
-    link: PlatformLink = {"server": server, "client_id": client_id, "account_id": account_id}
     details = {"server": server, "client_id": client_id, "account_id": account_id}
+    link: PlatformLink = {"server": server, "client_id": client_id, "account_id": account_id}
     if created:
         doc = accounts.new_document(
             name or f"RingCentral account {account_id}", *_country_and_locale(info)
@@ -200,7 +200,7 @@ def pull(
                 "the pull: pull again"
             ) from None
         account.replace(pulled.doc)
-        new = {e["id"]: mapping.view(e) for e in account.extensions}
+        new = {e["id"]: e["base"] for e in account.extensions}  # the view, just taken
         result = PullResult(
             account_id=link["account_id"],
             extensions=len(new),

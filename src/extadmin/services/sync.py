@@ -14,11 +14,12 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from extadmin.domain import hashing, rules
 from extadmin.domain.account import Account
-from extadmin.errors import AccountFileError, PlatformNotFound
+from extadmin.errors import PlatformNotFound
 from extadmin.platform import mapping, send
 from extadmin.platform import plan as planner
 from extadmin.platform import pull as reader
@@ -197,22 +198,12 @@ def _mismatch(pair: tuple[dict[str, Any], tuple[str, str, str]]) -> str:
 
 @contextmanager
 def _apply_lock(store: AccountStore) -> Iterator[None]:
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(store.path.with_name(f".{store.path.name}.apply.lock"), timeout=0, mode=0o600)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise AccountFileError(
-            f"{store.path}: another `extadmin platform apply` is running on this account"
-        ) from None
-    try:
+    busy = f"{store.path}: another `extadmin platform apply` is running on this account"
+    with files.locked(store.path.with_name(f".{store.path.name}.apply.lock"), 0, busy):
         yield
-    finally:
-        lock.release()
 
 
-def _journal_path(store: AccountStore) -> Any:
+def _journal_path(store: AccountStore) -> Path:
     return store.path.with_name(f"{store.path.stem}.apply-journal.json")
 
 

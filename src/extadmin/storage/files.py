@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from extadmin.errors import AccountFileError
@@ -62,6 +64,25 @@ def refuse_link(path: Path) -> Path:
             f"{path}: is a symbolic link; extadmin does not write through links (remove it)"
         )
     return path
+
+
+@contextmanager
+def locked(path: Path, timeout: float, busy: str) -> Iterator[None]:
+    """An exclusive lock file (filelock), never through a planted link; `busy` is the message
+    when another holder keeps it past `timeout` seconds (0: do not wait)."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(refuse_link(path), timeout=timeout, mode=0o600)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise AccountFileError(busy) from None
+    except PermissionError:
+        raise AccountFileError(f"{path}: cannot create the lock file") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def append_private(path: Path, data: bytes) -> None:

@@ -70,21 +70,12 @@ def claiming_emails(timeout: float) -> Iterator[None]:
     """Held (machine-wide, before any account's own lock) by a command that checks email
     uniqueness across the known accounts and then saves: two commands assigning one address in
     two accounts at once would otherwise both see it free."""
-    from filelock import FileLock, Timeout
-
-    folder = files.private_dir(_data_dir())
-    lock = FileLock(files.refuse_link(folder / ".emails.lock"), timeout=timeout, mode=0o600)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise AccountFileError(
-            f"another extadmin command has been assigning users for more than {timeout:g} s "
-            "(set EXTADMIN_LOCK_TIMEOUT to wait longer)"
-        ) from None
-    try:
+    busy = (
+        f"another extadmin command has been assigning users for more than {timeout:g} s "
+        "(set EXTADMIN_LOCK_TIMEOUT to wait longer)"
+    )
+    with files.locked(files.private_dir(_data_dir()) / ".emails.lock", timeout, busy):
         yield
-    finally:
-        lock.release()
 
 
 def register(path: Path) -> bool:

@@ -169,23 +169,12 @@ class AccountStore:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        from filelock import FileLock, Timeout
-
-        files.refuse_link(self.lock_path)
-        lock = FileLock(self.lock_path, timeout=self.lock_timeout, mode=0o600)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise AccountFileError(
-                f"{self.path}: locked by another extadmin command for more than "
-                f"{self.lock_timeout:g} s (set EXTADMIN_LOCK_TIMEOUT to wait longer)"
-            ) from None
-        except PermissionError:
-            raise AccountFileError(f"{self.lock_path}: cannot create the lock file") from None
-        try:
+        busy = (
+            f"{self.path}: locked by another extadmin command for more than "
+            f"{self.lock_timeout:g} s (set EXTADMIN_LOCK_TIMEOUT to wait longer)"
+        )
+        with files.locked(self.lock_path, self.lock_timeout, busy):
             yield
-        finally:
-            lock.release()
 
     def last_audit(self, action: str, block: int = 1 << 16) -> dict[str, Any] | None:
         """The newest audit entry of an action, read from the end of the log (which may hold
