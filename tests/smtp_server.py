@@ -8,15 +8,18 @@ with smtp_server(data_reply="550 5.7.1 no thanks") as server:   # refuses the me
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 HOST = "127.0.0.1"
 
@@ -42,6 +45,7 @@ class CollectingHandler:
     refuse: frozenset[str] = frozenset()  # these recipients only are refused at RCPT
     messages: list[Received] = field(default_factory=list)
     sessions: int = 0
+    tls_sessions: int = 0  # messages that arrived over TLS
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -63,6 +67,7 @@ class CollectingHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.data_reply:
             return self.data_reply
+        self.tls_sessions += server.transport.get_extra_info("ssl_object") is not None
         self.messages.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
         )
@@ -73,6 +78,7 @@ class CollectingHandler:
 class Server:
     port: int
     handler: CollectingHandler
+    logins: list[tuple[str, str]] = field(default_factory=list)  # every AUTH the server saw
 
 
 def free_port() -> int:
@@ -90,15 +96,49 @@ def smtp_server(
     data_reply: str | None = None,
     smtputf8: bool = False,
     refuse: frozenset[str] = frozenset(),
+    tls: ssl.SSLContext | None = None,
+    implicit: bool = False,
 ) -> Iterator[Server]:
     """A server on 127.0.0.1 and a free port; SMTPUTF8 (internationalised addresses) only
-    when asked, as many real servers do not offer it."""
+    when asked, as many real servers do not offer it. With `tls` (a server context, see
+    `trusted_tls`): STARTTLS offered, or TLS from the first byte if `implicit`. AUTH is
+    offered even without TLS (as a careless server does) and every login is recorded."""
     handler = CollectingHandler(rcpt_reply=rcpt_reply, data_reply=data_reply, refuse=refuse)
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        logins.append((data.login.decode(), data.password.decode()))
+        return AuthResult(success=True)
+
+    options: dict[str, Any] = {"authenticator": authenticator, "auth_require_tls": False}
+    if tls is not None:
+        options["ssl_context" if implicit else "tls_context"] = tls
     controller = Controller(
-        handler, hostname=HOST, port=free_port(), ready_timeout=10, enable_SMTPUTF8=smtputf8
+        handler,
+        hostname=HOST,
+        port=free_port(),
+        ready_timeout=10,
+        enable_SMTPUTF8=smtputf8,
+        server_hostname="localhost",
+        **options,
     )
     controller.start()
     try:
-        yield Server(controller.port, handler)
+        yield Server(controller.port, handler, logins)
     finally:
         controller.stop()
+
+
+@contextmanager
+def trusted_tls(monkeypatch: Any, tmp_path: Path) -> Iterator[ssl.SSLContext]:
+    """A throwaway CA that this process (and the programs it starts) trusts through
+    $SSL_CERT_FILE, and a server context with its certificate for 127.0.0.1."""
+    import trustme
+
+    ca = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(HOST, "localhost").configure_cert(context)
+    yield context

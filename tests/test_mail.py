@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from extadmin.domain.hashing import hash_token
-from tests.smtp_server import free_port, smtp_server
+from tests.smtp_server import free_port, smtp_server, trusted_tls
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -64,6 +64,12 @@ def token_in(msg: EmailMessage) -> str:
     return token
 
 
+def shown_tls(run) -> str:
+    result = run("mail", "show", "--format", "json")
+    assert result.code == 0, result.err
+    return str(json.loads(result.out)["tls"])
+
+
 def queue_json(run) -> list[dict[str, Any]]:
     result = run("mail", "queue", "--format", "json")
     assert result.code == 0, result.err
@@ -73,7 +79,7 @@ def queue_json(run) -> list[dict[str, Any]]:
 
 def test_invite_is_delivered_by_the_configured_server(run, account: Path) -> None:
     with smtp_server() as server:
-        configure(run, server.port, "--no-starttls")
+        configure(run, server.port, "--tls", "none")
         result = run("assign", "101", "--setup", "invite", *ADA, "--format", "json")
 
         assert result.code == 0, result.err
@@ -101,14 +107,86 @@ def test_invite_is_delivered_by_the_configured_server(run, account: Path) -> Non
     assert queue_json(run) == []
 
 
-def test_starttls_is_used_only_when_offered(run, account: Path) -> None:
-    """The default is --starttls; a server that does not offer it still gets the message."""
+def test_no_starttls_means_no_login_and_no_message(run, account: Path, monkeypatch) -> None:
+    """The default is --tls starttls, and it is required: a server that does not offer it (but
+    offers AUTH in clear, as a careless one does) sees no login and no message."""
+    monkeypatch.setenv("EXTADMIN_SMTP_PASSWORD", "smtp-password-1")
     with smtp_server() as server:
-        configure(run, server.port)
+        configure(run, server.port, "--username", "mailer")
+        assert shown_tls(run) == "starttls"
+        result = run("assign", "101", "--setup", "invite", *ADA)
+        assert result.code == 0, result.err
+        assert "does not offer STARTTLS; nothing was sent in clear text" in result.err
+        sending = run("mail", "send")
+        assert server.logins == [] and server.handler.messages == []
+    assert sending.code == 1
+    assert "delivered 0, still queued 1" in sending.err
+    assert "InsecureServer: 127.0.0.1:" in sending.out
+    assert len(queued(account)) == 1 and sent(account) == []
+
+
+def test_starttls_delivers_encrypted_with_a_verified_certificate(
+    run, account: Path, monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("EXTADMIN_SMTP_PASSWORD", "smtp-password-1")
+    with trusted_tls(monkeypatch, tmp_path) as tls, smtp_server(tls=tls) as server:
+        configure(run, server.port, "--username", "mailer")
+        result = run("assign", "101", "--setup", "invite", *ADA)
+        assert result.code == 0, result.err
+        assert server.logins == [("mailer", "smtp-password-1")]
+        assert len(server.handler.messages) == 1
+        assert server.handler.tls_sessions == 1
+    assert queued(account) == [] and len(sent(account)) == 1
+
+
+def test_implicit_tls_is_the_default_on_port_465_and_delivers(
+    run, account: Path, monkeypatch, tmp_path: Path
+) -> None:
+    assert run(
+        "mail", "configure", "--host", "smtp.acme.example", "--port", "465", "--sender", SENDER
+    ).code == 0  # fmt: skip
+    assert shown_tls(run) == "implicit"
+    with trusted_tls(monkeypatch, tmp_path) as tls, smtp_server(tls=tls, implicit=True) as server:
+        configure(run, server.port, "--tls", "implicit")
         result = run("assign", "101", "--setup", "invite", *ADA)
         assert result.code == 0, result.err
         assert len(server.handler.messages) == 1
-    assert queued(account) == [] and len(sent(account)) == 1
+        assert server.handler.tls_sessions == 1
+    assert queued(account) == []
+
+
+def test_an_untrusted_certificate_is_refused(run, account: Path, monkeypatch, tmp_path) -> None:
+    with trusted_tls(monkeypatch, tmp_path) as tls, smtp_server(tls=tls) as server:
+        monkeypatch.delenv("SSL_CERT_FILE")  # the throwaway CA is no longer trusted
+        configure(run, server.port)
+        assert run("assign", "101", "--setup", "invite", *ADA).code == 0
+        assert server.handler.messages == []
+    assert "certificate verify failed" in queue_json(run)[0]["error"]
+
+
+@pytest.mark.parametrize("host", ["smtp.acme.example", "10.0.0.5"])
+def test_tls_none_is_refused_for_a_remote_host(run, account: Path, host: str) -> None:
+    result = run("mail", "configure", "--host", host, "--sender", SENDER, "--tls", "none")
+    assert result.code == 3
+    assert result.err.startswith("extadmin: error: tls: none (no encryption) is allowed only")
+    assert "mail" not in tomllib.loads(account.read_text("utf-8"))
+
+
+def test_an_old_file_without_starttls_to_a_remote_host_sends_nothing(
+    run, account: Path
+) -> None:
+    """A version-1 setting `starttls = false` is tls none: refused for a remote host at send
+    time too (a hand edit cannot bring the clear-text path back)."""
+    text = account.read_text("utf-8")
+    account.write_text(
+        text + '\n[mail]\nhost = "smtp.acme.example"\nsender = "it@acme.example"\n'
+        "starttls = false\n",
+        "utf-8",
+    )
+    assert shown_tls(run) == "none"
+    assert run("assign", "101", "--setup", "invite", *ADA).code == 0
+    (row,) = queue_json(run)
+    assert "tls none is allowed only for a loopback host" in row["error"]
 
 
 @pytest.mark.parametrize(
@@ -124,7 +202,7 @@ def test_refused_message_stays_queued_and_is_sent_later(
     run, account: Path, refusal: dict[str, str], error: str
 ) -> None:
     with smtp_server(**refusal) as bad:
-        configure(run, bad.port, "--no-starttls")
+        configure(run, bad.port, "--tls", "none")
         result = run("assign", "101", "--setup", "invite", *ADA)
         assert bad.handler.messages == []
 
@@ -143,7 +221,7 @@ def test_refused_message_stays_queued_and_is_sent_later(
     assert error in row["error"]
 
     with smtp_server() as good:
-        configure(run, good.port, "--no-starttls")
+        configure(run, good.port, "--tls", "none")
         retry = run("mail", "send", "--format", "json")
         assert retry.code == 0, retry.err
         assert len(good.handler.messages) == 1
@@ -162,7 +240,7 @@ def test_refused_message_stays_queued_and_is_sent_later(
 
 def test_server_down_keeps_the_message_queued(run, account: Path) -> None:
     port = free_port()  # nothing listens there
-    configure(run, port, "--no-starttls")
+    configure(run, port, "--tls", "none")
     result = run("assign", "101", "--setup", "invite", *ADA, "--format", "json")
 
     assert result.code == 0, result.err
@@ -182,7 +260,7 @@ def test_server_down_keeps_the_message_queued(run, account: Path) -> None:
     assert queued(account) == [path]
 
     with smtp_server() as server:
-        configure(run, server.port, "--no-starttls")
+        configure(run, server.port, "--tls", "none")
         retry = run("mail", "send")
         assert retry.code == 0, retry.err
         assert len(server.handler.messages) == 1
@@ -191,10 +269,10 @@ def test_server_down_keeps_the_message_queued(run, account: Path) -> None:
 
 def test_queue_shows_only_undelivered_messages(run, account: Path) -> None:
     """One user invited while the server is down, one while it is up."""
-    configure(run, free_port(), "--no-starttls")
+    configure(run, free_port(), "--tls", "none")
     assert run("assign", "101", "--setup", "invite", *ADA).code == 0
     with smtp_server() as server:
-        configure(run, server.port, "--no-starttls")
+        configure(run, server.port, "--tls", "none")
         bob = ("--first-name", "Bob", "--last-name", "Ng", "--email", "bob@example.com")
         assert run("assign", "102", "--setup", "invite", *bob).code == 0
         assert [m.rcpt_tos for m in server.handler.messages] == [["bob@example.com"]]
@@ -212,7 +290,7 @@ def test_no_email_of_any_kind_without_invite(
         secrets = ["--password-file", "pw", "--pin-file", "pin", "--security-question", "1"]
         secrets += ["--security-answer-file", "ans"]
     with smtp_server() as server:
-        configure(run, server.port, "--no-starttls")
+        configure(run, server.port, "--tls", "none")
         result = run("assign", "101", "--setup", setup, *ADA, *secrets)
         assert result.code == 0, result.err
         sent_now = run("mail", "send")
@@ -239,9 +317,9 @@ def test_mail_send_without_a_server_is_an_error(run, account: Path) -> None:
 
 
 def test_mail_configure_is_stored_and_shown(run, account: Path) -> None:
-    configure(run, 2525, "--no-starttls")
+    configure(run, 2525, "--tls", "none")
     stored = tomllib.loads(account.read_text("utf-8"))["mail"]
-    assert stored == {"host": "127.0.0.1", "port": 2525, "sender": SENDER, "starttls": False}
+    assert stored == {"host": "127.0.0.1", "port": 2525, "sender": SENDER, "tls": "none"}
     shown = run("mail", "show", "--format", "json")
     assert json.loads(shown.out) == stored
 
@@ -270,7 +348,7 @@ ZOE = ("--first-name", "Zoë", "--last-name", "Åberg", "--email", "zoë@example
 
 def test_internationalised_address_is_delivered_with_smtputf8(run, account: Path) -> None:
     with smtp_server(smtputf8=True) as server:
-        configure(run, server.port, "--no-starttls")
+        configure(run, server.port, "--tls", "none")
         result = run("assign", "101", "--setup", "invite", *ZOE)
         assert result.code == 0, result.err
         assert "warning" not in result.err
@@ -283,7 +361,7 @@ def test_internationalised_address_is_delivered_with_smtputf8(run, account: Path
 
 def test_internationalised_address_waits_for_a_server_with_smtputf8(run, account: Path) -> None:
     with smtp_server() as server:
-        configure(run, server.port, "--no-starttls")
+        configure(run, server.port, "--tls", "none")
         result = run("assign", "101", "--setup", "invite", *ZOE)
         assert server.handler.messages == []
     assert result.code == 0, result.err
@@ -303,7 +381,7 @@ def test_bulk_invitations_go_in_one_session_and_a_refused_one_stays_queued(
     ]
     (tmp_path / "hires.csv").write_text("\n".join(rows) + "\n")
     with smtp_server(refuse=frozenset({"user103@example.com"})) as server:
-        configure(run, server.port, "--no-starttls")
+        configure(run, server.port, "--tls", "none")
         result = run("bulk-assign", tmp_path / "hires.csv")
         assert result.code == 0, result.err  # the assignment never depends on the mail
         assert server.handler.sessions == 1

@@ -140,7 +140,7 @@ def test_bulk_assign_under_umask_0(folder: Path) -> None:
 
 def server_options(port: int) -> tuple[str, ...]:
     return ("--host", "127.0.0.1", "--port", str(port), "--sender", "it@example.com",
-            "--no-starttls")  # fmt: skip
+            "--tls", "none")  # fmt: skip
 
 
 def test_mail_delivery_under_umask_0(folder: Path) -> None:

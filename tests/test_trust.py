@@ -219,3 +219,88 @@ def test_one_address_assigned_in_two_accounts_at_once_succeeds_once(
                               "-f", "json").out)["user"]
         ]  # fmt: skip
         assert len(holders) == 1
+
+
+# --- mail: one delivery at a time, the configured sender ---------------------------------------
+
+
+def _invite_rows(run: object, account: Path, tmp_path: Path, first: int, count: int) -> None:
+    from tests.csv_helpers import csv_text, write_csv
+
+    last = first + count - 1
+    assert run("--account", account, "extension", "add", f"{first}-{last}").code == 0  # type: ignore[operator]
+    rows = [
+        {"extension": str(n), "setup": "invite", "first_name": "Sam", "last_name": f"N{n}",
+         "email": f"sam{n}@acme.example"}
+        for n in range(first, last + 1)
+    ]  # fmt: skip
+    done = run("--account", account, "bulk-assign", write_csv(tmp_path / "in.csv", csv_text(rows)))  # type: ignore[operator]
+    assert done.code == 0, done.err
+
+
+@pytest.mark.timeout(120)
+def test_two_mail_sends_at_once_deliver_each_message_once(
+    account: Path, tmp_path: Path, run: object
+) -> None:
+    from tests.smtp_server import smtp_server
+
+    _invite_rows(run, account, tmp_path, 3001, 150)
+    outbox = account.with_name("acme.outbox")
+    assert len(list(outbox.glob("*.eml"))) == 150
+    with smtp_server() as server:
+        assert run("mail", "configure", "--host", "127.0.0.1", "--port", server.port,  # type: ignore[operator]
+                   "--sender", "it@acme.example", "--tls", "none").code == 0  # fmt: skip
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "extadmin", "--account", str(account), "mail", "send",
+                 "--format", "json"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ),
+            )  # fmt: skip
+            for _ in range(2)
+        ]
+        outputs = [p.communicate(timeout=100) for p in procs]
+        ids = [m.message()["Message-ID"] for m in server.handler.messages]
+    assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outputs]
+    assert len(ids) == 150 and len(set(ids)) == 150
+    assert list(outbox.glob("*.eml")) == [] and list(outbox.glob("*.error")) == []
+    assert len(list((outbox / "sent").glob("*.eml"))) == 150
+    for out, err in outputs:
+        assert err.decode().endswith("delivered 150, still queued 0\n")
+
+
+def test_messages_queued_before_mail_configure_get_the_configured_sender(
+    account: Path, run: object
+) -> None:
+    from tests.helpers import assign
+    from tests.smtp_server import smtp_server
+
+    assign(run, "101", "Ada", "Lovelace", "ada@acme.example", "--setup", "invite")
+    with smtp_server() as server:
+        assert run("mail", "configure", "--host", "127.0.0.1", "--port", server.port,  # type: ignore[operator]
+                   "--sender", "IT Desk <it@acme.example>", "--tls", "none").code == 0  # fmt: skip
+        assert run("mail", "send").code == 0  # type: ignore[operator]
+        (received,) = server.handler.messages
+    assert received.mail_from == "it@acme.example"
+    assert received.message()["From"] == "IT Desk <it@acme.example>"
+    (kept,) = (account.with_name("acme.outbox") / "sent").glob("*.eml")
+    assert b"From: IT Desk <it@acme.example>" in kept.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "IT <it@acme.example> junk",
+        "it@acme.example, boss@acme.example",
+        "IT <it@acme.example>, x@acme.example",
+        '"IT" <it@acme.example',
+        "it@acme.example (IT)",
+    ],
+)
+def test_a_sender_that_does_not_parse_exactly_is_refused(
+    account: Path, run: object, sender: str
+) -> None:
+    before = account.read_bytes()
+    result = run("mail", "configure", "--host", "127.0.0.1", "--sender", sender, "--tls", "none")  # type: ignore[operator]
+    assert result.code == 3
+    assert result.err.startswith("extadmin: error: sender:") and result.err.count("\n") == 1
+    assert account.read_bytes() == before

@@ -52,7 +52,7 @@ def deliver(app: App, account: Account, items: list[Queued]) -> list[Queued]:
     settings = account.doc.get("mail")
     if settings is None or not items:
         return items
-    return mail.send(app.store.outbox, settings, items)
+    return mail.send(app.store.outbox, settings, items, app.store.lock_timeout)
 
 
 def _emit(items: list[Queued], format: ListFormat) -> None:
@@ -76,7 +76,10 @@ def configure(
     sender: Annotated[
         str, typer.Option("--sender", metavar="ADDRESS", help="From address of welcome emails.")
     ],
-    port: Annotated[int, typer.Option("--port", metavar="PORT", help="SMTP port.")] = 587,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", metavar="PORT", help="SMTP port [default: 587; 465 for implicit]."),
+    ] = None,
     username: Annotated[
         str | None,
         typer.Option(
@@ -85,24 +88,39 @@ def configure(
             help="SMTP user name; the password comes from $EXTADMIN_SMTP_PASSWORD.",
         ),
     ] = None,
-    starttls: Annotated[
-        bool,
-        typer.Option("--starttls/--no-starttls", help="Use STARTTLS when the server offers it."),
-    ] = True,
+    tls: Annotated[
+        str | None,
+        typer.Option(
+            "--tls",
+            metavar="starttls|implicit|none",
+            help="Encryption: starttls (required, never skipped), implicit (port 465), or "
+            "none (loopback hosts only). [default: implicit on port 465, else starttls]",
+        ),
+    ] = None,
+    no_starttls: Annotated[
+        bool, typer.Option("--no-starttls", hidden=True, help="Old spelling of --tls none.")
+    ] = False,
 ) -> None:
     """Configure the SMTP server that delivers welcome emails."""
     from extadmin.services import mail
 
     with get_app(ctx).store.transaction("mail configure") as account:
-        settings = mail.configure(account, host, port, sender, username, starttls)
-    render.message(f"mail server: {settings['host']}:{settings['port']}")
+        settings = mail.configure(
+            account, host, port, sender, username, "none" if no_starttls else tls
+        )
+    render.message(f"mail server: {settings['host']}:{settings['port']} (tls {settings['tls']})")
 
 
 @mail_app.command("show")
 def show(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None:
     """The configured mail server (none: messages stay in the outbox)."""
+    from extadmin.services import mail
+
     account = get_app(ctx).store.read()
-    settings = dict(account.doc.get("mail", {}))
+    settings: dict[str, object] = dict(account.doc.get("mail", {}))
+    if settings:
+        settings.pop("starttls", None)
+        settings["tls"] = mail.tls_mode(account.doc["mail"])
     render.emit_fields(settings, format.value, list(settings.items()))
 
 
@@ -124,7 +142,9 @@ def send(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
     settings = app.store.read().doc.get("mail")
     if settings is None:
         raise ExtadminError("no mail server configured: run `extadmin mail configure`")
-    results = mail.send(app.store.outbox, settings, mail.queued(app.store.outbox))
+    results = mail.send(
+        app.store.outbox, settings, mail.queued(app.store.outbox), app.store.lock_timeout
+    )
     _emit(results, format)
     failed = sum(1 for q in results if q.error)
     render.message(f"delivered {len(results) - failed}, still queued {failed}")

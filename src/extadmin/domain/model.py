@@ -103,7 +103,8 @@ class MailSettings(TypedDict, total=False):
     port: int
     sender: Required[str]
     username: str
-    starttls: bool
+    tls: str  # starttls | implicit | none (services.mail.TLS_MODES)
+    starttls: bool  # before `tls`: true is starttls, false none
     timeout: float
 
 

@@ -268,3 +268,16 @@ def boolean(value: str, field: str) -> bool:
     if v in ("no", "n", "false", "f", "0", "off"):
         return False
     raise InvalidValue(field, f"{value!r} is not yes or no")
+
+
+def is_loopback(host: str) -> bool:
+    """A host on this machine: the only kind extadmin talks to without encryption (a test
+    server, a local mail relay)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

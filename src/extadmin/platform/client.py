@@ -15,7 +15,6 @@ header (EXTADMIN_DEBUG=1 logs method, path, status and rate-limit state only).""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import time
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from extadmin import __version__
+from extadmin.domain import rules
 from extadmin.errors import (
     InvalidValue,
     PlatformAuthError,
@@ -60,7 +60,7 @@ def check_server(url: str) -> str:
         raise InvalidValue("server", "give the address alone (no user, query or fragment)")
     if parts.path not in ("", "/"):
         raise InvalidValue("server", f"{url!r}: give the server's address without a path")
-    if parts.scheme == "http" and not _loopback(host):
+    if parts.scheme == "http" and not rules.is_loopback(host):
         raise InvalidValue(
             "server",
             f"plain http:// is refused for {host} (the credentials would travel in clear): "
@@ -73,15 +73,6 @@ def check_server(url: str) -> str:
     netloc = f"[{host}]" if ":" in host else host
     default = {"https": 443, "http": 80}[parts.scheme]
     return f"{parts.scheme}://{netloc}" + (f":{port}" if port and port != default else "")
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def route(method: str, path: str) -> str:
@@ -448,7 +439,7 @@ def _same_server(uri: str, server: str) -> bool:
     except ValueError:
         return False
     hosts = link.hostname or "", base.hostname or ""
-    same_host = hosts[0] == hosts[1] or all(_loopback(h) for h in hosts)
+    same_host = hosts[0] == hosts[1] or all(rules.is_loopback(h) for h in hosts)
     return link.scheme == base.scheme and same_port and same_host
 
 

@@ -1,6 +1,7 @@
 """The welcome email: composed as a real RFC 5322 message (plain text and HTML, in the user's
 language where a translation exists), queued as an .eml file in the outbox beside the account,
-and delivered over SMTP (STARTTLS when offered) when the account configures a mail server.
+and delivered over SMTP, always encrypted (STARTTLS or implicit TLS; in clear only to a loopback
+relay), when the account configures a mail server.
 A message that cannot be delivered stays queued with its error; the assignment never depends
 on the mail server."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,39 +72,75 @@ TRANSLATIONS: dict[str, tuple[str, str, str, str, str]] = {
 }
 
 
+TLS_MODES = ("starttls", "implicit", "none")
+
+
 def configure(
     account: Account,
     host: str,
-    port: int,
+    port: int | None,
     sender: str,
     username: str | None,
-    starttls: bool,
+    tls: str | None,
 ) -> MailSettings:
+    """The mail server. `tls`: starttls (the default, port 587), implicit (TLS from the first
+    byte, the default for port 465) or none (loopback hosts only: a local relay)."""
     from extadmin.errors import InvalidValue
 
     host = rules.text(host, "host", required=True, limit=253)
+    if tls is None:
+        tls = "implicit" if port == 465 else "starttls"
+    if tls not in TLS_MODES:
+        raise InvalidValue("tls", f"must be one of {', '.join(TLS_MODES)}")
+    if port is None:
+        port = 465 if tls == "implicit" else 587
     if not 1 <= port <= 65535:
         raise InvalidValue("port", "must be 1 to 65535")
+    _check_plain(host, tls)
     settings: MailSettings = {
         "host": host,
         "port": port,
-        "sender": _sender(sender),
-        "starttls": starttls,
+        "sender": sender_address(sender),
+        "tls": tls,
     }
     if username:
         settings["username"] = rules.text(username, "username", limit=256)
     account.doc["mail"] = settings
-    account.record("mail configure", host=host, port=port, sender=settings["sender"])
+    account.record("mail configure", host=host, port=port, sender=settings["sender"], tls=tls)
     return settings
 
 
-def _sender(value: str) -> str:
-    from email.utils import formataddr, parseaddr
+def tls_mode(settings: MailSettings) -> str:
+    """The encryption in force; a file written before `tls` existed has `starttls` (true or
+    false) instead."""
+    if "tls" in settings:
+        return settings["tls"]
+    return "starttls" if settings.get("starttls", True) else "none"
 
+
+def _check_plain(host: str, tls: str) -> None:
     from extadmin.errors import InvalidValue
 
-    name, address = parseaddr(value)
-    address = rules.email(address, "sender")
+    if tls == "none" and not rules.is_loopback(host):
+        raise InvalidValue(
+            "tls",
+            f"none (no encryption) is allowed only for a loopback host (127.0.0.1, ::1, "
+            f"localhost), not {host!r}: use starttls or implicit",
+        )
+
+
+_ADDRESS = re.compile(r"\s*(?:(?P<name>[^<>]*?)\s*<(?P<angle>[^<>]*)>|(?P<bare>[^<>\s]+))\s*")
+
+
+def sender_address(value: str) -> str:
+    """`address` or `Name <address>`, exactly: anything else is refused, never guessed."""
+    from extadmin.errors import InvalidValue
+
+    match = _ADDRESS.fullmatch(value)
+    if match is None:
+        raise InvalidValue("sender", f"{value!r} must be an address or Name <address>")
+    name = rules.text((match["name"] or "").strip('"'), "sender", limit=200)
+    address = rules.email(match["angle"] or match["bare"], "sender")
     if not address.isascii():  # the envelope sender of every welcome email
         raise InvalidValue("sender", f"{address!r} must be an ASCII address")
     return formataddr((name, address))
@@ -254,41 +292,83 @@ def queued(outbox: Path) -> list[Queued]:
     return [_entry(p) for p in sorted(outbox.glob("*.eml"))] if outbox.is_dir() else []
 
 
+class InsecureServer(Exception):
+    """The server cannot give the encryption the account requires: nothing was sent to it."""
+
+
 @contextmanager
 def _session(settings: MailSettings) -> Iterator[smtplib.SMTP]:
-    """One SMTP session: EHLO, STARTTLS when offered (unless switched off), login if a user
-    name is configured (the password comes from $EXTADMIN_SMTP_PASSWORD)."""
+    """One SMTP session, encrypted as `tls_mode` says: STARTTLS is required, never skipped
+    when the server does not offer it (no AUTH and no message go out in clear text); implicit
+    TLS from the first byte; none only to a loopback host. Certificates are verified. Logs in
+    if a user name is configured (the password comes from $EXTADMIN_SMTP_PASSWORD)."""
     import smtplib
     import ssl
 
-    port = settings.get("port", 25)
-    with smtplib.SMTP(settings["host"], port, timeout=settings.get("timeout", 30)) as smtp:
+    host, mode = settings["host"], tls_mode(settings)
+    port, timeout = settings.get("port", 25), settings.get("timeout", 30)
+    if mode == "none" and not rules.is_loopback(host):  # a hand-edited file
+        raise InsecureServer(
+            f"tls none is allowed only for a loopback host, not {host}; nothing was sent "
+            "(run `extadmin mail configure --tls starttls`)"
+        )
+    context = ssl.create_default_context()
+    smtp = (
+        smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+        if mode == "implicit"
+        else smtplib.SMTP(host, port, timeout=timeout)
+    )
+    with smtp:
         smtp.ehlo()
-        if settings.get("starttls", True) and smtp.has_extn("starttls"):
-            smtp.starttls(context=ssl.create_default_context())
+        if mode == "starttls":
+            if not smtp.has_extn("starttls"):
+                raise InsecureServer(
+                    f"{host}:{port} does not offer STARTTLS; nothing was sent in clear text "
+                    "(`extadmin mail configure --tls implicit` for port 465)"
+                )
+            smtp.starttls(context=context)
             smtp.ehlo()
         if settings.get("username"):
             smtp.login(settings["username"], os.environ.get(SMTP_PASSWORD_ENV, ""))
         yield smtp
 
 
-def send(outbox: Path, settings: MailSettings | None, items: list[Queued]) -> list[Queued]:
-    """Deliver queued messages over one SMTP session. Delivered ones move to outbox/sent/; the
-    others stay queued with their error (a refused message does not stop the others; a lost
-    connection leaves the rest queued). Returns the entries with their new state."""
-    import smtplib
+def send(
+    outbox: Path, settings: MailSettings | None, items: list[Queued], lock_timeout: float
+) -> list[Queued]:
+    """Deliver queued messages over one SMTP session, each From the configured sender (a
+    message queued before `mail configure` gets it too). Delivered ones move to outbox/sent/;
+    the others stay queued with their error (a refused message does not stop the others; a
+    lost connection leaves the rest queued). One delivery at a time per outbox: a message
+    that another command delivered meanwhile is reported delivered, never sent twice. Returns
+    the entries with their new state."""
+
+    from extadmin.errors import AccountFileError
 
     if settings is None:
         for item in items:
             item.error = "no mail server configured (`extadmin mail configure`)"
         return items
-    pending = list(items)
+    busy = f"{outbox}: another extadmin command is delivering these messages; try again later"
+    try:
+        with files.locked(files.private_dir(outbox) / ".send.lock", lock_timeout, busy):
+            _send_locked(outbox, settings, items)
+    except AccountFileError as exc:
+        for item in items:
+            item.error = exc.message
+    return items
+
+
+def _send_locked(outbox: Path, settings: MailSettings, items: list[Queued]) -> None:
+    import smtplib
+
+    pending = [item for item in items if _still_queued(outbox, item)]
     try:
         with _session(settings) as smtp:
             while pending:
                 item = pending[0]
                 try:
-                    smtp.send_message(_parse(item.path.read_bytes()))
+                    smtp.send_message(_with_sender(item.path, settings["sender"]))
                 except (
                     smtplib.SMTPRecipientsRefused,
                     smtplib.SMTPSenderRefused,
@@ -302,10 +382,32 @@ def send(outbox: Path, settings: MailSettings | None, items: list[Queued]) -> li
                     item.error_path.unlink(missing_ok=True)
                     item.path, item.error = sent / item.path.name, None
                 pending.pop(0)
-    except (OSError, smtplib.SMTPException) as exc:
+    except (OSError, smtplib.SMTPException, InsecureServer) as exc:
         for item in pending:
             _failed(item, exc)
-    return items
+
+
+def _still_queued(outbox: Path, item: Queued) -> bool:
+    """False for a message that left the queue before this delivery took the outbox: sent by
+    another command (then reported as delivered) or discarded."""
+    if item.path.exists():
+        return True
+    done = outbox / "sent" / item.path.name
+    if done.exists():
+        item.path, item.error = done, None
+    else:
+        item.error = "no longer queued (its invitation was replaced or cancelled)"
+    return False
+
+
+def _with_sender(path: Path, sender: str) -> EmailMessage:
+    """The queued message From the configured sender; the file is rewritten first when that
+    changes it, so that what is kept in sent/ is what was sent."""
+    msg = _parse(path.read_bytes())
+    if msg["From"] != sender:
+        msg.replace_header("From", sender)
+        files.write_atomic(path, msg.as_bytes(), sync=False)
+    return msg
 
 
 def _failed(item: Queued, exc: Exception) -> None:

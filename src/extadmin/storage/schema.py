@@ -91,6 +91,7 @@ ACCOUNT: Spec = {
     "name": (str, True, None),
     "country": (str, True, None),
     "locale": (str, True, None),
+    "tls": (str, False, ("starttls", "implicit", "none")),
     "default_role": (str, True, None),
     "activation_url": (str, False, None),
     "token_days": (int, False, None),
