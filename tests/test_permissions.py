@@ -80,6 +80,9 @@ def test_init_and_every_change_under_umask_0(folder: Path, tmp_path: Path, suffi
     assert [p.name for p in registry if p.suffix == ".json"] == ["accounts.json"]
     config = assert_private(tmp_path / "xdg-config" / "extadmin")
     assert config
+    # the cache (what was checked), the folder itself included
+    assert mode(tmp_path / "xdg-cache" / "extadmin") == 0o700
+    assert assert_private(tmp_path / "xdg-cache" / "extadmin")
 
     permissive("--account", account, "site", "add", "Boston", "--code", "2")
     permissive("--account", account, "extension", "add", "101-105")
@@ -152,7 +155,7 @@ def test_mail_delivery_under_umask_0(folder: Path) -> None:
         permissive("--account", account, "mail", "configure", *server_options(refusing.port))
         permissive("--account", account, "assign", "101", "--setup", "invite", *ADA, "--no-input")
     files = assert_private(folder)
-    assert [p.suffix for p in files if p.parent == outbox(account)] == [".eml", ".error"]
+    assert [p.suffix for p in files if p.parent == outbox(account)] == [".lock", ".eml", ".error"]
 
     with smtp_server() as server:
         permissive("--account", account, "mail", "configure", *server_options(server.port))

@@ -43,7 +43,9 @@ def remember(path: Path, content_digest: str) -> None:
     tmp = record.with_name(f"{record.name}.{os.getpid()}.tmp")
     try:
         files.private_dir(record.parent)
-        tmp.write_text(_line(content_digest), "ascii")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:  # 0600 whatever the umask
+            handle.write(_line(content_digest))
         os.replace(tmp, record)  # another process reading it sees the old record or this one
     except OSError:
         with contextlib.suppress(OSError):

@@ -104,8 +104,16 @@ def append_private(path: Path, data: bytes) -> None:
 
 
 def private_dir(path: Path) -> Path:
-    """A folder of extadmin's own, mode 0700 (never a link: its mode would change another)."""
+    """A folder of extadmin's own, mode 0700 (never a link: its mode would change another),
+    and so are the folders created on the way to it (the `extadmin` folder in the user's
+    cache, under a umask of 0 too)."""
     refuse_link(path)
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):  # each one 0700 whatever the umask, not only the last
+        folder.mkdir(mode=0o700, exist_ok=True)
     os.chmod(refuse_link(path), 0o700)
     return path

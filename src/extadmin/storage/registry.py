@@ -53,11 +53,10 @@ def registered() -> list[Path]:
 def _edit(change: Callable[[list[Path]], list[Path] | None]) -> bool:
     """Read-modify-write the registry under its lock. `change` gets the registered paths and
     returns the new list, or None to leave it as it is. True if it changed."""
-    from filelock import FileLock
-
     reg = _registry_path()
     files.private_dir(reg.parent)
-    with FileLock(reg.with_name(".accounts.json.lock"), timeout=10, mode=0o600):
+    busy = f"{reg}: locked by another extadmin command for more than 10 s"
+    with files.locked(reg.with_name(".accounts.json.lock"), 10, busy):
         paths = change(registered())
         if paths is None:
             return False

@@ -4,6 +4,7 @@ read-modify-write under an exclusive lock, saved atomically, then appended to th
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import signal
 import threading
@@ -15,10 +16,27 @@ from typing import Any
 
 from extadmin.domain.account import Account
 from extadmin.domain.model import SCHEMA_VERSION, Document, Extension
-from extadmin.errors import AccountFileError, Conflict, NotFound
+from extadmin.errors import AccountFileError, Conflict, NotFound, UsageError
 from extadmin.storage import checked, codec, files, schema
 
 DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+def lock_timeout_from_env() -> float:
+    """$EXTADMIN_LOCK_TIMEOUT: seconds to wait for a lock another command holds (0 or more)."""
+    value = os.environ.get("EXTADMIN_LOCK_TIMEOUT")
+    if value is None:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds < math.inf:
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        raise UsageError(
+            f"EXTADMIN_LOCK_TIMEOUT: must be a number of seconds, 0 or more (got {shown!r})"
+        )
+    return seconds
 
 
 def now_iso() -> str:
@@ -30,9 +48,7 @@ class AccountStore:
         # resolved: one file has one identity, and a save through a symlink replaces its target
         self.path = Path(path).expanduser().resolve()
         codec.file_format(self.path)
-        if lock_timeout is None:
-            lock_timeout = float(os.environ.get("EXTADMIN_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
-        self.lock_timeout = lock_timeout
+        self.lock_timeout = lock_timeout_from_env() if lock_timeout is None else lock_timeout
         self._after_save: list[Callable[[], object]] | None = None  # in a transaction
 
     # files beside the account file
