@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,9 +46,9 @@ def saved_accounts_pass_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     otherwise go unnoticed until the file changed again."""
     real, check = AccountStore.save, schema.check_document
 
-    def save(self: AccountStore, account: Account) -> None:
+    def save(self: AccountStore, account: Account, *args: Any) -> None:
         check(self.path, account.doc)
-        real(self, account)
+        real(self, account, *args)
 
     monkeypatch.setattr(AccountStore, "save", save)
 

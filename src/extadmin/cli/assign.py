@@ -292,13 +292,10 @@ def activate(
         ]
         if given:
             raise UsageError(f"--invite takes no credentials ({', '.join(given)})")
-        from extadmin.services import mail
-
         with app.store.transaction("activate") as account:
             outcome = service.send_invite(account, service.pending(account, number))
-            dead = outcome.extension["number"]  # the old link is dead: its email goes first
-            app.store.after_save(lambda: mail.discard(app.store.outbox, dead))
-            queued = queue_on_save(app, account, [outcome])
+            dead = outcome.extension["number"]  # the old link is dead: its queued email goes too
+            queued = queue_on_save(app, account, [outcome], void=(dead,))
         result = _result(account, outcome)
         if queued:
             result["welcome_email"] = welcome_email(app, account, queued)

@@ -31,17 +31,23 @@ def register(app: typer.Typer) -> None:
     app.add_typer(mail_app, name="mail")
 
 
-def queue_on_save(app: App, account: Account, outcomes: list[Outcome]) -> list[Queued]:
+def queue_on_save(
+    app: App, account: Account, outcomes: list[Outcome], void: tuple[str, ...] = ()
+) -> list[Queued]:
     """Inside a transaction: the welcome emails of the users it invites, composed now and
-    queued with its save (store.after_save), so that no interrupt leaves an invited user
-    without one. The list returned holds them once the transaction has ended."""
+    queued with its save (and the queued ones of `void` extensions dropped with it), so that
+    no interrupt, not even SIGKILL, leaves an invited user without one (storage.outbox). The
+    list returned holds them once the transaction has ended."""
     queued: list[Queued] = []
     invited = [o for o in outcomes if o.token]
-    if invited:
+    if invited or void:
         from extadmin.services import mail
 
         messages = [mail.compose_welcome(account, o.extension, o.token or "") for o in invited]
-        app.store.after_save(lambda: queued.extend(mail.queue_many(app.store.outbox, messages)))
+        batch = app.store.queue_with_save(
+            [(str(m["X-Extadmin-Extension"]), m.as_bytes()) for m in messages], void
+        )
+        app.store.after_save(lambda: queued.extend(mail.entries(batch.paths, messages)))
     return queued
 
 
@@ -129,7 +135,9 @@ def queue(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
     """Welcome emails waiting in the outbox, with their last delivery error."""
     from extadmin.services import mail
 
-    _emit(mail.queued(get_app(ctx).store.outbox), format)
+    store = get_app(ctx).store
+    store.settle_outbox()
+    _emit(mail.queued(store.outbox), format)
 
 
 @mail_app.command("send")

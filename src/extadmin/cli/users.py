@@ -331,11 +331,9 @@ def unassign(
     ext = lifecycle.assigned(app.store.read(), [number])[0]
     name = f"{ext['user']['first_name']} {ext['user']['last_name']}"
     app.confirm(f"Unassign {name} from extension {ext['number']}?", yes=yes, no_input=no_input)
-    from extadmin.services import mail
-
     with app.store.transaction("unassign") as account:
         lifecycle.unassign(account, lifecycle.assigned(account, [number])[0])
-        app.store.after_save(lambda: mail.discard(app.store.outbox, ext["number"]))  # to nobody
+        app.store.queue_with_save([], void=[ext["number"]])  # its queued email goes to nobody
     render.message(f"extension {ext['number']} is unassigned ({name} removed)")
 
 

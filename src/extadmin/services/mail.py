@@ -233,34 +233,17 @@ class Queued:
         return self.path.with_suffix(".error")
 
 
-def queue(outbox: Path, msg: Message) -> Queued:
-    """Write the message into the outbox (owner-only: it carries an activation link)."""
-    return queue_many(outbox, [msg])[0]
-
-
-def queue_many(outbox: Path, messages: list[Message]) -> list[Queued]:
-    """Queue a batch: each file written atomically, the batch made durable with one sync."""
-    if not messages:
-        return []
-    files.private_dir(outbox)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+def entries(paths: list[Path], messages: list[Message]) -> list[Queued]:
+    """The queue entries of messages just queued (storage.outbox) at `paths`."""
     items = []
-    for msg in messages:
-        number = msg["X-Extadmin-Extension"]
-        path = outbox / f"{stamp}-{number}-{secrets.token_hex(4)}.eml"
-        files.write_atomic(path, msg.as_bytes(), sync=len(messages) == 1)
+    for path, msg in zip(paths, messages, strict=True):
         raw = dict(msg.raw_items())  # as set: msg["To"] would mask raw UTF-8 as unknown-8bit
+        number = str(msg["X-Extadmin-Extension"])
         items.append(
             Queued(
-                path,
-                _display("To", raw["To"]),
-                _display("Subject", raw["Subject"]),
-                str(number),
-                None,
+                path, _display("To", raw["To"]), _display("Subject", raw["Subject"]), number, None
             )
         )
-    if len(messages) > 1:
-        os.sync()
     return items
 
 
@@ -413,15 +396,3 @@ def _with_sender(path: Path, sender: str) -> EmailMessage:
 def _failed(item: Queued, exc: Exception) -> None:
     item.error = f"{type(exc).__name__}: {exc}".strip()
     files.write_atomic(item.error_path, (item.error + "\n").encode())
-
-
-def discard(outbox: Path, extension: str) -> int:
-    """Drop the queued (undelivered) messages of an extension whose invitation is void: a new
-    invitation replaced it, or the user was unassigned. Returns how many were dropped."""
-    dropped = 0
-    for item in queued(outbox):
-        if item.extension == extension:
-            item.path.unlink(missing_ok=True)
-            item.error_path.unlink(missing_ok=True)
-            dropped += 1
-    return dropped

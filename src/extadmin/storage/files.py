@@ -115,5 +115,7 @@ def private_dir(path: Path) -> Path:
         missing.append(folder)
     for folder in reversed(missing):  # each one 0700 whatever the umask, not only the last
         folder.mkdir(mode=0o700, exist_ok=True)
+    if not path.is_dir():  # a file planted, or left, where extadmin's folder goes
+        raise AccountFileError(f"{path}: is not a folder; extadmin keeps its files there (move it)")
     os.chmod(refuse_link(path), 0o700)
     return path

@@ -1,5 +1,6 @@
 """The account store. Reads need no lock (saves are atomic renames); every change is a
-read-modify-write under an exclusive lock, saved atomically, then appended to the audit log."""
+read-modify-write under an exclusive lock, saved atomically, then appended to the audit log;
+the outbox changes with it (storage.outbox)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 
 from extadmin.domain.account import Account
 from extadmin.domain.model import SCHEMA_VERSION, Document, Extension
-from extadmin.errors import AccountFileError, Conflict, NotFound, UsageError
-from extadmin.storage import checked, codec, files, schema
+from extadmin.errors import AccountFileError, Conflict, ExtadminError, NotFound, UsageError
+from extadmin.storage import checked, codec, files, outbox, schema
+from extadmin.storage.outbox import Batch
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -50,6 +52,7 @@ class AccountStore:
         codec.file_format(self.path)
         self.lock_timeout = lock_timeout_from_env() if lock_timeout is None else lock_timeout
         self._after_save: list[Callable[[], object]] | None = None  # in a transaction
+        self._batch: outbox.Batch | None = None  # what the transaction does to the outbox
 
     # files beside the account file
     @property
@@ -70,7 +73,10 @@ class AccountStore:
         `keep`, a read-only view holding only the extensions it keeps; a JSON file is then
         parsed one extension at a time and each one dropped as soon as it is checked, so that
         listing a few extensions of a large account takes a fraction of the whole's memory.
-        Content is recorded as checked only after a check of the whole document."""
+        Content is recorded as checked only after a check of the whole document.
+        Outside a transaction, first settles the outbox if a command was killed mid-change."""
+        if self._after_save is None:
+            self.settle_outbox()
         data = self._read_bytes()
         content = checked.digest(data)
         trusted = checked.known(self.path, content)
@@ -147,21 +153,21 @@ class AccountStore:
         """Lock, load, let the caller change the account, then save atomically if anything was
         recorded. An exception inside the block writes nothing."""
         jobs: list[Callable[[], object]] = []
-        self._after_save = jobs
+        self._after_save, self._batch = jobs, outbox.Batch()
         for own in (self.audit_path, self.outbox, self.outbox / "sent"):
             files.refuse_link(own)  # before anything is changed, not half-way
         try:
             with self._lock():
                 account = self.read()
+                self.settle_outbox(account.content_digest)
                 yield account
                 if account.audit:
                     with _signals_deferred():  # the change, its audit entries and files, or none
-                        self.save(account)
-                        self._append_audit(account, command)
+                        self.save(account, self._batch, command)
                         for job in jobs:
                             job()
         finally:
-            self._after_save = None
+            self._after_save, self._batch = None, None
 
     def after_save(self, job: Callable[[], object]) -> None:
         """Inside a transaction: run `job` right after its save and audit, Ctrl-C and SIGTERM
@@ -172,16 +178,70 @@ class AccountStore:
             raise RuntimeError("after_save outside a transaction")
         self._after_save.append(job)
 
-    def save(self, account: Account) -> None:
-        """Write the account; content equal to what was read is not written again (a pull that
-        finds nothing new leaves the file as it was, to the byte and the time stamp)."""
+    def queue_with_save(self, messages: list[tuple[str, bytes]], void: Iterable[str] = ()) -> Batch:
+        """Inside a transaction: messages (key, bytes) to queue in the outbox with its save,
+        and keys whose queued messages the change makes void. Both happen with the save or not
+        at all (storage.outbox); the batch's `paths` are the queued messages once saved."""
+        if self._batch is None:
+            raise RuntimeError("queue_with_save outside a transaction")
+        self._batch.messages.extend(messages)
+        self._batch.void.update(void)
+        return self._batch
+
+    def save(self, account: Account, batch: Batch | None = None, command: str = "") -> None:
+        """Write the account, append its audit entries, and publish the outbox batch that goes
+        with it (staged before the write). Content equal to what was read is not written again
+        (a pull that finds nothing new leaves the file as it was, to the byte and the time
+        stamp)."""
         parts = codec.encode_parts(self.path, account.doc)
         content = checked.digest(*parts)
-        if content == account.content_digest:
+        staged = self._stage(batch, content) if batch else None
+        if content != account.content_digest:
+            files.write_atomic(self.path, *parts)
+            account.content_digest = content
+            checked.remember(self.path, content)
+        if command:
+            self._append_audit(account, command)
+        if staged is not None and batch is not None:
+            try:
+                batch.paths = outbox.publish(self.outbox, staged)
+            except OSError as exc:
+                raise ExtadminError(
+                    f"the account was saved, but its welcome emails could not be moved into "
+                    f"{self.outbox} ({exc.strerror or exc}): they are kept in {staged.parent}, "
+                    "and the next extadmin command on this account queues them"
+                ) from None
+
+    def _stage(self, batch: Batch, digest: str) -> Path:
+        try:
+            return outbox.stage(self.outbox, batch, digest)
+        except OSError as exc:
+            raise ExtadminError(
+                f"cannot queue the welcome emails in {self.outbox} ({exc.strerror or exc}): "
+                "nothing was saved"
+            ) from None
+
+    def settle_outbox(self, digest: str | None = None) -> None:
+        """Finish or drop what a killed command left staged (storage.outbox.settle). In a
+        transaction with the content read under its lock; otherwise only if the lock is free
+        (a running command settles its own), reading the content under it."""
+        if not outbox.pending(self.outbox):
             return
-        files.write_atomic(self.path, *parts)
-        account.content_digest = content
-        checked.remember(self.path, content)
+        try:
+            if digest is not None:
+                outbox.settle(self.outbox, digest)
+                return
+            with files.locked(self.lock_path, 0, "busy"):
+                outbox.settle(self.outbox, checked.digest(self._read_bytes()))
+        except AccountFileError:
+            if digest is not None:
+                raise
+        except OSError as exc:
+            if digest is not None:
+                raise ExtadminError(
+                    f"{self.outbox}: cannot finish the welcome emails of an interrupted "
+                    f"command ({exc.strerror or exc}); fix that and run the command again"
+                ) from None
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
