@@ -101,13 +101,16 @@ def exe(
     )
 
 
+ACTIVATION_URL = "https://phones.acme-widgets.com/activate"  # a real page's address, not a placeholder
+
+
 @pytest.fixture
 def account(tmp_path: Path, run: object) -> Path:
     """A small account: Main Site (no code) and Boston (code 2), extensions 101-105 on the main
     site and 2201-2203 in Boston; the current account."""
     path = tmp_path / "acme.toml"
     for args in (
-        ("init", path, "--name", "Acme Corp"),
+        ("init", path, "--name", "Acme Corp", "--activation-url", ACTIVATION_URL),
         ("site", "add", "Boston", "--code", "2"),
         ("extension", "add", "101-105"),
         ("extension", "add", "2201-2203", "--site", "Boston"),

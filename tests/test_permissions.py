@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ACTIVATION_URL
 from tests.csv_helpers import audit_path, csv_text, outbox, write_csv
 from tests.smtp_server import smtp_server
 
@@ -149,7 +150,7 @@ def server_options(port: int) -> tuple[str, ...]:
 def test_mail_delivery_under_umask_0(folder: Path) -> None:
     """Delivered messages move to outbox/sent/; refused ones get an .error file beside them."""
     account = folder / "acme.toml"
-    permissive("init", account, "--name", "Acme Corp")
+    permissive("init", account, "--name", "Acme Corp", "--activation-url", ACTIVATION_URL)
     permissive("--account", account, "extension", "add", "101", "102")
     with smtp_server(data_reply="550 5.7.1 no thanks") as refusing:
         permissive("--account", account, "mail", "configure", *server_options(refusing.port))

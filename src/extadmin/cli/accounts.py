@@ -39,6 +39,14 @@ def init(
             "--site-code", metavar="CODE", help="Site code of the main site (multi-site)."
         ),
     ] = "",
+    activation_url: Annotated[
+        str,
+        typer.Option(
+            "--activation-url",
+            metavar="URL",
+            help="The page the activation links of welcome emails open (https://…).",
+        ),
+    ] = "",
 ) -> None:
     """Create an account file with the predefined roles and a main site; register it and make
     it the current account."""
@@ -47,8 +55,13 @@ def init(
 
     if not name:
         raise UsageError("missing --name: the account's name is required")
-    account = accounts.init(path, name, country, locale, site_code)
+    account = accounts.init(path, name, country, locale, site_code, activation_url)
     message(f"created account {account.name!r} in {path} (now the current account)")
+    if not activation_url:
+        message(
+            "next: set the page your welcome emails link to, before inviting anyone: "
+            "`extadmin account set --activation-url URL`"
+        )
 
 
 @account_app.command("list")
@@ -127,6 +140,29 @@ def account_convert(
 
     replaced = accounts.convert(source, target)
     message(f"wrote {target}" + (f" (registered in place of {source})" if replaced else ""))
+
+
+@account_app.command("set")
+def account_set(
+    ctx: typer.Context,
+    activation_url: Annotated[
+        str,
+        typer.Option(
+            "--activation-url",
+            metavar="URL",
+            help="The page the activation links of welcome emails open (https://…).",
+        ),
+    ],
+) -> None:
+    """Change a setting of the account: the page welcome emails link to. Emails already queued
+    keep their link: re-issue them with `extadmin activate NUMBER --invite`."""
+    from extadmin.services import accounts, mail
+
+    with get_app(ctx).store.transaction("account set") as account:
+        url = accounts.set_activation_url(account, activation_url)
+    message(f"activation url: {url}")
+    if mail.placeholder(url):
+        message(mail.placeholder_warning(url))
 
 
 @account_app.command("show")

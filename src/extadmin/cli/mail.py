@@ -44,6 +44,8 @@ def queue_on_save(
         from extadmin.services import mail
 
         messages = [mail.compose_welcome(account, o.extension, o.token or "") for o in invited]
+        if invited and mail.placeholder(mail.activation_base(account)):
+            app.say(mail.placeholder_warning(mail.activation_base(account)))
         batch = app.store.queue_with_save(
             [(str(m["X-Extadmin-Extension"]), m.as_bytes()) for m in messages], void
         )
@@ -56,7 +58,13 @@ def deliver(app: App, account: Account, items: list[Queued]) -> list[Queued]:
     from extadmin.services import mail
 
     settings = account.doc.get("mail")
-    if settings is None or not items:
+    if not items:
+        return items
+    if settings is None:
+        app.say(
+            f"welcome email(s) queued in {app.store.outbox}: no mail server is configured; "
+            "run `extadmin mail configure`, then `extadmin mail send`"
+        )
         return items
     return mail.send(app.store.outbox, settings, items, app.store.lock_timeout)
 
@@ -124,6 +132,9 @@ def show(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None:
 
     account = get_app(ctx).store.read()
     settings: dict[str, object] = dict(account.doc.get("mail", {}))
+    if not settings and format == ItemFormat.table:
+        print("none")  # messages stay queued in the outbox
+        return
     if settings:
         settings.pop("starttls", None)
         settings["tls"] = mail.tls_mode(account.doc["mail"])
@@ -141,7 +152,18 @@ def queue(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
 
 
 @mail_app.command("send")
-def send(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
+def send(
+    ctx: typer.Context,
+    format: ListFormatOpt = ListFormat.table,
+    allow_placeholder: Annotated[
+        bool,
+        typer.Option(
+            "--allow-placeholder",
+            help="Also send messages whose activation link points to a placeholder address "
+            "(example.com): for a test mailbox only.",
+        ),
+    ] = False,
+) -> None:
     """Deliver the queued welcome emails (exit 1 if any stays queued)."""
     from extadmin.errors import ExtadminError
     from extadmin.services import mail
@@ -151,7 +173,11 @@ def send(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
     if settings is None:
         raise ExtadminError("no mail server configured: run `extadmin mail configure`")
     results = mail.send(
-        app.store.outbox, settings, mail.queued(app.store.outbox), app.store.lock_timeout
+        app.store.outbox,
+        settings,
+        mail.queued(app.store.outbox),
+        app.store.lock_timeout,
+        allow_placeholder=allow_placeholder,
     )
     _emit(results, format)
     failed = sum(1 for q in results if q.error)

@@ -26,13 +26,17 @@ def country_code(value: str) -> str:
 
 
 def new_document(
-    name: str, country: str = "US", locale: str = "en-US", site_code: str = ""
+    name: str,
+    country: str = "US",
+    locale: str = "en-US",
+    site_code: str = "",
+    activation_url: str = "",
 ) -> Document:
     """A new account: the predefined roles and a main site, no extensions."""
     main_site: Site = {"name": MAIN_SITE}
     if site_code:
         main_site["code"] = rules.site_code(site_code)
-    return {
+    doc: Document = {
         "schema_version": SCHEMA_VERSION,
         "account": {
             "name": rules.text(name, "name", required=True),
@@ -44,12 +48,28 @@ def new_document(
         "roles": list(PREDEFINED_ROLES),
         "extensions": [],
     }
+    if activation_url:
+        doc["account"]["activation_url"] = rules.activation_url(activation_url)
+    return doc
 
 
 def init(
-    path: Path, name: str, country: str = "US", locale: str = "en-US", site_code: str = ""
+    path: Path,
+    name: str,
+    country: str = "US",
+    locale: str = "en-US",
+    site_code: str = "",
+    activation_url: str = "",
 ) -> Account:
-    return create(path, new_document(name, country, locale, site_code))
+    return create(path, new_document(name, country, locale, site_code, activation_url))
+
+
+def set_activation_url(account: Account, url: str) -> str:
+    """The page the activation links of welcome emails queued from now on point to."""
+    url = rules.activation_url(url)
+    account.doc["account"]["activation_url"] = url
+    account.record("account set", activation_url=url)
+    return url
 
 
 def create(path: Path, doc: Document, action: str = "init", **details: str) -> Account:

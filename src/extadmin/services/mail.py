@@ -146,6 +146,35 @@ def sender_address(value: str) -> str:
     return formataddr((name, address))
 
 
+# RFC 2606 and RFC 6761: names that can never be a real organisation's page
+_PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org")
+_PLACEHOLDER_TLDS = ("example", "invalid", "test", "localhost")
+
+
+def activation_base(account: Account) -> str:
+    return account.doc["account"].get("activation_url", DEFAULT_ACTIVATION_URL)
+
+
+def placeholder(url: str) -> bool:
+    """A link to a page that cannot exist: the default, or a documentation address."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    return (
+        host.rpartition(".")[2] in _PLACEHOLDER_TLDS
+        or host in _PLACEHOLDER_DOMAINS
+        or host.endswith(tuple(f".{d}" for d in _PLACEHOLDER_DOMAINS))
+    )
+
+
+def placeholder_warning(url: str) -> str:
+    return (
+        f"warning: the activation link points to a placeholder address ({url}): set the real "
+        "page with `extadmin account set --activation-url URL`, then re-issue the invitation "
+        "(`extadmin activate NUMBER --invite`)"
+    )
+
+
 def compose_welcome(account: Account, ext: Extension, token: str) -> Message:
     user = ext["user"]
     activation = user["activation"]
@@ -159,7 +188,7 @@ def compose_welcome(account: Account, ext: Extension, token: str) -> Message:
         "extension": ext["number"],
         "expires": expires,
     }
-    base = account.doc["account"].get("activation_url", DEFAULT_ACTIVATION_URL)
+    base = activation_base(account)
     link = f"{base}?{urlencode({'extension': ext['number'], 'token': token})}"
     lines = [
         greeting.format(**values),
@@ -317,15 +346,20 @@ def _session(settings: MailSettings) -> Iterator[smtplib.SMTP]:
 
 
 def send(
-    outbox: Path, settings: MailSettings | None, items: list[Queued], lock_timeout: float
+    outbox: Path,
+    settings: MailSettings | None,
+    items: list[Queued],
+    lock_timeout: float,
+    *,
+    allow_placeholder: bool = False,
 ) -> list[Queued]:
     """Deliver queued messages over one SMTP session, each From the configured sender (a
     message queued before `mail configure` gets it too). Delivered ones move to outbox/sent/;
     the others stay queued with their error (a refused message does not stop the others; a
     lost connection leaves the rest queued). One delivery at a time per outbox: a message
     that another command delivered meanwhile is reported delivered, never sent twice. Returns
-    the entries with their new state."""
-
+    the entries with their new state. A message whose activation link points to a placeholder
+    address (`placeholder`) is not sent unless `allow_placeholder`."""
     from extadmin.errors import AccountFileError
 
     if settings is None:
@@ -335,14 +369,16 @@ def send(
     busy = f"{outbox}: another extadmin command is delivering these messages; try again later"
     try:
         with files.locked(files.private_dir(outbox) / ".send.lock", lock_timeout, busy):
-            _send_locked(outbox, settings, items)
+            _send_locked(outbox, settings, items, allow_placeholder)
     except AccountFileError as exc:
         for item in items:
             item.error = exc.message
     return items
 
 
-def _send_locked(outbox: Path, settings: MailSettings, items: list[Queued]) -> None:
+def _send_locked(
+    outbox: Path, settings: MailSettings, items: list[Queued], allow_placeholder: bool
+) -> None:
     import smtplib
 
     pending = [item for item in items if _still_queued(outbox, item)]
@@ -351,7 +387,12 @@ def _send_locked(outbox: Path, settings: MailSettings, items: list[Queued]) -> N
             while pending:
                 item = pending[0]
                 try:
-                    smtp.send_message(_with_sender(item.path, settings["sender"]))
+                    msg = _with_sender(item.path, settings["sender"])
+                    if not allow_placeholder:
+                        _refuse_placeholder(msg, item)
+                    smtp.send_message(msg)
+                except PlaceholderLink as exc:
+                    _failed(item, exc)
                 except (
                     smtplib.SMTPRecipientsRefused,
                     smtplib.SMTPSenderRefused,
@@ -368,6 +409,25 @@ def _send_locked(outbox: Path, settings: MailSettings, items: list[Queued]) -> N
     except (OSError, smtplib.SMTPException, InsecureServer) as exc:
         for item in pending:
             _failed(item, exc)
+
+
+class PlaceholderLink(Exception):
+    """A welcome email whose activation link cannot reach anyone: not sent unless told."""
+
+
+_LINK = re.compile(r"https?://\S+")
+
+
+def _refuse_placeholder(msg: EmailMessage, item: Queued) -> None:
+    body = msg.get_body(preferencelist=("plain",))
+    link = _LINK.search(body.get_content() if body is not None else "")
+    if link is not None and placeholder(link[0]):
+        base = link[0].partition("?")[0]
+        raise PlaceholderLink(
+            f"its activation link points to a placeholder address ({base}): set the real page "
+            f"(`extadmin account set --activation-url URL`) and re-issue it (`extadmin activate "
+            f"{item.extension} --invite`), or send it anyway with `mail send --allow-placeholder`"
+        )
 
 
 def _still_queued(outbox: Path, item: Queued) -> bool:
