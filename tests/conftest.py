@@ -101,7 +101,7 @@ def exe(
     )
 
 
-ACTIVATION_URL = "https://phones.acme-widgets.com/activate"  # a real page's address, not a placeholder
+ACTIVATION_URL = "https://phones.acme-widgets.com/activate"  # not a placeholder page
 
 
 @pytest.fixture
