@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from extadmin.domain.catalog import LOCALES, RECORDING, SECURITY_QUESTIONS, SETUP_OPTIONS
 from extadmin.errors import InvalidValue
@@ -17,6 +18,7 @@ RESERVED_NUMBERS = frozenset({"911", "933", "988", "112", "999"} | {f"{n}11" for
 MAX_EXTENSION = 999_999
 NUMBER_RE = re.compile(r"[1-9][0-9]{0,5}")  # an extension number, as a file holds it
 _MAC_RE = re.compile(r"[0-9A-Fa-f]{12}")
+_MAC_SEPARATORS = re.compile(r"[:\-.\s]")
 PASSWORD_SPECIALS = "!@#$%^&*."
 
 
@@ -68,7 +70,7 @@ def site_code(value: str) -> str:
 
 def mac_address(value: str) -> str:
     """Accepts 00:04:f2:ab:cd:ef, 00-04-F2-AB-CD-EF, 0004.f2ab.cdef or 0004F2ABCDEF."""
-    digits = re.sub(r"[:\-.\s]", "", value)
+    digits = _MAC_SEPARATORS.sub("", value)
     if not _MAC_RE.fullmatch(digits):
         raise InvalidValue("mac", f"{value!r} is not a MAC address (12 hexadecimal digits)")
     if int(digits[:2], 16) & 1:
@@ -83,6 +85,28 @@ def device_model(value: str) -> str:
 # --- names and free text ----------------------------------------------------------------------
 
 
+# Control characters (C0, DEL, C1), format characters (bidirectional overrides, zero-width
+# marks), line and paragraph separators, and lone surrogates (not characters: no UTF-8 file or
+# terminal can hold one). No text field may hold one; render.safe shows them escaped.
+CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+def control_char(value: str) -> str | None:
+    """The first control character in `value` (CONTROL_CATEGORIES), or None. Cheap on ordinary
+    text: str.isprintable() (C) is true only when none is there, so the per-character look-up
+    runs only for the rare text it is not (a no-break space, a private-use character...)."""
+    if value.isprintable():
+        return None
+    return next((ch for ch in value if unicodedata.category(ch) in CONTROL_CATEGORIES), None)
+
+
+def no_control(value: str, field: str) -> str:
+    found = control_char(value)
+    if found is not None:
+        raise InvalidValue(field, f"must not contain control characters (U+{ord(found):04X})")
+    return value
+
+
 def text(value: str | None, field: str, *, required: bool = False, limit: int = 64) -> str:
     """Trimmed, at most `limit` characters, no control characters."""
     value = (value or "").strip()
@@ -90,8 +114,8 @@ def text(value: str | None, field: str, *, required: bool = False, limit: int = 
         raise InvalidValue(field, "is required")
     if len(value) > limit:
         raise InvalidValue(field, f"must be at most {limit} characters (got {len(value)})")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
-        raise InvalidValue(field, "must not contain control characters")
+    if not value.isprintable():  # no_control's own first test, without the call
+        no_control(value, field)
     return value
 
 
@@ -119,6 +143,36 @@ def email(value: str | None, field: str = "email") -> str:
         raise InvalidValue(field, f"{value!r} is not a valid address: {exc}") from None
 
 
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*")  # a subset of RFC dot-atom
+
+
+def email_syntax(value: str, field: str = "email") -> None:
+    """email()'s verdict on an address, without the normalised form, and quick over many
+    addresses (an account file holds up to 100,000 over a few domains; email() costs some
+    50 us each). A plain address (ASCII, a dot-atom local part of letters, digits, `.`, `_`,
+    `+` and `-`, no IDNA `xn--` label, at most 254 characters) is valid exactly when its domain
+    is, and each domain is asked of email() once; any other address is email()'s alone."""
+    local, _, domain = value.rpartition("@")
+    if (
+        len(value) <= 254
+        and value.isascii()
+        and _PLAIN_LOCAL.fullmatch(local)
+        and "xn--" not in domain.lower()
+        and _domain_is_valid(domain)
+    ):
+        return
+    email(value, field)  # raises, naming what is wrong (or accepts an unusual valid address)
+
+
+@lru_cache(maxsize=4096)
+def _domain_is_valid(domain: str) -> bool:
+    try:
+        email("a@" + domain)
+    except InvalidValue:
+        return False
+    return True
+
+
 def email_key(normalised: str) -> str:
     """The comparison key for uniqueness: case-insensitive on the normalised address."""
     return normalised.casefold()
@@ -140,6 +194,30 @@ def phone(value: str | None, country: str, field: str, *, mobile: bool = False) 
     if mobile and phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.TOLL_FREE:
         raise InvalidValue(field, f"{value!r} is a toll-free number, not a mobile phone")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+def e164(value: str, field: str) -> str:
+    """A phone number as the account file holds it: the E.164 form phone() returns (+, the
+    country code, at most 15 digits in all). Whether it is a valid number of the account's
+    country, and not toll-free for a mobile, is phone()'s to judge when it is entered: that
+    takes the phone library (some 50 us a number) and its metadata, which changes with it."""
+    if not _E164.fullmatch(value):
+        raise InvalidValue(field, f"{value!r} is not a phone number in E.164 form (+16175550123)")
+    return value
+
+
+def country(value: str) -> str:
+    """A two-letter country code the phone library knows (phone numbers are parsed against it),
+    upper-cased."""
+    import phonenumbers
+
+    code = value.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidValue("country", f"{value!r} is not a two-letter country code (US, GB, FR)")
+    return code
 
 
 # --- password, PIN, security answer -----------------------------------------------------------
@@ -234,6 +312,46 @@ def security_answer(value: str) -> str:
     if len(normalise_answer(value)) < 5:
         raise InvalidValue("security answer", "must be at least 5 characters")
     return value
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+MAX_TOKEN_DAYS = 365
+
+
+def token_days(value: int) -> int:
+    """How many days an activation link stays valid: 1 to 365."""
+    if not 1 <= value <= MAX_TOKEN_DAYS:
+        raise InvalidValue("token days", f"{value!r} is not 1 to {MAX_TOKEN_DAYS} days")
+    return value
+
+
+def activation_url(value: str) -> str:
+    """The page an activation link points to: an https address with a host and without a
+    query or fragment (extadmin appends `?extension=...&token=...`); plain http only to this
+    machine (the link carries a one-time token)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if (
+        parts is None
+        or not host
+        or parts.scheme not in ("https", "http")
+        or (parts.scheme == "http" and not is_loopback(host))
+        or "?" in value
+        or "#" in value
+        or any(ch.isspace() for ch in value)
+    ):
+        raise InvalidValue(
+            "activation url",
+            f"{value!r} is not an https:// address without a query or fragment "
+            "(https://phones.example/activate; http:// only to this machine)",
+        )
+    return no_control(value, "activation url")
 
 
 # --- choices ----------------------------------------------------------------------------------
