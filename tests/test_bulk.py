@@ -309,7 +309,7 @@ def test_one_bad_value_writes_nothing(
     result = run("bulk-assign", path)
 
     assert result.code == 3, result.err
-    assert result.err.startswith("extadmin: error: 1 row error(s); nothing was written\n")
+    assert result.err.startswith("extadmin: error: 1 error in 1 row; nothing was written\n")
     (line,) = error_lines(result.err)
     assert line.startswith(f"line 3, column {column}: ")
     assert rule in line
@@ -345,7 +345,7 @@ def test_every_bad_row_is_reported(run, account: Path, tmp_path: Path, dry_run: 
     result = run("bulk-assign", path, *(["--dry-run"] if dry_run else []))
 
     assert result.code == 3, result.err
-    assert result.err.startswith("extadmin: error: 5 row error(s); nothing was written\n")
+    assert result.err.startswith("extadmin: error: 5 errors in 5 rows; nothing was written\n")
     lines = error_lines(result.err)
     assert len(lines) == 5
     for reported, (line, column, rule) in zip(lines, expected, strict=True):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ExitCode(IntEnum):
@@ -85,6 +89,43 @@ class Cancelled(ExtadminError):
         super().__init__(message)
 
 
+class Problems(ExtadminError):
+    """Several broken rules of one request (assign's flags, one CSV row), reported at once. It
+    reads as its first problem (message, field); `lines()` lists the others. Invalid values
+    take precedence for the exit code, as in RowErrors."""
+
+    def __init__(self, problems: list[ExtadminError]) -> None:
+        first = problems[0]
+        super().__init__(first.message, first.field)
+        self.problems = problems
+        invalid = any(p.exit_code == ExitCode.INVALID for p in problems)
+        self.exit_code = ExitCode.INVALID if invalid else first.exit_code
+
+    def lines(self) -> list[str]:
+        return [p.message for p in self.problems[1:]]
+
+
+class Collector:
+    """Runs checks, keeping each broken rule instead of stopping at the first: `done()` raises
+    the one problem, or Problems for several."""
+
+    def __init__(self) -> None:
+        self.problems: list[ExtadminError] = []
+
+    def __call__(self, check: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        try:
+            return check(*args, **kwargs)
+        except ExtadminError as exc:
+            self.problems.extend(exc.problems if isinstance(exc, Problems) else [exc])
+            return None
+
+    def done(self) -> None:
+        if len(self.problems) == 1:
+            raise self.problems[0]
+        if self.problems:
+            raise Problems(self.problems)
+
+
 class RowErrors(ExtadminError):
     """Many errors at once (bulk import): every failing row, each with line, column and rule."""
 
@@ -94,7 +135,14 @@ class RowErrors(ExtadminError):
         invalid = any(not isinstance(e, Conflict) for _, _, e in errors)
         # Invalid values take precedence: a file with both kinds needs fixing first.
         self.exit_code = ExitCode.INVALID if invalid or not conflict else ExitCode.CONFLICT
-        super().__init__(f"{len(errors)} row error(s); nothing was written")
+        rows = len({line for line, _, _ in errors})
+        super().__init__(
+            f"{_count(len(errors), 'error')} in {_count(rows, 'row')}; nothing was written"
+        )
 
     def lines(self) -> list[str]:
         return [f"line {line}, column {col}: {err.message}" for line, col, err in self.errors]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -44,7 +44,15 @@ def bulk_assign(
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
     """Assign many extensions from a CSV file: every row is checked first, and nothing is
-    written unless every row is valid."""
+    written unless every row is valid (every broken rule of every row is reported).
+
+    Columns (a header line names them, in any order; case, spaces, dashes and underscores do
+    not matter; `,` `;` or tab separated, UTF-8): extension, first_name, last_name and email
+    are required; setup (invite, credentials or later; else --setup), short_extension,
+    contact_phone, mobile_phone, job_title, department, site, role, language,
+    greeting_language, regional_format, recording (off, inbound, outbound or both),
+    and for setup credentials password, pin, security_question, security_answer and
+    temporary_password (yes or no). `extadmin export` writes this format."""
     from extadmin.errors import InvalidValue, NotFound, RowErrors
     from extadmin.services import bulk
     from extadmin.services.directory import build_index

@@ -1,7 +1,7 @@
 """Assigning a user to an unassigned extension: the seed's steps 4 to 10.
 
 Two phases, so that the flags, the walkthrough and the bulk import share one path:
-`plan()` validates everything against the account (pure; raises on the first broken rule), then
+`plan()` validates everything against the account (pure; raises every broken rule at once), then
 `apply()` writes the plan into the account with the hashed credentials from `hash_plan()`
 (separate, because hashing is the slow part and bulk spreads it over the cores)."""
 
@@ -15,7 +15,7 @@ from extadmin.domain import hashing, rules
 from extadmin.domain.account import Account, ref
 from extadmin.domain.catalog import RECORDING
 from extadmin.domain.model import Activation, Credentials, Extension, User
-from extadmin.errors import Conflict, InvalidValue
+from extadmin.errors import Collector, Conflict, InvalidValue
 from extadmin.services.directory import EmailIndex
 from extadmin.services.extensions import check_number_for_site
 from extadmin.storage.store import now_iso
@@ -147,78 +147,114 @@ def check_email_unique(index: EmailIndex, email: str) -> None:
 def validate_secrets(
     req: Request, *, number: str, user: User, extra_questions: list[str]
 ) -> Secrets:
-    """The credentials of 'Activate by assigning credentials' (step 6a-6d)."""
+    """The credentials of 'Activate by assigning credentials' (step 6a-6d); every broken rule
+    at once."""
+    check = Collector()
     for name in CREDENTIAL_FIELDS:
         if not _given(getattr(req, name)):
-            raise InvalidValue(name.replace("_", " "), "is required with setup credentials")
+            check(_missing, name.replace("_", " "), "is required with setup credentials")
+    check.done()
     assert req.password and req.pin and req.security_question and req.security_answer
-    local = user["email"].rpartition("@")[0]
-    personal = [number, user["first_name"], user["last_name"], local]
+    local = user.get("email", req.email or "").rpartition("@")[0]
+    personal = [
+        number,
+        user.get("first_name", req.first_name or ""),
+        user.get("last_name", req.last_name or ""),
+        local,
+    ]
     phones = [p for p in (user.get("contact_phone"), user.get("mobile_phone")) if p]
-    return Secrets(
-        password=rules.password(req.password, personal=personal),
-        pin=rules.pin(req.pin, extension=number, phones=phones),
-        security_question=rules.security_question(req.security_question, extra_questions),
-        security_answer=rules.security_answer(req.security_answer),
+    secrets = Secrets(
+        password=check(rules.password, req.password, personal=personal) or "",
+        pin=check(rules.pin, req.pin, extension=number, phones=phones) or "",
+        security_question=check(rules.security_question, req.security_question, extra_questions)
+        or "",
+        security_answer=check(rules.security_answer, req.security_answer) or "",
         temporary_password=True if req.temporary_password is None else req.temporary_password,
     )
+    check.done()
+    return secrets
+
+
+def _missing(field_name: str, rule: str) -> None:
+    raise InvalidValue(field_name, rule)
 
 
 def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
-    """Validate a request against the account; raise the first broken rule."""
-    if not _given(req.extension):
-        raise InvalidValue("extension", "is required")
-    ext = assignable(account, req.extension or "")
-    if not _given(req.setup):
-        raise InvalidValue("setup", "is required (invite, credentials or later)")
-    setup = rules.setup_option(req.setup or "")
-    user: User = {
-        "first_name": rules.first_name(req.first_name),
-        "last_name": rules.last_name(req.last_name),
-        "email": rules.email(req.email),
-        "role": account.role(req.role or "") if _given(req.role) else account.default_role,
-        "language": _locale(req.language, account.locale, "language"),
-        "greeting_language": _locale(req.greeting_language, account.locale, "greeting language"),
-        "regional_format": _locale(req.regional_format, account.locale, "regional format"),
-        "recording": rules.recording(req.recording or "")
+    """Validate a request against the account; raise every broken rule at once (Problems),
+    a rule that depends on a broken one (the number on a missing extension) left out."""
+    check = Collector()
+    ext = (
+        check(assignable, account, req.extension or "")
+        if _given(req.extension)
+        else check(_missing, "extension", "is required")
+    )
+    setup = (
+        check(rules.setup_option, req.setup or "")
+        if _given(req.setup)
+        else check(_missing, "setup", "is required (invite, credentials or later)")
+    )
+    values: dict[str, Any] = {
+        "first_name": check(rules.first_name, req.first_name),
+        "last_name": check(rules.last_name, req.last_name),
+        "email": check(rules.email, req.email),
+        "role": check(account.role, req.role or "") if _given(req.role) else account.default_role,
+        "language": check(_locale, req.language, account.locale, "language"),
+        "greeting_language": check(
+            _locale, req.greeting_language, account.locale, "greeting language"
+        ),
+        "regional_format": check(_locale, req.regional_format, account.locale, "regional format"),
+        "recording": check(rules.recording, req.recording or "")
         if _given(req.recording)
         else RECORDING[0],
         "setup": setup,
     }
+    details: dict[str, Any] = {
+        "contact_phone": check(rules.phone, req.contact_phone, account.country, "contact phone"),
+        "mobile_phone": check(
+            rules.phone, req.mobile_phone, account.country, "mobile phone", mobile=True
+        ),
+        "job_title": check(rules.text, req.job_title, "job title"),
+        "department": check(rules.text, req.department, "department"),
+    }
+    user: User = {k: v for k, v in values.items() if v}  # type: ignore[assignment]
     if req.allow_duplicate_email:
-        if setup != "credentials":
-            raise InvalidValue(
+        if setup and setup != "credentials":
+            check(
+                _missing,
                 "allow duplicate email",
                 "unique email may be waived only with setup credentials "
                 "(an invitation must go to the user's own address)",
             )
         user["unique_email"] = False
-    else:
-        check_email_unique(emails, user["email"])
-    for key, value in (
-        ("contact_phone", rules.phone(req.contact_phone, account.country, "contact phone")),
-        (
-            "mobile_phone",
-            rules.phone(req.mobile_phone, account.country, "mobile phone", mobile=True),
-        ),
-        ("job_title", rules.text(req.job_title, "job title")),
-        ("department", rules.text(req.department, "department")),
-    ):
-        if value:
-            user[key] = value  # type: ignore[literal-required]
-    site = account.site(req.site or "")["name"] if _given(req.site) else ext["site"]
-    number = target_number(account, ext, site, req.short_extension)
+    elif "email" in user:
+        check(check_email_unique, emails, user["email"])
+    user.update({k: v for k, v in details.items() if v})  # type: ignore[typeddict-item]
+    site = number = None
+    if ext is not None:
+        site = (
+            check(lambda: account.site(req.site or "")["name"]) if _given(req.site) else ext["site"]
+        )
+        if site is not None:
+            number = check(target_number, account, ext, site, req.short_extension)
     secrets: Secrets | None = None
     if setup == "credentials":
-        secrets = validate_secrets(
-            req, number=number, user=user, extra_questions=account.extra_questions
+        secrets = check(
+            validate_secrets,
+            req,
+            number=number or (req.extension or "").strip(),
+            user=user,
+            extra_questions=account.extra_questions,
         )
-    else:
+    elif setup:
         given = [n for n in SECRET_FIELDS + ("security_question",) if _given(getattr(req, n))]
         if given:
-            raise InvalidValue(
-                given[0].replace("_", " "), f"is set only with setup credentials, not {setup}"
+            check(
+                _missing,
+                given[0].replace("_", " "),
+                f"is set only with setup credentials, not {setup}",
             )
+    check.done()
+    assert ext is not None and setup and site and number
     return Plan(ref(ext), number, site, setup, user, secrets)
 
 

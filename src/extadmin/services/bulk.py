@@ -2,7 +2,8 @@
 
 Every row is validated first, by the same `assign.plan` as one assignment, against the account
 and against the other rows; if any row fails nothing is written and every failing row is
-reported with its line, column and rule. On success the account is written once."""
+reported with its line, column and rule (every broken rule of a row, not only the first). On
+success the account is written once."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from extadmin.domain.account import Account
 from extadmin.domain.catalog import USER_FIELDS
 from extadmin.domain.cells import unprotect
 from extadmin.domain.model import Credentials
-from extadmin.errors import Conflict, ExtadminError, InvalidValue, RowErrors
+from extadmin.errors import Conflict, ExtadminError, InvalidValue, Problems, RowErrors
 from extadmin.services import assign
 from extadmin.services.directory import EmailIndex
 
@@ -163,7 +164,7 @@ def validate(
                     f"extension {number} is also on line {seen_ext[number]}", "extension"
                 )
             seen_ext[number] = row.line
-            key = rules.email_key(rules.email(req.email)) if req.email else ""
+            key = _email_key(req.email)  # a bad address is the row's own check, below
             if key in seen_email and not req.allow_duplicate_email:
                 raise Conflict(f"email {req.email} is also on line {seen_email[key]}", "email")
             if key:  # before the row's own checks, so a later duplicate is always reported
@@ -176,12 +177,21 @@ def validate(
                     )
                 claimed[num] = row.line
             plans.append((row.line, plan))
-        except ExtadminError as exc:
-            column = assign.field_key(exc.field) or ("extension" if not exc.field else exc.field)
-            errors.append((row.line, column, exc))
+        except ExtadminError as exc:  # every broken rule of the row, each with its column
+            for problem in exc.problems if isinstance(exc, Problems) else [exc]:
+                field = problem.field
+                column = assign.field_key(field) or ("extension" if not field else field)
+                errors.append((row.line, column, problem))
         if progress:
             progress(1)
     return Checked(plans, errors)
+
+
+def _email_key(email: str | None) -> str:
+    try:
+        return rules.email_key(rules.email(email)) if email else ""
+    except ExtadminError:
+        return ""
 
 
 def hash_all(

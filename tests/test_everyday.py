@@ -1,0 +1,75 @@
+"""Everyday commands (issue 14): every broken rule reported at once, by `assign --no-input` and
+per row by `bulk-assign`; `bulk-assign --help` lists its columns."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from extadmin.services.bulk import COLUMNS
+from tests.csv_helpers import csv_text, write_csv
+
+
+def test_assign_no_input_reports_every_invalid_flag_at_once(account: Path, run: object) -> None:
+    before = account.read_bytes()
+    result = run(  # type: ignore[operator]
+        "assign", "101", "--setup", "invite", "--first-name", "Ada", "--last-name", "Lovelace",
+        "--email", "ada@", "--role", "Chief Wizard", "--language", "xx-XX",
+        "--short-extension", "911", "--no-input",
+    )  # fmt: skip
+    assert result.code == 3
+    lines = result.err.splitlines()
+    assert lines[0].startswith("extadmin: error: email: 'ada@' is not a valid address")
+    assert [line.split(":")[0].split("'")[0] for line in lines[1:]] == [
+        "  role ",
+        "  language",
+        "  short extension",
+    ]
+    assert account.read_bytes() == before
+
+
+def test_one_error_is_still_one_line(account: Path, run: object) -> None:
+    result = run("assign", "101", "--setup", "invite", "--first-name", "Ada",  # type: ignore[operator]
+                 "--last-name", "Lovelace", "--email", "ada@", "--no-input")  # fmt: skip
+    assert result.code == 3 and result.err.count("\n") == 1
+
+
+def test_a_conflict_and_an_invalid_value_exit_with_invalid(account: Path, run: object) -> None:
+    """As for bulk files: a value to fix first (3) over a conflict (5)."""
+    from tests.helpers import assign
+
+    assign(run, "102", "Grace", "Hopper", "grace@acme.example")
+    result = run("assign", "101", "--setup", "invite", "--first-name", "Ada",  # type: ignore[operator]
+                 "--last-name", "Lovelace", "--email", "grace@acme.example",
+                 "--recording", "sometimes", "--no-input")  # fmt: skip
+    assert result.code == 3
+    assert "grace@acme.example is already used" in result.err
+    assert "recording" in result.err
+
+
+def test_bulk_assign_reports_every_broken_rule_of_a_row(
+    account: Path, run: object, tmp_path: Path
+) -> None:
+    rows = [
+        {"extension": "101", "setup": "invite", "first_name": "", "last_name": "L",
+         "email": "bad@", "role": "Nope"},
+        {"extension": "102", "setup": "invite", "first_name": "Ada", "last_name": "L",
+         "email": "ada@acme.example", "role": ""},
+    ]  # fmt: skip
+    columns = ("extension", "setup", "first_name", "last_name", "email", "role")
+    result = run("bulk-assign", write_csv(tmp_path / "r.csv", csv_text(rows, columns)))  # type: ignore[operator]
+    assert result.code == 3
+    lines = result.err.splitlines()
+    assert lines[0] == "extadmin: error: 3 errors in 1 row; nothing was written"
+    assert [re.sub(r": .*", "", line) for line in lines[1:]] == [
+        "  line 2, column first_name",
+        "  line 2, column email",
+        "  line 2, column role",
+    ]
+
+
+def test_bulk_assign_help_lists_every_column(run: object) -> None:
+    result = run("bulk-assign", "--help")  # type: ignore[operator]
+    text = " ".join(result.out.split())
+    for column in COLUMNS:
+        assert re.search(rf"\b{column}\b", text), column
