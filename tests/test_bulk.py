@@ -418,7 +418,13 @@ CONFLICTS = [
         "extension already assigned",
         (ADA_ASSIGNED,),
         [person("102", "Bob"), person("101", "Cy")],
-        [(3, "extension", "extension 101 is not unassigned: it is not-activated to Ada")],
+        [
+            (
+                3,
+                "extension",
+                "extension 101 is not unassigned: it is assigned to Ada Lovelace (not-activated)",
+            )
+        ],
     ),
     (
         "short extension taken by another row",

@@ -107,8 +107,12 @@ def assignable(account: Account, number: str) -> Extension:
     ext = account.find(number.strip()) or account.extension(rules.extension_number(number))
     if ext["status"] != "unassigned":
         user = ext.get("user")
-        who = f" to {user['first_name']} {user['last_name']}" if user else ""
-        raise Conflict(f"extension {ref(ext)} is not unassigned: it is {ext['status']}{who}")
+        state = (
+            f"assigned to {user['first_name']} {user['last_name']} ({ext['status']})"
+            if user
+            else ext["status"]
+        )
+        raise Conflict(f"extension {ref(ext)} is not unassigned: it is {state}")
     return ext
 
 
