@@ -73,3 +73,29 @@ def test_bulk_assign_help_lists_every_column(run: object) -> None:
     text = " ".join(result.out.split())
     for column in COLUMNS:
         assert re.search(rf"\b{column}\b", text), column
+
+
+MAIN_COMMANDS = ("list-unassigned", "bulk-assign", "export", "verify-email", "set-recording")
+
+
+def test_the_main_commands_have_examples_that_parse() -> None:
+    """Every example in an Examples section names real options with valid values: parsed by
+    the command itself (click's own parser), as the shell would pass it."""
+    import shlex
+
+    import typer.main
+
+    from extadmin.cli import app
+
+    group = typer.main.get_command(app)
+    for name in MAIN_COMMANDS:
+        command = group.commands[name]  # type: ignore[attr-defined]
+        assert command.epilog and "Examples:" in command.epilog, name
+        lines = command.epilog.split("Examples:\n", 1)[1].splitlines()
+        for line in lines:
+            words = shlex.split(line, comments=True)
+            for cut in ("|", ">", "&&"):
+                words = words[: words.index(cut)] if cut in words else words
+            assert words[0] == "extadmin", line
+            sub = group.commands[words[1]]  # type: ignore[attr-defined]
+            sub.make_context(words[1], words[2:])  # raises on an unknown option or value

@@ -11,7 +11,14 @@ import typer
 from extadmin import render
 from extadmin.cli.app import get_app
 from extadmin.cli.mail import deliver, queue_on_save
-from extadmin.cli.options import DryRunOpt, ItemFormat, ItemFormatOpt, ListFormat, ListFormatOpt
+from extadmin.cli.options import (
+    DryRunOpt,
+    ItemFormat,
+    ItemFormatOpt,
+    ListFormat,
+    ListFormatOpt,
+    examples,
+)
 from extadmin.render import Column
 
 REPORT_COLUMNS = [
@@ -27,8 +34,21 @@ TABLE_ROWS = 100
 
 
 def register(app: typer.Typer) -> None:
-    app.command("bulk-assign")(bulk_assign)
-    app.command("export")(export)
+    app.command(
+        "bulk-assign",
+        epilog=examples(
+            "extadmin bulk-assign hires.csv --dry-run     # check every row, write nothing",
+            "extadmin bulk-assign hires.csv --setup invite",
+            "extadmin export --format csv > users.csv && extadmin bulk-assign users.csv",
+        ),
+    )(bulk_assign)
+    app.command(
+        "export",
+        epilog=examples(
+            "extadmin export --format csv > users.csv",
+            "extadmin export --format json | jq '.[].email'",
+        ),
+    )(export)
 
 
 def bulk_assign(

@@ -16,6 +16,7 @@ from extadmin.cli.options import (
     NoInputOpt,
     SiteOpt,
     YesOpt,
+    examples,
 )
 from extadmin.render import Column
 
@@ -30,7 +31,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(role_app, name="role")
     app.add_typer(extension_app, name="extension")
     app.add_typer(question_app, name="security-question")
-    app.command("list-unassigned")(list_unassigned)
+    app.command(
+        "list-unassigned",
+        epilog=examples(
+            "extadmin list-unassigned",
+            "extadmin list-unassigned --site Boston --format json",
+            "extadmin list-unassigned --format csv > free.csv",
+        ),
+    )(list_unassigned)
 
 
 def _device(row: dict[str, object]) -> object:

@@ -78,3 +78,9 @@ TemporaryPasswordOpt = Annotated[
         "an administrator sets it, no when the user activates with a token).",
     ),
 ]
+
+
+def examples(*lines: str) -> str:
+    """A command's Examples section (its help epilog), kept as written: one command a line,
+    `#` comments allowed."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)

@@ -16,6 +16,7 @@ from extadmin.cli.options import (
     NoInputOpt,
     SiteOpt,
     YesOpt,
+    examples,
 )
 from extadmin.render import Column
 
@@ -32,8 +33,22 @@ AllOpt = Annotated[bool, typer.Option("--all", help="Every assigned extension.")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("verify-email")(verify_email)
-    app.command("set-recording")(set_recording)
+    app.command(
+        "verify-email",
+        epilog=examples(
+            "extadmin verify-email ada@acme.example       # exit 0: unique, 5: used",
+            "extadmin verify-email ada@acme.example --format json",
+            "extadmin verify-email ada@acme.example --offline   # the files only",
+        ),
+    )(verify_email)
+    app.command(
+        "set-recording",
+        epilog=examples(
+            "extadmin set-recording 101 102 --direction both",
+            "extadmin set-recording --site Boston --direction inbound",
+            "extadmin set-recording --all --direction off",
+        ),
+    )(set_recording)
     app.add_typer(recording_app, name="recording")
     app.add_typer(engage_app, name="engage-voice")
     app.add_typer(users_app, name="users")
