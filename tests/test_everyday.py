@@ -79,8 +79,9 @@ MAIN_COMMANDS = ("list-unassigned", "bulk-assign", "export", "verify-email", "se
 
 
 def test_the_main_commands_have_examples_that_parse() -> None:
-    """Every example in an Examples section names real options with valid values: parsed by
-    the command itself (click's own parser), as the shell would pass it."""
+    """Every example in an Examples section is a real command with real options and the right
+    number of values: parsed by the command itself (click's own parser), as the shell would
+    pass it."""
     import shlex
 
     import typer.main
