@@ -3,7 +3,9 @@
 questionary (prompt_toolkit) draws with escape sequences: colours and bold between the words,
 cursor moves instead of unchanged cells. `Terminal.expect` therefore matches a plain text
 fragment with any escape sequence allowed between its characters, and `Terminal.screen` is
-everything shown so far with the escape sequences removed."""
+everything shown so far with the escape sequences removed. `Terminal.display` is what the
+terminal shows now, row by row, as a small VT100 model (`Display`) draws it: where a message
+landed, and whether it was cut at the terminal's width."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pexpect
 ENTER = "\r"
 DOWN = "\x1b[B"
 UP = "\x1b[A"
+ESCAPE = "\x1b"
 BACKSPACE = "\x7f"
 CTRL_C = "\x03"
 
@@ -37,16 +40,136 @@ def plain(raw: str) -> str:
     return ANSI.sub("", raw).replace("\r", "")
 
 
-class Terminal:
-    """`python -m extadmin ARGS` in a 40x120 pseudo-terminal; every byte shown is kept."""
+class Display:
+    """The screen of a VT100-like terminal fed the program's output: printable characters
+    with automatic margins (a line longer than the width continues on the next row), CR, LF,
+    backspace, and the CSI sequences prompt_toolkit uses (cursor up/down/forward/back, column,
+    position, erase in line and display; attributes and modes are ignored but autowrap).
+    Rows that scroll off the top are kept in `scrolled`."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 15):
+    _csi = re.compile(r"\x1b\[([0-9;?]*)([ -/]*)([@-~])")
+    _other = re.compile(r"\x1b(?:[()][0-9A-B]|[=>78]|\][^\x07\x1b]*(?:\x07|\x1b\\))")
+
+    def __init__(self, rows: int, columns: int) -> None:
+        self.rows, self.columns = rows, columns
+        self.cells = [[" "] * columns for _ in range(rows)]
+        self.scrolled: list[str] = []
+        self.row = self.col = 0
+        self.autowrap = True
+        self.pending_wrap = False
+
+    def feed(self, raw: str) -> Display:
+        i = 0
+        while i < len(raw):
+            ch = raw[i]
+            if ch == "\x1b":
+                match = self._csi.match(raw, i)
+                if match:
+                    self._control(match.group(1), match.group(3))
+                    i = match.end()
+                    continue
+                other = self._other.match(raw, i)
+                i = other.end() if other else i + 1
+                continue
+            i += 1
+            if ch == "\r":
+                self.col, self.pending_wrap = 0, False
+            elif ch == "\n":
+                self._line_feed()
+            elif ch == "\b":
+                self.col, self.pending_wrap = max(self.col - 1, 0), False
+            elif ch >= " " and ch != "\x7f":
+                self._put(ch)
+        return self
+
+    def _put(self, ch: str) -> None:
+        if self.pending_wrap:
+            self.col = 0
+            self._line_feed()
+            self.pending_wrap = False
+        self.cells[self.row][self.col] = ch
+        if self.col == self.columns - 1:
+            self.pending_wrap = self.autowrap
+        else:
+            self.col += 1
+
+    def _line_feed(self) -> None:
+        if self.row == self.rows - 1:
+            self.scrolled.append("".join(self.cells.pop(0)).rstrip())
+            self.cells.append([" "] * self.columns)
+        else:
+            self.row += 1
+
+    def _control(self, params: str, final: str) -> None:
+        if params.startswith("?"):
+            if "7" in params[1:].split(";") and final in "hl":
+                self.autowrap = final == "h"
+            return
+        numbers = [int(p) if p else 0 for p in params.split(";")] if params else []
+        n = max(numbers[0], 1) if numbers else 1
+        self.pending_wrap = False
+        if final == "A":
+            self.row = max(self.row - n, 0)
+        elif final == "B":
+            self.row = min(self.row + n, self.rows - 1)
+        elif final == "C":
+            self.col = min(self.col + n, self.columns - 1)
+        elif final == "D":
+            self.col = max(self.col - n, 0)
+        elif final == "G":
+            self.col = min(n, self.columns) - 1
+        elif final in "Hf":
+            row, col = ([*numbers, 0, 0][:2]) if numbers else (0, 0)
+            self.row, self.col = min(max(row, 1), self.rows) - 1, min(max(col, 1), self.columns) - 1
+        elif final == "K":
+            mode = numbers[0] if numbers else 0
+            line = self.cells[self.row]
+            span = {0: range(self.col, self.columns), 1: range(0, self.col + 1)}.get(
+                mode, range(self.columns)
+            )
+            for c in span:
+                line[c] = " "
+        elif final == "J":
+            mode = numbers[0] if numbers else 0
+            rows = {0: range(self.row + 1, self.rows), 1: range(0, self.row)}.get(
+                mode, range(self.rows)
+            )
+            if mode == 0:
+                self._control("0", "K")
+            for r in rows:
+                self.cells[r] = [" "] * self.columns
+
+    @property
+    def lines(self) -> list[str]:
+        """The rows on screen now, trailing spaces removed."""
+        return ["".join(row).rstrip() for row in self.cells]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+class Terminal:
+    """`python -m extadmin ARGS` in a pseudo-terminal of `rows` x `columns` (40x120 unless
+    told); every byte shown is kept."""
+
+    def __init__(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 15,
+        rows: int = 40,
+        columns: int = 120,
+    ):
         self.transcript = io.StringIO()
+        self.rows, self.columns = rows, columns
+        # COLUMNS and LINES as a shell at that size would export them
+        sized = {"COLUMNS": str(columns), "LINES": str(rows)}
         self.child = pexpect.spawn(
             sys.executable,
             ["-m", "extadmin", *args],
-            env={**os.environ, **(env or {})},
-            dimensions=(40, 120),
+            env={**os.environ, **sized, **(env or {})},
+            dimensions=(rows, columns),
             encoding="utf-8",
             timeout=timeout,
         )
@@ -59,6 +182,11 @@ class Terminal:
     @property
     def screen(self) -> str:
         return plain(self.raw)
+
+    @property
+    def display(self) -> Display:
+        """What the terminal shows now (the rows scrolled off the top in `.scrolled`)."""
+        return Display(self.rows, self.columns).feed(self.raw)
 
     def expect(self, text: str) -> str:
         """Wait until `text` is shown; return the plain output shown since the last match."""

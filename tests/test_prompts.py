@@ -40,6 +40,7 @@ DOWN = "\x1b[B"
 UP = "\x1b[A"
 BACKSPACE = "\x7f"
 CTRL_C = "\x03"
+ESCAPE = "\x1b"
 
 
 @pytest.fixture
@@ -87,9 +88,9 @@ class Screen:
         raw = re.sub(r"\x1b\[(\d*)C", lambda m: " " * int(m.group(1) or 1), raw)
         return self._escape.sub("", raw).replace("\r", "")
 
-    def wait_for(self, text: str, timeout: float = 10) -> None:
+    def wait_for(self, text: str, timeout: float = 10, count: int = 1) -> None:
         deadline = time.monotonic() + timeout
-        while text not in self.text:
+        while self.text.count(text) < count:
             if self.prompt is not None and self.prompt.done():
                 self.prompt.result()  # ended early: its exception, if any, is the failure
                 raise AssertionError(f"the prompt ended without showing {text!r}:\n{self.text}")
@@ -383,8 +384,8 @@ def test_walkthrough_invite(store: AccountStore) -> None:
         site="Main Site",
         role="Standard User (International)",
         language="fr-FR",
-        greeting_language="en-US",
-        regional_format="en-US",
+        greeting_language="fr-FR",  # both follow the user language: Enter keeps it
+        regional_format="fr-FR",
         recording="inbound",
     )
     assert store.path.read_bytes() == before  # the walkthrough only asks; `assign` saves
@@ -424,17 +425,27 @@ def test_walkthrough_asks_only_what_is_missing(store: AccountStore) -> None:
 
 
 def test_walkthrough_password_with_the_name_is_asked_again(store: AccountStore) -> None:
-    """The names come after the password: once known, the password rule is checked again."""
+    """The names come after the password: the password rule is checked again as soon as the
+    first name is known, and the password asked again there (not after the settings)."""
     typed = (
         ENTER + DOWN + ENTER  # 101, credentials
         + "Ada!x9Kq7" + ENTER + "Ada!x9Kq7" + ENTER + ENTER
         + "583920" + ENTER + "583920" + ENTER + ENTER + "Wisteria Lane" + ENTER
-        + "Ada" + ENTER + "Lovelace" + ENTER + "ada@example.com" + ENTER
+        + "Ada" + ENTER
+        + "Kx7!mQ2#vZ" + ENTER + "Kx7!mQ2#vZ" + ENTER  # asked again, right after the name
+        + "Lovelace" + ENTER + "ada@example.com" + ENTER
         + SKIP_DETAILS + KEEP_SETTINGS
-        + "Kx7!mQ2#vZ" + ENTER + "Kx7!mQ2#vZ" + ENTER  # asked again
         + SAVE
     )  # fmt: skip
-    assert walk(store, Request(), typed).password == "Kx7!mQ2#vZ"
+    screen = Screen()
+    with create_pipe_input() as pipe:
+        pipe.send_text(typed)
+        req = walkthrough.run(store, Request(), confirm=True, input=pipe, output=screen.output)
+    assert req.password == "Kx7!mQ2#vZ"
+    shown = screen.text
+    message = "password: must not contain the extension number, the user's name or email"
+    assert shown.index(message) < shown.index("? Last name")  # at the name's step
+    assert shown.count(message) == 1
 
 
 def test_walkthrough_edit_a_field_at_the_review(store: AccountStore) -> None:
@@ -449,19 +460,29 @@ def test_walkthrough_edit_a_field_at_the_review(store: AccountStore) -> None:
     assert walk(store, given, typed).last_name == "Byron"
 
 
-def test_walkthrough_which_field_has_a_way_back(store: AccountStore) -> None:
+@pytest.mark.parametrize(
+    "back",
+    [
+        [DOWN * 16 + ENTER],  # the last entry, "Back to the review" (the list does not wrap)
+        [ESCAPE],  # Escape at the list
+        [DOWN * 3 + ENTER, "? Last name", ESCAPE],  # Escape at the field chosen
+    ],
+    ids=["choice", "escape", "escape-at-the-field"],
+)
+def test_walkthrough_which_field_has_a_way_back(store: AccountStore, back: list[str]) -> None:
     """Edit a field, then change one's mind: back to the review, nothing changed."""
-    screen = Screen()
     given = Request(
         extension="101", setup="later", first_name="A", last_name="B", email="b@example.com"
     )
-    typed = DOWN + ENTER + UP + ENTER + SAVE  # Edit a field; the last entry (Back); Save
-    with create_pipe_input() as pipe:
-        pipe.send_text(typed)
-        req = walkthrough.run(store, given, confirm=True, input=pipe, output=screen.output)
-    assert req == given
-    assert "Back to the review" in screen.text
-    assert screen.text.count("Step 7 of 7: Review") == 2  # shown again, then saved
+    with running(walkthrough.run, store, given, confirm=True) as (pipe, screen, answer):
+        screen.wait_for("? Save this user?")
+        pipe.send_text(DOWN + ENTER)  # Edit a field
+        screen.wait_for("Back to the review")
+        for keys in back:  # keys, or (starting with "? ") a question to wait for
+            screen.wait_for(keys) if keys.startswith("? ") else pipe.send_text(keys)
+        screen.wait_for("Step 7 of 7: Review\n", count=2)  # shown again
+        pipe.send_text(SAVE)
+        assert answer.result(timeout=10) == given
 
 
 def test_walkthrough_cancel_at_the_review(store: AccountStore) -> None:

@@ -164,13 +164,15 @@ def assign(
         allow_duplicate_email=allow_duplicate_email,
     )
     app = get_app(ctx)
+    reviewed = False
     if app.can_prompt(no_input):
         from extadmin.cli import walkthrough
 
         req = walkthrough.run(app.store, req, confirm=not yes)
+        reviewed = not yes
     else:
         require(req)
-    save(app, req, dry_run=dry_run, fmt=format.value)
+    save(app, req, dry_run=dry_run, fmt=format.value, reviewed=reviewed)
 
 
 def require(req: Request) -> None:
@@ -182,8 +184,10 @@ def require(req: Request) -> None:
         raise UsageError(f"missing {', '.join(missing)} (required without prompting)")
 
 
-def save(app: App, req: Request, *, dry_run: bool, fmt: str) -> None:
-    """Validate and save under the account lock; queue (and deliver) the welcome email."""
+def save(app: App, req: Request, *, dry_run: bool, fmt: str, reviewed: bool = False) -> None:
+    """Validate and save under the account lock; queue (and deliver) the welcome email.
+    `reviewed`: the walkthrough's review showed every value, so a table says a short result
+    and the next step instead of all of them again."""
     from extadmin.services import assign as service
     from extadmin.services.directory import build_index
     from extadmin.storage import registry
@@ -197,7 +201,9 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str) -> None:
         if dry_run:
             from extadmin.cli.walkthrough import summary_lines
 
-            render.emit_fields({"dry_run": True, **plan.summary()}, fmt, summary_lines(plan))
+            render.emit_fields(
+                {"dry_run": True, **plan.summary()}, fmt, summary_lines(plan, account)
+            )
             app.say("dry run: nothing was written")
             return
         credentials = service.hash_secrets(plan.secrets) if plan.secrets else None
@@ -208,11 +214,42 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str) -> None:
         result["welcome_email"] = welcome_email(app, account, queued)
     elif account.linked and plan.setup == "invite":
         app.say("welcome email: the platform sends it when this is applied (`platform apply`)")
-    show_result(result, fmt)
+    if not (reviewed and fmt == "table"):
+        show_result(result, fmt)
     app.say(
         f"assigned extension {plan.number} to {plan.user['first_name']} "
         f"{plan.user['last_name']} ({result['status']})"
     )
+    if reviewed:
+        for line in next_steps(account, plan.number, plan.setup, result.get("welcome_email")):
+            app.say(line)
+
+
+def next_steps(
+    account: Account, number: str, setup: str, email: dict[str, Any] | None
+) -> list[str]:
+    """After the walkthrough: where the welcome email is, and what to do next."""
+    lines = []
+    if email is not None and email["delivered"]:
+        lines.append(f"welcome email sent to {email['to']}: the user activates with its link")
+    elif email is not None and "mail" not in account.doc:
+        lines += [
+            f"welcome email to {email['to']} queued, not sent: no mail server is configured",
+            "next: `extadmin mail configure --host HOST --sender ADDRESS`, "
+            "then `extadmin mail send`",
+        ]
+    elif email is not None:  # configured, not delivered: welcome_email() said why
+        lines.append("next: `extadmin mail send` when the mail server is reachable")
+    if setup == "later":
+        lines.append(
+            f"next: `extadmin activate {number} --invite` sends the invitation "
+            f"(or `extadmin activate {number}` assigns credentials)"
+        )
+    lines.append(
+        f"Engage Voice access, if needed: `extadmin engage-voice import {number} "
+        "--access agent|admin|both`"
+    )
+    return lines
 
 
 def welcome_email(app: App, account: Account, queued: list[Queued]) -> dict[str, Any]:

@@ -3,10 +3,17 @@
 It only gathers answers into a Request: every answer is checked as it is given by the same
 domain rules the flags and the CSV import use, and before the review the whole request goes
 through the same `services.assign.plan` that saves it. Nothing is written here; Ctrl-C or
-"Cancel" at any step leaves the account untouched."""
+"Cancel" at any step leaves the account untouched.
+
+The steps keep the seed's order. Escape (`<` at a plain prompt) goes back one question, the
+answers kept; an answer that a later one makes wrong (a password holding the name typed
+after it, a PIN holding a phone's digits) is checked again as soon as that later answer is
+given, and asked again there. A value given by a flag that names nothing in the account
+(`--site Bostn`) is reported before the first question and asked at once."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +87,30 @@ LABELS = {
 }
 
 
+STEP_OF = {name: step for step in STEPS for name in step.fields}
+ORDER = [name for step in STEPS for name in step.fields]
+
+# shown before the secret is typed (the rules themselves are domain.rules.password and .pin)
+PASSWORD_RULES = (
+    "8 to 32 characters with a letter and a digit, and an uppercase letter or one of "
+    f"{' '.join(rules.PASSWORD_SPECIALS)}; no aaa, abc or 321; not the user's name, email "
+    "or extension number."
+)
+PIN_RULES = (
+    "6 to 10 digits; no 1234 or 4321, no 222, no repeated pattern such as 050505; not the "
+    "extension number or the last 6 digits of a phone."
+)
+LOCALE_FIELDS = ("language", "greeting_language", "regional_format")
+# the settings a flag may name wrongly: reported before the first question, then asked
+SETTINGS = ("site", "role", "language", "greeting_language", "regional_format", "recording")
+
+
+def administrative(role: str) -> bool:
+    """A role with administrative access: Super Admin, Phone System Admin, Billing Admin, User
+    Admin (and an account's own "… Admin" or "Administrator" roles)."""
+    return re.search(r"\badmin", role, re.IGNORECASE) is not None
+
+
 def run(store: AccountStore, req: Request, *, confirm: bool, **io: Any) -> Request:
     return Walkthrough(store.read(), store.path, req, io).run(confirm)
 
@@ -117,6 +148,13 @@ class Walkthrough:
         self.emails: EmailIndex = build_index(account, path)
         self.req = req
         self.io = io
+        self.given: set[str] = set()  # the fields given by flags: never asked in the walk
+        self.back = False  # whether the question being asked may go back
+
+    @property
+    def q(self) -> dict[str, Any]:
+        """The keywords of a question: the prompts' io, and whether Escape goes back."""
+        return {**self.io, "back": self.back}
 
     # --- the walk -----------------------------------------------------------------------------
     def steps(self) -> list[Step]:
@@ -130,6 +168,8 @@ class Walkthrough:
             service.assignable(self.account, self.req.extension)
         if self.req.setup is not None:
             self.req = replace(self.req, setup=rules.setup_option(self.req.setup))
+        self.given = {f for f in ORDER if getattr(self.req, f) is not None}
+        self.fix_given_settings()
         scripted = all(getattr(self.req, f) for f in service.required_fields(self.req.setup))
         if not scripted:
             self.walk()
@@ -138,24 +178,64 @@ class Walkthrough:
             self.review()
         return self.req
 
-    def walk(self) -> None:
-        number = 0
-        for step in STEPS:
-            if step not in self.steps():
+    def fix_given_settings(self) -> None:
+        """A site, role, language or recording given by a flag that is not one of the account's:
+        said at once, and asked at once (the cursor on the default), before anything else."""
+        checks: dict[str, Any] = {
+            "site": self.account.site,
+            "role": self.account.role,
+            "language": lambda v: rules.locale(v, "language"),
+            "greeting_language": lambda v: rules.locale(v, "greeting language"),
+            "regional_format": lambda v: rules.locale(v, "regional format"),
+            "recording": rules.recording,
+        }
+        for name in SETTINGS:
+            value = getattr(self.req, name)
+            if not value or not value.strip():
                 continue
-            number += 1
-            missing = [f for f in step.fields if getattr(self.req, f) is None]
-            if not missing:
-                continue
-            prompts.step(number, len(self.steps()) + 1, step.title, **self.io)
-            for name in missing:
+            try:
+                checks[name](value)
+            except ExtadminError as exc:
+                flag = "--" + name.replace("_", "-")
+                prompts.problem(f"{flag}: {exc.message}", **self.io)
+                self.set(name, None)
                 self.ask(name)
+
+    def walk(self) -> None:
+        """The questions of the steps in order, each unless given by a flag. Escape goes back
+        one question (to the previous step from the first of a step), the answers kept."""
+        prompts.hint(prompts.back_hint(**self.io), indent="", **self.io)
+        history: list[int] = []  # the questions answered, to go back through
+        shown: Step | None = None
+        i = 0
+        while i < len(ORDER):
+            name = ORDER[i]
+            step = STEP_OF[name]
+            steps = self.steps()
+            if name in self.given or step not in steps:
+                i += 1
+                continue
+            if step is not shown:
+                prompts.step(steps.index(step) + 1, len(steps) + 1, step.title, **self.io)
+                shown = step
+            try:
+                self.ask(name, back=True)
+            except prompts.Back:
+                while history and STEP_OF[ORDER[history[-1]]] not in self.steps():
+                    history.pop()  # a step the setup option has since removed
+                if history:
+                    i = history.pop()
+                else:
+                    prompts.hint("This is the first question.", **self.io)
+                continue
+            history.append(i)
+            i += 1
 
     def fix_problems(self) -> None:
         """Check the whole request with the service; show each broken rule and ask its field
         again until none is left (an error that names no field ends the walkthrough)."""
         while (problem := self.check()) is not None:
-            prompts.say(f"  {problem.message}", style="fg:ansired", **self.io)
+            prompts.problem(problem.message, **self.io)
             field = service.field_key(problem.field)
             if field is None:
                 raise problem
@@ -173,11 +253,14 @@ class Walkthrough:
             plan = service.plan(self.account, self.req, self.emails)
             total = len(self.steps()) + 1  # an edited setup option adds or removes a step
             prompts.step(total, total, "Review", **self.io)
-            for label, value in summary_lines(plan):
-                prompts.say(f"  {label:<26} {value}", **self.io)
+            for label, value in summary_lines(plan, self.account):
+                prompts.pair(label, value, **self.io)
+            save = "Save"
+            if plan.number != plan.extension:  # saving renumbers: the choice says so
+                save = f"Save and renumber extension {plan.extension} to {plan.number}"
             action = prompts.select(
                 "Save this user?",
-                [("Save", "save"), ("Edit a field", "edit"), ("Cancel", "cancel")],
+                [(save, "save"), ("Edit a field", "edit"), ("Cancel", "cancel")],
                 "save",
                 **self.io,
             )
@@ -186,14 +269,18 @@ class Walkthrough:
             if action == "cancel":
                 raise Cancelled()
             fields = [f for s in self.steps() for f in s.fields]
-            edited = prompts.select(
-                "Which field?",
-                [*((LABELS[f], f) for f in fields), ("Back to the review", "")],
-                **self.io,
-            )
-            if not edited:
+            try:  # Escape, here or at the field, is back to the review
+                edited = prompts.select(
+                    "Which field?",
+                    [*((LABELS[f], f) for f in fields), ("Back to the review", "")],
+                    back=True,
+                    **self.io,
+                )
+                if not edited:
+                    continue
+                self.ask(edited, back=True)
+            except prompts.Back:
                 continue
-            self.ask(edited)
             if edited == "setup" and self.req.setup == "credentials":
                 # now credentials: ask their step whole (the temporary password flag too)
                 for name in STEPS[2].fields:
@@ -202,10 +289,17 @@ class Walkthrough:
             self.fix_problems()
 
     # --- one field ----------------------------------------------------------------------------
-    def ask(self, name: str) -> None:
-        value = getattr(self, f"_ask_{name}", None)
-        answer: Any = value() if value else self._ask_text(name)
-        self.req = replace(self.req, **{name: answer})
+    def ask(self, name: str, *, back: bool = False) -> None:
+        """Ask one field (its answer given before, if any, as the default), then check again
+        the answers that depend on it."""
+        method = getattr(self, f"_ask_{name}", None)
+        self.back = back
+        try:
+            answer: Any = method() if method else self._ask_text(name)
+        finally:
+            self.back = False
+        before = getattr(self.req, name)
+        self.set(name, answer)
         if name == "setup" and answer != "credentials":
             self.req = replace(
                 self.req,
@@ -215,9 +309,70 @@ class Walkthrough:
                 security_answer=None,
                 temporary_password=None,
             )
+        self.after(name, before)
+
+    def set(self, name: str, value: Any) -> None:
+        self.req = replace(self.req, **{name: value})
+
+    def after(self, name: str, before: Any) -> None:
+        """What an answer changes for the others: the password must not hold the names, the
+        email's local part or the number; the PIN not the number or a phone's last digits; the
+        greeting language and the regional format follow the user language."""
+        credentials = self.req.setup == "credentials"
+        if credentials and self.req.password and name in (
+            "first_name", "last_name", "email", "short_extension", "site",
+        ):  # fmt: skip
+            self.recheck("password", lambda v: rules.password(v, personal=self._personal()), name)
+        if credentials and self.req.pin and name in (
+            "contact_phone", "mobile_phone", "short_extension", "site",
+        ):  # fmt: skip
+            self.recheck("pin", self._check_pin, name)
+        if name == "language" and self.req.language != before:
+            self.follow_language(before)
+
+    def recheck(self, name: str, check: Any, because: str) -> None:
+        try:
+            check(getattr(self.req, name))
+        except ExtadminError as exc:
+            known = f"now that the {LABELS[because].lower()} is known"
+            prompts.problem(f"{exc.message} ({known}): enter it again.", **self.io)
+            self.set(name, None)
+            self.ask(name)
+
+    def follow_language(self, before: str | None) -> None:
+        """The greeting language and regional format that followed the user language (or were
+        not chosen yet) follow the new one; a flag's or a different choice stays."""
+        language = self.req.language
+        followed = []
+        for name in ("greeting_language", "regional_format"):
+            value = getattr(self.req, name)
+            if name in self.given or value is None or value == language:
+                continue
+            if value == before:
+                self.set(name, language)
+                followed.append(LABELS[name].lower())
+        if followed and language:
+            what = " and ".join(followed)
+            prompts.hint(f"The {what} follow: {LOCALES[language]} ({language}).", **self.io)
 
     def _ext(self) -> Any:
         return self.account.extension(self.req.extension or "")
+
+    def _site_name(self, value: str | None) -> str | None:
+        """A site given as it is in the account, or None when it names none."""
+        try:
+            return self.account.site(value)["name"] if value and value.strip() else None
+        except ExtadminError:
+            return None
+
+    def _number(self, site: str | None = None) -> str:
+        """The extension's number after saving, as far as the answers so far tell."""
+        ext = self._ext()
+        site = site or self._site_name(self.req.site) or ext["site"]
+        try:
+            return service.target_number(self.account, ext, site, self.req.short_extension)
+        except ExtadminError:
+            return str(ext.get("number", ""))
 
     def _ask_extension(self) -> str:
         from extadmin.services import extensions
@@ -233,51 +388,94 @@ class Walkthrough:
             for e in free
         ]
         return prompts.select(
-            "Extension to assign (type to search)", choices, search=True, **self.io
+            "Extension to assign",
+            choices,
+            self.req.extension,
+            search=True,
+            no_match=self._no_extension,
+            **self.q,
         )
+
+    def _no_extension(self, typed: str) -> str:
+        """Why nothing matches: a typo, or an extension that exists but is not unassigned."""
+        text = f"no unassigned extension matches {typed}"
+        ext = self.account.find(typed)
+        if ext is None:
+            return text
+        user = ext.get("user")
+        if user:
+            name = f"{user['first_name']} {user['last_name']}"
+            return f"{text}: extension {typed} is assigned to {name} ({ext['status']})"
+        return f"{text}: extension {typed} is {ext['status']}"
 
     def _ask_setup(self) -> str:
         choices = [
             (text.split(":")[0], key, text.split(": ", 1)[1]) for key, text in SETUP_OPTIONS.items()
         ]
-        return prompts.select("Setup option", choices, self.req.setup or "invite", **self.io)
+        return prompts.select("Setup option", choices, self.req.setup or "invite", **self.q)
 
     def _personal(self) -> list[str]:
         local = (self.req.email or "").rpartition("@")[0]
         return [
-            self.req.extension or "",
+            self._number() if self.req.extension else "",
             self.req.first_name or "",
             self.req.last_name or "",
             local,
         ]
 
+    def _kept(self, name: str) -> bool:
+        """Going back (or forth again) to a secret given before: Enter keeps it."""
+        return self.back and getattr(self.req, name) is not None
+
     def _ask_password(self) -> str:
-        return prompts.secret_twice(
-            "Password", lambda v: rules.password(v, personal=self._personal()), **self.io
+        prompts.hint(f"Password: {PASSWORD_RULES}", **self.io)
+        keep = self._kept("password")
+        value = prompts.secret_twice(
+            "Password",
+            lambda v: rules.password(v, personal=self._personal()),
+            keep=keep,
+            **self.q,
         )
+        return (self.req.password or "") if keep and not value else value
 
     def _ask_temporary_password(self) -> bool:
+        default = True if self.req.temporary_password is None else self.req.temporary_password
         return prompts.confirm(
-            "Temporary password (the user must change it at first login)?", default=True, **self.io
+            "Temporary password (changed at first login)?",
+            default=default,
+            **self.q,
         )
 
+    def _phones(self) -> list[str]:
+        phones = []
+        for number in (self.req.contact_phone, self.req.mobile_phone):
+            try:
+                phones.append(rules.phone(number, self.account.country, "phone"))
+            except ExtadminError:
+                continue  # a wrong phone is its own question
+        return [p for p in phones if p]
+
+    def _check_pin(self, value: str) -> str:
+        return rules.pin(value, extension=self._number(), phones=self._phones())
+
     def _ask_pin(self) -> str:
-        phones = [p for p in (self.req.contact_phone, self.req.mobile_phone) if p]
-        phones = [rules.phone(p, self.account.country, "phone") for p in phones]
-        return prompts.secret_twice(
-            "PIN (6 to 10 digits)",
-            lambda v: rules.pin(v, extension=self.req.extension or "", phones=phones),
-            **self.io,
-        )
+        prompts.hint(f"PIN: {PIN_RULES}", **self.io)
+        keep = self._kept("pin")
+        value = prompts.secret_twice("PIN (6 to 10 digits)", self._check_pin, keep=keep, **self.q)
+        return (self.req.pin or "") if keep and not value else value
 
     def _ask_security_question(self) -> str:
         questions = [*SECURITY_QUESTIONS, *self.account.extra_questions]
-        return prompts.select(
-            "Security question", [(q, q) for q in questions], self.req.security_question, **self.io
-        )
+        try:
+            default = rules.security_question(self.req.security_question or "", questions)
+        except ExtadminError:
+            default = None
+        return prompts.select("Security question", [(q, q) for q in questions], default, **self.q)
 
     def _ask_security_answer(self) -> str:
-        return prompts.secret("Security answer", rules.security_answer, **self.io)
+        keep = self._kept("security_answer")
+        value = prompts.secret("Security answer", rules.security_answer, keep=keep, **self.q)
+        return (self.req.security_answer or "") if keep and not value else value
 
     def _ask_email(self) -> str:
         if self.req.setup != "credentials":  # the waiver is for credentials only: the address
@@ -288,11 +486,11 @@ class Walkthrough:
             if not self.req.allow_duplicate_email and self.req.setup != "credentials":
                 service.check_email_unique(self.emails, email)
 
-        value = prompts.text(LABELS["email"], check, default=self.req.email or "", **self.io)
+        value = prompts.text(LABELS["email"], check, default=self.req.email or "", **self.q)
         matches = self.emails.matches(rules.email(value))
         if matches and not self.req.allow_duplicate_email:  # only with setup credentials
             where = ", ".join(f"extension {m.extension} in {m.account!r}" for m in matches)
-            prompts.say(f"  {value} is already used ({where}).", style="fg:ansired", **self.io)
+            prompts.problem(f"{value} is already used ({where}).", **self.io)
             if not prompts.confirm(
                 "Users require unique email IDs: waive it for this user?", default=False, **self.io
             ):
@@ -303,13 +501,13 @@ class Walkthrough:
     def _ask_short_extension(self) -> str:
         ext = self._ext()
         current = self.account.short_number(ext)
-        site = self.req.site or ext["site"]
+        site = self._site_name(self.req.site) or ext["site"]
         value = prompts.text(
             LABELS["short_extension"],
             lambda v: service.target_number(self.account, ext, site, v),
             default=self.req.short_extension or current,
             optional="number" in ext,  # pulled without a number: the admin gives one
-            **self.io,
+            **self.q,
         )
         return value if value != current else ""
 
@@ -319,10 +517,12 @@ class Walkthrough:
         def check(value: str) -> str:
             return rules.phone(value, self.account.country, LABELS[name].lower(), mobile=mobile)
 
-        value = prompts.text(LABELS[name], check, optional=True, **self.io)
+        current = getattr(self.req, name) or ""
+        value = prompts.text(LABELS[name], check, default=current, optional=True, **self.q)
         if value:
             normalised = check(value)
-            prompts.say(f"  → {normalised}", **self.io)
+            if normalised != value:
+                prompts.say(f"  → {normalised}", **self.io)
             return normalised
         return ""
 
@@ -339,28 +539,72 @@ class Walkthrough:
             lambda v: rules.text(v, LABELS[name].lower(), required=required),
             default=getattr(self.req, name) or "",
             optional=not required,
-            **self.io,
+            **self.q,
         )
 
     def _ask_site(self) -> str:
-        default = self.req.site or self._ext()["site"]
-        return prompts.select(
-            LABELS["site"], [(s["name"], s["name"]) for s in self.account.sites], default, **self.io
-        )
+        ext = self._ext() if self.req.extension else None
+        own = ext["site"] if ext else self.account.main_site()["name"]
+        default = self._site_name(self.req.site) or own
+        choices = [
+            (s["name"] + (f" (code {s['code']})" if s.get("code") else ""), s["name"])
+            for s in self.account.sites
+        ]
+        site = prompts.select(LABELS["site"], choices, default, marked=own, **self.q)
+        if ext is not None and "number" in ext and site != own:
+            before, after = self._number(own), self._number(site)
+            if before != after:
+                prompts.hint(
+                    f"Extension {before} becomes {after} on site {site}: the review asks to "
+                    "confirm it.",
+                    **self.io,
+                )
+        return site
 
     def _ask_role(self) -> str:
-        default = self.req.role or self.account.default_role
-        return prompts.select(
-            LABELS["role"], [(r, r) for r in self.account.roles], default, **self.io
-        )
+        default_role = self.account.default_role
+        try:
+            default = self.account.role(self.req.role or "") if self.req.role else default_role
+        except ExtadminError:
+            default = default_role  # a wrong --role: the cursor on the default, not the first
+        name = f"{self.req.first_name or ''} {self.req.last_name or ''}".strip() or "this user"
+        while True:
+            role = prompts.select(
+                LABELS["role"],
+                [(r, r) for r in self.account.roles],
+                default,
+                marked=default_role,
+                **self.q,
+            )
+            if not administrative(role):
+                return role
+            access = "full administrative" if role.casefold() == "super admin" else "administrative"
+            if prompts.confirm(
+                f"Give {name} the {role} role ({access} access)?", default=False, **self.io
+            ):
+                return role
+            default = default_role
 
     def _ask_locale(self, name: str) -> str:
-        default = getattr(self.req, name) or self.account.locale
+        def valid(value: str | None) -> str | None:
+            try:
+                return rules.locale(value, name) if value and value.strip() else None
+            except ExtadminError:
+                return None
+
+        if name == "language":
+            marked = self.account.locale
+        else:  # the user language is the default of the others
+            marked = valid(self.req.language) or self.account.locale
+        default = valid(getattr(self.req, name)) or marked
         return prompts.select(
             LABELS[name],
             [(f"{title} ({code})", code) for code, title in LOCALES.items()],
             default,
-            **self.io,
+            search=True,
+            marked=marked,
+            no_match=lambda typed: f"no language matches {typed}",
+            **self.q,
         )
 
     def _ask_language(self) -> str:
@@ -373,22 +617,37 @@ class Walkthrough:
         return self._ask_locale("regional_format")
 
     def _ask_recording(self) -> str:
+        try:
+            default = rules.recording(self.req.recording or "") if self.req.recording else "off"
+        except ExtadminError:
+            default = "off"
         return prompts.select(
             LABELS["recording"],
             [(RECORDING_TITLES[r], r) for r in RECORDING],
-            self.req.recording or "off",
-            **self.io,
+            default,
+            marked="off",
+            **self.q,
         )
 
 
-def summary_lines(plan: service.Plan) -> list[tuple[str, str]]:
-    """The review: every value that will be saved, never a secret."""
+def summary_lines(plan: service.Plan, account: Account | None = None) -> list[tuple[str, str]]:
+    """The review: every value that will be saved (never a secret), and what saving will do."""
     user = plan.user
-    lines = [
-        (
-            "Extension",
-            plan.number + (f" (was {plan.extension})" if plan.number != plan.extension else ""),
-        ),
+    number = plan.number
+    short: str | None = None
+    if account is not None:
+        code = account.site(plan.site).get("code", "")
+        short = number[len(code) :] if code and number.startswith(code) else number
+    if plan.number != plan.extension:
+        why = ""
+        if account is not None and account.extension(plan.extension)["site"] != plan.site:
+            new_code = account.site(plan.site).get("code")
+            why = f": moved to site {plan.site}" + (f", code {new_code}" if new_code else "")
+        number += f" (renumbered from {plan.extension}{why})"
+    lines = [("Extension", number)]
+    if short is not None:
+        lines.append(("Short extension number", short))
+    lines += [
         ("Site", plan.site),
         ("Setup option", SETUP_OPTIONS[plan.setup].split(":")[0]),
         ("Status after saving", service.STATUS_AFTER[plan.setup]),
@@ -409,6 +668,36 @@ def summary_lines(plan: service.Plan) -> list[tuple[str, str]]:
         lines.append((LABELS[key], value))
     if user.get("unique_email") is False:
         lines.append(("Users require unique email IDs", "waived"))
-    if plan.setup == "invite":
-        lines.append(("Welcome email", f"to {user['email']}, with an activation link"))
+    lines += outcome_lines(plan, account)
+    return lines
+
+
+def outcome_lines(plan: service.Plan, account: Account | None) -> list[tuple[str, str]]:
+    """What saving will do about email: sent, queued, left to the platform, or nothing."""
+    email = plan.user["email"]
+    if plan.setup == "credentials":
+        return [("After saving", "no welcome email will be sent: the user signs in now")]
+    if plan.setup == "later":
+        return [("After saving", "no welcome email will be sent, and no notifications")]
+    if account is None:
+        return [("Welcome email", f"to {email}, with an activation link")]
+    if account.linked:
+        return [("After saving", f"the platform sends a welcome email to {email} at `extadmin "
+                 "platform apply`")]  # fmt: skip
+    from extadmin.services import mail
+
+    days = account.doc["account"].get("token_days", service.DEFAULT_TOKEN_DAYS)
+    if "mail" in account.doc:
+        what = f"a welcome email will be sent to {email}, with an activation link ({days} days)"
+    else:
+        what = (
+            f"a welcome email to {email} will be queued, not sent: no mail server is configured "
+            "(`extadmin mail configure`)"
+        )
+    lines = [("After saving", what)]
+    language = plan.user["language"]
+    if language.split("-")[0] not in mail.TRANSLATIONS:
+        lines.append(
+            ("Welcome email language", f"English: there is no template in {LOCALES[language]}")
+        )
     return lines
