@@ -10,6 +10,7 @@ import sys
 from typing import Annotated, NoReturn
 
 import typer
+import typer.core
 
 from extadmin import __version__
 from extadmin.cli.app import App
@@ -19,11 +20,16 @@ app = typer.Typer(
     name="extadmin",
     help="Provision users on a cloud phone system account: extensions, users, settings.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+# An argument's help shows its metavar (NUMBER), never its Python type (<list[str]>), as the
+# options do: Typer would print both.
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
 
 def _version(value: bool) -> None:

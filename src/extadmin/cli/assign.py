@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from extadmin import render
+from extadmin.cli import complete
 from extadmin.cli.app import App, get_app
 from extadmin.cli.mail import deliver, queue_on_save
 from extadmin.cli.options import (
@@ -55,7 +56,12 @@ Opt = typer.Option
 def assign(
     ctx: typer.Context,
     number: Annotated[
-        str | None, typer.Argument(metavar="NUMBER", help="Unassigned extension number (step 4).")
+        str | None,
+        typer.Argument(
+            metavar="NUMBER",
+            help="Unassigned extension number (step 4).",
+            autocompletion=complete.unassigned,
+        ),
     ] = None,
     setup: Annotated[
         str | None, Opt("--setup", help="invite, credentials or later (step 5).", metavar="OPTION")
@@ -88,11 +94,22 @@ def assign(
         str | None, Opt("--department", metavar="TEXT", help="Department.")
     ] = None,
     site: Annotated[
-        str | None, Opt("--site", metavar="NAME", help="Site (default: the extension's).")
+        str | None,
+        Opt(
+            "--site",
+            metavar="NAME",
+            help="Site (default: the extension's).",
+            autocompletion=complete.sites,
+        ),
     ] = None,
     role: Annotated[
         str | None,
-        Opt("--role", metavar="ROLE", help="Assigned role (default: the account's default role)."),
+        Opt(
+            "--role",
+            metavar="ROLE",
+            help="Assigned role (default: the account's default role).",
+            autocompletion=complete.roles,
+        ),
     ] = None,
     language: Annotated[
         str | None, Opt("--language", metavar="CODE", help="User language, e.g. en-US.")
@@ -228,18 +245,11 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str, reviewed: bool = Fa
 def next_steps(
     account: Account, number: str, setup: str, email: dict[str, Any] | None
 ) -> list[str]:
-    """After the walkthrough: where the welcome email is, and what to do next."""
+    """After the walkthrough: the next step that applies. (A welcome email left queued has
+    said what to run already: `deliver` or `welcome_email`.)"""
     lines = []
     if email is not None and email["delivered"]:
         lines.append(f"welcome email sent to {email['to']}: the user activates with its link")
-    elif email is not None and "mail" not in account.doc:
-        lines += [
-            f"welcome email to {email['to']} queued, not sent: no mail server is configured",
-            "next: `extadmin mail configure --host HOST --sender ADDRESS`, "
-            "then `extadmin mail send`",
-        ]
-    elif email is not None:  # configured, not delivered: welcome_email() said why
-        lines.append("next: `extadmin mail send` when the mail server is reachable")
     if setup == "later":
         lines.append(
             f"next: `extadmin activate {number} --invite` sends the invitation "
@@ -284,7 +294,12 @@ def show_result(result: dict[str, Any], fmt: str) -> None:
 def activate(
     ctx: typer.Context,
     number: Annotated[
-        str, typer.Argument(metavar="NUMBER", help="Extension waiting for activation.")
+        str,
+        typer.Argument(
+            metavar="NUMBER",
+            help="Extension waiting for activation.",
+            autocompletion=complete.assigned,
+        ),
     ],
     token_file: Annotated[
         Path | None,

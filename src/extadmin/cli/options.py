@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from extadmin.cli import complete
+
 
 class ListFormat(StrEnum):
     table = "table"
@@ -35,7 +37,10 @@ NoInputOpt = Annotated[
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Validate and show what would change; write nothing.")
 ]
-SiteOpt = Annotated[str | None, typer.Option("--site", metavar="NAME", help="Site name.")]
+SiteOpt = Annotated[
+    str | None,
+    typer.Option("--site", metavar="NAME", help="Site name.", autocompletion=complete.sites),
+]
 
 
 PasswordFileOpt = Annotated[

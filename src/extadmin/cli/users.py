@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from extadmin import render
+from extadmin.cli import complete
 from extadmin.cli.app import get_app
 from extadmin.cli.options import (
     ItemFormat,
@@ -28,7 +29,12 @@ recording_app = typer.Typer(help="Automatic call recording.")
 engage_app = typer.Typer(help="Engage Voice access (import users from the account).")
 users_app = typer.Typer(help="Assigned users.")
 
-Numbers = Annotated[list[str] | None, typer.Argument(help="Extension numbers.")]
+Numbers = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="NUMBER", help="Extension numbers.", autocompletion=complete.assigned
+    ),
+]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every assigned extension.")]
 
 
@@ -280,7 +286,13 @@ def users_list(
     ctx: typer.Context,
     site: SiteOpt = None,
     role: Annotated[
-        str | None, typer.Option("--role", metavar="ROLE", help="Only users with this role.")
+        str | None,
+        typer.Option(
+            "--role",
+            metavar="ROLE",
+            help="Only users with this role.",
+            autocompletion=complete.roles,
+        ),
     ] = None,
     status: Annotated[
         str | None,
@@ -334,7 +346,12 @@ def users_list(
 
 def unassign(
     ctx: typer.Context,
-    number: Annotated[str, typer.Argument(metavar="NUMBER", help="Assigned extension number.")],
+    number: Annotated[
+        str,
+        typer.Argument(
+            metavar="NUMBER", help="Assigned extension number.", autocompletion=complete.assigned
+        ),
+    ],
     yes: YesOpt = False,
     no_input: NoInputOpt = False,
 ) -> None:
