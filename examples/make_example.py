@@ -229,6 +229,8 @@ def build() -> Document:
     for site, numbers in NUMBERS.items():
         for n in numbers:
             number = str(n)
+            if number in rules.RESERVED_NUMBERS:  # 112, as `extension add 101-115` skips it
+                continue
             ext: Extension = {"number": number, "site": site, "status": "unassigned"}
             if number in DEVICES:
                 model, with_mac = DEVICES[number]
