@@ -1,17 +1,21 @@
 """All output in one place: rich tables, JSON, CSV to standard output; messages to standard
-error. Consoles are built with markup and highlighting off, so user text prints as written."""
+error. Consoles are built with markup and highlighting off, so user text prints as written; and
+no text reaches a terminal with a control character in it (`safe`): a name holding an escape
+sequence (OSC 52 writes the clipboard, CSI moves the cursor) is shown escaped, never run."""
 
 from __future__ import annotations
 
 import csv
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from extadmin.domain.cells import protect
+from extadmin.domain.rules import CONTROL_CATEGORIES
 from extadmin.storage.codec import json_list
 
 if TYPE_CHECKING:
@@ -38,6 +42,45 @@ def text(value: Any) -> str:
     return str(value)
 
 
+def safe(value: str) -> str:
+    r"""Text as it may reach a terminal: each control character (rules.CONTROL_CATEGORIES: C0
+    and C1 controls with ESC, DEL, tab and newline; bidirectional and zero-width format
+    characters; line separators; lone surrogates) as its backslash escape, `\x1b`, `\x9b`,
+    `\n`, `\u202e`; every other character, letters of any script included, as it is. One C
+    call on ordinary text (str.isprintable is true only when there is none)."""
+    if value.isprintable():
+        return value
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in CONTROL_CATEGORIES
+        else ch
+        for ch in value
+    )
+
+
+def safe_json(encoded: str) -> str:
+    r"""JSON text with every control character escaped the JSON way (`\u009b`): the encoder
+    escapes C0 controls (ESC, newline) itself but writes DEL, C1 controls (U+009B is CSI to
+    some terminals), format characters and line separators as they are. The same data, so
+    applied always, not only at a terminal; JSON's own newlines (between rows) are kept."""
+    if encoded.isascii():  # O(1) in CPython: the usual case
+        return encoded.replace("\x7f", "\\u007f") if "\x7f" in encoded else encoded
+    return "\n".join(
+        line if line.isprintable() else "".join(map(_json_char, line))
+        for line in encoded.split("\n")
+    )
+
+
+def _json_char(ch: str) -> str:
+    if unicodedata.category(ch) not in CONTROL_CATEGORIES:
+        return ch
+    code = ord(ch)
+    if code > 0xFFFF:  # a surrogate pair, as JSON writes a character outside the BMP
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
 def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
@@ -53,35 +96,39 @@ def as_json(data: Any) -> str:
 
 
 def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = None) -> None:
-    """Print a list of rows (or one object) as a table, JSON or CSV."""
+    """Print a list of rows (or one object) as a table, JSON or CSV. Table cells are `safe`;
+    so is CSV at a terminal, while CSV into a file or a pipe is the data as it is (bulk-assign
+    reads an export back; the account file's check leaves no control character in it)."""
     if fmt == "json":
-        sys.stdout.write(as_json(data) + "\n")
+        sys.stdout.write(safe_json(as_json(data)) + "\n")
         return
     rows = data if isinstance(data, list) else [data]
     if fmt == "csv":
+        shown = safe if sys.stdout.isatty() else str
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([c.key for c in columns])
-        writer.writerows([protect(text(c.value(r))) for c in columns] for r in rows)
+        writer.writerows([shown(protect(text(c.value(r)))) for c in columns] for r in rows)
         return
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=title and safe(title), title_justify="left", header_style="bold")
     for column in columns:
         table.add_column(column.title)
     for row in rows:
-        table.add_row(*(Text(text(c.value(row))) for c in columns))
+        table.add_row(*(Text(safe(text(c.value(row)))) for c in columns))
     console().print(table)
 
 
 def emit_fields(data: dict[str, Any], fmt: str, fields: Sequence[tuple[str, Any]]) -> None:
     """One object: as JSON, or as lines of label and value, the values aligned (plain text: a
-    value is never wrapped or cut, and printing it costs no rich import)."""
+    value is never wrapped or cut, and printing it costs no rich import), both `safe`."""
     if fmt == "json":
-        sys.stdout.write(as_json(data) + "\n")
+        sys.stdout.write(safe_json(as_json(data)) + "\n")
         return
-    width = max((len(label) for label, _ in fields), default=0)
-    sys.stdout.write("".join(f"{label:<{width}}  {text(value)}\n" for label, value in fields))
+    lines = [(safe(label), safe(text(value))) for label, value in fields]
+    width = max((len(label) for label, _ in lines), default=0)
+    sys.stdout.write("".join(f"{label:<{width}}  {value}\n" for label, value in lines))
 
 
 @contextmanager
@@ -99,5 +146,6 @@ def progress(description: str, total: int | None = None) -> Iterator[Progress | 
 
 
 def message(text_: str) -> None:
-    """A one-line message to standard error (plain print: no rich import on the hot path)."""
-    print(text_, file=sys.stderr)
+    """A one-line message to standard error (plain print: no rich import on the hot path),
+    `safe`: a value it quotes cannot break the line or write to the terminal."""
+    print(safe(text_), file=sys.stderr)

@@ -112,8 +112,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 def _run(argv: list[str] | None) -> int:
-    """The command, and the one place where errors become messages and exit codes."""
+    """The command, and the one place where errors become messages and exit codes (each one
+    line, through render's `safe`)."""
     signal.signal(signal.SIGTERM, _on_sigterm)
+    from extadmin.render import message, safe
     from extadmin.storage import files
 
     files.WRITTEN.clear()
@@ -124,34 +126,34 @@ def _run(argv: list[str] | None) -> int:
         result = command.main(args=argv, prog_name="extadmin", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == ExitCode.CANCELLED:  # typer turns Ctrl-C into a silent exit code 130
-            print(f"\nextadmin: cancelled: {_cut_short()}", file=sys.stderr)
+            print(f"\nextadmin: cancelled: {safe(_cut_short())}", file=sys.stderr)
     except Cancelled as exc:  # the admin's own choice: not an error
-        print(f"extadmin: {exc.message}", file=sys.stderr)
+        message(f"extadmin: {exc.message}")
         code = exc.exit_code
-    except ExtadminError as exc:
-        print(f"extadmin: error: {exc.message}", file=sys.stderr)
+    except ExtadminError as exc:  # a message may quote a value as it was given: made safe
+        message(f"extadmin: error: {exc.message}")
         if hasattr(exc, "lines"):
             for line in exc.lines():
-                print(f"  {line}", file=sys.stderr)
+                message(f"  {line}")
         code = exc.exit_code
     except typer.Exit as exc:
         code = exc.exit_code
     except typer.TyperException as exc:  # typer's (vendored click's) usage errors: exit 2
         ctx = getattr(exc, "ctx", None)
         where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-        print(f"extadmin: error: {exc.format_message()}{where}", file=sys.stderr)
+        message(f"extadmin: error: {exc.format_message()}{where}")
         code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt, EOFError):
-        print(f"\nextadmin: cancelled: {_cut_short()}", file=sys.stderr)
+        print(f"\nextadmin: cancelled: {safe(_cut_short())}", file=sys.stderr)
         code = ExitCode.CANCELLED
     except Terminated:
-        print(f"extadmin: terminated: {_cut_short()}", file=sys.stderr)
+        message(f"extadmin: terminated: {_cut_short()}")
         code = ExitCode.TERMINATED
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (| head): not an error worth a message
         code = ExitCode.OK
     except OSError as exc:
-        print(f"extadmin: error: {exc}", file=sys.stderr)
+        message(f"extadmin: error: {exc}")
         code = ExitCode.FAILURE
     except UnicodeEncodeError as exc:
         # an argument in another encoding than UTF-8 reaches Python as lone surrogates, which
@@ -161,18 +163,14 @@ def _run(argv: list[str] | None) -> int:
         text = str(exc.object)
         word = re.search(r"[^\s\"'=:,{}\[\]]{0,20}\Z", text[: exc.start])
         bad = (word[0] if word else "") + text[exc.start : exc.end]
-        print(
-            f"extadmin: error: {bad!r}: not UTF-8 text (pass every value in UTF-8)",
-            file=sys.stderr,
-        )
+        message(f"extadmin: error: {bad!r}: not UTF-8 text (pass every value in UTF-8)")
         code = ExitCode.INVALID
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("EXTADMIN_DEBUG"):
             raise
-        print(
+        message(
             f"extadmin: internal error: {type(exc).__name__}: {exc} "
-            "(set EXTADMIN_DEBUG=1 for the traceback)",
-            file=sys.stderr,
+            "(set EXTADMIN_DEBUG=1 for the traceback)"
         )
         code = ExitCode.FAILURE
     return int(code)
