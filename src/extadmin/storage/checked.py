@@ -69,10 +69,10 @@ def _tag() -> str:
     is read, and the Python that reads it. Any change to them (an upgrade, a development edit)
     makes every record stale."""
     from extadmin import __version__
-    from extadmin.domain import catalog, model
+    from extadmin.domain import catalog, model, rules
     from extadmin.storage import codec, schema, store
 
     h = hashlib.sha256(f"{__version__} {sys.version}".encode())
-    for module in (schema, catalog, model, codec, store):
+    for module in (schema, rules, catalog, model, codec, store):  # rules: the value rules
         h.update(Path(module.__file__ or "").read_bytes())
     return h.hexdigest()[:32]

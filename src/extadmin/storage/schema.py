@@ -1,19 +1,27 @@
 """The check every loaded document goes through: schema version, types, required fields, allowed
-values, duplicate numbers and references. Errors name the path, the place and what is wrong."""
+values, duplicate numbers and references, and every value rule the commands apply when a value
+is entered (domain.rules: no control characters in any text, names, email syntax, phones, known
+roles, supported locales, site codes, reserved numbers, token days...), called, not copied.
+Errors name the path, the place and the rule, on one line."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from extadmin.domain.catalog import BASE_FIELDS, RECORDING, SETUP_OPTIONS, STATUSES
+from extadmin.domain import rules
+from extadmin.domain.catalog import BASE_FIELDS, LOCALES, RECORDING, SETUP_OPTIONS, STATUSES
 from extadmin.domain.model import SCHEMA_VERSION, Document
-from extadmin.errors import AccountFileError
+from extadmin.errors import AccountFileError, InvalidValue
 
 # field -> (type, required, allowed values or nested spec)
 Spec = dict[str, tuple[type | tuple[type, ...], bool, Any]]
+# field -> its value rule (beyond the type): raises InvalidValue naming the rule
+Rules = dict[str, Callable[[Any], object]]
 
 DEVICE: Spec = {"model": (str, True, None), "mac": (str, False, None)}
 CREDENTIALS: Spec = {
@@ -58,7 +66,7 @@ EXTENSION: Spec = {
     "site": (str, True, None),
     "status": (str, True, STATUSES),
     "device": (dict, False, DEVICE),
-    "user": (dict, False, USER),
+    "user": (dict, False, None),  # checked on its own: ExtensionChecks.check
     "id": (str, False, None),
     "base": (dict, False, BASE),
 }
@@ -84,6 +92,7 @@ MAIL: Spec = {
     "port": (int, False, None),
     "sender": (str, True, None),
     "username": (str, False, None),
+    "tls": (str, False, ("starttls", "implicit", "none")),
     "starttls": (bool, False, None),
     "timeout": ((int, float), False, None),
 }
@@ -91,19 +100,107 @@ ACCOUNT: Spec = {
     "name": (str, True, None),
     "country": (str, True, None),
     "locale": (str, True, None),
-    "tls": (str, False, ("starttls", "implicit", "none")),
     "default_role": (str, True, None),
     "activation_url": (str, False, None),
     "token_days": (int, False, None),
 }
 
-_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+
+def _text(limit: int = 64, required: bool = False) -> Callable[[str], object]:
+    return partial(rules.text, field="", required=required, limit=limit)
+
+
+def _as_written(check: Callable[[str], str], known: Collection[str] = ()) -> Callable[[str], None]:
+    """The validator's rule, and the value as the commands store it (`en-US`, not `en-us`;
+    `00:04:F2:AB:CD:EF`, not `0004f2abcdef`): code reading the file compares it as written.
+    A value in `known` is that already, without a call."""
+
+    def rule(value: str) -> None:
+        if value not in known:
+            written = check(value)
+            if written != value:
+                raise InvalidValue("", f"{value!r} must be written {written!r}")
+
+    return rule
+
+
+def _time(value: str) -> None:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise InvalidValue(
+            "", f"{value!r} is not a date and time with a UTC offset (2030-01-31T12:00:00+00:00)"
+        )
+
+
+_TOKEN_HASH = re.compile(r"sha256\$[0-9a-f]{64}")
+
+
+def _token_hash(value: str) -> None:
+    """A hand-edited invitation must still be one that `activate` can check."""
+    if not _TOKEN_HASH.fullmatch(value):
+        raise InvalidValue("", "not a sha256$<64 hex digits> hash")
+
+
+_locale = _as_written(lambda value: rules.locale(value, ""), LOCALES)
+ACCOUNT_RULES: Rules = {
+    "name": _text(required=True),
+    "country": _as_written(rules.country),
+    "locale": _locale,
+    "activation_url": rules.activation_url,
+    "token_days": rules.token_days,
+}
+SITE_RULES: Rules = {"name": _text(required=True), "code": _as_written(rules.site_code)}
+DEVICE_RULES: Rules = {"model": rules.device_model, "mac": _as_written(rules.mac_address)}
+USER_RULES: Rules = {
+    "first_name": rules.first_name,
+    "last_name": rules.last_name,
+    "email": rules.email_syntax,
+    "contact_phone": lambda value: rules.e164(value, ""),
+    "mobile_phone": lambda value: rules.e164(value, ""),
+    "job_title": _text(),
+    "department": _text(),
+    "language": _locale,
+    "greeting_language": _locale,
+    "regional_format": _locale,
+    "created_at": _time,
+}
+# What a pull writes as the platform gives it (mapping.CONTACT): while a user's field still
+# holds the pulled value (its `base`), it is the platform's to judge (a user without a name or
+# an email, an address this tool would not take), and only the control-character rule holds.
+PULLED = ("first_name", "last_name", "email", "contact_phone", "mobile_phone", "job_title",
+          "department")  # fmt: skip
+ACTIVATION_RULES: Rules = {"token_hash": _token_hash, "expires_at": _time}
+ENGAGE_RULES: Rules = {"agent_group": _text(), "imported_at": _time}
+MAIL_RULES: Rules = {"host": _text(253, required=True), "username": _text(256)}
+_RULES = {
+    id(ACCOUNT): ACCOUNT_RULES, id(SITE): SITE_RULES, id(DEVICE): DEVICE_RULES,
+    id(USER): USER_RULES, id(ACTIVATION): ACTIVATION_RULES, id(ENGAGE): ENGAGE_RULES,
+    id(MAIL): MAIL_RULES,
+}  # fmt: skip
+
 _ID = re.compile(r"[0-9]{1,19}")  # the platform's int64 ids, kept as text
 _SPECS = (
     DEVICE, CREDENTIALS, ACTIVATION, ENGAGE, USER, BASE, EXTENSION, SITE, MAIL, ACCOUNT,
     PLATFORM, ROLE_ID, LANGUAGE,
 )  # fmt: skip
 _REQUIRED = {id(spec): frozenset(k for k, (_, req, _) in spec.items() if req) for spec in _SPECS}
+# spec -> field -> (the types accepted, the spec's type, its allowed values or nested spec, its
+# value rule): one look-up per field of the file
+_FIELDS = {
+    id(spec): {
+        key: (
+            kind if isinstance(kind, tuple) else (kind,),
+            kind,
+            extra,
+            _RULES.get(id(spec), {}).get(key),
+        )
+        for key, (kind, _, extra) in spec.items()
+    }
+    for spec in _SPECS
+}
 _TYPE_NAMES = {
     str: "a string", bool: "true or false", int: "an integer", dict: "a table", list: "a list",
 }  # fmt: skip
@@ -113,51 +210,62 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
     return "a number" if isinstance(kind, tuple) else _TYPE_NAMES.get(kind, kind.__name__)
 
 
-def _check(path: Path, obj: Any, spec: Spec, where: str) -> None:
-    """One table against its spec. Exact type tests (`type(v) is str`), only over the keys
-    present: this runs for every extension and user of the file, so it must cost little next
-    to the parser (bool is never accepted for a number: type(True) is bool, not int)."""
+def _check(path: Path, obj: Any, spec: Spec, where: str, skip: Collection[str] = ()) -> None:
+    """One table against its spec and its value rules (but those of the fields in `skip`).
+    Exact type tests (`type(v) is str`), only over the keys present: this runs for every
+    extension and user of the file, so it must cost little next to the parser (bool is never
+    accepted for a number: type(True) is bool, not int; a string is printable, so free of
+    control characters, in one C call)."""
     if type(obj) is not dict:
         raise AccountFileError(f"{path}: {where}: expected a table, got {type(obj).__name__}")
+    fields = _FIELDS[id(spec)]
     for key, value in obj.items():
-        rule = spec.get(key)
-        if rule is None:
+        field = fields.get(key)
+        if field is None:
             raise AccountFileError(f"{path}: {where}: unknown field {key!r}")
-        kind, _, extra = rule
-        if type(value) not in (kind if isinstance(kind, tuple) else (kind,)):
+        types, kind, extra, check = field
+        if type(value) not in types:
             raise AccountFileError(
                 f"{path}: {where}.{key}: expected {_type_name(kind)}, got {value!r}"
             )
-        if extra is None:
-            continue
-        if kind is dict:
-            _check(path, value, extra, f"{where}.{key}")
-        elif value not in extra:
-            raise AccountFileError(
-                f"{path}: {where}.{key}: {value!r} is not one of {', '.join(extra)}"
-            )
+        if kind is str and not value.isprintable():
+            _value(path, f"{where}.{key}", _no_control, value)
+        if extra is not None:
+            if kind is dict:
+                _check(path, value, extra, f"{where}.{key}")
+            elif value not in extra:
+                raise AccountFileError(
+                    f"{path}: {where}.{key}: {value!r} is not one of {', '.join(extra)}"
+                )
+        if check is not None and key not in skip:
+            try:  # _value, inline: this runs for most fields of the file
+                check(value)
+            except InvalidValue as exc:
+                raise AccountFileError(f"{path}: {where}.{key}: {exc.rule}") from None
     if len(obj) < len(spec):  # every key is known: fewer keys means some field is absent
         missing = sorted(_REQUIRED[id(spec)] - obj.keys())
         if missing:
             raise AccountFileError(f"{path}: {where}: missing required field {missing[0]!r}")
 
 
-_TOKEN_HASH = re.compile(r"sha256\$[0-9a-f]{64}")
-
-
-def _check_activation(path: Path, activation: dict[str, str], where: str) -> None:
-    """A hand-edited invitation must still be one that `activate` can check."""
-    if not _TOKEN_HASH.fullmatch(activation["token_hash"]):
-        raise AccountFileError(f"{path}: {where}.token_hash: not a sha256$<64 hex digits> hash")
+def _value(path: Path, where: str, check: Callable[[Any], object], value: Any) -> None:
+    """A value rule of domain.rules, its InvalidValue as the account file's error."""
     try:
-        expires = datetime.fromisoformat(activation["expires_at"])
-    except ValueError:
-        expires = None
-    if expires is None or expires.tzinfo is None:
-        raise AccountFileError(
-            f"{path}: {where}.expires_at: {activation['expires_at']!r} is not a date and time "
-            "with a UTC offset (2030-01-31T12:00:00+00:00)"
-        )
+        check(value)
+    except InvalidValue as exc:
+        raise AccountFileError(f"{path}: {where}: {exc.rule}") from None
+
+
+def _no_control(value: str) -> None:
+    rules.no_control(value, "")
+
+
+def _strings(path: Path, items: list[Any], where: str) -> None:
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise AccountFileError(f"{path}: {where}[{i}]: expected a string, got {item!r}")
+        if not item.isprintable():
+            _value(path, f"{where}[{i}]", _no_control, item)
 
 
 def _list_of(path: Path, doc: dict[str, Any], key: str, required: bool = True) -> list[Any]:
@@ -211,15 +319,20 @@ def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -
     if not sites:
         raise AccountFileError(f"{path}: sites: an account needs at least its main site")
     site_names: set[str] = set()
+    site_codes: dict[str, int] = {}
     for i, site in enumerate(sites):
         _check(path, site, SITE, f"sites[{i}]")
         if site["name"].casefold() in site_names:
             raise AccountFileError(f"{path}: sites[{i}]: duplicate site name {site['name']!r}")
         site_names.add(site["name"].casefold())
+        code = site.get("code")
+        if code is not None and site_codes.setdefault(code, i) != i:
+            raise AccountFileError(
+                f"{path}: sites[{i}].code: site code {code} is also the code of sites"
+                f"[{site_codes[code]}]"
+            )
     for key in ("roles", "security_questions"):
-        for i, item in enumerate(_list_of(path, doc, key, required=key == "roles")):
-            if not isinstance(item, str):
-                raise AccountFileError(f"{path}: {key}[{i}]: expected a string, got {item!r}")
+        _strings(path, _list_of(path, doc, key, required=key == "roles"), key)
     roles = {r.casefold() for r in doc["roles"]}
     if doc["account"]["default_role"].casefold() not in roles:
         raise AccountFileError(f"{path}: account.default_role: not one of the account's roles")
@@ -229,6 +342,8 @@ def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -
         for i, ext in enumerate(extensions):
             items.check(i, ext)
     items.check_sites(site_names)
+    items.check_roles(roles)
+    items.check_questions(doc.get("security_questions", []))
     return doc  # type: ignore[return-value]
 
 
@@ -256,6 +371,8 @@ class ExtensionChecks:
         self.numbers: dict[str, int] = {}  # number -> index
         self.ids: dict[str, int] = {}  # platform id -> index
         self.sites: dict[str, tuple[int, str]] = {}  # casefolded site -> (first use, as written)
+        self.roles: dict[str, tuple[int, str]] = {}  # casefolded role -> (first use, as written)
+        self.questions: dict[str, int] = {}  # security question -> first use
 
     def check(self, i: int, ext: Any) -> None:
         path, where = self.path, f"extensions[{i}]"
@@ -269,7 +386,7 @@ class ExtensionChecks:
                     f"{path}: {where}: missing required field 'number' (only an unassigned "
                     "extension pulled from the platform may have none, with its id)"
                 )
-        elif not _NUMBER.fullmatch(number):  # the rule of rules.extension_number: sorted as ints
+        elif not rules.NUMBER_RE.fullmatch(number):  # as written: sorted as ints
             raise AccountFileError(
                 f"{path}: {where}.number: {number!r} is not an extension number "
                 "(digits, 1 to 999999)"
@@ -280,16 +397,31 @@ class ExtensionChecks:
                 f"(also extensions[{self.numbers[number]}])"
             )
         else:
+            if number in rules.RESERVED_NUMBERS:
+                _value(path, f"{where}.number", rules.extension_number, number)
             self.numbers[number] = i
         self.sites.setdefault(ext["site"].casefold(), (i, ext["site"]))
-        activation = ext.get("user", {}).get("activation")
-        if activation is not None:
-            _check_activation(path, activation, f"{where}.user.activation")
         if ("user" in ext) == (ext["status"] == "unassigned"):
             raise AccountFileError(
                 f"{path}: {where}: status {ext['status']!r} does not match "
                 f"{'a' if 'user' in ext else 'no'} user"
             )
+        if "user" in ext:
+            self._check_user(i, ext, f"{where}.user")
+
+    def _check_user(self, i: int, ext: Any, where: str) -> None:
+        user, base = ext["user"], ext.get("base")
+        pulled = () if base is None else [f for f in PULLED if user.get(f, "") == base.get(f, "")]
+        _check(self.path, user, USER, where, pulled)
+        self.roles.setdefault(user["role"].casefold(), (i, user["role"]))
+        if user.get("unique_email") is False and user.get("setup") != "credentials":
+            raise AccountFileError(
+                f"{self.path}: {where}.unique_email: false only with setup 'credentials' (an "
+                "invitation must go to the user's own address)"
+            )
+        question = user.get("credentials", {}).get("security_question")
+        if question is not None:
+            self.questions.setdefault(question, i)
 
     def _check_id(self, i: int, ext_id: str, where: str) -> None:
         if not _ID.fullmatch(ext_id):
@@ -306,3 +438,23 @@ class ExtensionChecks:
         for key, (i, site) in sorted(self.sites.items(), key=lambda item: item[1]):
             if key not in names:
                 raise AccountFileError(f"{self.path}: extensions[{i}].site: unknown site {site!r}")
+
+    def check_roles(self, names: set[str]) -> None:
+        """Every user's role is one of the account's `roles` (casefolded names)."""
+        for key, (i, role) in sorted(self.roles.items(), key=lambda item: item[1]):
+            if key not in names:
+                raise AccountFileError(
+                    f"{self.path}: extensions[{i}].user.role: {role!r} is not one of the "
+                    "account's roles"
+                )
+
+    def check_questions(self, extra: list[str]) -> None:
+        """Every security question is one of the shipped questions or the account's own, as
+        written there (`security-question list`)."""
+        for question, i in sorted(self.questions.items(), key=lambda item: item[1]):
+            _value(
+                self.path,
+                f"extensions[{i}].user.credentials.security_question",
+                _as_written(lambda value: rules.security_question(value, extra)),
+                question,
+            )
