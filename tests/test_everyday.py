@@ -100,3 +100,13 @@ def test_the_main_commands_have_examples_that_parse() -> None:
             assert words[0] == "extadmin", line
             sub = group.commands[words[1]]  # type: ignore[attr-defined]
             sub.make_context(words[1], words[2:])  # raises on an unknown option or value
+
+
+def test_no_help_page_shows_a_python_type(run: object) -> None:
+    from tests.test_docs import PATHS
+
+    for path in PATHS:
+        result = run(*path.split()[1:], "--help")  # type: ignore[operator]
+        assert result.code == 0, path
+        found = re.findall(r"<(?:str|int|float|bool|path|list\[[a-z]+\])>", result.out)
+        assert not found, (path, found)
