@@ -147,8 +147,9 @@ def expected_user(row: dict[str, str]) -> dict[str, Any]:
         "email": row["email"],
         "role": row["role"] or DEFAULT_ROLE,
         "language": row["language"] or "en-US",
-        "greeting_language": row.get("greeting_language") or "en-US",
-        "regional_format": row.get("regional_format") or "en-US",
+        # the user's language is the default of these two (issue 14)
+        "greeting_language": row.get("greeting_language") or row.get("language") or "en-US",
+        "regional_format": row.get("regional_format") or row.get("language") or "en-US",
         "recording": row["recording"] or "off",
         "setup": row["setup"],
     }

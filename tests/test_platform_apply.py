@@ -109,7 +109,8 @@ def test_invite_one_user_as_the_portal_would(account: Path, run: Any, fake: Fake
         "jobTitle": "Analyst", "businessPhone": "+16175550123",
     }  # fmt: skip
     assert record["regionalSettings"]["language"]["localeCode"] == "fr-FR"
-    assert record["regionalSettings"]["greetingLanguage"]["localeCode"] == "en-US"
+    # the user's language is the default of the greeting language (issue 14)
+    assert record["regionalSettings"]["greetingLanguage"]["localeCode"] == "fr-FR"
     assert record["site"]["name"] == "Boston"
     assert [r["displayName"] for r in record["roles"]] == ["Team Lead"]
     assert fake.recording[record["id"]] == "All"

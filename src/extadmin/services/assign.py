@@ -202,11 +202,14 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
         "last_name": check(rules.last_name, req.last_name),
         "email": check(rules.email, req.email),
         "role": check(account.role, req.role or "") if _given(req.role) else account.default_role,
-        "language": check(_locale, req.language, account.locale, "language"),
+        "language": (language := check(_locale, req.language, account.locale, "language")),
+        # the user's language is the default of the other two (the account's locale otherwise)
         "greeting_language": check(
-            _locale, req.greeting_language, account.locale, "greeting language"
+            _locale, req.greeting_language, language or account.locale, "greeting language"
         ),
-        "regional_format": check(_locale, req.regional_format, account.locale, "regional format"),
+        "regional_format": check(
+            _locale, req.regional_format, language or account.locale, "regional format"
+        ),
         "recording": check(rules.recording, req.recording or "")
         if _given(req.recording)
         else RECORDING[0],
