@@ -110,3 +110,40 @@ def test_no_help_page_shows_a_python_type(run: object) -> None:
         assert result.code == 0, path
         found = re.findall(r"<(?:str|int|float|bool|path|list\[[a-z]+\])>", result.out)
         assert not found, (path, found)
+
+
+def test_a_table_into_a_pipe_holds_every_full_value(account: Path, run: object) -> None:
+    """`extension list | grep` finds the whole address, however narrow the terminal."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import assign
+
+    long = "ada.augusta.byron.king.countess.of.lovelace@analytical-engines.acme.example"
+    assign(run, "101", "Ada", "Lovelace", long)
+    done = subprocess.run(
+        [sys.executable, "-m", "extadmin", "--account", str(account), "extension", "list"],
+        capture_output=True, text=True, timeout=60, env=dict(os.environ, COLUMNS="40"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    header, *rows = [line.split("\t") for line in done.stdout.splitlines()]
+    assert header[:5] == ["Extension", "Site", "Status", "User", "Email"]
+    assert ["101", "Main Site", "not-activated", "Ada Lovelace", long] == rows[0][:5]
+    assert len(rows) == 8 and "…" not in done.stdout
+
+
+def test_an_empty_result_is_none_on_stderr(tmp_path: Path, run: object) -> None:
+    assert run("init", tmp_path / "e.toml", "--name", "Empty").code == 0  # type: ignore[operator]
+    result = run("list-unassigned")  # type: ignore[operator]
+    assert (result.code, result.out, result.err) == (0, "", "none\n")
+    as_json = run("list-unassigned", "--format", "json")  # type: ignore[operator]
+    assert as_json.out == "[]\n"
+
+
+def test_extadmin_alone_prints_the_short_usage_and_where_to_start(run: object) -> None:
+    result = run()  # type: ignore[operator]
+    assert result.code == 0 and result.err == ""
+    assert result.out.startswith("Usage: extadmin [OPTIONS] COMMAND [ARGS]...\n")
+    assert "`extadmin init acme.toml --name \"Acme Corp\"`" in result.out
+    assert len(result.out.splitlines()) <= 6

@@ -80,7 +80,10 @@ class Audit:
 
 
 def table_rows(out: str) -> list[list[str]]:
-    """The cells of a rich table, one list per row (the header row included)."""
+    """The cells of a table, one list per row (the header row included): tab-separated, as a
+    table is printed into a pipe, or a rich table as at a terminal."""
+    if "\t" in out:
+        return [line.split("\t") for line in out.splitlines()]
     rows = []
     for line in out.splitlines():
         line = line.strip()

@@ -96,9 +96,12 @@ def as_json(data: Any) -> str:
 
 
 def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = None) -> None:
-    """Print a list of rows (or one object) as a table, JSON or CSV. Table cells are `safe`;
-    so is CSV at a terminal, while CSV into a file or a pipe is the data as it is (bulk-assign
-    reads an export back; the account file's check leaves no control character in it)."""
+    """Print a list of rows (or one object) as a table, JSON or CSV. A table is drawn at a
+    terminal only: into a pipe or a file it is tab-separated lines under a header, no value
+    ever cut (`| grep` finds the whole address); an empty one is "none" on standard error.
+    Table cells are `safe`; so is CSV at a terminal, while CSV into a file or a pipe is the
+    data as it is (bulk-assign reads an export back; the account file's check leaves no
+    control character in it)."""
     if fmt == "json":
         sys.stdout.write(safe_json(as_json(data)) + "\n")
         return
@@ -108,6 +111,14 @@ def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = Non
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([c.key for c in columns])
         writer.writerows([shown(protect(text(c.value(r)))) for c in columns] for r in rows)
+        return
+    if not rows:
+        message("none")  # an empty result: nothing on standard output
+        return
+    if not sys.stdout.isatty():  # a pipe or a file: every value whole, one row a line
+        lines = [[c.title for c in columns]]
+        lines += [[safe(text(c.value(r))) for c in columns] for r in rows]
+        sys.stdout.write("".join("\t".join(line) + "\n" for line in lines))
         return
     from rich.table import Table
     from rich.text import Text

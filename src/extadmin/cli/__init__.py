@@ -111,6 +111,18 @@ def main(argv: list[str] | None = None) -> NoReturn:
     sys.exit(code)
 
 
+def _usage(ctx: typer.Context) -> str:
+    """`extadmin` alone: the short usage and where to start; a group alone: its help."""
+    if ctx.parent is not None:
+        return ctx.get_help()
+    return (
+        f"{ctx.get_usage()}\n\n"
+        "  Start with `extadmin init acme.toml --name \"Acme Corp\"` and `extadmin extension add"
+        " 101-120`,\n  then `extadmin list-unassigned` and `extadmin assign`.\n"
+        "  Every command: `extadmin --help`; one command: `extadmin COMMAND --help`."
+    )
+
+
 def _run(argv: list[str] | None) -> int:
     """The command, and the one place where errors become messages and exit codes (each one
     line, through render's `safe`)."""
@@ -140,6 +152,9 @@ def _run(argv: list[str] | None) -> int:
         code = exc.exit_code
     except typer.TyperException as exc:  # typer's (vendored click's) usage errors: exit 2
         ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(_usage(ctx))  # `extadmin` or a group alone: how to go on, not an error
+            return ExitCode.OK
         where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         message(f"extadmin: error: {exc.format_message()}{where}")
         code = exc.exit_code

@@ -207,11 +207,16 @@ def hash_all(
     else:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            for result in pool.map(assign.hash_secrets, todo, chunksize=8):
+        # one secret a task (a hash is half a second of work, so the hand-over costs nothing),
+        # and what is not started yet is dropped on Ctrl-C: the command stops within a hash
+        pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
+        try:
+            for result in pool.map(assign.hash_secrets, todo):
                 hashed.append(result)
                 if progress:
                     progress(1)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     it = iter(hashed)
     return [next(it) if p.secrets is not None else None for p in plans]
 
