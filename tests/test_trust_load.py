@@ -281,9 +281,9 @@ def test_a_site_code_used_twice_is_refused_on_load(people: Path, run: Any) -> No
 
 
 def test_what_the_platform_gave_is_the_platforms_to_judge(people: Path, run: Any) -> None:
-    """A pulled user without a name or an email, or with an address this tool would not take,
-    loads while the field holds the pulled value (its base); a local edit of it must hold the
-    rule, and no control character is let through either way."""
+    """A pulled user without a name or an email, or with an address this tool would not take, a
+    reserved number the platform holds, load while the field holds the pulled value (its base);
+    a local edit of it must hold the rule, and no control character is let through either way."""
     doc = read(people)
     pulled = extension(doc, "104")
     pulled["user"]["email"] = pulled["base"]["email"] = "ops@corp.local"
@@ -297,6 +297,14 @@ def test_what_the_platform_gave_is_the_platforms_to_judge(people: Path, run: Any
     write(people, doc)
     before = people.read_bytes()
     refused(run("extension", "show", "104"), people, before, 6, "base.email: must not contain")
+    pulled["user"]["email"] = pulled["base"]["email"] = ""
+    pulled["number"] = pulled["base"]["number"] = "411"  # reserved, but on the platform
+    write(people, doc)
+    assert run("extension", "show", "62000000001").code == 0  # 411 itself is refused as input
+    pulled["number"] = "911"  # a local edit
+    write(people, doc)
+    before = people.read_bytes()
+    refused(run("extension", "list"), people, before, 6, "number: 911 is a reserved emergency")
 
 
 def test_the_bundled_example_passes_the_load_check(run: Any) -> None:

@@ -167,9 +167,10 @@ USER_RULES: Rules = {
     "regional_format": _locale,
     "created_at": _time,
 }
-# What a pull writes as the platform gives it (mapping.CONTACT): while a user's field still
-# holds the pulled value (its `base`), it is the platform's to judge (a user without a name or
-# an email, an address this tool would not take), and only the control-character rule holds.
+# What a pull writes as the platform gives it (mapping.CONTACT, and the extension's number):
+# while a field still holds the pulled value (its `base`), it is the platform's to judge (a user
+# without a name or an email, an address this tool would not take, a number such as 411 that
+# extadmin would not create), and only the control-character rule holds.
 PULLED = ("first_name", "last_name", "email", "contact_phone", "mobile_phone", "job_title",
           "department")  # fmt: skip
 ACTIVATION_RULES: Rules = {"token_hash": _token_hash, "expires_at": _time}
@@ -397,7 +398,8 @@ class ExtensionChecks:
                 f"(also extensions[{self.numbers[number]}])"
             )
         else:
-            if number in rules.RESERVED_NUMBERS:
+            if number in rules.RESERVED_NUMBERS and number != ext.get("base", {}).get("number"):
+                # a reserved number the platform holds is the platform's (PULLED)
                 _value(path, f"{where}.number", rules.extension_number, number)
             self.numbers[number] = i
         self.sites.setdefault(ext["site"].casefold(), (i, ext["site"]))
