@@ -145,5 +145,5 @@ def test_extadmin_alone_prints_the_short_usage_and_where_to_start(run: object) -
     result = run()  # type: ignore[operator]
     assert result.code == 0 and result.err == ""
     assert result.out.startswith("Usage: extadmin [OPTIONS] COMMAND [ARGS]...\n")
-    assert "`extadmin init acme.toml --name \"Acme Corp\"`" in result.out
+    assert '`extadmin init acme.toml --name "Acme Corp"`' in result.out
     assert len(result.out.splitlines()) <= 6

@@ -172,9 +172,7 @@ def test_tls_none_is_refused_for_a_remote_host(run, account: Path, host: str) ->
     assert "mail" not in tomllib.loads(account.read_text("utf-8"))
 
 
-def test_an_old_file_without_starttls_to_a_remote_host_sends_nothing(
-    run, account: Path
-) -> None:
+def test_an_old_file_without_starttls_to_a_remote_host_sends_nothing(run, account: Path) -> None:
     """A version-1 setting `starttls = false` is tls none: refused for a remote host at send
     time too (a hand edit cannot bring the clear-text path back)."""
     text = account.read_text("utf-8")

@@ -252,9 +252,20 @@ def test_two_mail_sends_at_once_deliver_each_message_once(
                    "--sender", "it@acme.example", "--tls", "none").code == 0  # fmt: skip
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "extadmin", "--account", str(account), "mail", "send",
-                 "--format", "json"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ),
+                [
+                    sys.executable,
+                    "-m",
+                    "extadmin",
+                    "--account",
+                    str(account),
+                    "mail",
+                    "send",
+                    "--format",
+                    "json",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=dict(os.environ),
             )  # fmt: skip
             for _ in range(2)
         ]

@@ -117,7 +117,7 @@ def _usage(ctx: typer.Context) -> str:
         return ctx.get_help()
     return (
         f"{ctx.get_usage()}\n\n"
-        "  Start with `extadmin init acme.toml --name \"Acme Corp\"` and `extadmin extension add"
+        '  Start with `extadmin init acme.toml --name "Acme Corp"` and `extadmin extension add'
         " 101-120`,\n  then `extadmin list-unassigned` and `extadmin assign`.\n"
         "  Every command: `extadmin --help`; one command: `extadmin COMMAND --help`."
     )

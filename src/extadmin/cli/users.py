@@ -31,9 +31,7 @@ users_app = typer.Typer(help="Assigned users.")
 
 Numbers = Annotated[
     list[str] | None,
-    typer.Argument(
-        metavar="NUMBER", help="Extension numbers.", autocompletion=complete.assigned
-    ),
+    typer.Argument(metavar="NUMBER", help="Extension numbers.", autocompletion=complete.assigned),
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every assigned extension.")]
 
