@@ -147,3 +147,17 @@ def test_extadmin_alone_prints_the_short_usage_and_where_to_start(run: object) -
     assert result.out.startswith("Usage: extadmin [OPTIONS] COMMAND [ARGS]...\n")
     assert '`extadmin init acme.toml --name "Acme Corp"`' in result.out
     assert len(result.out.splitlines()) <= 6
+
+
+def test_no_unassigned_extension_is_exit_4_with_its_hint(tmp_path: Path, run: object) -> None:
+    """At a terminal, the walkthrough's first question has nothing to offer: not found."""
+    from tests.pty_helpers import Terminal
+
+    path = tmp_path / "empty.toml"
+    assert run("init", path, "--name", "Empty").code == 0  # type: ignore[operator]
+    terminal = Terminal("--account", str(path), "assign", env={"TERM": "xterm"}, timeout=60)
+    try:
+        terminal.expect("no unassigned extensions: add some with `extadmin extension add`")
+        assert terminal.finish() == 4
+    finally:
+        terminal.close()

@@ -28,7 +28,7 @@ from extadmin.domain.catalog import (
     SETUP_OPTIONS,
     USER_FIELDS,
 )
-from extadmin.errors import Cancelled, ExtadminError
+from extadmin.errors import Cancelled, ExtadminError, NotFound
 from extadmin.services import assign as service
 from extadmin.services.directory import EmailIndex, build_index
 
@@ -379,7 +379,7 @@ class Walkthrough:
 
         free = extensions.select(self.account, status="unassigned")
         if not free:
-            raise ExtadminError("no unassigned extensions: add some with `extadmin extension add`")
+            raise NotFound("no unassigned extensions: add some with `extadmin extension add`")
         choices = [
             (
                 f"{accounts.label(e):<8} {e['site']:<20} {e.get('device', {}).get('model', '')}",
