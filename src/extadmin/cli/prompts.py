@@ -29,6 +29,10 @@ from typing import Any, TextIO
 
 from extadmin.errors import Cancelled, ExtadminError
 
+# prompt_toolkit's formatted text (StyleAndTextTuples): (style, text) pairs; list[Any] because
+# that list type is invariant and its element type changed between prompt_toolkit releases
+Fragments = list[Any]
+
 Check = Callable[[str], Any]
 Choice = tuple[str, str] | tuple[str, str, str]
 
@@ -412,7 +416,7 @@ class Picker:
         return range(self.top, min(self.top + rows, len(self.matches)))
 
     # --- drawing --------------------------------------------------------------------------------
-    def question(self) -> list[tuple[str, str]]:
+    def question(self) -> Fragments:
         line = [("class:qmark", "?"), ("class:question", f" {self.message} ")]
         if self.answer is not None:
             return [*line, ("class:answer", self.answer.title)]
@@ -427,11 +431,11 @@ class Picker:
             return self.no_match(self.typed.strip())
         return ""
 
-    def listing(self, rows: int) -> list[tuple[str, str]]:
+    def listing(self, rows: int) -> Fragments:
         if self.answer is not None or self.closed or not self.matches:
             return []
         shown = self.visible(rows)
-        lines: list[list[tuple[str, str]]] = []
+        lines: list[Fragments] = []
         if shown.start > 0:
             lines.append([("class:instruction", f"  ↑ {shown.start} more")])
         for pos in shown:
@@ -447,7 +451,7 @@ class Picker:
         if below > 0:
             more = " (type to narrow)" if self.search else ""
             lines.append([("class:instruction", f"  ↓ {below} more{more}")])
-        out: list[tuple[str, str]] = []
+        out: Fragments = []
         for n, line in enumerate(lines):
             out += ([("", "\n")] if n else []) + line
         return out
@@ -507,7 +511,10 @@ class Picker:
                 self.closed = True
                 event.app.exit(exception=Back(), style="class:aborting")
 
-        def listing() -> list[tuple[str, str]]:
+        def error_line() -> Fragments:
+            return [("class:error", wrap(self.problem(), {"output": app.output}))]
+
+        def listing() -> Fragments:
             size = app.output.get_size()
             rows[0] = max(3, min(20, size.rows - 6))
             return self.listing(rows[0])
@@ -536,9 +543,7 @@ class Picker:
                 top,
                 ConditionalContainer(
                     Window(
-                        FormattedTextControl(
-                            lambda: [("class:error", wrap(self.problem(), {"output": app.output}))]
-                        ),
+                        FormattedTextControl(error_line),
                         wrap_lines=True,
                     ),
                     filter=Condition(lambda: bool(self.problem())),
