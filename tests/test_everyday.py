@@ -128,7 +128,7 @@ def test_a_table_into_a_pipe_holds_every_full_value(account: Path, run: object) 
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     header, *rows = [line.split("\t") for line in done.stdout.splitlines()]
-    assert header[:5] == ["Extension", "Site", "Status", "User", "Email"]
+    assert header[:5] == ["Extension", "Site", "Status", "User", "Email address"]
     assert ["101", "Main Site", "not-activated", "Ada Lovelace", long] == rows[0][:5]
     assert len(rows) == 8 and "…" not in done.stdout
 

@@ -568,7 +568,7 @@ def test_list_unassigned_csv_and_table_columns(run, devices: Path) -> None:
     )
     rows = table_rows(ok(run("list-unassigned", "--device")).out)
     assert rows == [
-        ["Extension", "Short", "Site", "Device", "MAC"],
+        ["Extension", "Short extension number", "Site", "Device", "MAC"],
         ["103", "103", "Main Site", "Polycom VVX 450", MAC],
         ["2203", "203", "Boston", "Yealink T54W", ""],
     ]

@@ -293,7 +293,8 @@ def test_users_list_rows(run, users: Path) -> None:
     )
 
     table = run("users", "list").out
-    for heading in ("Extension", "Site", "Status", "First name", "Last name", "Email", "Role"):
+    for heading in ("Extension", "Site", "Status", "First name", "Last name", "Email address",
+                    "Assigned role"):  # fmt: skip
         assert heading in table
     assert "Lovelace" in table and "Young" in table and "disabled" in table
 

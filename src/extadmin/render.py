@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from extadmin.domain.catalog import label
 from extadmin.domain.cells import protect
 from extadmin.domain.rules import CONTROL_CATEGORIES
 from extadmin.storage.codec import json_list
@@ -27,8 +28,12 @@ Progress = Callable[..., None]
 @dataclass(frozen=True)
 class Column:
     key: str  # the CSV header
-    title: str  # the table header
+    title: str = ""  # the table header; by default the field's one label (catalog.label)
     get: Callable[[dict[str, Any]], Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.title:
+            object.__setattr__(self, "title", label(self.key))
 
     def value(self, row: dict[str, Any]) -> Any:
         return self.get(row) if self.get else row.get(self.key)

@@ -25,8 +25,8 @@ REPORT_COLUMNS = [
     Column("line", "Line"),
     Column("extension", "Extension"),
     Column("name", "User"),
-    Column("email", "Email"),
-    Column("status", "Status"),
+    Column("email"),
+    Column("status"),
 ]
 
 
@@ -179,7 +179,7 @@ def _report(
         render.emit(
             [{"status": k, "rows": v} for k, v in counts.items()],
             "table",
-            [Column("status", "Status"), Column("rows", "Rows")],
+            [Column("status"), Column("rows", "Rows")],
         )
         render.message(f"{len(rows)} rows: --format json lists every row")
 

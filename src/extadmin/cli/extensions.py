@@ -58,18 +58,18 @@ def _number(row: dict[str, Any]) -> object:
 
 EXTENSION_COLUMNS = [
     Column("extension", "Extension", _number),
-    Column("site", "Site"),
-    Column("status", "Status"),
+    Column("site"),
+    Column("status"),
     Column("name", "User"),
-    Column("email", "Email"),
-    Column("recording", "Recording"),
+    Column("email"),
+    Column("recording"),
     Column("device_model", "Device", _device),
     Column("device_mac", "MAC", _mac),
 ]
 UNASSIGNED_COLUMNS = [
     Column("extension", "Extension", _number),
-    Column("short_extension", "Short"),
-    Column("site", "Site"),
+    Column("short_extension"),
+    Column("site"),
     Column("device_model", "Device", _device),
     Column("device_mac", "MAC", _mac),
 ]
@@ -213,12 +213,15 @@ def extension_show(
 
 
 def detail_fields(detail: dict[str, Any]) -> list[tuple[str, object]]:
-    """The rows of an extension shown in full (extension show, assign, activate)."""
+    """The rows of an extension shown in full (extension show, assign, activate), each field
+    under its one label (catalog.label)."""
+    from extadmin.domain.catalog import label
+
     fields: list[tuple[str, object]] = [
-        ("Extension", detail["extension"]),
-        ("Short extension", detail["short_extension"]),
-        ("Site", detail["site"]),
-        ("Status", detail["status"]),
+        (label("extension"), detail["extension"]),
+        (label("short_extension"), detail["short_extension"]),
+        (label("site"), detail["site"]),
+        (label("status"), detail["status"]),
         ("Device", _device(detail)),
         ("MAC", _mac(detail)),
     ]
@@ -226,9 +229,7 @@ def detail_fields(detail: dict[str, Any]) -> list[tuple[str, object]]:
         fields.append(("Platform id", detail["id"]))
     user = detail["user"]
     if user:
-        fields += [
-            (k.replace("_", " ").capitalize(), v) for k, v in user.items() if k != "engage_voice"
-        ]
+        fields += [(label(k), v) for k, v in user.items() if k != "engage_voice"]
         fields.append(("Engage Voice", _engage(user["engage_voice"])))
     email = detail.get("welcome_email")
     if email:

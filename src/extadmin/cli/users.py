@@ -199,8 +199,8 @@ def recording_list(
         [
             Column("extension", "Extension"),
             Column("name", "User"),
-            Column("site", "Site"),
-            Column("recording", "Recording"),
+            Column("site"),
+            Column("recording"),
             Column("call_direction", "Call direction"),
         ],
     )
@@ -255,9 +255,9 @@ def engage_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) ->
         format.value,
         [
             Column("extension", "Extension"),
-            Column("first_name", "First name"),
-            Column("last_name", "Last name"),
-            Column("email", "Email"),
+            Column("first_name"),
+            Column("last_name"),
+            Column("email"),
             Column("access", "Access"),
             Column("agent_group", "Agent group"),
             Column("imported_at", "Imported"),
@@ -330,14 +330,14 @@ def users_list(
         format.value,
         [
             Column("extension", "Extension"),
-            Column("site", "Site"),
-            Column("status", "Status"),
-            Column("first_name", "First name"),
-            Column("last_name", "Last name"),
-            Column("email", "Email"),
-            Column("role", "Role"),
-            Column("department", "Department"),
-            Column("recording", "Recording"),
+            Column("site"),
+            Column("status"),
+            Column("first_name"),
+            Column("last_name"),
+            Column("email"),
+            Column("role"),
+            Column("department"),
+            Column("recording"),
         ],
     )
 

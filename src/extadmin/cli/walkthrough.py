@@ -21,6 +21,7 @@ from extadmin.cli import prompts
 from extadmin.domain import account as accounts
 from extadmin.domain import rules
 from extadmin.domain.catalog import (
+    FIELD_LABELS,
     LOCALES,
     RECORDING,
     RECORDING_TITLES,
@@ -62,29 +63,7 @@ STEPS = (
         ("site", "role", "language", "greeting_language", "regional_format", "recording"),
     ),
 )
-LABELS = {
-    "extension": "Extension",
-    "setup": "Setup option",
-    "password": "Password",
-    "temporary_password": "Temporary password",
-    "pin": "PIN",
-    "security_question": "Security question",
-    "security_answer": "Security answer",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "Email address",
-    "short_extension": "Short extension number",
-    "contact_phone": "Contact phone",
-    "mobile_phone": "Mobile phone",
-    "job_title": "Job title",
-    "department": "Department",
-    "site": "Site",
-    "role": "Assigned role",
-    "language": "User language",
-    "greeting_language": "Greeting language",
-    "regional_format": "Regional format",
-    "recording": "Automatic call recording",
-}
+LABELS = FIELD_LABELS  # domain.catalog: the one label of each field
 
 
 STEP_OF = {name: step for step in STEPS for name in step.fields}

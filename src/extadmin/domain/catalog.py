@@ -95,3 +95,39 @@ SECURITY_QUESTIONS: tuple[str, ...] = (
     "In what city did your parents meet?",
     "What is the middle name of your oldest sibling?",
 )
+
+# One label per field, wherever a person reads it: the walkthrough's questions and review,
+# `extension show`, and the column titles of the tables (the seed's own words).
+FIELD_LABELS = {
+    "extension": "Extension",
+    "setup": "Setup option",
+    "password": "Password",
+    "temporary_password": "Temporary password",
+    "pin": "PIN",
+    "security_question": "Security question",
+    "security_answer": "Security answer",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "Email address",
+    "short_extension": "Short extension number",
+    "contact_phone": "Contact phone",
+    "mobile_phone": "Mobile phone",
+    "job_title": "Job title",
+    "department": "Department",
+    "site": "Site",
+    "role": "Assigned role",
+    "language": "User language",
+    "greeting_language": "Greeting language",
+    "regional_format": "Regional format",
+    "recording": "Automatic call recording",
+    "status": "Status",
+    "unique_email": "Unique email",
+    "password_set": "Password set",
+    "pin_set": "PIN set",
+    "invite_expires_at": "Invite expires at",
+    "created_at": "Created at",
+}
+
+
+def label(key: str) -> str:
+    return FIELD_LABELS.get(key) or key.replace("_", " ").capitalize()
