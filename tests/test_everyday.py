@@ -75,7 +75,10 @@ def test_bulk_assign_help_lists_every_column(run: object) -> None:
         assert re.search(rf"\b{column}\b", text), column
 
 
-MAIN_COMMANDS = ("list-unassigned", "bulk-assign", "export", "verify-email", "set-recording")
+MAIN_COMMANDS = (
+    "list-unassigned", "assign", "activate", "bulk-assign", "export", "verify-email",
+    "set-recording",
+)  # fmt: skip
 
 
 def test_the_main_commands_have_examples_that_parse() -> None:

@@ -22,6 +22,7 @@ from extadmin.cli.options import (
     QuestionOpt,
     TemporaryPasswordOpt,
     YesOpt,
+    examples,
 )
 from extadmin.errors import UsageError
 
@@ -46,8 +47,27 @@ FLAGS = {
 
 
 def register(app: typer.Typer) -> None:
-    app.command("assign")(assign)
-    app.command("activate")(activate)
+    app.command(
+        "assign",
+        epilog=examples(
+            "extadmin assign                              # the walkthrough, step by step",
+            "extadmin assign 101 --setup invite --first-name Ada --last-name Lovelace "
+            "--email ada@acme.example --no-input",
+            "extadmin assign 102 --setup credentials --first-name Grace --last-name Hopper "
+            "--email grace@acme.example --password-file pw.txt --pin-file pin.txt "
+            "--security-question 1 --security-answer-file answer.txt --no-input",
+            "extadmin assign 103 --setup later --first-name Alan --last-name Turing "
+            "--email alan@acme.example --site Boston --role Manager --dry-run --no-input",
+        ),
+    )(assign)
+    app.command(
+        "activate",
+        epilog=examples(
+            "extadmin activate 101 --invite               # a new invitation, the old link dead",
+            "extadmin activate 103 --password-file pw.txt --pin-file pin.txt "
+            "--security-question 1 --security-answer-file answer.txt",
+        ),
+    )(activate)
 
 
 Opt = typer.Option
