@@ -207,8 +207,8 @@ def hash_all(
     else:
         from concurrent.futures import ProcessPoolExecutor
 
-        # one secret a task (a hash is half a second of work, so the hand-over costs nothing),
-        # and what is not started yet is dropped on Ctrl-C: the command stops within a hash
+        # one row a task (three half-second hashes, so the hand-over costs nothing), and what
+        # is not started yet is dropped on Ctrl-C: the command stops within a row per core
         pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
         try:
             for result in pool.map(assign.hash_secrets, todo):

@@ -178,8 +178,11 @@ def _verify_all(pairs: list[tuple[dict[str, Any], tuple[str, str, str]]]) -> lis
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return list(pool.map(_mismatch, pairs, chunksize=8))
+    pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
+    try:  # a row a task, and what is not started is dropped on Ctrl-C (as bulk.hash_all)
+        return list(pool.map(_mismatch, pairs))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _mismatch(pair: tuple[dict[str, Any], tuple[str, str, str]]) -> str:
