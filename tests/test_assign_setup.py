@@ -462,7 +462,7 @@ def test_table_result_shows_the_saved_fields(run, account: Path) -> None:
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert any(re.fullmatch(r"Status\s+not-activated\s*", line) for line in lines)
-    assert any(re.fullmatch(r"Email\s+ada@example\.com\s*", line) for line in lines)
+    assert any(re.fullmatch(r"Email address\s+ada@example\.com\s*", line) for line in lines)
     assert any(re.fullmatch(r"Job title\s+Analyst\s*", line) for line in lines)
 
 
