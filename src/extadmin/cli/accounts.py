@@ -11,6 +11,15 @@ from extadmin.cli.app import get_app
 from extadmin.cli.options import ListFormat, ListFormatOpt
 from extadmin.render import message
 
+ActivationUrlOpt = Annotated[
+    str,
+    typer.Option(
+        "--activation-url",
+        metavar="URL",
+        help="The page the activation links of welcome emails open (https://…).",
+    ),
+]
+
 account_app = typer.Typer(help="Accounts known on this machine (used by verify-email).")
 
 
@@ -39,14 +48,7 @@ def init(
             "--site-code", metavar="CODE", help="Site code of the main site (multi-site)."
         ),
     ] = "",
-    activation_url: Annotated[
-        str,
-        typer.Option(
-            "--activation-url",
-            metavar="URL",
-            help="The page the activation links of welcome emails open (https://…).",
-        ),
-    ] = "",
+    activation_url: ActivationUrlOpt = "",
 ) -> None:
     """Create an account file with the predefined roles and a main site; register it and make
     it the current account."""
@@ -145,14 +147,7 @@ def account_convert(
 @account_app.command("set")
 def account_set(
     ctx: typer.Context,
-    activation_url: Annotated[
-        str,
-        typer.Option(
-            "--activation-url",
-            metavar="URL",
-            help="The page the activation links of welcome emails open (https://…).",
-        ),
-    ],
+    activation_url: ActivationUrlOpt,
 ) -> None:
     """Change a setting of the account: the page welcome emails link to. Emails already queued
     keep their link: re-issue them with `extadmin activate NUMBER --invite`."""
