@@ -1,9 +1,17 @@
 """Size: time and peak memory of everyday commands on synthetic accounts of 1,000, 10,000 and
-100,000 extensions, in JSON and TOML, each against the inherent cost of a whole-file store: a
-minimal Typer program that loads the same file and writes it back with the standard library
-(json / tomllib + tomli_w), run the same way, side by side.
+100,000 extensions, in JSON and TOML, in four shapes (generate.SHAPES: all unassigned, half
+assigned, all assigned with every optional field, long names over 200 sites), each against the
+inherent cost of a whole-file store, run the same way, side by side: a minimal Typer program
+that loads the same file with the standard library (json / tomllib) and
+- for a listing, builds the rows the command prints and dumps them (json.dumps);
+- for `extension show`, finds the extension and dumps it;
+- for a change, dumps the whole file (json / tomli_w) and writes it.
 
-    python benchmarks/size.py [--sizes 1000,10000,100000] [--formats json,toml] [--repeat 3]
+    python benchmarks/size.py [--sizes 1000,10000,100000] [--formats json,toml]
+                              [--shapes unassigned,half,rich,long] [--repeat 5]
+
+Read commands are steady state: an earlier extadmin command has read this content (the
+`unseen` column is the same command on content no extadmin command has seen, checked in full).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _timing import EXTADMIN, interleaved, peak_rss_kib, run_time  # noqa: E402
-from generate import write  # noqa: E402
+from generate import SHAPES, write  # noqa: E402
 
 BASELINE = '''
 import json, sys
@@ -26,25 +34,56 @@ import typer
 
 app = typer.Typer()
 
-@app.command()
-def load_dump(path: str, write: bool = False) -> None:
-    """Load the account file and (optionally) write it back."""
-    if path.endswith(".json"):
-        with open(path, "rb") as handle:
-            doc = json.load(handle)
-        out = json.dumps(doc)
-    else:
-        import tomllib, tomli_w
-        with open(path, "rb") as handle:
-            doc = tomllib.load(handle)
-        out = tomli_w.dumps(doc)
-    if write:
-        with open(path + ".out", "w") as handle:
-            handle.write(out)
+def load(path):
+    with open(path, "rb") as handle:
+        if path.endswith(".json"):
+            return json.load(handle)
+        import tomllib
+        return tomllib.load(handle)
 
 @app.command()
-def noop() -> None:
-    """A second command, as in any real program."""
+def load_dump(path: str) -> None:
+    """Load the account file, dump it and write it."""
+    doc = load(path)
+    if path.endswith(".json"):
+        out = json.dumps(doc)
+    else:
+        import tomli_w
+        out = tomli_w.dumps(doc)
+    with open(path + ".out", "w") as handle:
+        handle.write(out)
+
+@app.command()
+def rows(path: str, unassigned: bool = False) -> None:
+    """Load the account file and print its extensions' rows (the unassigned ones only)."""
+    doc = load(path)
+    codes = {site["name"]: site.get("code", "") for site in doc["sites"]}
+    out = []
+    for ext in doc["extensions"]:
+        if unassigned and ext["status"] != "unassigned":
+            continue
+        number, code, user = ext["number"], codes[ext["site"]], ext.get("user")
+        device = ext.get("device")
+        row = {
+            "extension": number,
+            "short_extension": number[len(code):] if number.startswith(code) else number,
+            "site": ext["site"],
+            "device": device and {"model": device["model"], "mac": device.get("mac")},
+        }
+        if not unassigned:
+            row["status"] = ext["status"]
+            row["name"] = user and f"{user['first_name']} {user['last_name']}"
+            row["email"] = user and user["email"]
+            row["recording"] = user and user["recording"]
+        out.append(row)
+    print(json.dumps(out, ensure_ascii=False))
+
+@app.command()
+def show(path: str, number: str) -> None:
+    """Load the account file and print one extension."""
+    doc = load(path)
+    ext = next(e for e in doc["extensions"] if e["number"] == number)
+    print(json.dumps(ext, indent=2, ensure_ascii=False))
 
 if __name__ == "__main__":
     app()
@@ -55,7 +94,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--formats", default="json,toml")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--shapes", default=",".join(SHAPES))
+    parser.add_argument("--commands", default="", help="only these (names, comma-separated)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--quick", action="store_true", help="steady state only: no unseen or peak columns"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="extadmin-size-"))
     baseline = work / "baseline.py"
@@ -67,88 +111,107 @@ def main() -> None:
     }
     os.environ.update(env)
     print(
-        f"{'size':>7} {'fmt':<4} {'command':<30} {'extadmin':>9} {'baseline':>9} {'ratio':>6}"
-        f" {'unseen':>8} {'peak MiB':>9} {'file MiB':>9}"
+        f"{'size':>7} {'fmt':<4} {'shape':<10} {'command':<30} {'extadmin':>9} {'baseline':>9}"
+        f" {'ratio':>6} {'unseen':>8} {'peak MiB':>9} {'file MiB':>9}"
     )
     try:
         for size in map(int, args.sizes.split(",")):
             for fmt in args.formats.split(","):
-                pristine = write(size, work / f"pristine-{size}.{fmt}")
-                account = work / f"account-{size}.{fmt}"
-                shutil.copyfile(pristine, account)
-                mib = pristine.stat().st_size / 2**20
-
-                def reset(pristine: Path = pristine, account: Path = account) -> None:
-                    shutil.copyfile(pristine, account)
-
-                def unseen() -> None:
-                    reset()
-                    shutil.rmtree(work / "cache", ignore_errors=True)  # no record of any check
-
-                def seen(account: Path = account) -> None:
-                    """As after any earlier extadmin command: this content is known as checked."""
-                    reset()
-                    run_time([*EXTADMIN, "--account", str(account), "role", "list"], env)
-
-                from extadmin.storage.store import AccountStore
-
-                exts = AccountStore(pristine).read().extensions
-                free = next(e["number"] for e in exts if e["status"] == "unassigned")
-                show = exts[len(exts) // 2 + 1]["number"]
-                acct = [*EXTADMIN, "--account", str(account)]
-                cases = {
-                    "list-unassigned --format json": (
-                        [*acct, "list-unassigned", "--format", "json"],
-                        False,
-                    ),
-                    "extension show": (
-                        [*acct, "extension", "show", show, "--format", "json"],
-                        False,
-                    ),
-                    "assign --setup later": (
-                        [
-                            *acct,
-                            "assign",
-                            free,
-                            "--setup",
-                            "later",
-                            "--first-name",
-                            "New",
-                            "--last-name",
-                            "Hire",
-                            "--email",
-                            f"new.hire.{size}@bench.example",
-                            "--no-input",
-                        ],
-                        True,
-                    ),
-                    "set-recording --all": (
-                        [*acct, "set-recording", "--all", "--direction", "both"],
-                        True,
-                    ),
-                }
-                for name, (cmd, writes) in cases.items():
-                    base = [sys.executable, str(baseline), "load-dump", str(account)]
-                    if writes:
-                        base.append("--write")
-                    best = interleaved(
-                        {"extadmin": cmd, "baseline": base},
-                        repeat=args.repeat,
-                        env=env,
-                        setup=seen,
-                    )
-                    # content no extadmin command has seen (copied in, edited by hand): checked
-                    first = min(run_time(cmd, env, setup=unseen) for _ in range(args.repeat))
-                    unseen()
-                    peak = peak_rss_kib(cmd, env) / 1024  # the larger: checked as it is read
-                    print(
-                        f"{size:>7} {fmt:<4} {name:<30} {best['extadmin']:>8.3f}s "
-                        f"{best['baseline']:>8.3f}s {best['extadmin'] / best['baseline']:>5.2f}x"
-                        f" {first:>7.3f}s {peak:>9.1f} {mib:>9.1f}",
-                        flush=True,
-                    )
+                for shape in args.shapes.split(","):
+                    run_shape(work, baseline, env, size, fmt, shape, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_shape(
+    work: Path,
+    baseline: Path,
+    env: dict[str, str],
+    size: int,
+    fmt: str,
+    shape: str,
+    args: argparse.Namespace,
+) -> None:
+    pristine = write(size, work / f"pristine-{size}-{shape}.{fmt}", shape)
+    account = work / f"account-{size}.{fmt}"
+    shutil.copyfile(pristine, account)
+    mib = pristine.stat().st_size / 2**20
+
+    def reset() -> None:
+        shutil.copyfile(pristine, account)
+
+    def unseen() -> None:
+        reset()
+        shutil.rmtree(work / "cache", ignore_errors=True)  # no record of any check
+
+    def seen() -> None:
+        """As after any earlier extadmin command: this content is known as checked."""
+        reset()
+        run_time([*EXTADMIN, "--account", str(account), "role", "list"], env)
+
+    from extadmin.storage.store import AccountStore
+
+    exts = AccountStore(pristine).read().extensions
+    free = next(e["number"] for e in exts if e["status"] == "unassigned")
+    show = exts[len(exts) // 2 + 1]["number"]
+    acct = [*EXTADMIN, "--account", str(account)]
+    base = [sys.executable, str(baseline)]
+    # name: (extadmin's command, the baseline's)
+    cases = {
+        "list-unassigned --format json": (
+            [*acct, "list-unassigned", "--format", "json"],
+            [*base, "rows", str(account), "--unassigned"],
+        ),
+        "extension list --format json": (
+            [*acct, "extension", "list", "--format", "json"],
+            [*base, "rows", str(account)],
+        ),
+        "extension show --format json": (
+            [*acct, "extension", "show", show, "--format", "json"],
+            [*base, "show", str(account), show],
+        ),
+        "assign --setup later": (
+            [
+                *acct,
+                "assign",
+                free,
+                "--setup",
+                "later",
+                "--first-name",
+                "New",
+                "--last-name",
+                "Hire",
+                "--email",
+                f"new.hire.{size}@bench.example",
+                "--no-input",
+            ],
+            [*base, "load-dump", str(account)],
+        ),
+        "set-recording --all": (
+            [*acct, "set-recording", "--all", "--direction", "both"],
+            [*base, "load-dump", str(account)],
+        ),
+    }
+    only = [c.strip() for c in args.commands.split(",") if c.strip()]
+    for name, (cmd, base_cmd) in cases.items():
+        if only and not any(name.startswith(c) for c in only):
+            continue
+        best = interleaved(
+            {"extadmin": cmd, "baseline": base_cmd}, repeat=args.repeat, env=env, setup=seen
+        )
+        first = peak = "-"
+        if not args.quick:
+            # content no extadmin command has seen (copied in, edited by hand): checked in full
+            runs = min(args.repeat, 3)
+            first = f"{min(run_time(cmd, env, setup=unseen) for _ in range(runs)):.3f}s"
+            unseen()
+            peak = f"{peak_rss_kib(cmd, env) / 1024:.1f}"  # the larger: checked as it is read
+        print(
+            f"{size:>7} {fmt:<4} {shape:<10} {name:<30} {best['extadmin']:>8.3f}s "
+            f"{best['baseline']:>8.3f}s {best['extadmin'] / best['baseline']:>5.2f}x"
+            f" {first:>8} {peak:>9} {mib:>9.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
