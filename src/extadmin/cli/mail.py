@@ -43,12 +43,11 @@ def queue_on_save(
     if invited or void:
         from extadmin.services import mail
 
-        messages = [mail.compose_welcome(account, o.extension, o.token or "") for o in invited]
+        welcome = mail.WelcomeEmails(account)
+        messages = [welcome.compose(o.extension, o.token or "") for o in invited]
         if invited and mail.placeholder(mail.activation_base(account)):
             app.say(mail.placeholder_warning(mail.activation_base(account)))
-        batch = app.store.queue_with_save(
-            [(str(m["X-Extadmin-Extension"]), m.as_bytes()) for m in messages], void
-        )
+        batch = app.store.queue_with_save([(m.extension, m.data) for m in messages], void)
         app.store.after_save(lambda: queued.extend(mail.entries(batch.paths, messages)))
     return queued
 
