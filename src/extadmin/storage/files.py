@@ -48,6 +48,20 @@ def write_atomic(path: Path, *parts: Chunk, sync: bool = True) -> None:
         fsync_dir(path.parent)
 
 
+def write_new(path: Path, data: bytes, sync: bool = False) -> None:
+    """Create a file (mode 0600) that must not exist yet, in a folder nothing reads before
+    the caller says the file is complete: no temporary name and no rename."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        view = memoryview(data)
+        while view:  # a write may take only part of it
+            view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:

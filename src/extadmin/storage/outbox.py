@@ -63,7 +63,8 @@ def stage(outbox: Path, batch: Batch, digest: str) -> Path:
     try:
         staged.mkdir(mode=0o700)
         for name, (_, data) in zip(names, batch.messages, strict=True):
-            files.write_atomic(staged / name, data, sync=one)
+            # written in place, not renamed: nothing reads a message before the manifest
+            files.write_new(staged / name, data, sync=one)
         record = {"digest": digest, "messages": names, "void": sorted(batch.void)}
         files.write_atomic(staged / MANIFEST, json.dumps(record).encode(), sync=one)
         if not one:
