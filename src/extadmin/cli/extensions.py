@@ -189,10 +189,7 @@ def extension_list(
     account = get_app(ctx).store.read()
     if status is not None:
         status = rules.choice(status, STATUSES, "status")
-    rows = [
-        views.extension_row(account, e)
-        for e in extensions.select(account, status=status, site=site)
-    ]
+    rows = views.extension_rows(account, extensions.select(account, status=status, site=site))
     render.emit(rows, format.value, EXTENSION_COLUMNS)
 
 
@@ -207,7 +204,9 @@ def extension_show(
     from extadmin.services import views
 
     number = rules.extension_ref(number)
-    account = get_app(ctx).store.read(keep=lambda e: number in (e.get("number"), e.get("id")))
+    account = get_app(ctx).store.read(
+        keep=lambda e: number in (e.get("number"), e.get("id")), hint=f'"{number}"'
+    )
     detail = views.extension_detail(account, account.extension(number))
     render.emit_fields(detail, format.value, detail_fields(detail))
 
@@ -283,12 +282,5 @@ def list_unassigned(
     from extadmin.services import extensions, views
 
     account = get_app(ctx).store.read(keep=lambda e: e["status"] == "unassigned")
-    keys = ("extension", "short_extension", "site", "device", "id")
-    rows = [
-        {k: r[k] for k in keys if k in r}
-        for r in (
-            views.extension_row(account, e)
-            for e in extensions.select(account, status="unassigned", site=site, device=device)
-        )
-    ]
-    render.emit(rows, format.value, UNASSIGNED_COLUMNS)
+    free = extensions.select(account, status="unassigned", site=site, device=device)
+    render.emit(views.extension_rows(account, free, users=False), format.value, UNASSIGNED_COLUMNS)

@@ -66,21 +66,37 @@ def parse(path: Path, text: str) -> Any:
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace, as the standard decoder skips it
+# where one table of a list ends and the next begins, one a line: the store's own layout
+_BETWEEN = re.compile(r"\},[ \t\r]*\n[ \t\n\r]*(?=\{)")
+RUN = 1 << 20  # characters of a list parsed at once
 
 
 def parse_json_items(
-    text: str, key: str, each: Callable[[int, Any], bool]
+    text: str,
+    key: str,
+    keep: Callable[[Any], bool],
+    check: Callable[[int, Any], None] | None = None,
+    hint: str | None = None,
+    run: int | None = None,
 ) -> dict[str, Any] | None:
-    """Parse a JSON object whose `key` holds a list, handing each item of that list to
-    `each(index, item)` as soon as it is parsed and keeping only the items it returns True for:
-    the others are never all in memory at once. Every value still goes through the standard
-    library's C scanner, so the result is what json.loads would give, less the dropped items.
+    """Parse a JSON object whose `key` holds a list, keeping only the items `keep` is true
+    for, `check(index, item)` called on each first: the others are never all in memory at
+    once. The standard library's C decoder parses the list a run of about `run` characters
+    at a time, each in one call, so the result is what json.loads gives, less the dropped
+    items, at about its cost. A run ends between two tables on separate lines (the store's
+    layout); a raw newline is never inside a string, so a run that ends anywhere else (inside
+    an item, or past the list) does not parse on its own, its brackets left open, and the
+    rest of the list is then parsed in one call instead.
+    `hint`, for text known to be valid JSON and without `check`: text every kept item holds,
+    as the file writes it; a run without it and without a bracket is skipped unparsed (its
+    brackets being braces only, it ends between two items of the list).
 
     None when the text is anything else (a syntax error, a top-level key given twice, another
     top level): the caller then parses it whole, which reports the error with its place."""
     # the scanner json.loads itself uses (C), set on each decoder; typeshed does not know it
     scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
     space = cast(Callable[[str, int], re.Match[str]], _SPACE.match)  # it always matches
+    run = RUN if run is None else run
     doc: dict[str, Any] = {}
     try:
         i = space(text, 0).end()
@@ -97,21 +113,32 @@ def parse_json_items(
             i = space(text, i + 1).end()
             if name == key and text[i : i + 1] == "[":
                 value: Any = []
-                i = space(text, i + 1).end()
+                i += 1  # past the bracket
                 count = 0
-                while text[i : i + 1] != "]":
-                    item, i = scan(text, i)
-                    if each(count, item):
-                        value.append(item)
-                    count += 1
-                    i = space(text, i).end()
-                    if text[i : i + 1] == ",":
-                        i = space(text, i + 1).end()
-                        if text[i : i + 1] == "]":
-                            return None  # a trailing comma
-                    elif text[i : i + 1] != "]":
-                        return None
-                i += 1
+                while True:
+                    items = None
+                    between = _BETWEEN.search(text, i + run)
+                    if between is not None:
+                        end = between.start() + 1
+                        if hint is not None and check is None and _skip(text, i, end, hint):
+                            i = between.end()
+                            continue
+                        try:
+                            items = json.loads("[" + text[i:end] + "]")
+                            i = between.end()
+                        except ValueError:
+                            pass
+                    if items is None:  # the rest of the list, to its closing bracket
+                        items, used = scan("[" + text[i:], 0)
+                        i += used - 1
+                        between = None
+                    if check is not None:
+                        for item in items:
+                            check(count, item)
+                            count += 1
+                    value += filter(keep, items)
+                    if between is None:
+                        break
             else:
                 value, i = scan(text, i)
             doc[name] = value
@@ -127,6 +154,12 @@ def parse_json_items(
     except (StopIteration, ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return None
     return doc
+
+
+def _skip(text: str, start: int, end: int, hint: str) -> bool:
+    return text.find(hint, start, end) < 0 and all(
+        text.find(bracket, start, end) < 0 for bracket in "[]"
+    )
 
 
 def encode(path: Path, doc: Any) -> bytes:

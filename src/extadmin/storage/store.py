@@ -69,11 +69,16 @@ class AccountStore:
         return self.path.with_name(f"{self.path.stem}.outbox")
 
     # --- reading ------------------------------------------------------------------------------
-    def read(self, keep: Callable[[Extension], bool] | None = None) -> Account:
+    def read(
+        self, keep: Callable[[Extension], bool] | None = None, hint: str | None = None
+    ) -> Account:
         """The account, checked (unless this content was checked before: `checked`). With
         `keep`, a read-only view holding only the extensions it keeps; a JSON file is then
-        parsed one extension at a time and each one dropped as soon as it is checked, so that
-        listing a few extensions of a large account takes a fraction of the whole's memory.
+        parsed a run of extensions at a time and each one dropped as soon as it is checked, so
+        that listing a few extensions of a large account takes a fraction of the whole's
+        memory. `hint` (with `keep`): text each extension it keeps holds as JSON writes it
+        (its number, quoted): the runs of known content without it are not parsed; if none
+        is kept so, the file is read again without it (the text may be escaped otherwise).
         Content is recorded as checked only after a check of the whole document.
         Outside a transaction, first settles the outbox if a command was killed mid-change."""
         if self._after_save is None:
@@ -86,7 +91,9 @@ class AccountStore:
         doc = None
         with _collector_paused():
             if keep is not None and codec.file_format(self.path) == "json":
-                doc = self._read_items(text, keep, trusted)
+                doc = self._read_items(text, keep, trusted, hint if trusted else None)
+                if doc is not None and hint is not None and not doc.get("extensions"):
+                    doc = self._read_items(text, keep, trusted, None)
             if doc is None:
                 doc = codec.parse(self.path, text)
                 if not trusted:
@@ -103,17 +110,12 @@ class AccountStore:
         return account
 
     def _read_items(
-        self, text: str, keep: Callable[[Extension], bool], trusted: bool
+        self, text: str, keep: Callable[[Extension], bool], trusted: bool, hint: str | None
     ) -> Document | None:
         items = None if trusted else schema.ExtensionChecks(self.path)
-
-        def each(i: int, ext: Extension) -> bool:
-            if items is not None:
-                items.check(i, ext)
-            return keep(ext)
-
+        check = None if items is None else items.check
         try:
-            doc = codec.parse_json_items(text, "extensions", each)
+            doc = codec.parse_json_items(text, "extensions", keep, check, hint)
             if doc is None:
                 return None
             if items is not None:
