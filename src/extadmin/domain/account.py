@@ -26,6 +26,11 @@ def number_order(ext: Extension) -> tuple[int, int]:
     return (0, int(number)) if number else (1, int(ext["id"]))
 
 
+def without_code(number: str, code: str) -> str:
+    """A number without the site code it starts with: the short number."""
+    return number[len(code) :] if code and number.startswith(code) else number
+
+
 class Account:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
@@ -113,9 +118,7 @@ class Account:
 
     def short_number(self, ext: Extension) -> str:
         """The number without its site code (on a multi-site account)."""
-        code = self.site(ext["site"]).get("code", "")
-        number = ext.get("number", "")
-        return number[len(code) :] if code and number.startswith(code) else number
+        return without_code(ext.get("number", ""), self.site(ext["site"]).get("code", ""))
 
     # --- changes ------------------------------------------------------------------------------
     def add_site(self, site: Site) -> None:

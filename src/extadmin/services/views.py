@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from extadmin.domain.account import Account
+from extadmin.domain.account import Account, without_code
 from extadmin.domain.catalog import USER_FIELDS
 from extadmin.domain.model import Extension, User
 
@@ -15,22 +15,34 @@ def device_view(ext: Extension) -> dict[str, str | None] | None:
     return None if device is None else {"model": device["model"], "mac": device.get("mac")}
 
 
-def extension_row(account: Account, ext: Extension) -> dict[str, Any]:
-    """One extension in a list (list-unassigned, extension list)."""
-    user = ext.get("user")
-    row = {
-        "extension": ext.get("number"),
-        "short_extension": account.short_number(ext),
-        "site": ext["site"],
-        "status": ext["status"],
-        "device": device_view(ext),
-        "name": f"{user['first_name']} {user['last_name']}" if user else None,
-        "email": user["email"] if user else None,
-        "recording": user["recording"] if user else None,
-    }
-    if "id" in ext:
-        row["id"] = ext["id"]
-    return row
+def extension_rows(
+    account: Account, exts: list[Extension], *, users: bool = True
+) -> list[dict[str, Any]]:
+    """Extensions in a list: extension list, and without the user's columns list-unassigned
+    (an account may list 100,000: the site codes are looked up once, not once a row)."""
+    codes = {site["name"]: site.get("code", "") for site in account.sites}
+    rows = []
+    for ext in exts:
+        number = ext.get("number")
+        code = codes.get(ext["site"])  # None: the site named in another case
+        short = account.short_number(ext) if code is None else without_code(number or "", code)
+        row: dict[str, Any] = {
+            "extension": number,
+            "short_extension": short,
+            "site": ext["site"],
+        }
+        if users:
+            row["status"] = ext["status"]
+        row["device"] = device_view(ext)
+        if users:
+            user = ext.get("user")
+            row["name"] = f"{user['first_name']} {user['last_name']}" if user else None
+            row["email"] = user["email"] if user else None
+            row["recording"] = user["recording"] if user else None
+        if "id" in ext:
+            row["id"] = ext["id"]
+        rows.append(row)
+    return rows
 
 
 def user_view(user: User) -> dict[str, Any]:
