@@ -4,7 +4,6 @@ the outbox changes with it (storage.outbox)."""
 
 from __future__ import annotations
 
-import gc
 import getpass
 import math
 import os
@@ -89,19 +88,18 @@ class AccountStore:
         text = codec.to_text(self.path, data)
         del data  # one copy of the file in memory while it is parsed, not two
         doc = None
-        with _collector_paused():
-            if keep is not None and codec.file_format(self.path) == "json":
-                doc = self._read_items(text, keep, trusted, hint if trusted else None)
-                if doc is not None and hint is not None and not doc.get("extensions"):
-                    doc = self._read_items(text, keep, trusted, None)
-            if doc is None:
-                doc = codec.parse(self.path, text)
-                if not trusted:
-                    schema.check_document(self.path, doc)
-                    # recorded after the whole check only, never the one extension at a time
-                    checked.remember(self.path, content)
-                if keep is not None:
-                    doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
+        if keep is not None and codec.file_format(self.path) == "json":
+            doc = self._read_items(text, keep, trusted, hint if trusted else None)
+            if doc is not None and hint is not None and not doc.get("extensions"):
+                doc = self._read_items(text, keep, trusted, None)
+        if doc is None:
+            doc = codec.parse(self.path, text)
+            if not trusted:
+                schema.check_document(self.path, doc)
+                # recorded after the whole check only, never the one extension at a time
+                checked.remember(self.path, content)
+            if keep is not None:
+                doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
         doc.setdefault("extensions", [])
         if doc["schema_version"] < SCHEMA_VERSION:
             schema.upgrade(doc)
@@ -286,23 +284,6 @@ class AccountStore:
         lines = codec.json_list(entries, "\n", ensure_ascii=True)[1:-1] + "\n"
         files.append_private(self.audit_path, lines.encode("utf-8"))
         account.audit.clear()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector held while an account is parsed and checked: it would
-    scan the growing document again and again (half the time of parsing a large account) and
-    find nothing to free, plain data holding no cycle. What exists then is moved out of every
-    later collection (gc.freeze): the account lives as long as the command, and reference
-    counting still frees whatever of it is dropped."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 @contextmanager
