@@ -48,7 +48,7 @@ LONG_LAST = [
 ]
 
 
-def numbers(count: int, sites: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def numbers(count: int, sites: list[tuple[str, str]] = SITES) -> list[tuple[str, str]]:
     """(number, site) pairs: the main site takes plain numbers, the others code + digits (five
     after a one-digit code, three after a longer one)."""
     out = []
