@@ -78,7 +78,7 @@ class AccountStore:
         memory. `hint` (with `keep`): text each extension it keeps holds as JSON writes it
         (its number, quoted): the runs of known content without it are not parsed; if none
         is kept so, the file is read again without it (the text may be escaped otherwise).
-        Content is recorded as checked only after a check of the whole document.
+        Content is recorded as checked once the whole document has passed the check.
         Outside a transaction, first settles the outbox if a command was killed mid-change."""
         if self._after_save is None:
             self.settle_outbox()
@@ -96,10 +96,10 @@ class AccountStore:
             doc = codec.parse(self.path, text)
             if not trusted:
                 schema.check_document(self.path, doc)
-                # recorded after the whole check only, never the one extension at a time
-                checked.remember(self.path, content)
             if keep is not None:
                 doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
+        if not trusted:  # checked whole, each extension as it was parsed or all at once
+            checked.remember(self.path, content)
         doc.setdefault("extensions", [])
         if doc["schema_version"] < SCHEMA_VERSION:
             schema.upgrade(doc)
