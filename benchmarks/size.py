@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -100,6 +101,12 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="steady state only: no unseen or peak columns"
     )
+    parser.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also run another extadmin, its package in SRC (a `src` folder, such as a git "
+        "worktree's of an earlier commit), side by side: a `before` column",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="extadmin-size-"))
     baseline = work / "baseline.py"
@@ -110,23 +117,45 @@ def main() -> None:
         "XDG_CACHE_HOME": str(work / "cache"),
     }
     os.environ.update(env)
+    programs = {"extadmin": EXTADMIN}
+    if args.before:
+        # its own cache folder: each version keeps its own record of the content it checked
+        before_env = [f"PYTHONPATH={Path(args.before).resolve()}", f"XDG_CACHE_HOME={work}/c0"]
+        programs["before"] = ["env", *before_env, *EXTADMIN]
+    for folder in {str(Path(p).parent) for p in _package_dirs(programs)}:
+        # as `pip install` leaves a package: byte-compiled (this machine may set
+        # PYTHONDONTWRITEBYTECODE, and compiling its modules on every run would be measured)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", folder], check=True)
+    before = f" {'before':>9} {'b/base':>6}" if args.before else ""
     print(
         f"{'size':>7} {'fmt':<4} {'shape':<10} {'command':<30} {'extadmin':>9} {'baseline':>9}"
-        f" {'ratio':>6} {'unseen':>8} {'peak MiB':>9} {'file MiB':>9}"
+        f" {'ratio':>6}{before} {'unseen':>8} {'peak MiB':>9} {'file MiB':>9}"
     )
     try:
         for size in map(int, args.sizes.split(",")):
             for fmt in args.formats.split(","):
                 for shape in args.shapes.split(","):
-                    run_shape(work, baseline, env, size, fmt, shape, args)
+                    run_shape(work, baseline, env, programs, size, fmt, shape, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _package_dirs(programs: dict[str, list[str]]) -> list[str]:
+    """The extadmin package each program runs."""
+    where = "import extadmin, os; print(os.path.dirname(extadmin.__file__))"
+    return [
+        subprocess.run(
+            [*cmd[: cmd.index("-m")], "-c", where], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for cmd in programs.values()
+    ]
 
 
 def run_shape(
     work: Path,
     baseline: Path,
     env: dict[str, str],
+    programs: dict[str, list[str]],
     size: int,
     fmt: str,
     shape: str,
@@ -147,32 +176,31 @@ def run_shape(
     def seen() -> None:
         """As after any earlier extadmin command: this content is known as checked."""
         reset()
-        run_time([*EXTADMIN, "--account", str(account), "role", "list"], env)
+        for program in programs.values():
+            run_time([*program, "--account", str(account), "role", "list"], env)
 
     from extadmin.storage.store import AccountStore
 
     exts = AccountStore(pristine).read().extensions
     free = next(e["number"] for e in exts if e["status"] == "unassigned")
     show = exts[len(exts) // 2 + 1]["number"]
-    acct = [*EXTADMIN, "--account", str(account)]
     base = [sys.executable, str(baseline)]
-    # name: (extadmin's command, the baseline's)
+    # name: (extadmin's arguments, the baseline's command)
     cases = {
         "list-unassigned --format json": (
-            [*acct, "list-unassigned", "--format", "json"],
+            ["list-unassigned", "--format", "json"],
             [*base, "rows", str(account), "--unassigned"],
         ),
         "extension list --format json": (
-            [*acct, "extension", "list", "--format", "json"],
+            ["extension", "list", "--format", "json"],
             [*base, "rows", str(account)],
         ),
         "extension show --format json": (
-            [*acct, "extension", "show", show, "--format", "json"],
+            ["extension", "show", show, "--format", "json"],
             [*base, "show", str(account), show],
         ),
         "assign --setup later": (
             [
-                *acct,
                 "assign",
                 free,
                 "--setup",
@@ -186,19 +214,22 @@ def run_shape(
                 "--no-input",
             ],
             [*base, "load-dump", str(account)],
-        ),
+        ),  # fmt: skip
         "set-recording --all": (
-            [*acct, "set-recording", "--all", "--direction", "both"],
+            ["set-recording", "--all", "--direction", "both"],
             [*base, "load-dump", str(account)],
         ),
     }
     only = [c.strip() for c in args.commands.split(",") if c.strip()]
-    for name, (cmd, base_cmd) in cases.items():
+    for name, (arguments, base_cmd) in cases.items():
         if only and not any(name.startswith(c) for c in only):
             continue
-        best = interleaved(
-            {"extadmin": cmd, "baseline": base_cmd}, repeat=args.repeat, env=env, setup=seen
-        )
+        commands = {
+            label: [*program, "--account", str(account), *arguments]
+            for label, program in programs.items()
+        }
+        cmd = commands["extadmin"]
+        best = interleaved({**commands, "baseline": base_cmd}, args.repeat, env, seen)
         first = peak = "-"
         if not args.quick:
             # content no extadmin command has seen (copied in, edited by hand): checked in full
@@ -206,10 +237,15 @@ def run_shape(
             first = f"{min(run_time(cmd, env, setup=unseen) for _ in range(runs)):.3f}s"
             unseen()
             peak = f"{peak_rss_kib(cmd, env) / 1024:.1f}"  # the larger: checked as it is read
+        ratio = best["extadmin"] / best["baseline"]
+        before = (
+            f" {best['before']:>8.3f}s {best['before'] / best['baseline']:>5.2f}x"
+            if "before" in best
+            else ""
+        )
         print(
             f"{size:>7} {fmt:<4} {shape:<10} {name:<30} {best['extadmin']:>8.3f}s "
-            f"{best['baseline']:>8.3f}s {best['extadmin'] / best['baseline']:>5.2f}x"
-            f" {first:>8} {peak:>9} {mib:>9.1f}",
+            f"{best['baseline']:>8.3f}s {ratio:>5.2f}x{before} {first:>8} {peak:>9} {mib:>9.1f}",
             flush=True,
         )
 
