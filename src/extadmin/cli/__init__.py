@@ -41,6 +41,11 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# The last command's App, and with it the accounts its store read: kept until the process ends
+# (`python -m extadmin` ends without freeing them, see __main__)
+_command_app: App | None = None
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -59,7 +64,8 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    ctx.obj = App(account)
+    global _command_app
+    ctx.obj = _command_app = App(account)
 
 
 from extadmin.cli import accounts, assign, bulk, extensions, mail, platform, users  # noqa: E402

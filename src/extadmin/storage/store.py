@@ -53,6 +53,7 @@ class AccountStore:
         self.lock_timeout = lock_timeout_from_env() if lock_timeout is None else lock_timeout
         self._after_save: list[Callable[[], object]] | None = None  # in a transaction
         self._batch: outbox.Batch | None = None  # what the transaction does to the outbox
+        self.last_read: Account | None = None
 
     # files beside the account file
     @property
@@ -105,6 +106,7 @@ class AccountStore:
             schema.upgrade(doc)
         account = Account(doc)
         account.content_digest = content
+        self.last_read = account  # kept while the store is (cli keeps it to the end)
         return account
 
     def _read_items(
