@@ -70,9 +70,11 @@ def safe_json(encoded: str) -> str:
     applied always, not only at a terminal; JSON's own newlines (between rows) are kept."""
     if encoded.isascii():  # O(1) in CPython: the usual case
         return encoded.replace("\x7f", "\\u007f") if "\x7f" in encoded else encoded
+    lines = encoded.split("\n")
+    if all(map(str.isprintable, lines)):  # one C loop: text in any script, nothing to escape
+        return encoded
     return "\n".join(
-        line if line.isprintable() else "".join(map(_json_char, line))
-        for line in encoded.split("\n")
+        line if line.isprintable() else "".join(map(_json_char, line)) for line in lines
     )
 
 
