@@ -354,9 +354,11 @@ tables = st.dictionaries(st.text(max_size=6), values, min_size=1, max_size=4)
 @settings(max_examples=300, deadline=None)
 @given(items=st.lists(values, max_size=8) | st.lists(tables, min_size=2, max_size=8))
 def test_json_list_gives_one_item_per_line(items: list[Any]) -> None:
+    """As text, and in UTF-8 for a file (split as bytes): the same lines."""
     text = codec.json_list(items, "\n")[1:-1]
     lines = text.split("\n") if items else []
     assert [json.loads(line) for line in lines] == items
+    assert codec.json_list_utf8(items, "\n") == codec.json_list(items, "\n").encode()
 
 
 def test_json_list_with_tables_inside_items() -> None:
@@ -364,6 +366,7 @@ def test_json_list_with_tables_inside_items() -> None:
     items = [{"a": [{"b": 1}, {"c": 2}]}, {"d": 3}, {"e": [{"f": '}, {"'}, {}]}]
     lines = codec.json_list(items, "\n")[1:-1].split("\n")
     assert [json.loads(line) for line in lines] == items
+    assert codec.json_list_utf8(items, "\n") == codec.json_list(items, "\n").encode()
 
 
 # --- the email index ---------------------------------------------------------------------------

@@ -186,11 +186,25 @@ def json_list(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str:
     occurs inside an item (a nested list of tables) the count shows it and each item is
     encoded on its own instead."""
     dumps = json.JSONEncoder(ensure_ascii=ensure_ascii).encode
-    if items and all(type(item) is dict and item for item in items):
+    if _tables(items):
         text = dumps(items)
         if text.count('}, {"') == len(items) - 1:
             return text.replace('}, {"', "}" + sep + '{"')
     return "[" + sep.join(map(dumps, items)) + "]"
+
+
+def json_list_utf8(items: list[Any], sep: str) -> bytes:
+    """json_list in UTF-8, for a file: split as bytes, one a character, where the text of a
+    large account in any script holds two or four bytes a character."""
+    if _tables(items):
+        data = json.JSONEncoder(ensure_ascii=False).encode(items).encode("utf-8")
+        if data.count(b'}, {"') == len(items) - 1:
+            return data.replace(b'}, {"', f'}}{sep}{{"'.encode())
+    return json_list(items, sep).encode("utf-8")
+
+
+def _tables(items: list[Any]) -> bool:
+    return bool(items) and all(type(item) is dict and item for item in items)
 
 
 def _encode_json(doc: dict[str, Any]) -> list[files.Chunk]:
@@ -200,7 +214,7 @@ def _encode_json(doc: dict[str, Any]) -> list[files.Chunk]:
     for key, value in doc.items():
         text += f"\n  {json.dumps(key)}: "
         if isinstance(value, list) and value:
-            items = json_list(value, ",\n    ").encode("utf-8")
+            items = json_list_utf8(value, ",\n    ")
             parts += [(text + "[\n    ").encode("utf-8"), memoryview(items)[1:-1]]
             text = "\n  ]"
         else:
