@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extadmin.domain.account import Account
+from extadmin.domain.account import Account, in_number_order, number_order
 from extadmin.errors import AccountFileError
 from extadmin.services.directory import EmailIndex
 from extadmin.storage import checked, codec, schema
@@ -367,6 +367,21 @@ def test_json_list_with_tables_inside_items() -> None:
     lines = codec.json_list(items, "\n")[1:-1].split("\n")
     assert [json.loads(line) for line in lines] == items
     assert codec.json_list_utf8(items, "\n") == codec.json_list(items, "\n").encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    numbers=st.lists(
+        st.integers(1, 999_999).map(str) | st.none(), unique_by=lambda n: n or object()
+    )
+)
+def test_number_order_without_a_call_per_extension(numbers: list[str | None]) -> None:
+    """Listings sort by number with C-level keys: the order of number_order, extensions
+    pulled without a number (by id) last."""
+    exts: list[Any] = [
+        {"number": n} if n else {"id": str(62_000_000_000 + i)} for i, n in enumerate(numbers)
+    ]
+    assert in_number_order(exts) == sorted(exts, key=number_order)
 
 
 # --- the email index ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ change being made. Look-ups raise NotFound; nothing here does I/O."""
 from __future__ import annotations
 
 from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 from extadmin.domain.model import Document, Extension, Site
@@ -24,6 +25,16 @@ def number_order(ext: Extension) -> tuple[int, int]:
     """The order extensions are listed in: by number; those pulled without one last, by id."""
     number = ext.get("number")
     return (0, int(number)) if number else (1, int(ext["id"]))
+
+
+def in_number_order(exts: list[Extension]) -> list[Extension]:
+    """Extensions sorted by number_order, with no Python call per extension when they all have
+    a number (100,000 in a listing)."""
+    try:
+        keys = list(map(int, map(itemgetter("number"), exts)))
+    except KeyError:
+        return sorted(exts, key=number_order)
+    return [exts[i] for i in sorted(range(len(exts)), key=keys.__getitem__)]
 
 
 def without_code(number: str, code: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from extadmin.domain import rules
-from extadmin.domain.account import Account, label, number_order, ref
+from extadmin.domain.account import Account, in_number_order, label, ref
 from extadmin.domain.model import Device, Extension, Site
 from extadmin.errors import Conflict, InvalidValue, UsageError
 
@@ -118,4 +118,4 @@ def select(
         and (site_name is None or e["site"] == site_name)
         and (device is None or ("device" in e) == device)
     ]
-    return sorted(found, key=number_order) if ordered else found
+    return in_number_order(found) if ordered else found
