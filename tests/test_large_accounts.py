@@ -384,6 +384,36 @@ def test_number_order_without_a_call_per_extension(numbers: list[str | None]) ->
     assert in_number_order(exts) == sorted(exts, key=number_order)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    entries=st.lists(
+        st.dictionaries(
+            st.text(max_size=6).filter(lambda k: k not in ("time", "user", "command")),
+            values,
+            max_size=4,
+        ).map(lambda changes: {"action": "assign", "extension": "101", **changes}),
+        min_size=1,
+        max_size=6,
+    ),
+    command=st.text(max_size=12),
+)
+def test_audit_lines_are_each_entry_encoded_on_its_own(
+    entries: list[dict[str, Any]], command: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The time, user and command are encoded once and put before each line: each line is
+    the entry as json.dumps writes it, whatever its values (newlines, braces, quotes)."""
+    store = AccountStore(tmp_path_factory.mktemp("audit") / "acme.json")
+    account = Account({"sites": [], "extensions": []})  # type: ignore[typeddict-item]
+    account.audit = [dict(e) for e in entries]
+    lines = store._audit_lines(account, command).decode().split("\n")
+    assert lines.pop() == ""
+    assert len(lines) == len(entries)
+    for line, entry in zip(lines, entries, strict=True):
+        head = json.loads(line)
+        expected = {"time": head["time"], "user": head["user"], "command": command, **entry}
+        assert line == json.dumps(expected)
+
+
 # --- the email index ---------------------------------------------------------------------------
 
 
