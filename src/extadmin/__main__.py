@@ -30,6 +30,8 @@ def main() -> None:
         # what a command read until now). Every `finally` has run and every file is closed;
         # the output is flushed first.
         code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+        if sys.getprofile() or sys.gettrace():  # a profiler or coverage writes its data at exit
+            raise
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):  # a reader gone (| head), closed
                 stream.flush()
