@@ -124,12 +124,12 @@ def parse_json_items(
                             i = between.end()
                             continue
                         try:
-                            items = json.loads("[" + text[i:end] + "]")
+                            items = json.loads("".join(("[", text[i:end], "]")))  # 2 copies
                             i = between.end()
                         except ValueError:
                             pass
                     if items is None:  # the rest of the list, to its closing bracket
-                        items, used = scan("[" + text[i:], 0)
+                        items, used = scan("".join(("[", text[i:])), 0)
                         i += used - 1
                         between = None
                     if check is not None:
@@ -177,45 +177,42 @@ def encode_parts(path: Path, doc: Any) -> list[files.Chunk]:
     return [tomli_w.dumps(doc).encode("utf-8")]
 
 
+def json_items(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str:
+    """The items of a JSON list with `sep` between them (one a line), without the brackets:
+    each item encoded by one C encoder built once for all (json.dumps builds one a call), and
+    without json.dumps's check for circular references (plain data, read from a file or
+    built from it, has none): half the time of one json.dumps of the whole list, which would
+    then have to be split again."""
+    return sep.join(map(_item_encoder(ensure_ascii), items))
+
+
 def json_list(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str:
-    """A JSON list with `sep` between its items (one per line), encoded by one call of the C
-    encoder when they are tables: one call per item costs twice as much on a large account
-    (the encoder is built again each time), and `indent=` falls back to the pure-Python
-    encoder. The list is split at each `}, {"`: one lies between each two tables that are not
-    empty; that text cannot occur inside a string (its quote would be escaped), and when it
-    occurs inside an item (a nested list of tables) the count shows it and each item is
-    encoded on its own instead."""
-    dumps = json.JSONEncoder(ensure_ascii=ensure_ascii).encode
-    if _tables(items):
-        text = dumps(items)
-        if text.count('}, {"') == len(items) - 1:
-            return text.replace('}, {"', "}" + sep + '{"')
-    return "[" + sep.join(map(dumps, items)) + "]"
+    return f"[{json_items(items, sep, ensure_ascii=ensure_ascii)}]"
 
 
-def json_list_utf8(items: list[Any], sep: str) -> bytes:
-    """json_list in UTF-8, for a file: split as bytes, one a character, where the text of a
-    large account in any script holds two or four bytes a character."""
-    if _tables(items):
-        data = json.JSONEncoder(ensure_ascii=False).encode(items).encode("utf-8")
-        if data.count(b'}, {"') == len(items) - 1:
-            return data.replace(b'}, {"', f'}}{sep}{{"'.encode())
-    return json_list(items, sep).encode("utf-8")
+def _item_encoder(ensure_ascii: bool) -> Callable[[Any], str]:
+    from json import encoder
 
-
-def _tables(items: list[Any]) -> bool:
-    return bool(items) and all(type(item) is dict and item for item in items)
+    c_make_encoder = getattr(encoder, "c_make_encoder", None)  # typeshed does not know it
+    if c_make_encoder is None:  # a Python without the C accelerator
+        return json.JSONEncoder(ensure_ascii=ensure_ascii, check_circular=False).encode
+    strings = encoder.encode_basestring_ascii if ensure_ascii else encoder.encode_basestring
+    # the arguments JSONEncoder.iterencode gives it, markers None: no check for circles
+    make = c_make_encoder(
+        None, json.JSONEncoder().default, strings, None, ": ", ", ", False, False, True
+    )
+    return lambda item: "".join(make(item, 0))
 
 
 def _encode_json(doc: dict[str, Any]) -> list[files.Chunk]:
-    """Readable and diff-friendly: one list item per line (json_list)."""
+    """Readable and diff-friendly: one list item per line (json_items)."""
     parts: list[files.Chunk] = []
     text = "{"
     for key, value in doc.items():
         text += f"\n  {json.dumps(key)}: "
         if isinstance(value, list) and value:
-            items = json_list_utf8(value, ",\n    ")
-            parts += [(text + "[\n    ").encode("utf-8"), memoryview(items)[1:-1]]
+            items = json_items(value, ",\n    ").encode("utf-8")
+            parts += [(text + "[\n    ").encode("utf-8"), items]
             text = "\n  ]"
         else:
             text += json.dumps(value, ensure_ascii=False)

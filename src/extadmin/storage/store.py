@@ -296,7 +296,7 @@ class AccountStore:
         if not account.audit:
             return b""
         head = json.dumps({"time": now_iso(), "user": _os_user(), "command": command})
-        body = codec.json_list(account.audit, "\n", ensure_ascii=True)[1:-1]
+        body = codec.json_items(account.audit, "\n", ensure_ascii=True)
         return f"{head[:-1]}, {body[1:]}".replace("\n{", f"\n{head[:-1]}, ").encode() + b"\n"
 
     def _append_audit(self, account: Account, lines: bytes) -> None:
