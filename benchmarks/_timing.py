@@ -33,6 +33,17 @@ def run_time(
     return elapsed
 
 
+def byte_compile(programs: dict[str, list[str]]) -> None:
+    """Each program's extadmin package byte-compiled, as `pip install` leaves a package: this
+    machine may set PYTHONDONTWRITEBYTECODE, and compiling its modules on every run would be
+    measured with it."""
+    where = "import extadmin, os; print(os.path.dirname(extadmin.__file__))"
+    for cmd in programs.values():
+        python = cmd[: cmd.index("-m")]  # the program's interpreter and environment
+        found = subprocess.run([*python, "-c", where], capture_output=True, text=True, check=True)
+        subprocess.run([*python, "-m", "compileall", "-q", found.stdout.strip()], check=True)
+
+
 def interleaved(
     cmds: dict[str, Sequence[str]],
     repeat: int = 7,

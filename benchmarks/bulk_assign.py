@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import EXTADMIN, interleaved  # noqa: E402
+from _timing import EXTADMIN, byte_compile, interleaved  # noqa: E402
 from generate import write  # noqa: E402
 
 BASELINE = """
@@ -74,6 +74,11 @@ def main() -> None:
     parser.add_argument("--extensions", type=int, default=10000)
     parser.add_argument("--credential-rows", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also run another extadmin, its package in SRC (a `src` folder), side by side",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="extadmin-bench-"))
     env = {"XDG_CONFIG_HOME": str(work / "config"), "XDG_DATA_HOME": str(work / "data")}
@@ -81,10 +86,17 @@ def main() -> None:
         pristine = write(args.extensions, work / "pristine.json")
         account = work / "account.json"
 
+        programs = {"extadmin": EXTADMIN}
+        if args.before:
+            programs["before"] = ["env", f"PYTHONPATH={Path(args.before).resolve()}", *EXTADMIN]
+        byte_compile(programs)
         for setup, rows in (("invite", args.rows), ("credentials", args.credential_rows)):
+            if not rows:
+                continue
             data = csv_rows(pristine, rows, setup)
-            (work / f"{setup}.csv").write_bytes(data)
-            os.chmod(work / f"{setup}.csv", 0o600)
+            csv_file = work / f"{setup}.csv"
+            csv_file.write_bytes(data)
+            os.chmod(csv_file, 0o600)
 
             def reset() -> None:
                 shutil.copyfile(pristine, account)
@@ -97,13 +109,10 @@ def main() -> None:
                 baseline = [sys.executable, "-c", SERIAL_HASH, str(rows)]
             times = interleaved(
                 {
-                    "extadmin": [
-                        *EXTADMIN,
-                        "--account",
-                        str(account),
-                        "bulk-assign",
-                        str(work / f"{setup}.csv"),
-                    ],
+                    **{
+                        name: [*program, "--account", str(account), "bulk-assign", str(csv_file)]
+                        for name, program in programs.items()
+                    },
                     "baseline": baseline,
                 },
                 repeat=args.repeat,
@@ -116,10 +125,15 @@ def main() -> None:
                 if setup == "invite"
                 else "serial hashing in one process"
             )
+            before = (
+                f", before {times['before']:.2f} s ({times['before'] / times['baseline']:.2f}x)"
+                if "before" in times
+                else ""
+            )
             print(
                 f"{setup:<12} {rows:>5} rows on {args.extensions} extensions: "
                 f"extadmin {times['extadmin']:.2f} s, baseline ({what}) "
-                f"{times['baseline']:.2f} s, ratio {ratio:.2f}x"
+                f"{times['baseline']:.2f} s, ratio {ratio:.2f}x{before}"
                 + (f", {rows / times['extadmin']:.0f} rows/s" if setup == "credentials" else "")
             )
         print(f"cores: {os.cpu_count()}")

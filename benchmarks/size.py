@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import EXTADMIN, interleaved, peak_rss_kib, run_time  # noqa: E402
+from _timing import EXTADMIN, byte_compile, interleaved, peak_rss_kib, run_time  # noqa: E402
 from generate import SHAPES, write  # noqa: E402
 
 BASELINE = '''
@@ -122,10 +121,7 @@ def main() -> None:
         # its own cache folder: each version keeps its own record of the content it checked
         before_env = [f"PYTHONPATH={Path(args.before).resolve()}", f"XDG_CACHE_HOME={work}/c0"]
         programs["before"] = ["env", *before_env, *EXTADMIN]
-    for folder in {str(Path(p).parent) for p in _package_dirs(programs)}:
-        # as `pip install` leaves a package: byte-compiled (this machine may set
-        # PYTHONDONTWRITEBYTECODE, and compiling its modules on every run would be measured)
-        subprocess.run([sys.executable, "-m", "compileall", "-q", folder], check=True)
+    byte_compile(programs)
     before = f" {'before':>9} {'b/base':>6}" if args.before else ""
     print(
         f"{'size':>7} {'fmt':<4} {'shape':<10} {'command':<30} {'extadmin':>9} {'baseline':>9}"
@@ -138,17 +134,6 @@ def main() -> None:
                     run_shape(work, baseline, env, programs, size, fmt, shape, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _package_dirs(programs: dict[str, list[str]]) -> list[str]:
-    """The extadmin package each program runs."""
-    where = "import extadmin, os; print(os.path.dirname(extadmin.__file__))"
-    return [
-        subprocess.run(
-            [*cmd[: cmd.index("-m")], "-c", where], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        for cmd in programs.values()
-    ]
 
 
 def run_shape(
