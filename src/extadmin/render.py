@@ -70,11 +70,11 @@ def safe_json(encoded: str) -> str:
     applied always, not only at a terminal; JSON's own newlines (between rows) are kept."""
     if encoded.isascii():  # O(1) in CPython: the usual case
         return encoded.replace("\x7f", "\\u007f") if "\x7f" in encoded else encoded
-    lines = encoded.split("\n")
-    if all(map(str.isprintable, lines)):  # one C loop: text in any script, nothing to escape
+    if encoded.replace("\n", " ").isprintable():  # two C loops: any script, nothing to escape
         return encoded
     return "\n".join(
-        line if line.isprintable() else "".join(map(_json_char, line)) for line in lines
+        line if line.isprintable() else "".join(map(_json_char, line))
+        for line in encoded.split("\n")
     )
 
 
@@ -110,7 +110,8 @@ def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = Non
     data as it is (bulk-assign reads an export back; the account file's check leaves no
     control character in it)."""
     if fmt == "json":
-        sys.stdout.write(safe_json(as_json(data)) + "\n")
+        sys.stdout.write(safe_json(as_json(data)))
+        sys.stdout.write("\n")  # not joined: a copy of what may be tens of megabytes
         return
     rows = data if isinstance(data, list) else [data]
     if fmt == "csv":
