@@ -116,6 +116,67 @@ def test_a_hint_skips_only_runs_without_a_kept_item(
     assert result == {**expected, "extensions": [e for e in extensions if keep(e)]}
 
 
+statuses = st.sampled_from(["unassigned", "enabled", "not-activated"])
+tricky = st.sampled_from(
+    ['"status": "unassigned"', "\\", '"', "}, {", '"status"', "x", "Zoë", "[1]"]
+)
+
+
+@st.composite
+def extensions_as_written(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]]]:
+    """Extensions in the store's layout, each line possibly edited by hand afterwards (a
+    status written another way, escaped, or given twice: json.loads keeps the last)."""
+    exts = []
+    for n in range(draw(st.integers(0, 30))):
+        ext: dict[str, Any] = {"number": str(100 + n), "status": draw(statuses)}
+        if draw(st.booleans()):
+            ext["user"] = {"first_name": draw(tricky), "job_title": draw(tricky)}
+        if draw(st.booleans()):
+            ext["base"] = {"status": draw(statuses)}
+        exts.append(ext)
+    text = codec.encode(Path("account.json"), {"sites": [{"name": "Main"}], "extensions": exts})
+    lines = text.decode().split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith('    {"number"') and draw(st.integers(0, 4)) == 0:
+            how = draw(st.sampled_from(["spacing", "escaped", "twice", "key escaped", "nested"]))
+            value = draw(statuses)
+            if how == "spacing":
+                line = line.replace('"status": ', '"status":', 1)
+            elif how == "escaped":
+                line = line.replace('"status": "u', '"status": "\\u0075', 1)
+            elif how == "twice":
+                line = line.replace('{"number"', f'{{"status": "{value}", "number"', 1)
+                line = line.replace('"number"', f'"status": "{value}", "number"', 1)
+            elif how == "key escaped":
+                line = line.replace('"status"', '"st\\u0061tus"', 1)
+            else:  # a list of tables inside, one a line: the separator within an item
+                nested = f'"x": [{{"status": "{value}"}},\n    {{"status": "unassigned"}}], '
+                line = line.replace('"number"', nested + '"number"', 1)
+            lines[i] = line
+    edited = "\n".join(lines)
+    return edited, json.loads(edited)["extensions"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(written=extensions_as_written(), run=runs)
+def test_items_where_a_key_has_a_value_are_what_json_loads_gives(
+    written: tuple[str, list[dict[str, Any]]], run: int
+) -> None:
+    """Items plainly written with another status are not parsed; whatever the file holds
+    (a status spaced, escaped or given twice by hand; quotes, backslashes and the wanted text
+    itself in names), the extensions kept are json.loads's."""
+    text, exts = written
+
+    def keep(ext: Any) -> bool:
+        return ext.get("status") == "unassigned"
+
+    result = codec.parse_json_items(
+        text, "extensions", keep, where=("status", "unassigned"), run=run
+    )
+    assert result is not None
+    assert result["extensions"] == [e for e in exts if keep(e)]
+
+
 def spoilt(text: str, data: st.DataObject) -> str:
     """A cut, an inserted character, a doubled or a removed part of a JSON text."""
     at = data.draw(st.integers(0, len(text)))

@@ -281,6 +281,8 @@ def list_unassigned(
     """The unassigned extensions: the ones a user can be assigned to."""
     from extadmin.services import extensions, views
 
-    account = get_app(ctx).store.read(keep=lambda e: e["status"] == "unassigned")
+    account = get_app(ctx).store.read(
+        keep=lambda e: e["status"] == "unassigned", where=("status", "unassigned")
+    )
     free = extensions.select(account, status="unassigned", site=site, device=device)
     render.emit(views.extension_rows(account, free, users=False), format.value, UNASSIGNED_COLUMNS)

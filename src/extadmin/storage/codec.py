@@ -78,6 +78,7 @@ def parse_json_items(
     check: Callable[[int, Any], None] | None = None,
     hint: str | None = None,
     run: int | None = None,
+    where: tuple[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """Parse a JSON object whose `key` holds a list, keeping only the items `keep` is true
     for, `check(index, item)` called on each first: the others are never all in memory at
@@ -90,6 +91,9 @@ def parse_json_items(
     `hint`, for text known to be valid JSON and without `check`: text every kept item holds,
     as the file writes it; a run without it and without a bracket is skipped unparsed (its
     brackets being braces only, it ends between two items of the list).
+    `where` (key, value), on the same terms: `keep` keeps only items whose `key` is `value`;
+    in a run in the store's layout, an item whose text sets `key` once, plainly, to another
+    value is not parsed (_items_where).
 
     None when the text is anything else (a syntax error, a top-level key given twice, another
     top level): the caller then parses it whole, which reports the error with its place."""
@@ -124,10 +128,13 @@ def parse_json_items(
                             i = between.end()
                             continue
                         try:
-                            items = json.loads("".join(("[", text[i:end], "]")))  # 2 copies
+                            if where is not None and check is None:
+                                items = _items_where(text[i:end], *where)
+                            if items is None:
+                                items = json.loads("".join(("[", text[i:end], "]")))  # 2 copies
                             i = between.end()
                         except ValueError:
-                            pass
+                            items = None
                     if items is None:  # the rest of the list, to its closing bracket
                         items, used = scan("".join(("[", text[i:])), 0)
                         i += used - 1
@@ -154,6 +161,31 @@ def parse_json_items(
     except (StopIteration, ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return None
     return doc
+
+
+_ONE_A_LINE = "},\n    {"  # between two tables of a list in the store's layout
+
+
+def _items_where(run: str, key: str, value: str) -> list[Any] | None:
+    """The items of a run in the store's layout (one a line) that may have `key` == `value`,
+    parsed in one call. An item whose text shows `key` once, as `"key": "` not followed by
+    `value"`, and no backslash anywhere (no escaped key or value, no other way of writing it)
+    has another value: it is left out unparsed. Only in a run without a bracket: the
+    separator is then never inside an item (in a list of tables), so each piece is one whole
+    item. None when no item is left out (the caller parses the run whole)."""
+    if "[" in run or "]" in run:
+        return None
+    pieces = run.split(_ONE_A_LINE)
+    name, token, wanted = f'"{key}"', f'"{key}": "', f'"{key}": "{value}"'
+    last = len(pieces) - 1
+    kept = [
+        ("{" if n else "") + piece + ("}" if n < last else "")
+        for n, piece in enumerate(pieces)
+        if wanted in piece or token not in piece or piece.count(name) != 1 or "\\" in piece
+    ]
+    if len(kept) == len(pieces):
+        return None
+    return json.loads("[" + ",".join(kept) + "]") if kept else []
 
 
 def _skip(text: str, start: int, end: int, hint: str) -> bool:

@@ -71,7 +71,10 @@ class AccountStore:
 
     # --- reading ------------------------------------------------------------------------------
     def read(
-        self, keep: Callable[[Extension], bool] | None = None, hint: str | None = None
+        self,
+        keep: Callable[[Extension], bool] | None = None,
+        hint: str | None = None,
+        where: tuple[str, str] | None = None,
     ) -> Account:
         """The account, checked (unless this content was checked before: `checked`). With
         `keep`, a read-only view holding only the extensions it keeps; a JSON file is then
@@ -80,6 +83,8 @@ class AccountStore:
         memory. `hint` (with `keep`): text each extension it keeps holds as JSON writes it
         (its number, quoted): the runs of known content without it are not parsed; if none
         is kept so, the file is read again without it (the text may be escaped otherwise).
+        `where` (key, value): `keep` keeps only extensions whose `key` is `value`; in known
+        content, extensions plainly written with another are not parsed (codec).
         Content is recorded as checked once the whole document has passed the check.
         Outside a transaction, first settles the outbox if a command was killed mid-change."""
         if self._after_save is None:
@@ -91,9 +96,9 @@ class AccountStore:
         del data  # one copy of the file in memory while it is parsed, not two
         doc = None
         if keep is not None and codec.file_format(self.path) == "json":
-            doc = self._read_items(text, keep, trusted, hint if trusted else None)
+            doc = self._read_items(text, keep, trusted, hint, where)
             if doc is not None and hint is not None and not doc.get("extensions"):
-                doc = self._read_items(text, keep, trusted, None)
+                doc = self._read_items(text, keep, trusted, None, where)
         if doc is None:
             doc = codec.parse(self.path, text)
             if not trusted:
@@ -111,12 +116,18 @@ class AccountStore:
         return account
 
     def _read_items(
-        self, text: str, keep: Callable[[Extension], bool], trusted: bool, hint: str | None
+        self,
+        text: str,
+        keep: Callable[[Extension], bool],
+        trusted: bool,
+        hint: str | None,
+        where: tuple[str, str] | None,
     ) -> Document | None:
+        """Hints for known content only: other content is checked, every extension parsed."""
         items = None if trusted else schema.ExtensionChecks(self.path)
         check = None if items is None else items.check
         try:
-            doc = codec.parse_json_items(text, "extensions", keep, check, hint)
+            doc = codec.parse_json_items(text, "extensions", keep, check, hint, where=where)
             if doc is None:
                 return None
             if items is not None:
