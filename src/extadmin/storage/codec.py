@@ -173,10 +173,10 @@ def _items_where(run: str, key: str, value: str) -> list[Any] | None:
     has another value: it is left out unparsed. Only in a run without a bracket: the
     separator is then never inside an item (in a list of tables), so each piece is one whole
     item. None when no item is left out (the caller parses the run whole)."""
-    if "[" in run or "]" in run:
+    name, token, wanted = f'"{key}"', f'"{key}": "', f'"{key}": "{value}"'
+    if "[" in run or "]" in run or run.count(token) == run.count(wanted):  # none to leave out
         return None
     pieces = run.split(_ONE_A_LINE)
-    name, token, wanted = f'"{key}"', f'"{key}": "', f'"{key}": "{value}"'
     last = len(pieces) - 1
     kept = [
         ("{" if n else "") + piece + ("}" if n < last else "")
