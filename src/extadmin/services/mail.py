@@ -192,8 +192,8 @@ class WelcomeEmails:
     """The welcome emails of one change, at about the cost of writing their bytes: a bulk
     import queues thousands, and the email package takes most of a millisecond to build and
     render each one. For each language the package builds and renders the message once
-    (`_package_message`), with a slot where each user's values go; each email is that text
-    with them filled in:
+    (`message`), with a slot where each user's values go; each email is that text with them
+    filled in:
     - To: folded by the package's own folding (compat32, as its generator does) when it is
       long or not plain ASCII, as it is otherwise (what the package writes for a short one);
     - the bodies: quoted-printable by `binascii.b2a_qp`, the C encoder of the RFC 2045

@@ -163,7 +163,8 @@ def parse_json_items(
     return doc
 
 
-_ONE_A_LINE = "},\n    {"  # between two tables of a list in the store's layout
+_ITEM_SEP = ",\n    "  # between two items of a list in the store's layout (_encode_json)
+_ONE_A_LINE = "}" + _ITEM_SEP + "{"  # ... two tables
 
 
 def _items_where(run: str, key: str, value: str) -> list[Any] | None:
@@ -243,7 +244,7 @@ def _encode_json(doc: dict[str, Any]) -> list[files.Chunk]:
     for key, value in doc.items():
         text += f"\n  {json.dumps(key)}: "
         if isinstance(value, list) and value:
-            items = json_items(value, ",\n    ").encode("utf-8")
+            items = json_items(value, _ITEM_SEP).encode("utf-8")
             parts += [(text + "[\n    ").encode("utf-8"), items]
             text = "\n  ]"
         else:
