@@ -284,5 +284,5 @@ def list_unassigned(
     account = get_app(ctx).store.read(
         keep=lambda e: e["status"] == "unassigned", where=("status", "unassigned")
     )
-    free = extensions.select(account, status="unassigned", site=site, device=device)
+    free = extensions.select(account, site=site, device=device)  # the view holds no other
     render.emit(views.extension_rows(account, free, users=False), format.value, UNASSIGNED_COLUMNS)
