@@ -25,6 +25,31 @@ from tests.fake_platform import FakePlatform, serve
 
 
 @pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test reaches beyond this machine: a name or address that is not loopback is refused
+    before it is resolved (its connection fails there), and the test fails for having tried.
+    Code under test refuses such addresses itself (http:// to a remote server, an activation
+    page): this proves it never asked the network first."""
+    import socket
+
+    from extadmin.domain.rules import is_loopback
+
+    tried: list[str] = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host or "")
+        if name and not is_loopback(name):
+            tried.append(name)
+            raise socket.gaierror(socket.EAI_NONAME, f"{name}: not loopback (tests)")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield
+    assert tried == [], f"a test asked to resolve {tried}"
+
+
+@pytest.fixture(autouse=True)
 def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
