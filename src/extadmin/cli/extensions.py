@@ -281,8 +281,6 @@ def list_unassigned(
     """The unassigned extensions: the ones a user can be assigned to."""
     from extadmin.services import extensions, views
 
-    account = get_app(ctx).store.read(
-        keep=lambda e: e["status"] == "unassigned", where=("status", "unassigned")
-    )
+    account = get_app(ctx).store.read(where=("status", "unassigned"))
     free = extensions.select(account, site=site, device=device)  # the view holds no other
     render.emit(views.extension_rows(account, free, users=False), format.value, UNASSIGNED_COLUMNS)

@@ -83,10 +83,13 @@ class AccountStore:
         memory. `hint` (with `keep`): text each extension it keeps holds as JSON writes it
         (its number, quoted): the runs of known content without it are not parsed; if none
         is kept so, the file is read again without it (the text may be escaped otherwise).
-        `where` (key, value): `keep` keeps only extensions whose `key` is `value`; in known
-        content, extensions plainly written with another are not parsed (codec).
+        `where` (key, value), instead of `keep`: only extensions whose `key` is `value`; in
+        known content, extensions plainly written with another are not parsed (codec).
         Content is recorded as checked once the whole document has passed the check.
         Outside a transaction, first settles the outbox if a command was killed mid-change."""
+        if where is not None:
+            key, value = where
+            keep = lambda ext: ext.get(key) == value  # noqa: E731
         if self._after_save is None:
             self.settle_outbox()
         data = self._read_bytes()
@@ -97,7 +100,7 @@ class AccountStore:
         doc = None
         if keep is not None and codec.file_format(self.path) == "json":
             doc = self._read_items(text, keep, trusted, hint, where)
-            if doc is not None and hint is not None and not doc.get("extensions"):
+            if doc is not None and hint is not None and trusted and not doc.get("extensions"):
                 doc = self._read_items(text, keep, trusted, None, where)
         if doc is None:
             doc = codec.parse(self.path, text)
