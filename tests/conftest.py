@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,17 @@ from extadmin.domain.account import Account
 from extadmin.storage import schema
 from extadmin.storage.store import AccountStore
 from tests.fake_platform import FakePlatform, serve
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as at a terminal, however the suite was started. A shell starts a background job
+    (`nohup .ci/run &`, a CI service's non-interactive shell) with SIGINT ignored, every
+    process inherits that, and extadmin rightly keeps an ignored SIGINT ignored: the tests that
+    interrupt it (in this process, or in a child) would see it carry on. A handled signal is
+    reset to the default in every child at exec, so with Python's own handler here every
+    program a test starts begins with the default disposition too. (Runs in each worker.)"""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
