@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from extadmin.cli import main
+from extadmin.domain import hashing
 from extadmin.domain.account import Account
 from extadmin.storage import schema
 from extadmin.storage.store import AccountStore
@@ -74,6 +75,20 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     yield
+
+
+CHEAP_HASHING = hashing.Params(2**10, 8, 1)  # 1 MiB and about a millisecond a hash
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets hashed in this process at 1/128 of OWASP's cost: most tests only need a
+    hash to exist and verify (scrypt at 2^17 is half a second of a core, three a user). The
+    tests about hashing are marked `real_hashing` and get the product's own parameters, and so
+    does every extadmin started as its own process (this is a test setting, not the
+    product's: nothing in extadmin's configuration reaches it)."""
+    if request.node.get_closest_marker("real_hashing") is None:
+        monkeypatch.setattr(hashing, "COST", CHEAP_HASHING)
 
 
 @pytest.fixture(autouse=True)

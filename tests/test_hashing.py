@@ -14,6 +14,8 @@ import pytest
 from extadmin.domain import hashing
 from extadmin.services.assign import Secrets, hash_secrets
 
+pytestmark = pytest.mark.real_hashing
+
 SECRET = "Kiwi9#Plum"
 # Written by extadmin before issue 13 (scrypt N=2^14, r=8, p=1), for SECRET.
 OLD_HASH = (

@@ -33,6 +33,11 @@ class Params(NamedTuple):
     p: int
 
 
+# What a secret is hashed with: OWASP's parameters. Nothing in extadmin's configuration changes
+# it; the test suite lowers it for the tests that only need a hash to exist (tests/conftest.py).
+COST = Params(SCRYPT_N, SCRYPT_R, SCRYPT_P)
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii").rstrip("=")
 
@@ -84,7 +89,13 @@ def _parse(stored: str) -> tuple[Params, bytes, bytes] | None:
     return params, salt, digest
 
 
-def hash_secret(secret: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+def hash_secret(
+    secret: str, *, n: int | None = None, r: int | None = None, p: int | None = None
+) -> str:
+    """A new salted hash of `secret`, with COST's parameters but for those given."""
+    n = COST.n if n is None else n
+    r = COST.r if r is None else r
+    p = COST.p if p is None else p
     if not _bounded(n, r, p):
         raise ValueError(f"scrypt parameters out of bounds: n={n}, r={r}, p={p}")
     salt = os.urandom(16)
@@ -107,7 +118,7 @@ def needs_rehash(stored: str) -> bool:
     if parsed is None:
         return True
     n, r, p = parsed[0]
-    return n < SCRYPT_N or r < SCRYPT_R or p < SCRYPT_P
+    return n < COST.n or r < COST.r or p < COST.p
 
 
 def new_token() -> str:
