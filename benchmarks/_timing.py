@@ -1,4 +1,8 @@
-"""Shared helpers: time whole processes side by side, best of N (the machine is noisy)."""
+"""Shared helpers: time whole processes side by side, best of N (the machine is noisy).
+
+Every timed run, baseline and extadmin alike, starts from the same state: its untimed setup,
+then `os.sync()` (nothing left dirty by the setup or by the run before, whichever program it
+was), then the timer. The page cache is warm: the files were just written by the setup."""
 
 from __future__ import annotations
 
@@ -9,14 +13,24 @@ import time
 from collections.abc import Callable, Sequence
 
 EXTADMIN = [sys.executable, "-m", "extadmin"]
+SAME_STATE = (
+    "every timed run (baseline and extadmin alike) starts after os.sync(), nothing dirty, with "
+    "a warm page cache (its files were just written by the untimed setup)"
+)
 
 
 def run_time(
-    cmd: Sequence[str], env: dict[str, str] | None = None, setup: Callable[[], None] | None = None
+    cmd: Sequence[str],
+    env: dict[str, str] | None = None,
+    setup: Callable[[], None] | None = None,
+    sync: bool = True,
 ) -> float:
-    """Wall time of one process (`setup` runs first, untimed)."""
+    """Wall time of one process (`setup` runs first, untimed, then os.sync(): SAME_STATE;
+    sync=False only to show what a measurement without it gave)."""
     if setup is not None:
         setup()
+    if sync:
+        os.sync()
     start = time.perf_counter()
     proc = subprocess.run(
         list(cmd),
@@ -49,12 +63,13 @@ def interleaved(
     repeat: int = 7,
     env: dict[str, str] | None = None,
     setup: Callable[[], None] | None = None,
+    sync: bool = True,
 ) -> dict[str, float]:
     """Best time of each command, runs interleaved so that noise hits them alike."""
     best = dict.fromkeys(cmds, float("inf"))
     for _ in range(repeat):
         for name, cmd in cmds.items():
-            best[name] = min(best[name], run_time(cmd, env, setup))
+            best[name] = min(best[name], run_time(cmd, env, setup, sync))
     return best
 
 
