@@ -6,6 +6,9 @@ that loads the same file with the standard library (json / tomllib) and
 - for a listing, builds the rows the command prints and dumps them (json.dumps);
 - for `extension show`, finds the extension and dumps it;
 - for a change, dumps the whole file (json / tomli_w) and writes it.
+Like extadmin, the baseline runs with the cycle collector off and exits without freeing
+(os._exit once its output is flushed). Every timed run starts after os.sync()
+(_timing.SAME_STATE).
 
     python benchmarks/size.py [--sizes 1000,10000,100000] [--formats json,toml]
                               [--shapes unassigned,half,rich,long] [--repeat 5]
@@ -25,11 +28,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import EXTADMIN, byte_compile, interleaved, peak_rss_kib, run_time  # noqa: E402
+from _timing import (  # noqa: E402
+    EXTADMIN,
+    SAME_STATE,
+    byte_compile,
+    interleaved,
+    peak_rss_kib,
+    run_time,
+)
 from generate import SHAPES, write  # noqa: E402
 
 BASELINE = '''
-import json, sys
+import gc
+gc.disable()  # as extadmin
+import json, os, sys
 import typer
 
 app = typer.Typer()
@@ -86,7 +98,11 @@ def show(path: str, number: str) -> None:
     print(json.dumps(ext, indent=2, ensure_ascii=False))
 
 if __name__ == "__main__":
-    app()
+    try:
+        app()
+    except SystemExit as done:  # as extadmin: the output flushed, the exit without freeing
+        sys.stdout.flush()
+        os._exit(done.code or 0)
 '''
 
 
@@ -123,6 +139,7 @@ def main() -> None:
         programs["before"] = ["env", *before_env, *EXTADMIN]
     byte_compile(programs)
     before = f" {'before':>9} {'b/base':>6}" if args.before else ""
+    print(f"{SAME_STATE}; best of {args.repeat}")
     print(
         f"{'size':>7} {'fmt':<4} {'shape':<10} {'command':<30} {'extadmin':>9} {'baseline':>9}"
         f" {'ratio':>6}{before} {'unseen':>8} {'peak MiB':>9} {'file MiB':>9}"
