@@ -43,13 +43,23 @@ list reads, the same on both routes, are left out of both); ratio = one-by-one m
 minutes. The security questions (q, the same on both routes) are also reported apart: their
 count and platform minutes at the Medium limit (q / 40).
 
-Secrets: a credentials user's password, PIN and answer are stored as scrypt hashes (16 MiB,
-about 50 ms each), and apply checks the three of each user against --secrets-file, one after
-the other. That is local CPU, unrelated to the platform; so bulk-assign here stores cheap
-scrypt hashes (n=16, r=1: the hash records its parameters and apply checks it as any other)
-and the check's cost at the real parameters is measured and printed apart, in real minutes.
---real-hashes keeps the real parameters (slow: about 0.15 s of CPU a credentials user in
-bulk-assign, and again, on one core, in apply).
+Client CPU: the apply's CPU time (its process and the processes it starts: user and system,
+from the kernel's accounting of children) against a replay of the same requests and answers:
+a plain httpx program (cycle collector off, os._exit at the end, as extadmin) that sends the
+apply's requests again, the same methods, paths, queries and bodies in the same order at the
+same pace (so that the same rate-limit windows hold), to a fresh fake set up as the first one
+was, parses every answer's JSON and checks that its status is the one the apply got (exit 1
+if not). It takes the new token and bulk tasks' ids from the answers; that is all it does.
+
+Secrets: a credentials user's password, PIN and answer are stored as scrypt hashes at OWASP's
+parameters (extadmin.domain.hashing: 128 MiB, some half a second of one core each): three a
+row in bulk-assign, and apply checks the three of each user against --secrets-file (both
+spread over the cores). That is local CPU, unrelated to the platform; so bulk-assign here
+stores cheap scrypt hashes (n=16, r=1: the hash records its parameters and apply checks it as
+any other), and the real cost of the credentials rows is measured (one scrypt at the real
+parameters, on this machine) and printed apart: CPU minutes, and real minutes over the cores.
+--real-hashes keeps the real parameters (slow: the hashing and the checks are then in the
+times).
 
 Exit 1 on any 429, any violation seen by the fake, a user not as wanted, or if 5,000 (or
 fewer) invited users take 10 platform minutes or more.
@@ -59,7 +69,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -74,7 +87,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))  # tests.fake_platform
 
-from _timing import EXTADMIN, run_time  # noqa: E402
+from _timing import EXTADMIN, SAME_STATE, run_time  # noqa: E402
 from tests.fake_platform import DEFAULT_LIMITS, ROUTES, FakePlatform, Recorded, serve  # noqa: E402
 
 GROUPS = ("Auth", "Light", "Medium", "Heavy")
@@ -102,6 +115,41 @@ hashing.hash_secret = functools.partial(hashing.hash_secret, n=16, r=1, p=1)
 from extadmin.cli import main
 main(sys.argv[1:])
 """
+REPLAY = """
+import gc
+gc.disable()  # as extadmin
+import json, os, sys, time
+import httpx
+
+server, client_id, secret, requests_file, *old_tasks = sys.argv[1:]
+with open(requests_file) as handle:
+    sent = json.load(handle)
+client = httpx.Client(base_url=server, timeout=60.0, headers={"Accept": "application/json"})
+tasks, token, start = {}, "", time.monotonic()
+for method, target, kind, body, at, status in sent:
+    time.sleep(max(0.0, start + at - time.monotonic()))  # the apply's pace
+    for old, new in tasks.items():
+        target = target.replace(old, new)
+    login = target.startswith("/restapi/oauth/")
+    if target == "/restapi/oauth/revoke":
+        body = {"token": token}
+    answer = client.request(
+        method,
+        target,
+        json=body if kind == "json" else None,
+        data=body if kind == "form" else None,
+        auth=(client_id, secret) if login else None,
+        headers=None if login else {"Authorization": "Bearer " + token},
+    )
+    got = answer.json() if answer.content else None
+    if answer.status_code != status:
+        sys.exit(f"{method} {target}: {answer.status_code}, the apply got {status}")
+    if target == "/restapi/oauth/token":
+        token = got["access_token"]
+    elif method == "POST" and target.endswith("/extension-bulk-update"):
+        tasks[old_tasks[len(tasks)]] = got["id"]
+os._exit(0)  # without freeing, as extadmin
+"""
 SCRYPT_CHECK = """
 import sys, time
 from extadmin.domain.hashing import hash_secret, verify_secret
@@ -125,6 +173,8 @@ class Row:
     questions: int = 0  # q: PUT .../credentials
     question_groups: set[str] = field(default_factory=set)
     setup: float = 0.0  # seconds to populate, connect, pull, bulk-assign (untimed)
+    cpu: float = 0.0  # the apply's CPU seconds (its process and its children)
+    replay_cpu: float = 0.0  # the replay's
 
     def scaled(self, scale: float) -> float:
         return self.seconds * scale / 60
@@ -165,7 +215,7 @@ def main() -> None:
         "fake platform limits: "
         + ", ".join(f"{g} {DEFAULT_LIMITS[g][0]}" for g in GROUPS)
         + f" requests a 60 s window, time scaled {args.scale:g}x: {window:g} s windows, one "
-        f"platform minute = {window:g} real s"
+        f"platform minute = {window:g} real s; {SAME_STATE}"
     )
     work = Path(tempfile.mkdtemp(prefix="extadmin-apply-"))
     failed: list[str] = []
@@ -174,7 +224,7 @@ def main() -> None:
         for size in map(int, args.sizes.split(",")):
             for kind in kinds:
                 with serve(limits=limits, decimal_window=True) as fake:
-                    row = bench(fake, size, kind, window, args.real_hashes, work, failed)
+                    row = bench(fake, size, kind, limits, args.real_hashes, work, failed)
                 rows.append(row)
                 print(
                     f"  {size} {kind}: apply {row.seconds:.1f} real s "
@@ -183,8 +233,8 @@ def main() -> None:
                 )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    check = scrypt_check() if "credentials" in kinds and not args.real_hashes else 0.0
-    report(rows, args.scale, check, failed)
+    check = scrypt_check() if "credentials" in kinds else 0.0
+    report(rows, args.scale, check, args.real_hashes, failed)
     for why in failed:
         print(f"FAIL: {why}", file=sys.stderr)
     if failed:
@@ -195,17 +245,15 @@ def bench(
     fake: FakePlatform,
     size: int,
     kind: str,
-    window: float,
+    limits: dict[str, tuple[int, float]],
     real_hashes: bool,
     work: Path,
     failed: list[str],
 ) -> Row:
-    """One size and kind: populate, connect, pull, bulk-assign (untimed), then the apply."""
+    """One size and kind: populate, connect, pull, bulk-assign (untimed), then the apply, and
+    its replay."""
     start = time.perf_counter()
-    roles = {name: fake.add_role(name) for name in ROLES if name}
-    numbers = [str(FIRST_NUMBER + i) for i in range(size)]
-    for number in numbers:
-        fake.add_extension(number, status="Unassigned")
+    roles, numbers = set_up(fake, size)
     run = work / f"{size}-{kind}"
     run.mkdir()
     (run / "client-secret").write_text(fake.client_secret)
@@ -231,17 +279,71 @@ def bench(
     if kind == "credentials":
         apply += ["--secrets-file", str(write_secrets(run / "secrets.csv", numbers))]
     row = Row(size, kind, setup=time.perf_counter() - start)
-    time.sleep(window * 1.1)  # every group fresh, on the fake and in the saved state
+    time.sleep(limits["Light"][1] * 1.1)  # every group fresh, on the fake and in the saved state
 
-    mark = len(fake.requests)
+    mark, cpu = len(fake.requests), children_cpu()
     row.seconds = run_time(apply, env)
-    count(fake, fake.requests[mark:], row)
+    row.cpu = children_cpu() - cpu
+    sent = fake.requests[mark:]
+    count(fake, sent, row)
     check_users(fake, numbers, kind, roles, row, failed)
+    row.replay_cpu = replay(sent, list(fake.tasks), limits, size, run, failed)
     if fake.violations:
         failed.append(f"{size} {kind}: the fake saw violations: {fake.violations[:3]}")
     if row.too_many:
         failed.append(f"{size} {kind}: {row.too_many} answers 429")
     return row
+
+
+def set_up(fake: FakePlatform, size: int) -> tuple[dict[str, str], list[str]]:
+    """The custom roles and SIZE Unassigned extensions: the same ids on every fake."""
+    roles = {name: fake.add_role(name) for name in ROLES if name}
+    numbers = [str(FIRST_NUMBER + i) for i in range(size)]
+    for number in numbers:
+        fake.add_extension(number, status="Unassigned")
+    return roles, numbers
+
+
+def children_cpu() -> float:
+    """CPU seconds (user and system) of this process's children that have ended, and theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def replay(
+    sent: Sequence[Recorded],
+    tasks: list[str],
+    limits: dict[str, tuple[int, float]],
+    size: int,
+    run: Path,
+    failed: list[str],
+) -> float:
+    """CPU seconds of REPLAY sending `sent` again to a fresh fake set up as the apply's was
+    (`tasks`: the bulk tasks' ids, in the order the apply made them)."""
+    kinds = {"application/json": "json", "application/x-www-form-urlencoded": "form"}
+    requests = [
+        [
+            r.method,
+            r.path + (f"?{r.raw_query}" if r.raw_query else ""),
+            kinds.get(r.headers.get("content-type", "").split(";")[0]),
+            r.body,
+            r.time - sent[0].time,
+            r.status,
+        ]
+        for r in sent
+    ]
+    (run / "requests.json").write_text(json.dumps(requests))
+    with serve(limits=limits, decimal_window=True) as twin:
+        set_up(twin, size)
+        cpu = children_cpu()
+        run_time(
+            [sys.executable, "-c", REPLAY, twin.url, twin.client_id, twin.client_secret,
+             str(run / "requests.json"), *tasks]
+        )  # fmt: skip
+        cpu = children_cpu() - cpu
+    if twin.violations:
+        failed.append(f"{size}: the replay's fake saw violations: {twin.violations[:3]}")
+    return cpu
 
 
 def count(fake: FakePlatform, sent: Sequence[Recorded], row: Row) -> None:
@@ -346,7 +448,9 @@ def scrypt_check(repeat: int = 20) -> float:
     return float(proc.stdout)
 
 
-def report(rows: list[Row], scale: float, check: float, failed: list[str]) -> None:
+def report(
+    rows: list[Row], scale: float, check: float, real_hashes: bool, failed: list[str]
+) -> None:
     limits = ", ".join(f"{g} {DEFAULT_LIMITS[g][0]}" for g in GROUPS)
     print()
     print(
@@ -391,12 +495,26 @@ def report(rows: list[Row], scale: float, check: float, failed: list[str]) -> No
                 more = row.minutes - invite[row.size].minutes
                 line += f"; apply min {more:+.2f} against invite"
             print(line)
-            if check:
-                print(
-                    "      local, not in the times above: 3 scrypt checks a user at "
-                    f"{check * 1000:.0f} ms = {3 * row.size * check / 60:.1f} real minutes "
-                    "on one core"
-                )
+    print()
+    print(
+        "client CPU against a replay of the same requests and answers (user + system, the "
+        "process and its children; the replay: the apply's requests sent again at its pace, "
+        "every answer parsed, by a plain httpx program)"
+    )
+    for row in rows:
+        print(
+            f"{row.size:>5} {row.kind:<11} apply {row.cpu:.2f} s CPU, replay "
+            f"{row.replay_cpu:.2f} s CPU: {row.cpu / row.replay_cpu:.2f}x"
+        )
+    cores = os.cpu_count() or 1
+    for row in credentials:
+        cpu = 3 * row.size * check / 60
+        print(
+            f"{row.size:>5} credentials rows, the real scrypt cost: one scrypt at extadmin's "
+            f"parameters {check * 1000:.0f} ms here; bulk-assign hashes 3 a row: {cpu:.1f} CPU "
+            f"minutes ({cpu / cores:.1f} real minutes over {cores} cores); apply checks 3 a "
+            f"user: as much again ({'in' if real_hashes else 'not in'} its times above)"
+        )
     for row in rows:
         if row.kind != "invite" or row.size > TARGET_USERS:
             continue
