@@ -8,10 +8,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from extadmin.cli import main
 from extadmin.domain import hashing
 from extadmin.domain.account import Account
-from extadmin.storage import schema
+from extadmin.storage import registry, schema
 from extadmin.storage.store import AccountStore
 from tests.fake_platform import FakePlatform, serve
 
@@ -35,6 +36,13 @@ def pytest_configure(config: pytest.Config) -> None:
     program a test starts begins with the default disposition too. (Runs in each worker.)"""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first (in their order), so that the workers take them while there is
+    still short work for the others; started last, one long test would leave a core idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)
@@ -153,23 +161,68 @@ def exe(
     )
 
 
+_PREBUILT: dict[str, Path] = {}
+
+
+def prebuilt(request: pytest.FixtureRequest, path: Path, build: Callable[[], object]) -> Path:
+    """The account file `path` as `build()` leaves it, built once per test run (and worker) and
+    copied into every later test that asks: the same bytes, with its audit log and outbox,
+    registered and made the current account as `init` leaves it. The first test to ask runs
+    the build (the command line, in its own isolated folders); the others get a copy, so that
+    hundreds of tests do not run the same commands again. A build is known by its function and
+    the asking fixture's parameter; it must depend on nothing else that varies by test."""
+    key = f"{build.__module__}.{build.__qualname__}[{getattr(request, 'param', '')}]/{path.name}"
+    saved = _PREBUILT.get(key)
+    companions = [path, path.with_name(f"{path.stem}.audit.jsonl"), outbox_folder(path)]
+    if saved is None:
+        build()
+        saved = request.getfixturevalue("tmp_path_factory").mktemp("prebuilt")
+        for item in companions:
+            _copy(item, saved / item.name)
+        _PREBUILT[key] = saved
+    else:
+        for item in companions:
+            _copy(saved / item.name, item)
+        registry.register(path)
+        registry.set_current(path)
+    return path
+
+
+def outbox_folder(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.outbox")
+
+
+def _copy(source: Path, target: Path) -> None:
+    """`target` as `source` is: a copy (modes kept), or nothing if there is no source."""
+    if target.is_dir():
+        shutil.rmtree(target)
+    target.unlink(missing_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target)
+    elif source.exists():
+        shutil.copy2(source, target)
+
+
 ACTIVATION_URL = "https://phones.acme-widgets.com/activate"  # not a placeholder page
 
 
 @pytest.fixture
-def account(tmp_path: Path, run: object) -> Path:
+def account(request: pytest.FixtureRequest, tmp_path: Path, run: Any) -> Path:
     """A small account: Main Site (no code) and Boston (code 2), extensions 101-105 on the main
     site and 2201-2203 in Boston; the current account."""
     path = tmp_path / "acme.toml"
-    for args in (
-        ("init", path, "--name", "Acme Corp", "--activation-url", ACTIVATION_URL),
-        ("site", "add", "Boston", "--code", "2"),
-        ("extension", "add", "101-105"),
-        ("extension", "add", "2201-2203", "--site", "Boston"),
-    ):
-        result = run(*args)  # type: ignore[operator]
-        assert result.code == 0, result.err
-    return path
+
+    def build() -> None:
+        for args in (
+            ("init", path, "--name", "Acme Corp", "--activation-url", ACTIVATION_URL),
+            ("site", "add", "Boston", "--code", "2"),
+            ("extension", "add", "101-105"),
+            ("extension", "add", "2201-2203", "--site", "Boston"),
+        ):
+            result = run(*args)
+            assert result.code == 0, result.err
+
+    return prebuilt(request, path, build)
 
 
 @pytest.fixture

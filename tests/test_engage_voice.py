@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import prebuilt
 from tests.helpers import assign, audit, refused
 
 ENGAGE_KEYS = {"access", "first_name", "last_name", "email", "imported_at"}
@@ -37,12 +38,15 @@ def listed(run) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def users(run, account: Path) -> Path:
+def users(request: pytest.FixtureRequest, run, account: Path) -> Path:
     """Users on 101 (Ada), 102 (Bob) and 2201 (Cy); 103-105 and 2202-2203 are unassigned."""
-    assign(run, "101", "Ada", "Lovelace", "Ada@Acme.Example")
-    assign(run, "102", "Bob", "Ng", "bob@acme.example")
-    assign(run, "2201", "Cy", "Young", "cy@acme.example")
-    return account
+
+    def build() -> None:
+        assign(run, "101", "Ada", "Lovelace", "Ada@Acme.Example")
+        assign(run, "102", "Bob", "Ng", "bob@acme.example")
+        assign(run, "2201", "Cy", "Young", "cy@acme.example")
+
+    return prebuilt(request, account, build)
 
 
 # --- import -----------------------------------------------------------------------------------

@@ -17,12 +17,9 @@ import tomli_w
 from filelock import FileLock
 
 from extadmin.storage.store import AccountStore
-from tests.conftest import exe
+from tests.conftest import exe, prebuilt
 
 RESERVED = ["911", "933", "988", "112", "999", "211", "311", "411", "511", "611", "711", "811"]
-
-
-_TEMPLATES: dict[str, tuple[bytes, bytes]] = {}
 
 
 def _build(run, path: Path) -> None:
@@ -66,13 +63,7 @@ def acct(
     """The account of `_build`, chosen by EXTADMIN_ACCOUNT. Built through the command line once
     per format and worker, then copied (hundreds of cases need a fresh one)."""
     path = tmp_path / f"acme{request.param}"
-    if request.param not in _TEMPLATES:
-        _build(run, path)
-        _TEMPLATES[request.param] = snapshot(path)
-    else:
-        account, log = _TEMPLATES[request.param]
-        path.write_bytes(account)
-        path.with_name(f"{path.stem}.audit.jsonl").write_bytes(log)
+    prebuilt(request, path, lambda: _build(run, path))
     monkeypatch.setenv("EXTADMIN_ACCOUNT", str(path))
     return path
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import prebuilt
 from tests.helpers import assign, audit, refused
 
 USER_KEYS = {
@@ -40,15 +41,18 @@ def status(path: Path, number: str) -> str:
 
 
 @pytest.fixture
-def users(run, account: Path, secret_args: list[str]) -> Path:
+def users(request: pytest.FixtureRequest, run, account: Path, secret_args: list[str]) -> Path:
     """101 Ada (later, Manager, Sales), 102 Bob (credentials: enabled), 2201 Cy (later,
     Manager, Boston), 2202 Dee (later, Boston, disabled). 103-105 and 2203 are unassigned."""
-    assign(run, "101", "Ada", "Lovelace", "ada@acme.example", "--role", "Manager")
-    assign(run, "102", "Bob", "Ng", "bob@acme.example", *secret_args, "--department", "Support")
-    assign(run, "2201", "Cy", "Young", "cy@acme.example", "--role", "manager")
-    assign(run, "2202", "Dee", "Ray", "dee@acme.example", "--department", "Sales")
-    assert run("disable", "2202").code == 0
-    return account
+
+    def build() -> None:
+        assign(run, "101", "Ada", "Lovelace", "ada@acme.example", "--role", "Manager")
+        assign(run, "102", "Bob", "Ng", "bob@acme.example", *secret_args, "--department", "Support")
+        assign(run, "2201", "Cy", "Young", "cy@acme.example", "--role", "manager")
+        assign(run, "2202", "Dee", "Ray", "dee@acme.example", "--department", "Sales")
+        assert run("disable", "2202").code == 0
+
+    return prebuilt(request, account, build)
 
 
 # --- unassign ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import prebuilt
 from tests.helpers import assign, audit, refused
 
 PLATFORM = {"inbound": "Inbound", "outbound": "Outbound", "both": "All"}
@@ -46,14 +47,17 @@ def recording_list(run, *args: str) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def users(run, account: Path) -> Path:
+def users(request: pytest.FixtureRequest, run, account: Path) -> Path:
     """Acme with users on 101, 102 (Main Site) and 2201, 2202 (Boston); 103-105 and 2203 are
     unassigned."""
-    assign(run, "101", "Ada", "Lovelace", "ada@acme.example")
-    assign(run, "102", "Bob", "Ng", "bob@acme.example")
-    assign(run, "2201", "Cy", "Young", "cy@acme.example")
-    assign(run, "2202", "Dee", "Ray", "dee@acme.example")
-    return account
+
+    def build() -> None:
+        assign(run, "101", "Ada", "Lovelace", "ada@acme.example")
+        assign(run, "102", "Bob", "Ng", "bob@acme.example")
+        assign(run, "2201", "Cy", "Young", "cy@acme.example")
+        assign(run, "2202", "Dee", "Ray", "dee@acme.example")
+
+    return prebuilt(request, account, build)
 
 
 NOBODY = {"103": None, "104": None, "105": None, "2203": None}

@@ -27,6 +27,7 @@ from extadmin import render
 from extadmin.cli import main
 from extadmin.domain import rules
 from extadmin.storage import checked, codec
+from tests.conftest import prebuilt
 from tests.helpers import assign, refused
 
 pytestmark = pytest.mark.timeout(300)
@@ -83,30 +84,45 @@ def write(path: Path, doc: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def people(account: Path, run: Any, secret_args: list[str]) -> Path:
+def people(request: pytest.FixtureRequest, account: Path, run: Any, secret_args: list[str]) -> Path:
     """The conftest account (TOML) with a user set up later on 101, a credentials user on 2201,
     a desk phone on 106, Engage Voice on 101; account's own security questions, a mail server,
     an activation page; linked to a platform, with a pulled user on 104 the platform gave no
     name or email (its base holds none)."""
-    assign(run, "101", "Ada", "Lovelace", "ada@acme.example", "--job-title", "Engineer")
-    assign(run, "2201", "Grace", "Hopper", "grace@acme.example", *secret_args)
-    result = run("extension", "add", "106", "--device", "Yealink T54W", "--mac", "0004f2abcdef")
-    assert result.code == 0, result.err
-    doc = read(account)
-    doc["account"] |= {"activation_url": "https://phones.acme.example/activate", "token_days": 7}
-    doc["security_questions"] = ["What was your first phone number?"]
-    doc["mail"] = {"host": "smtp.acme.example", "sender": "IT <it@acme.example>"}
-    doc["platform"] = {"server": "https://platform.example", "client_id": "AbC", "account_id": "9"}
-    ext = extension(doc, "101")
-    ext["user"]["engage_voice"] = {"access": "agent", "agent_group": "Tier 1"}
-    pulled = extension(doc, "104")
-    pulled_user = {"first_name": "", "last_name": "", "email": "", "role": "Manager",
-                   "recording": "off"}  # fmt: skip
-    pulled |= {"status": "enabled", "id": "62000000001", "user": pulled_user}
-    pulled["base"] = {"number": "104", "site": "Main Site", "status": "enabled", "role": "Manager"}
-    write(account, doc)
-    assert run("extension", "list").code == 0
-    return account
+
+    def build() -> None:
+        assign(run, "101", "Ada", "Lovelace", "ada@acme.example", "--job-title", "Engineer")
+        assign(run, "2201", "Grace", "Hopper", "grace@acme.example", *secret_args)
+        result = run("extension", "add", "106", "--device", "Yealink T54W", "--mac", "0004f2abcdef")
+        assert result.code == 0, result.err
+        doc = read(account)
+        doc["account"] |= {
+            "activation_url": "https://phones.acme.example/activate",
+            "token_days": 7,
+        }
+        doc["security_questions"] = ["What was your first phone number?"]
+        doc["mail"] = {"host": "smtp.acme.example", "sender": "IT <it@acme.example>"}
+        doc["platform"] = {
+            "server": "https://platform.example",
+            "client_id": "AbC",
+            "account_id": "9",
+        }
+        ext = extension(doc, "101")
+        ext["user"]["engage_voice"] = {"access": "agent", "agent_group": "Tier 1"}
+        pulled = extension(doc, "104")
+        pulled_user = {"first_name": "", "last_name": "", "email": "", "role": "Manager",
+                       "recording": "off"}  # fmt: skip
+        pulled |= {"status": "enabled", "id": "62000000001", "user": pulled_user}
+        pulled["base"] = {
+            "number": "104",
+            "site": "Main Site",
+            "status": "enabled",
+            "role": "Manager",
+        }
+        write(account, doc)
+        assert run("extension", "list").code == 0
+
+    return prebuilt(request, account, build)
 
 
 def extension(doc: dict[str, Any], number: str) -> dict[str, Any]:
