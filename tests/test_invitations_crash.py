@@ -117,6 +117,7 @@ def fresh_copy(pristine: Path, folder: Path, name: str) -> Path:
     return account
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group", range(4))
 def test_sigkill_during_a_3000_row_invite_import(
     big: tuple[Path, Path], tmp_path: Path, group: int
@@ -157,6 +158,7 @@ def small(tmp_path: Path) -> Path:
     return account
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("command", "seed"),
     [

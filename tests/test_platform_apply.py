@@ -376,6 +376,7 @@ def test_apply_without_a_terminal_needs_yes(account: Path, run: Any) -> None:
 # --- killed at any moment ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_sigkill_at_20_random_moments_then_apply_again_gives_the_intended_state(
     tmp_path: Path, run: Any
