@@ -120,14 +120,17 @@ class Result:
     err: str
 
 
-def _invoke(args: tuple[str, ...], stdin: str) -> Result:
+def invoke(*args: object, stdin: str | bytes = "") -> Result:
+    """The CLI in-process, as a user would call it: standard input given as text (UTF-8) or
+    bytes, standard output and error captured (neither a terminal)."""
     out, err = io.StringIO(), io.StringIO()
     old_stdin = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                main(list(args))
+                main([str(arg) for arg in args])
             except SystemExit as exc:
                 code = int(exc.code or 0)
             else:  # pragma: no cover - main always exits
@@ -139,12 +142,8 @@ def _invoke(args: tuple[str, ...], stdin: str) -> Result:
 
 @pytest.fixture
 def run() -> object:
-    """run(*args, stdin="") -> Result: the CLI in-process, as a user would call it."""
-
-    def _run(*args: str, stdin: str = "") -> Result:
-        return _invoke(tuple(str(a) for a in args), stdin)
-
-    return _run
+    """run(*args, stdin="") -> Result: `invoke`, the CLI in-process."""
+    return invoke
 
 
 def exe(

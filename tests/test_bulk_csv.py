@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import exe
 from tests.csv_helpers import (
     BASIC,
     Snapshot,
@@ -199,33 +198,33 @@ def test_missing_trailing_cells_are_empty(run, account: Path, tmp_path: Path) ->
     assert stored["101"]["user"]["role"] == "Standard User (International)"
 
 
-def test_standard_input(account: Path) -> None:
+def test_standard_input(account: Path, run: Any) -> None:
     text = csv_text(ROWS, BASIC)
 
-    result = exe("--account", str(account), "bulk-assign", "-", stdin="\ufeff" + text)
+    result = run("--account", account, "bulk-assign", "-", stdin="\ufeff" + text)
 
-    assert result.returncode == 0, result.stderr
-    assert "assigned 3 extension(s); 2 welcome email(s) queued" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.code == 0, result.err
+    assert "assigned 3 extension(s); 2 welcome email(s) queued" in result.err
+    assert "Traceback" not in result.err
     assert_assigned(account)
 
 
-def test_standard_input_errors_name_their_lines(account: Path) -> None:
+def test_standard_input_errors_name_their_lines(account: Path, run: Any) -> None:
     text = "extension;setup;First Name;Last Name;Email\n101;later;Ada;;ada@example.com\n"
     before = Snapshot.of(account)
 
-    result = exe("--account", str(account), "bulk-assign", "-", stdin=text)
+    result = run("--account", account, "bulk-assign", "-", stdin=text)
 
-    assert result.returncode == 3, result.stderr
-    assert "  line 2, column last_name: last name: is required" in result.stderr
+    assert result.code == 3, result.err
+    assert "  line 2, column last_name: last name: is required" in result.err
     assert Snapshot.of(account) == before
 
 
-def test_empty_standard_input(account: Path) -> None:
-    result = exe("--account", str(account), "bulk-assign", "-", stdin="")
+def test_empty_standard_input(account: Path, run: Any) -> None:
+    result = run("--account", account, "bulk-assign", "-", stdin="")
 
-    assert result.returncode == 3
-    assert result.stderr == (
+    assert result.code == 3
+    assert result.err == (
         "extadmin: error: file: standard input is empty: expected a header line and rows\n"
     )
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from extadmin.services.bulk import COLUMNS
 from tests.csv_helpers import csv_text, write_csv
@@ -115,25 +118,21 @@ def test_no_help_page_shows_a_python_type(run: object) -> None:
         assert not found, (path, found)
 
 
-def test_a_table_into_a_pipe_holds_every_full_value(account: Path, run: object) -> None:
+def test_a_table_into_a_pipe_holds_every_full_value(
+    account: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`extension list | grep` finds the whole address, however narrow the terminal."""
-    import os
-    import subprocess
-    import sys
-
     from tests.helpers import assign
 
     long = "ada.augusta.byron.king.countess.of.lovelace@analytical-engines.acme.example"
     assign(run, "101", "Ada", "Lovelace", long)
-    done = subprocess.run(
-        [sys.executable, "-m", "extadmin", "--account", str(account), "extension", "list"],
-        capture_output=True, text=True, timeout=60, env=dict(os.environ, COLUMNS="40"),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    header, *rows = [line.split("\t") for line in done.stdout.splitlines()]
+    monkeypatch.setenv("COLUMNS", "40")
+    done = run("--account", account, "extension", "list")
+    assert done.code == 0, done.err
+    header, *rows = [line.split("\t") for line in done.out.splitlines()]
     assert header[:5] == ["Extension", "Site", "Status", "User", "Email address"]
     assert ["101", "Main Site", "not-activated", "Ada Lovelace", long] == rows[0][:5]
-    assert len(rows) == 8 and "…" not in done.stdout
+    assert len(rows) == 8 and "…" not in done.out
 
 
 def test_an_empty_result_is_none_on_stderr(tmp_path: Path, run: object) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ACTIVATION_URL
+from tests.conftest import ACTIVATION_URL, Result, invoke
 from tests.csv_helpers import audit_path, csv_text, outbox, write_csv
 from tests.smtp_server import smtp_server
 
@@ -21,18 +21,17 @@ pytestmark = pytest.mark.timeout(180)
 ADA = ("--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@example.com")
 
 
-def permissive(*args: object, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The real program, started with umask 0: only its own modes protect what it writes."""
-    result = subprocess.run(
-        [sys.executable, "-m", "extadmin", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(os.environ),
-        umask=0,
-    )
-    assert result.returncode == 0, (args, result.stderr)
-    assert "internal error" not in result.stderr
+def permissive(*args: object) -> Result:
+    """The command line in-process with this process's umask at 0 (a umask is a process's, and
+    a command run in-process creates its files under this one): only extadmin's own modes
+    protect what it writes. test_the_real_program_under_umask_0 does the same in a process."""
+    old = os.umask(0)
+    try:
+        result = invoke(*args)
+    finally:
+        os.umask(old)
+    assert result.code == 0, (args, result.err)
+    assert "internal error" not in result.err
     return result
 
 
@@ -188,20 +187,20 @@ def test_a_file_opened_to_others_is_made_private_by_the_next_change(folder: Path
         assert mode(message) == 0o600
 
 
-def test_in_process_under_umask_0(run, folder: Path) -> None:
-    """The same through the in-process command line, with the umask of this process at 0."""
+def test_the_real_program_under_umask_0(folder: Path) -> None:
+    """The same as the tests above, through the real program started with umask 0."""
     account = folder / "acme.json"
-    old = os.umask(0)
-    try:
-        for args in (
-            ("init", account, "--name", "Acme Corp"),
-            ("--account", account, "extension", "add", "101"),
-            ("--account", account, "assign", "101", "--setup", "invite", *ADA, "--no-input"),
-            ("account", "convert", account, folder / "acme-copy.toml"),
-        ):
-            result = run(*args)
-            assert result.code == 0, result.err
-    finally:
-        os.umask(old)
+    for args in (
+        ("init", account, "--name", "Acme Corp"),
+        ("--account", account, "extension", "add", "101"),
+        ("--account", account, "assign", "101", "--setup", "invite", *ADA, "--no-input"),
+        ("account", "convert", account, folder / "acme-copy.toml"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "extadmin", *map(str, args)],
+            capture_output=True, text=True, timeout=60, env=dict(os.environ), umask=0,
+        )  # fmt: skip
+        assert done.returncode == 0, (args, done.stderr)
+        assert "internal error" not in done.stderr
     files = assert_private(folder)
     assert {p.suffix for p in files} == {".json", ".jsonl", ".lock", ".outbox", ".eml", ".toml"}
