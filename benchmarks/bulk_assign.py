@@ -25,11 +25,13 @@ The emails of the run before are moved aside, not deleted, until the end: on an 
 journal (this machine's), a file is slow to create for some 30 s after files near it were
 deleted (the inode allocator passes over each recently deleted inode), and the 5,000 deleted
 just before a run added some 2.5 s to either side. For the same reason, give it a TMPDIR where
-nothing else deletes files meanwhile (a test suite running in /tmp does), and half a minute
-after its last run there.
---compare-unsynced also times the same programs without that sync, as this benchmark did
-before issue 20 (a run then flushed what the setup and the run before it left dirty), printed
-as "before the fix" beside "after the fix".
+nothing else deletes files meanwhile (a test suite running in /tmp does), and wait a minute
+after its last run there (which deleted its files at the end).
+--compare-unsynced also times the same programs as this benchmark did before issue 20: without
+the sync (a run then flushed what the setup and the run before it left dirty), interleaved with
+the runs after it; then (last, since the deletions slow every file created after them) without
+the sync and with the run before's emails deleted just before each run, printed as "before the
+fix".
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def main() -> None:
     parser.add_argument(
         "--compare-unsynced",
         action="store_true",
-        help="also time the same runs without the sync before each (before the fix)",
+        help="also time the runs as before the fix: no sync before each, emails deleted",
     )
     parser.add_argument(
         "--before",
@@ -123,7 +125,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="extadmin-bench-"))
     env = {"XDG_CONFIG_HOME": str(work / "config"), "XDG_DATA_HOME": str(work / "data")}
     print(
-        f"{SAME_STATE}; the run before's emails moved aside, none deleted during the runs; "
+        f"{SAME_STATE}; the run before's emails moved aside, not deleted; "
         f"best of {args.repeat}; cores: {os.cpu_count()}"
     )
     try:
@@ -144,10 +146,12 @@ def main() -> None:
             csv_file.write_bytes(data)
             os.chmod(csv_file, 0o600)
 
-            def reset() -> None:
+            def reset(delete: bool = False) -> None:
                 shutil.copyfile(pristine, account)
                 for out in (work / "account.outbox", work / "baseline-out"):
-                    if out.exists():  # moved aside, not deleted (see the docstring)
+                    if out.exists() and delete:
+                        shutil.rmtree(out)
+                    elif out.exists():  # moved aside, not deleted (see the docstring)
                         out.rename(kept / str(len(os.listdir(kept))))
 
             invite = setup == "invite"
@@ -163,22 +167,24 @@ def main() -> None:
                 },
                 "baseline": baseline,
             }
-            modes = (False, True) if args.compare_unsynced else (True,)
-            best = {sync: dict.fromkeys(cmds, float("inf")) for sync in modes}
+            modes = {"after the fix": True}  # label: os.sync() before a run
+            if args.compare_unsynced:
+                modes = {"no sync before a run": False, **modes}
+            best = {label: dict.fromkeys(cmds, float("inf")) for label in modes}
             for _ in range(args.repeat):
-                for sync in modes:  # interleaved, so that noise hits both alike
+                for label, sync in modes.items():  # interleaved, so that noise hits all alike
                     times = interleaved(cmds, 1, env, reset, sync)
-                    best[sync] = {k: min(best[sync][k], times[k]) for k in cmds}
+                    best[label] = {k: min(best[label][k], times[k]) for k in cmds}
+            if args.compare_unsynced and invite:  # last: the deletions slow what follows
+                old = interleaved(cmds, args.repeat, env, lambda: reset(delete=True), sync=False)
+                best = {"before the fix (no sync, the run before's emails deleted)": old, **best}
             what = (
                 "json load+dump, the emails written and synced"
                 if invite
                 else "json load+dump, serial scrypt in one process"
             )
-            for sync in modes:
-                times = best[sync]
-                label = ""
-                if args.compare_unsynced:
-                    label = "after the fix: " if sync else "before the fix (no sync): "
+            for label, times in best.items():
+                label = f"{label}: " if args.compare_unsynced else ""
                 before = (
                     f", before {times['before']:.2f} s ({times['before'] / times['baseline']:.2f}x)"
                     if "before" in times
