@@ -25,8 +25,9 @@ The emails of the run before are moved aside, not deleted, until the end: on an 
 journal (this machine's), a file is slow to create for some 30 s after files near it were
 deleted (the inode allocator passes over each recently deleted inode), and the 5,000 deleted
 just before a run added some 2.5 s to either side. For the same reason, give it a TMPDIR where
-nothing else deletes files meanwhile (a test suite running in /tmp does), and wait a minute
-after its last run there (which deleted its files at the end).
+nothing else deletes files meanwhile (a test suite running in /tmp does), and wait a few
+minutes after its last run there (which deleted its files at the end): it prints how long
+2,000 files take to create there first.
 --compare-unsynced also times the same programs as this benchmark did before issue 20: without
 the sync (a run then flushed what the setup and the run before it left dirty), interleaved with
 the runs after it; then (last, since the deletions slow every file created after them) without
@@ -43,6 +44,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -105,6 +107,15 @@ def csv_rows(account: Path, rows: int, setup: str) -> bytes:
     return out.getvalue().encode()
 
 
+def creation(folder: Path, count: int = 2000) -> float:
+    """Seconds to create `count` empty files in a new folder (kept until the end)."""
+    folder.mkdir()
+    start = time.perf_counter()
+    for i in range(count):
+        os.close(os.open(folder / str(i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000)
@@ -133,6 +144,11 @@ def main() -> None:
         account = work / "account.json"
         kept = work / "kept"  # the runs' emails, deleted at the end
         kept.mkdir()
+        print(
+            f"file creation here: 2,000 empty files in {creation(kept / 'probe'):.2f} s "
+            "(some 0.1 s when nothing near was deleted in the last minutes)",
+            flush=True,
+        )
 
         programs = {"extadmin": EXTADMIN}
         if args.before:
