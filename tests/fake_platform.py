@@ -49,6 +49,8 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from tests import published_api
+
 # Error codes (see the list at the end of the file).
 TOKEN_INVALID = "TokenInvalid"  # 401: access token unknown, expired or revoked
 NO_BEARER = "AGW-401"  # 401: no `Authorization: Bearer` header (a violation)
@@ -59,6 +61,7 @@ NOT_FOUND = "CMN-102"  # 404: unknown resource or endpoint
 SERVICE_UNAVAILABLE = "CMN-211"  # 5xx injected with fail_with_status()
 RATE_EXCEEDED = "CMN-301"  # 429
 FEATURE_REFUSED = "CMN-419"  # 403: the security-question API is not enabled for this app
+PERMISSION_MISSING = "CMN-401"  # 403: the app lacks the operation's x-app-permission (inferred)
 NUMBER_TAKEN = "EXT-402"  # 400: extensionNumber belongs to another extension
 EMAIL_TAKEN = "EXT-403"  # 400: contact.email belongs to another extension
 BULK_RECORD_REFUSED = "EXT-404"  # default code of fail_bulk_records()
@@ -276,7 +279,7 @@ def token(fake: FakePlatform, req: Request) -> Reply:
         "expires_in": fake.token_lifetime,
         "refresh_token": refresh,
         "refresh_token_expires_in": 604800,
-        "scope": "ReadAccounts EditExtensions RoleManagement EditAccounts",
+        "scope": " ".join(sorted(fake.permissions)),
         "owner_id": "62000000000",
         "endpoint_id": secrets.token_urlsafe(16),
     }
@@ -500,7 +503,8 @@ def list_recording(fake: FakePlatform, req: Request) -> Reply:
             record["extensionNumber"] = ext["extensionNumber"]
         return {**record, "type": ext["type"], "callDirection": fake.recording[ext_id]}
 
-    return 200, fake._paged(req, sorted(i for i in fake.recording if i in fake.extensions), view)
+    records = [view(i) for i in sorted(fake.recording) if i in fake.extensions]
+    return 200, {"records": records, "paging": {"page": 1, "perPage": len(records)}}
 
 
 RECORDING_ITEM = _object(
@@ -592,6 +596,7 @@ class Endpoint(NamedTuple):
     handler: Callable[[FakePlatform, Request], Reply]
     query: tuple[str, ...] = ()
     body: str | None = None  # "json", "form" or None (no body)
+    beyond: bool = False  # not in the published definition: 404 unless a test offers it
 
 
 PAGED = ("page", "perPage")
@@ -604,7 +609,8 @@ ROUTES = [
     Endpoint("GET",  r"{acct}/extension",                "Medium", list_extensions, LIST_QUERY),
     Endpoint("GET",  r"{acct}/extension/(\d+)",          "Light",  get_extension),
     Endpoint("PUT",  r"{acct}/extension/(\d+)",          "Medium", put_extension,   body="json"),
-    Endpoint("PUT",  r"{acct}/extension/(\d+)/credentials", "Medium", put_credentials, body="json"),
+    Endpoint("PUT",  r"{acct}/extension/(\d+)/credentials", "Medium", put_credentials, body="json",
+             beyond=True),
     Endpoint("PUT",  r"{acct}/extension/(\d+)/assigned-role", "Medium", put_assigned_role,
              body="json"),
     Endpoint("POST", r"{acct}/extension-bulk-update",    "Heavy",  post_bulk_update, body="json"),
@@ -613,18 +619,19 @@ ROUTES = [
     Endpoint("GET",  r"{acct}/user-role/default",        "Light",  default_role),
     Endpoint("POST", r"{acct}/user-role/([\w-]+)/bulk-assign", "Heavy", role_bulk_assign,
              body="json"),
-    Endpoint("GET",  r"{acct}/sites",                    "Light",  list_sites, PAGED),
+    Endpoint("GET",  r"{acct}/sites",                    "Light",  list_sites),
     Endpoint("GET",  r"{acct}/call-recording",           "Light",  get_recording_settings),
     Endpoint("PUT",  r"{acct}/call-recording",           "Medium", put_recording_settings,
              body="json"),
-    Endpoint("GET",  r"{acct}/call-recording/extensions", "Light", list_recording, PAGED),
+    Endpoint("GET",  r"{acct}/call-recording/extensions", "Light", list_recording),
     Endpoint("POST", r"{acct}/call-recording/bulk-assign", "Heavy", recording_bulk_assign,
              body="json"),
-    Endpoint("GET",  r"/restapi/v1\.0/dictionary/language", "Light", list_languages, PAGED),
+    Endpoint("GET",  r"/restapi/v1\.0/dictionary/language", "Light", list_languages),
     Endpoint("GET",  r"/restapi/v1\.0/dictionary/secret-question", "Light",
-             list_secret_questions),
+             list_secret_questions, beyond=True),
 ]
 # fmt: on
+APP_PERMISSIONS = ("ReadAccounts", "EditExtensions", "RoleManagement", "EditAccounts")
 DEFAULT_LIMITS = {"Light": (50, 60.0), "Medium": (40, 60.0), "Heavy": (10, 60.0), "Auth": (5, 60.0)}
 
 
@@ -656,8 +663,13 @@ class FakePlatform:
         token_lifetime: int = 3600,
         limits: dict[str, tuple[int, float]] | None = None,
         decimal_window: bool = False,
+        permissions: tuple[str, ...] = APP_PERMISSIONS,
     ) -> None:
         self.token_lifetime = token_lifetime
+        # the app's permissions: each operation checks its x-app-permission (403 without it)
+        self.permissions = set(permissions)
+        # endpoints beyond the published definition a test has offered (offer_credentials_api)
+        self.beyond_definition = False
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         # X-Rate-Limit-Window: whole seconds rounded up, as the platform sends it; True sends
         # a window shorter than the platform's as it is ("0.5"), for runs with time scaled down
@@ -916,7 +928,14 @@ class FakePlatform:
         self._access_tokens[access] = time.monotonic() + self.token_lifetime
         return access
 
+    def offer_credentials_api(self) -> None:
+        """BEYOND THE PUBLISHED DEFINITION: the app has RingCentral's credentials API ("Advanced
+        API: available by request"): `PUT …/extension/{id}/credentials` and `GET
+        /restapi/v1.0/dictionary/secret-question` answer. Without this, they answer 404."""
+        self.beyond_definition = True
+
     def refuse_security_question(self) -> None:
+        """With the credentials API offered: its PUT answers 403 (not enabled for the app)."""
         self._refuse_security_question = True
 
     def fail_bulk_records(
@@ -1090,6 +1109,10 @@ class FakePlatform:
             raise _Refusal(400, SSO_PASSWORD, "The account signs in with SSO: no passwords")
 
     def _apply_update(self, ext: dict[str, Any], body: dict[str, Any]) -> None:
+        # the guide: the welcome email goes out when an extension moves from Unassigned to
+        # NotActivated; the definition gives sendWelcomeEmail no default, so only an explicit
+        # false keeps it from going out then (and an explicit true sends it on any update)
+        invited = ext["status"] == "Unassigned" and body["status"] == "NotActivated"
         self._set_status(ext, body["status"])
         if "extensionNumber" in body:
             ext["extensionNumber"] = body["extensionNumber"]
@@ -1102,7 +1125,7 @@ class FakePlatform:
             ext["site"] = self._site_ref(body["site"]["id"])
         for key, ref in body.get("regionalSettings", {}).items():
             ext["regionalSettings"][key] = self._language_ref(ref["id"])
-        if body.get("transition", {}).get("sendWelcomeEmail"):
+        if body.get("transition", {}).get("sendWelcomeEmail", invited):
             self.welcome_emails.append(ext["id"])
         secrets_: dict[str, Any] = {k: body[k] for k in ("password", "ivrPin") if k in body}
         if secrets_:
@@ -1111,6 +1134,25 @@ class FakePlatform:
     def _finish_task(self, task: dict[str, Any]) -> None:
         if task["_fail"]:
             task["status"] = "Failed"
+            return
+        # an invalid value in one record (a language that cannot be one, an unknown site)
+        # fails the whole request, as the platform does: task-level errors, nothing applied
+        invalid = []
+        for n, record in enumerate(task["_records"]):
+            ext = self.extensions.get(int(record["id"]))
+            try:
+                if ext is not None:
+                    self._check_update(ext, {k: v for k, v in record.items() if k != "id"})
+            except _Refusal as refusal:
+                if refusal.code == INVALID_VALUE:
+                    error = refusal.body()["errors"][0]
+                    where = f"records[{n}]" + (
+                        f".{error['parameterName']}" if error.get("parameterName") else ""
+                    )
+                    invalid.append({**error, "parameterName": where})
+        if invalid:
+            task["status"] = "Failed"
+            task["result"] = {"errors": invalid}
             return
         results = []
         for record in task["_records"]:
@@ -1202,6 +1244,18 @@ class FakePlatform:
         if given != f"{self.client_id}:{self.client_secret}":
             raise _Refusal(401, INVALID_CLIENT, "Invalid client", oauth="invalid_client")
 
+    def _check_permission(self, req: Request) -> None:
+        """The operation's x-app-permission, as the published definition names it."""
+        op = published_api.operation(req.method, req.path)
+        needed = op.app_permission if op else None
+        if needed and needed not in self.permissions:
+            raise _Refusal(
+                403,
+                PERMISSION_MISSING,
+                f"In order to call this API endpoint, application needs to have [{needed}] "
+                "permission",
+            )
+
     def _check_bearer(self, req: Request) -> None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
@@ -1261,7 +1315,9 @@ class FakePlatform:
             (
                 (e, m)
                 for p, e in self._routes
-                if e.method == rec.method and (m := p.fullmatch(rec.path))
+                if e.method == rec.method
+                and (m := p.fullmatch(rec.path))
+                and (self.beyond_definition or not e.beyond)
             ),
             None,
         )
@@ -1302,6 +1358,7 @@ class FakePlatform:
             self._check_request(endpoint, req, raw)
             if endpoint.group != "Auth":
                 self._check_bearer(req)
+                self._check_permission(req)
             status, body = endpoint.handler(self, req)
         except _Refusal as refusal:
             if refusal.violation:

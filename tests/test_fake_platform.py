@@ -223,8 +223,6 @@ def test_dictionaries_sites_and_account(fake: FakePlatform, api: httpx.Client) -
     sites = api.get(f"{API}/sites").json()["records"]
     assert sites == [{"id": "main-site", "name": "Main Site"}, {"id": site, "name": "Paris",
                                                                "code": "PAR"}]  # fmt: skip
-    questions = api.get("/restapi/v1.0/dictionary/secret-question").json()["records"]
-    assert len(questions) == 6 and set(questions[0]) == {"id", "questionText"}
     account = api.get(f"/restapi/v1.0/account/{fake.account_id}").json()
     assert account["id"] == int(fake.account_id) and account["status"] == "Confirmed"
 
@@ -375,9 +373,20 @@ def test_the_platform_refuses_without_a_violation(fake: FakePlatform, api: httpx
     assert not fake.violations
 
 
-def test_security_question(fake: FakePlatform, api: httpx.Client) -> None:
+def test_the_credentials_api_answers_only_when_a_test_offers_it(
+    fake: FakePlatform, api: httpx.Client
+) -> None:
+    """Not in the published definition: by default the platform has no such endpoints."""
     ext = fake.add_extension("101", first_name="Ann")
     body = {"secretQuestion": {"id": "2", "answer": "Paris"}}
+    assert api.put(f"{API}/extension/{ext}/credentials", json=body).status_code == 404
+    assert api.get("/restapi/v1.0/dictionary/secret-question").status_code == 404
+    assert len(fake.violations) == 2 and "unknown endpoint" in fake.violations[0]
+    fake.violations.clear()
+
+    fake.offer_credentials_api()  # BEYOND THE PUBLISHED DEFINITION
+    questions = api.get("/restapi/v1.0/dictionary/secret-question").json()["records"]
+    assert len(questions) == 6 and set(questions[0]) == {"id", "questionText"}
     assert api.put(f"{API}/extension/{ext}/credentials", json=body).status_code == 200
     assert fake.credentials[ext]["secretQuestion"] == {"id": "2", "answer": "Paris"}
     unknown = {"secretQuestion": {"id": "99", "answer": "x"}}
@@ -386,6 +395,48 @@ def test_security_question(fake: FakePlatform, api: httpx.Client) -> None:
     refused = api.put(f"{API}/extension/{ext}/credentials", json=body)
     assert refused.status_code == 403 and error_code(refused) == "CMN-419"
     assert not fake.violations
+
+
+def test_each_operation_needs_its_published_app_permission() -> None:
+    """A read-only app (ReadAccounts) reads every list, but not the default role
+    (RoleManagement), and cannot update an extension (EditExtensions)."""
+    with serve(permissions=("ReadAccounts",)) as fake, client(fake) as api:
+        ext = fake.add_extension("101", status="Unassigned")
+        for path in (f"{API}/extension", f"{API}/sites", f"{API}/user-role", API):
+            assert api.get(path).status_code == 200, path
+        refused = api.get(f"{API}/user-role/default")
+        assert refused.status_code == 403 and error_code(refused) == "CMN-401"
+        assert "RoleManagement" in refused.json()["message"]
+        update = {"status": "NotActivated", "contact": {"firstName": "Ann"}}
+        assert api.put(f"{API}/extension/{ext}", json=update).status_code == 403
+        assert fake.extensions[ext]["status"] == "Unassigned"
+
+
+@pytest.mark.parametrize(
+    ("transition", "emails"),
+    [(None, 1), ({"sendWelcomeEmail": False}, 0), ({"sendWelcomeEmail": True}, 1)],
+    ids=["unsaid", "false", "true"],
+)
+def test_the_welcome_email_goes_out_on_leaving_unassigned_unless_told_not_to(
+    fake: FakePlatform, api: httpx.Client, transition: dict[str, bool] | None, emails: int
+) -> None:
+    """The guide: the email goes out when an extension moves from Unassigned to NotActivated;
+    the definition gives sendWelcomeEmail no default."""
+    ext = fake.add_extension("101", status="Unassigned")
+    body: dict[str, Any] = {"status": "NotActivated", "contact": {"firstName": "Ann"}}
+    if transition is not None:
+        body["transition"] = transition
+    assert api.put(f"{API}/extension/{ext}", json=body).status_code == 200
+    assert fake.welcome_emails == [ext] * emails
+
+
+def test_lists_without_declared_paging_refuse_per_page(
+    fake: FakePlatform, api: httpx.Client
+) -> None:
+    for path in (f"{API}/sites", f"{API}/call-recording/extensions"):
+        assert api.get(path, params={"perPage": 1000}).status_code == 400
+    assert len(fake.violations) == 2
+    assert all("unknown query parameter perPage" in v for v in fake.violations)
 
 
 # -- bulk update ----------------------------------------------------------------------------------

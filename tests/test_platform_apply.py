@@ -50,6 +50,18 @@ def account(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str
     return path
 
 
+@pytest.fixture
+def credentials_api(account: Path, run: Any, fake: FakePlatform, secret_files: list[str]) -> Path:
+    """BEYOND THE PUBLISHED DEFINITION: the account linked again by an app that RingCentral
+    granted its credentials API (the fake offers it), and pulled: the questions are the
+    platform's."""
+    fake.offer_credentials_api()
+    connected = run("platform", "connect", *secret_files, "--credentials-api")
+    assert connected.code == 0, connected.err
+    assert run("platform", "pull").code == 0
+    return account
+
+
 def ext_id(fake: FakePlatform, number: str) -> int:
     return next(i for i, e in fake.extensions.items() if e.get("extensionNumber") == number)
 
@@ -130,7 +142,12 @@ def test_later_one_user_sends_no_welcome_email(account: Path, run: Any, fake: Fa
 
 
 def test_credentials_one_user_with_the_secrets_file(
-    account: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+    credentials_api: Path,
+    account: Path,
+    run: Any,
+    fake: FakePlatform,
+    secret_args: list[str],
+    tmp_path: Path,
 ) -> None:
     assign(run, "102", "Cal", "cal@acme.example", *secret_args)
     held = run("platform", "apply", "--yes", "--format", "json")
@@ -163,7 +180,12 @@ def test_credentials_one_user_with_the_secrets_file(
 
 
 def test_a_refused_security_question_is_not_applied_and_the_rest_stands(
-    account: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+    credentials_api: Path,
+    account: Path,
+    run: Any,
+    fake: FakePlatform,
+    secret_args: list[str],
+    tmp_path: Path,
 ) -> None:
     fake.refuse_security_question()
     assign(run, "103", "Sam", "sam@acme.example", *secret_args)
@@ -177,7 +199,9 @@ def test_a_refused_security_question_is_not_applied_and_the_rest_stands(
     assert fake.extensions[ext_id(fake, "103")]["status"] == "Enabled"
 
 
-def test_plan_secrets_are_shown_as_secret(account: Path, run: Any, secret_args: list[str]) -> None:
+def test_plan_secrets_are_shown_as_secret(
+    credentials_api: Path, run: Any, secret_args: list[str]
+) -> None:
     assign(run, "104", "Pat", "pat@acme.example", *secret_args)
     put = plan(run)["requests"][0]
     assert put["body"]["password"] == "<secret>" and put["body"]["ivrPin"] == "<secret>"
@@ -294,7 +318,7 @@ def test_1200_assignments_go_in_three_bulk_updates(
         assert record["roles"][0]["displayName"] == role
         assert fake.recording.get(record["id"]) == (None, "Inbound", "All")[i % 3]
     assert len(fake.welcome_emails) == 1200
-    assert plan(run) == {"changes": [], "requests": []}
+    assert plan(run) == {"changes": [], "requests": [], "notes": []}
 
 
 def test_seven_failed_records_are_reported_and_only_they_are_sent_again(
@@ -443,7 +467,7 @@ def _kill_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: lis
             assert fake.recording.get(record["id"]) == (None, "Inbound", "All")[i % 3]
         invited = sorted(ext_id(fake, n) for n in numbers[:10])
         assert sorted(fake.welcome_emails) == invited, round_
-        assert plan(run) == {"changes": [], "requests": []}
+        assert plan(run) == {"changes": [], "requests": [], "notes": []}
         assert run("account", "forget", path).code == 0  # its users' addresses are free again
 
 
@@ -536,7 +560,12 @@ def test_another_user_on_an_assigned_extension_is_not_applied(
 
 
 def test_a_failed_security_question_is_sent_again_by_the_next_apply(
-    account: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+    credentials_api: Path,
+    account: Path,
+    run: Any,
+    fake: FakePlatform,
+    secret_args: list[str],
+    tmp_path: Path,
 ) -> None:
     assign(run, "103", "Sam", "sam@acme.example", *secret_args)
     right = secrets_csv(tmp_path, ("103", "Zebra7!Quix", "5820417396", "fluffy the cat"))

@@ -132,12 +132,12 @@ def question_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) 
 
     app = get_app(ctx)
     try:
-        extra = app.store.read().extra_questions
+        questions = app.store.read().security_questions
     except NotFound:  # the shipped list needs no account, unless one was named
         if app.account_option:
             raise
-        extra = []
-    rows = [{"number": i, "question": q} for i, q in enumerate([*SECURITY_QUESTIONS, *extra], 1)]
+        questions = list(SECURITY_QUESTIONS)
+    rows = [{"number": i, "question": q} for i, q in enumerate(questions, 1)]
     render.emit(rows, format.value, [Column("number", "#"), Column("question", "Question")])
 
 

@@ -89,6 +89,14 @@ def connect(
         str | None,
         typer.Option("--name", metavar="NAME", help="Name of a new account file."),
     ] = None,
+    credentials_api: Annotated[
+        bool,
+        typer.Option(
+            "--credentials-api",
+            help="The app has RingCentral's credentials API (granted on request; not in the "
+            "published API): security questions are pulled from the platform and set by apply.",
+        ),
+    ] = False,
 ) -> None:
     """Link the account file (a new one if --account names a file that does not exist) to a
     platform account: logs in once to prove the credentials, records the server, client id and
@@ -113,6 +121,7 @@ def connect(
         secrets=secrets,
         keep_secrets=from_files,
         name=name,
+        credentials_api=credentials_api,
     )
     what = "created and linked" if done.created else "linked"
     render.message(
@@ -149,9 +158,12 @@ def pull(
         )
     for why in result.skipped:
         render.message(f"warning: not pulled: extension {why}")
+    for why in result.warnings:
+        render.message(f"warning: {why}")
     summary = result.summary()
     fields = [(k.replace("_", " ").capitalize(), v) for k, v in summary.items()]
-    render.emit_fields(summary, format.value, [(k, v) for k, v in fields if k != "Skipped"])
+    shown = [(k, v) for k, v in fields if k not in ("Skipped", "Warnings")]
+    render.emit_fields(summary, format.value, shown)
     render.message(
         f"pulled {result.extensions} extensions ({result.users} users), {result.sites} sites, "
         f"{result.roles} roles from platform account {result.account_id}: "
@@ -210,13 +222,16 @@ def plan(
         if c.kind != "done"
     ]
     requests = [r.shown() for r in planned.requests]
+    notes = planned.plan.notes
     if format == ItemFormat.json:
-        render.emit({"changes": changes, "requests": requests}, "json", [])
+        render.emit({"changes": changes, "requests": requests, "notes": notes}, "json", [])
     else:
         render.emit(changes, "table", CHANGE_COLUMNS)
         for number, request in enumerate(requests, 1):
             body = json.dumps(request["body"], ensure_ascii=False)
             print(f"{number}. {request['method']} {request['path']} {body}")
+        for note in notes:
+            render.message(f"note: {note}")
     render.message(f"{len(requests)} request(s) to send; {len(changes)} change(s)")
     if planned.plan.of("conflict"):
         raise typer.Exit(ExitCode.CONFLICT)

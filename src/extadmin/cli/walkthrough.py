@@ -25,7 +25,6 @@ from extadmin.domain.catalog import (
     LOCALES,
     RECORDING,
     RECORDING_TITLES,
-    SECURITY_QUESTIONS,
     SETUP_OPTIONS,
     USER_FIELDS,
 )
@@ -444,7 +443,7 @@ class Walkthrough:
         return (self.req.pin or "") if keep and not value else value
 
     def _ask_security_question(self) -> str:
-        questions = [*SECURITY_QUESTIONS, *self.account.extra_questions]
+        questions = self.account.security_questions
         try:
             default = rules.security_question(self.req.security_question or "", questions)
         except ExtadminError:

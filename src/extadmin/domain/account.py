@@ -3,10 +3,12 @@ change being made. Look-ups raise NotFound; nothing here does I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
+from extadmin.domain.catalog import SECURITY_QUESTIONS
 from extadmin.domain.model import Document, Extension, Site
 from extadmin.errors import NotFound
 
@@ -93,9 +95,19 @@ class Account:
         """Linked to a platform account (`extadmin platform connect`)."""
         return "platform" in self.doc
 
+    def offered_locales(self, setting: str) -> list[str] | None:
+        """The locale codes the linked platform offers for a setting ("language", "greeting
+        language" or "regional format"), as pulled; None where any known locale goes (not
+        linked, or not pulled yet)."""
+        languages = self.doc.get("platform", {}).get("languages")
+        if not languages:
+            return None
+        flag = LANGUAGE_FLAGS[setting]
+        return [lang["code"] for lang in languages if lang[flag]]  # type: ignore[literal-required]
+
     @property
-    def extra_questions(self) -> list[str]:
-        return self.doc.get("security_questions", [])
+    def security_questions(self) -> list[str]:
+        return security_questions(self.doc)
 
     # --- look-ups -----------------------------------------------------------------------------
     def extension(self, number: str) -> Extension:
@@ -167,3 +179,21 @@ class Account:
         if changes:
             entry["changes"] = changes
         self.audit.append(entry)
+
+
+# which flag of the platform's language dictionary a setting needs (a user language needs `ui`)
+LANGUAGE_FLAGS = {
+    "language": "ui",
+    "greeting language": "greeting",
+    "regional format": "formatting",
+}
+
+
+def security_questions(doc: Mapping[str, Any]) -> list[str]:
+    """The security questions an account offers, numbered as `security-question list` shows
+    them: the platform's on a file linked with the credentials API (pulled, with their ids),
+    else the shipped ones and the account's own."""
+    pulled = doc.get("platform", {}).get("security_questions")
+    if pulled:
+        return [q["text"] for q in pulled]
+    return [*SECURITY_QUESTIONS, *doc.get("security_questions", [])]

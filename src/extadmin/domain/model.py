@@ -79,6 +79,11 @@ class RoleId(TypedDict):
     id: str
 
 
+class QuestionId(TypedDict):
+    id: str
+    text: str
+
+
 class Language(TypedDict):
     id: str
     code: str
@@ -96,6 +101,8 @@ class PlatformLink(TypedDict, total=False):
     account_id: Required[str]
     roles: list[RoleId]  # the account's role names and their platform ids
     languages: list[Language]  # the platform's language dictionary
+    credentials_api: bool  # the app may set security questions (connect --credentials-api)
+    security_questions: list[QuestionId]  # the platform's, pulled with the credentials API
 
 
 class MailSettings(TypedDict, total=False):

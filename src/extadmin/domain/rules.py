@@ -320,9 +320,9 @@ def pin(value: str, *, extension: str = "", phones: Sequence[str] = ()) -> str:
     return value
 
 
-def security_question(value: str, extra: Sequence[str] = ()) -> str:
-    """The question's number in `security-question list`, or its exact text."""
-    questions = [*SECURITY_QUESTIONS, *extra]
+def security_question(value: str, questions: Sequence[str] = SECURITY_QUESTIONS) -> str:
+    """The question's number in `security-question list` (the account's questions:
+    account.security_questions), or its text."""
     value = value.strip()
     if value.isascii() and value.isdigit() and 1 <= int(value) <= len(questions):
         return questions[int(value) - 1]

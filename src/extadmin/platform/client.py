@@ -295,10 +295,11 @@ class Client:
         """An API call; the answer's JSON (None when empty)."""
         return self._call(method, path, params=params, json=json, idempotent=idempotent)
 
-    def pages(self, path: str, **params: Any) -> Iterator[Any]:
+    def pages(self, path: str, *, per_page: bool = True, **params: Any) -> Iterator[Any]:
         """Every page of a list, following navigation.nextPage until it is absent (the platform
-        may leave out the totals)."""
-        query: dict[str, Any] | None = {**params, "perPage": PER_PAGE}
+        may leave out the totals). `per_page`: the list declares perPage (1,000 a page is
+        asked); a list that does not is asked with no page size, as its definition says."""
+        query: dict[str, Any] | None = {**params, "perPage": PER_PAGE} if per_page else params
         while True:
             page = self.request("GET", path, params=query)
             yield page

@@ -29,21 +29,39 @@ LOCAL_ONLY = ("setup", "unique_email", "created_at", "credentials", "activation"
 LANGUAGE_FIELDS = ("language", "greeting_language", "regional_format")
 
 
-def view(ext: Extension) -> dict[str, str]:
+def view(ext: Extension, questions: bool) -> dict[str, str]:
     """What a linked extension holds that the platform holds too (catalog.BASE_FIELDS): the
-    pulled base is this view at the pull, and any difference is a local change."""
+    pulled base is this view at the pull, and any difference is a local change. The security
+    question only where the link can set it (`questions`: with_questions(doc)): the published
+    API cannot, and a user then sets theirs at first login."""
     user = ext.get("user", {})
     fields: dict[str, Any] = {**ext, **user}
-    fields["security_question"] = user.get("credentials", {}).get("security_question")
+    if questions:
+        fields["security_question"] = user.get("credentials", {}).get("security_question")
     if fields.get("recording") == "off":
         del fields["recording"]  # off is the absence of recording: an unassigned one has none
     return {f: fields[f] for f in BASE_FIELDS if fields.get(f) not in ("", None)}
 
 
+def with_questions(doc: Document) -> bool:
+    """The link sets security questions: an app RingCentral granted its credentials API
+    (`platform connect --credentials-api`; not in the published definition)."""
+    return bool(doc.get("platform", {}).get("credentials_api"))
+
+
+def question_ids(doc: Document) -> dict[str, str]:
+    """The platform's security question ids by text (casefolded), as pulled."""
+    pulled = doc.get("platform", {}).get("security_questions", [])
+    return {q["text"].casefold(): q["id"] for q in pulled}
+
+
 def pending(account: Account) -> list[str]:
     """The local changes of a linked account not yet on the platform: extensions added or
     changed since the pull (by number or id), and sites added."""
-    changed = [ref(e) for e in account.extensions if "id" not in e or view(e) != e.get("base")]
+    questions = with_questions(account.doc)
+    changed = [
+        ref(e) for e in account.extensions if "id" not in e or view(e, questions) != e.get("base")
+    ]
     return changed + [f"site {s['name']}" for s in account.sites if "id" not in s]
 
 
@@ -55,6 +73,8 @@ class Snapshot:
     roles: list[dict[str, Any]] = field(default_factory=list)
     default_role_id: str | None = None
     languages: list[dict[str, Any]] = field(default_factory=list)
+    questions: list[dict[str, Any]] | None = None  # security questions (credentials API only)
+    warnings: list[str] = field(default_factory=list)  # what could not be read, and so kept
     extensions: list[dict[str, Any]] = field(default_factory=list)
     recording: dict[str, str] = field(default_factory=dict)  # extension id -> callDirection
 
@@ -79,6 +99,7 @@ def document(old: Document, snap: Snapshot) -> Pulled:
     if default_role not in names:
         default_role = names[0]
     before = {e["id"]: e for e in old["extensions"] if "id" in e}
+    questions = with_questions(old)
     pulled = Pulled({**old})
     extensions: list[Extension] = []
     seen: set[str] = set()
@@ -92,7 +113,7 @@ def document(old: Document, snap: Snapshot) -> Pulled:
             continue
         seen.add(ext["id"])
         _keep_local(ext, before.get(ext["id"]))
-        ext["base"] = view(ext)
+        ext["base"] = view(ext, questions)
         extensions.append(ext)
     extensions.sort(key=number_order)
     doc = pulled.doc
@@ -104,6 +125,12 @@ def document(old: Document, snap: Snapshot) -> Pulled:
         "roles": roles,
         "languages": [_language(r) for r in snap.languages],
     }
+    if snap.questions is not None:
+        doc["platform"]["security_questions"] = [
+            {"id": str(q["id"]), "text": str(q["questionText"])}
+            for q in snap.questions
+            if q.get("id") and q.get("questionText")
+        ]
     doc["extensions"] = extensions
     return pulled
 

@@ -44,6 +44,8 @@ class Change:
 @dataclass
 class Plan:
     changes: list[Change] = field(default_factory=list)
+    # what the published API cannot do for these changes, said once each; nothing pending
+    notes: list[str] = field(default_factory=list)
 
     def of(self, *kinds: str) -> list[Change]:
         return [c for c in self.changes if c.kind in kinds]
@@ -56,11 +58,12 @@ def platform_views(
     doc = account.doc
     sites = {s.get("id", ""): s["name"] for s in doc["sites"]}
     roles = {r["id"]: r["name"] for r in doc["platform"].get("roles", [])}
+    questions = mapping.with_questions(doc)
     views = {}
     for record in records:
         ext, _ = mapping.extension(record, sites, roles, doc["account"]["default_role"], recording)
         if ext is not None:
-            views[ext["id"]] = mapping.view(ext)
+            views[ext["id"]] = mapping.view(ext, questions)
     return views
 
 
@@ -78,12 +81,37 @@ def compute(
     for site in account.sites:
         if "id" not in site:
             plan.changes.append(_not_applied("", f"site {site['name']}", "a new site"))
+    no_question: list[str] = []
+    temporary: list[str] = []
     for ext in account.extensions:
         ext_id = ext.get("id", "")
         change = _change(account, ext, now, ext_id in sent, ext_id in asked)
         if change is not None:
             plan.changes.append(change)
+        credentials = ext.get("user", {}).get("credentials", {})
+        if change and change.record and "password" in change.record and credentials:
+            if not mapping.with_questions(account.doc):
+                no_question.append(change.extension)
+            if credentials.get("temporary_password"):
+                temporary.append(change.extension)
+    if no_question:
+        plan.notes.append(
+            f"security question of {_listed(no_question)}: not settable through the published "
+            "API (the user sets it at first login); `platform connect --credentials-api` for an "
+            "app RingCentral has granted its credentials API"
+        )
+    if temporary:
+        plan.notes.append(
+            f"temporary password of {_listed(temporary)}: not settable through the API (the "
+            "password is sent as the user's own; the user is not asked to change it)"
+        )
     return plan
+
+
+def _listed(extensions: list[str]) -> str:
+    shown = ", ".join(extensions[:10])
+    more = f" and {len(extensions) - 10} more" if len(extensions) > 10 else ""
+    return f"{len(extensions)} user(s) ({shown}{more})"
 
 
 def _change(
@@ -96,7 +124,7 @@ def _change(
     shown = label(ext)
     if "id" not in ext:
         return _not_applied("", shown, "a new extension: create it in the Admin Portal")
-    local, base = mapping.view(ext), ext.get("base", {})
+    local, base = mapping.view(ext, mapping.with_questions(account.doc)), ext.get("base", {})
     if local == base:
         return None
     ext_id = ext["id"]
@@ -220,8 +248,14 @@ def _record(
     if assigning or "site" in sent:
         record["site"] = {"id": account.site(local["site"])["id"]}
     setup = local.get("setup")
-    if setup == "invite" and status == "not-activated" and (assigning or "setup" in sent):
-        record["transition"] = {"sendWelcomeEmail": True}
+    if (
+        setup in ("invite", "later")
+        and status == "not-activated"
+        and (assigning or "setup" in sent)
+    ):
+        # the platform emails a user whose extension leaves Unassigned for NotActivated, and
+        # the definition gives sendWelcomeEmail no default: said both ways, always
+        record["transition"] = {"sendWelcomeEmail": setup == "invite"}
     waiting = platform.get("status", "unassigned") in ("unassigned", "not-activated")
     if setup == "credentials" and status == "enabled" and waiting:  # set once, at activation
         record["password"] = SECRET

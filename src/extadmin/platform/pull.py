@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from extadmin.errors import PlatformError
 from extadmin.platform.client import ACCOUNT, Client
 from extadmin.platform.mapping import Snapshot
+
+QUESTIONS = "/restapi/v1.0/dictionary/secret-question"  # the credentials API: not published
 
 # (what, items read so far, items in all when the platform says)
 Progress = Callable[[str, int, int | None], None]
@@ -19,13 +22,36 @@ def account_info(client: Client) -> dict[str, Any]:
     return answer if isinstance(answer, dict) else {}
 
 
-def snapshot(client: Client, progress: Progress | None = None) -> Snapshot:
+def snapshot(client: Client, progress: Progress | None = None, questions: bool = False) -> Snapshot:
+    """What a pull reads. Every list needs ReadAccounts only; the default role needs
+    RoleManagement, and without it the default role stays as the last pull left it (a warning);
+    the security questions (`questions`) need the credentials API, and without it the questions
+    stay as they are (a warning)."""
     snap = Snapshot()
-    snap.sites = _records(client, f"{ACCOUNT}/sites")
+    snap.sites = _records(client, f"{ACCOUNT}/sites", per_page=False)
     snap.roles = _records(client, f"{ACCOUNT}/user-role")
-    default = client.get(f"{ACCOUNT}/user-role/default") or {}
-    snap.default_role_id = str(default["id"]) if default.get("id") else None
+    try:
+        default = client.get(f"{ACCOUNT}/user-role/default") or {}
+        snap.default_role_id = str(default["id"]) if default.get("id") else None
+    except PlatformError as exc:
+        if exc.status != 403:
+            raise
+        snap.warnings.append(
+            f"the default role cannot be read without the RoleManagement permission "
+            f"({exc.code or exc.status}): it stays as the last pull left it"
+        )
     snap.languages = _records(client, "/restapi/v1.0/dictionary/language", paged=False)
+    if questions:
+        try:
+            snap.questions = _records(client, QUESTIONS, paged=False)
+        except PlatformError as exc:
+            if exc.status not in (403, 404):
+                raise
+            snap.warnings.append(
+                f"the platform gives no security questions to this app ({exc.code or exc.status}"
+                "): the credentials API is not enabled for it, and users set their question at "
+                "first login"
+            )
     snap.extensions = user_extensions(client, progress)
     snap.recording = recording_list(client)
     return snap
@@ -46,15 +72,19 @@ def recording_list(client: Client) -> dict[str, str]:
     """The call-recording list: extension id -> callDirection."""
     return {
         str(r["id"]): str(r["callDirection"])
-        for r in _records(client, f"{ACCOUNT}/call-recording/extensions")
+        for r in _records(client, f"{ACCOUNT}/call-recording/extensions", per_page=False)
         if r.get("id") and r.get("callDirection")
     }
 
 
-def _records(client: Client, path: str, paged: bool = True) -> list[dict[str, Any]]:
+def _records(
+    client: Client, path: str, paged: bool = True, per_page: bool = True
+) -> list[dict[str, Any]]:
+    """A list's records; `per_page`: whether its definition declares perPage (sites and the
+    recording list do not: they are asked without it, and still followed page by page)."""
     if not paged:
         return _page_records(client.get(path))
-    return [r for page in client.pages(path) for r in _page_records(page)]
+    return [r for page in client.pages(path, per_page=per_page) for r in _page_records(page)]
 
 
 def _page_records(page: Any) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ may have reached the platform: the caller reads the platform back and decides.""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,9 +53,9 @@ class Sent:
     asked: set[str] = field(default_factory=set)  # security questions it accepted
 
 
-def requests(changes: list[Change], questions: dict[str, str] | None = None) -> list[Request]:
+def requests(changes: list[Change], questions: dict[str, str]) -> list[Request]:
     """Every request for the changes to send, in order (bodies with "<secret>"). `questions`:
-    the platform's security question ids by text (casefolded)."""
+    the platform's security question ids by text (casefolded; mapping.question_ids)."""
     out: list[Request] = []
     updates = [c for c in changes if c.record is not None]
     if len(updates) < BULK_FROM:
@@ -69,9 +70,8 @@ def requests(changes: list[Change], questions: dict[str, str] | None = None) -> 
             path = f"{ACCOUNT}/extension-bulk-update"
             out.append(Request("extensions", "POST", path, {"records": records}, chunk))
     for c in changes:
-        if c.question:
-            question = (questions or {}).get(c.question.casefold(), c.question)
-            body = {"secretQuestion": {"id": question, "answer": SECRET}}
+        if c.question and c.question.casefold() in questions:
+            body = {"secretQuestion": {"id": questions[c.question.casefold()], "answer": SECRET}}
             path = f"{ACCOUNT}/extension/{c.ext_id}/credentials"
             out.append(Request("security question", "PUT", path, body, [c]))
     by_role: dict[str, list[Change]] = {}
@@ -108,6 +108,7 @@ def send(
     client: Client,
     changes: list[Change],
     secrets: Secrets,
+    questions: dict[str, str],
     journal: Callable[[str | None], None],
     progress: Callable[[int], None] | None = None,
 ) -> Sent:
@@ -115,7 +116,17 @@ def send(
     bulk task is accepted, and with None when it has ended."""
     sent = Sent()
     failed: set[str] = set()
-    questions = question_ids(client) if any(c.question for c in changes) else {}
+    for c in changes:  # a question the platform does not offer: said, and settled
+        if c.question and c.question.casefold() not in questions:
+            sent.results.append(
+                Result(
+                    c.extension,
+                    "security question",
+                    "not applied",
+                    "the platform offers no question with this text (pull again)",
+                )
+            )
+            sent.asked.add(c.ext_id)
     for req in requests(changes, questions):
         live = [c for c in req.changes if c.ext_id not in failed]
         if not live:
@@ -125,7 +136,7 @@ def send(
             failed |= {c.ext_id for c in req.changes} - done
             sent.accepted |= done
         elif req.step == "security question":
-            _question(client, req, secrets, questions, sent)
+            _question(client, req, secrets, sent)
         else:
             _batch(client, req, live, sent)
         if progress:
@@ -168,12 +179,15 @@ def _extensions(
     journal(None)
     items = ((task.get("result") or {}).get("affectedItems") or {}).get("result") or []
     outcome = {str(i.get("extensionId")): i for i in items if isinstance(i, dict)}
+    failed = _task_errors(task, req.changes) if task.get("status") != "Completed" else {}
     done: set[str] = set()
     for c in req.changes:
         item = outcome.get(c.ext_id)
         if task.get("status") == "Completed" and item and item.get("status") == "Success":
             sent.results.append(Result(c.extension, c.kind, "done"))
             done.add(c.ext_id)
+        elif c.ext_id in failed:
+            sent.results.append(Result(c.extension, c.kind, "failed", failed[c.ext_id]))
         else:
             error = ((item or {}).get("errors") or [{}])[0]
             code = error.get("errorCode") or f"task {task.get('status', '?')}"
@@ -183,6 +197,33 @@ def _extensions(
                 )  # fmt: skip
             )
     return done
+
+
+def _task_errors(task: dict[str, Any], changes: list[Change]) -> dict[str, str]:
+    """What a task that did not complete says of each record (its task-level `errors`, each
+    naming its record by `parameterName` "records[N]..." where it can): by extension id."""
+    errors = [e for e in (task.get("result") or {}).get("errors") or [] if isinstance(e, dict)]
+    status = f"task {task.get('status', '?')}"
+    own: dict[str, list[str]] = {}
+    general: list[str] = []
+    for error in errors:
+        text = f"{error.get('errorCode', '?')}: {error.get('message', '')}".rstrip(": ")
+        where = re.match(r"records\[(\d+)\]\.?(.*)", str(error.get("parameterName") or ""))
+        if where and int(where[1]) < len(changes):
+            field = f" ({where[2]})" if where[2] else ""
+            own.setdefault(changes[int(where[1])].ext_id, []).append(text + field)
+        else:
+            general.append(text)
+    by_others = [f"{c.extension}: {'; '.join(own[c.ext_id])}" for c in changes if c.ext_id in own]
+    out = {}
+    for c in changes:
+        if c.ext_id in own:
+            out[c.ext_id] = f"{status}: {'; '.join(own[c.ext_id] + general)}"
+        elif general:
+            out[c.ext_id] = f"{status}: {'; '.join(general)}"
+        elif by_others:
+            out[c.ext_id] = f"{status} for another record of the request ({'; '.join(by_others)})"
+    return out
 
 
 def poll(client: Client, task_id: str) -> dict[str, Any]:
@@ -206,33 +247,9 @@ def _poll(client: Client, task: dict[str, Any], limit: float = 1800.0) -> dict[s
     return task
 
 
-def question_ids(client: Client) -> dict[str, str]:
-    try:
-        answer = client.get("/restapi/v1.0/dictionary/secret-question") or {}
-    except PlatformError:
-        return {}
-    return {
-        str(q.get("questionText", "")).casefold(): str(q.get("id"))
-        for q in answer.get("records") or []
-        if isinstance(q, dict)
-    }
-
-
-def _question(
-    client: Client, req: Request, secrets: Secrets, ids: dict[str, str], sent: Sent
-) -> None:
+def _question(client: Client, req: Request, secrets: Secrets, sent: Sent) -> None:
     change = req.changes[0]
-    question_id = ids.get((change.question or "").casefold())
-    if question_id is None:
-        sent.results.append(
-            Result(
-                change.extension,
-                "security question",
-                "not applied",
-                "the platform has no question with this text",
-            )  # fmt: skip
-        )
-        return
+    question_id = req.body["secretQuestion"]["id"]
     body = {"secretQuestion": {"id": question_id, "answer": secrets[change.ext_id][2]}}
     try:
         client.request("PUT", req.path, json=body)

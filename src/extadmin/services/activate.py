@@ -32,7 +32,7 @@ def pending(account: Account, number: str) -> Extension:
 
 def check_secrets(account: Account, ext: Extension, req: Request) -> Secrets:
     return validate_secrets(
-        req, number=ext["number"], user=ext["user"], extra_questions=account.extra_questions
+        req, number=ext["number"], user=ext["user"], questions=account.security_questions
     )
 
 

@@ -148,9 +148,7 @@ def check_email_unique(index: EmailIndex, email: str) -> None:
         )
 
 
-def validate_secrets(
-    req: Request, *, number: str, user: User, extra_questions: list[str]
-) -> Secrets:
+def validate_secrets(req: Request, *, number: str, user: User, questions: list[str]) -> Secrets:
     """The credentials of 'Activate by assigning credentials' (step 6a-6d); every broken rule
     at once."""
     check = Collector()
@@ -170,8 +168,7 @@ def validate_secrets(
     secrets = Secrets(
         password=check(rules.password, req.password, personal=personal) or "",
         pin=check(rules.pin, req.pin, extension=number, phones=phones) or "",
-        security_question=check(rules.security_question, req.security_question, extra_questions)
-        or "",
+        security_question=check(rules.security_question, req.security_question, questions) or "",
         security_answer=check(rules.security_answer, req.security_answer) or "",
         temporary_password=True if req.temporary_password is None else req.temporary_password,
     )
@@ -202,13 +199,17 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
         "last_name": check(rules.last_name, req.last_name),
         "email": check(rules.email, req.email),
         "role": check(account.role, req.role or "") if _given(req.role) else account.default_role,
-        "language": (language := check(_locale, req.language, account.locale, "language")),
+        "language": (language := check(_locale, account, req.language, account.locale, "language")),
         # the user's language is the default of the other two (the account's locale otherwise)
         "greeting_language": check(
-            _locale, req.greeting_language, language or account.locale, "greeting language"
+            _locale,
+            account,
+            req.greeting_language,
+            language or account.locale,
+            "greeting language",
         ),
         "regional_format": check(
-            _locale, req.regional_format, language or account.locale, "regional format"
+            _locale, account, req.regional_format, language or account.locale, "regional format"
         ),
         "recording": check(rules.recording, req.recording or "")
         if _given(req.recording)
@@ -250,7 +251,7 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
             req,
             number=number or (req.extension or "").strip(),
             user=user,
-            extra_questions=account.extra_questions,
+            questions=account.security_questions,
         )
     elif setup:
         given = [n for n in SECRET_FIELDS + ("security_question",) if _given(getattr(req, n))]
@@ -265,8 +266,20 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
     return Plan(ref(ext), number, site, setup, user, secrets)
 
 
-def _locale(value: str | None, default: str, field_name: str) -> str:
-    return rules.locale(value, field_name) if _given(value) else default  # type: ignore[arg-type]
+def _locale(account: Account, value: str | None, default: str, field_name: str) -> str:
+    """A locale for one setting: on a linked file, only one the platform offers for it (its
+    pulled dictionary); a default it does not offer is left out (the platform keeps its own)."""
+    offered = account.offered_locales(field_name)
+    if not _given(value):
+        return default if offered is None or default in offered else ""
+    code = rules.locale(value, field_name)  # type: ignore[arg-type]
+    if offered is not None and code not in offered:
+        raise InvalidValue(
+            field_name,
+            f"{code!r} is not offered by the linked platform for this setting (it offers "
+            f"{', '.join(sorted(offered))})",
+        )
+    return code
 
 
 def hash_secrets(secrets: Secrets) -> Credentials:

@@ -100,6 +100,7 @@ def connect(
     secrets: Secrets,
     keep_secrets: bool,
     name: str | None = None,
+    credentials_api: bool = False,
 ) -> Connected:
     """Log in once to prove the credentials, then link the file (a new one if `path` does not
     exist) to the platform account they open. Nothing is written if the login fails."""
@@ -120,6 +121,8 @@ def connect(
         raise InvalidValue("account id", f"the platform gave no account id ({account_id!r})")
     details = {"server": server, "client_id": client_id, "account_id": account_id}
     link: PlatformLink = {"server": server, "client_id": client_id, "account_id": account_id}
+    if credentials_api:
+        link["credentials_api"] = True
     if created:
         doc = accounts.new_document(
             name or f"RingCentral account {account_id}", *_country_and_locale(info)
@@ -131,11 +134,17 @@ def connect(
         with store.transaction("platform connect") as account:
             link_to_same(account, account_id)
             account.main_site().setdefault("id", mapping.MAIN_SITE_ID)
-            account.doc["platform"] = {**account.doc.get("platform", {}), **link}
+            old = dict(account.doc.get("platform", {}))
+            if not credentials_api:  # connected again without it: the platform's questions go
+                old = {k: v for k, v in old.items() if k not in CREDENTIALS_API_KEYS}
+            account.doc["platform"] = {**old, **link}  # type: ignore[typeddict-item]
             account.record("platform connect", **details)
     if keep_secrets:
         credentials.save(server, client_id, secrets.client_secret, secrets.jwt)
     return Connected(account, account_id, created)
+
+
+CREDENTIALS_API_KEYS = ("credentials_api", "security_questions")
 
 
 def link_to_same(account: Account, account_id: str | None) -> None:
@@ -167,6 +176,7 @@ class PullResult:
     languages: int
     changed: int  # extensions added, removed or changed by the pull
     skipped: list[str]
+    warnings: list[str]  # what the app may not read, and so was kept from the last pull
 
     def summary(self) -> dict[str, Any]:
         return {**self.__dict__}
@@ -184,12 +194,13 @@ def pull(
     link = link_of(before)
     _refuse_local_changes(before, discard_local)
     with open_session(link, secrets) as client:
-        snap = reader.snapshot(client, progress)
+        snap = reader.snapshot(client, progress, mapping.with_questions(before.doc))
     with store.transaction("platform pull") as account:
         if link_of(account)["account_id"] != link["account_id"]:
             raise Conflict(f"{store.path} was linked to another account during the pull")
         _refuse_local_changes(account, discard_local)
-        old = {e.get("id", ""): mapping.view(e) for e in account.extensions}
+        questions = mapping.with_questions(account.doc)
+        old = {e.get("id", ""): mapping.view(e, questions) for e in account.extensions}
         pulled = mapping.document(account.doc, snap)
         try:
             schema.check_document(store.path, pulled.doc)
@@ -210,8 +221,9 @@ def pull(
             languages=len(account.doc["platform"].get("languages", [])),
             changed=len([k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]),
             skipped=pulled.skipped,
+            warnings=snap.warnings,
         )
-        summary = {k: v for k, v in result.summary().items() if k != "skipped"}
+        summary = {k: v for k, v in result.summary().items() if k not in ("skipped", "warnings")}
         account.record("platform pull", **summary, skipped=len(result.skipped))
     return result
 

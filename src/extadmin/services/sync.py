@@ -52,12 +52,12 @@ def plan(store: AccountStore, *, secrets: Secrets | None, offline: bool) -> Plan
     link = link_of(account)
     if offline:
         computed = planner.compute(account, None)
-        return Planned(computed, send.requests(computed.of("assign", "update")))
+        todo = computed.of("assign", "update")
+        return Planned(computed, send.requests(todo, mapping.question_ids(account.doc)))
     with open_session(link, secrets) as client:
         computed = planner.compute(account, refresh(client, account))
-        todo = computed.of("assign", "update")
-        questions = send.question_ids(client) if any(c.question for c in todo) else {}
-    return Planned(computed, send.requests(todo, questions))
+    todo = computed.of("assign", "update")
+    return Planned(computed, send.requests(todo, mapping.question_ids(account.doc)))
 
 
 @dataclass
@@ -94,7 +94,14 @@ def apply(
             todo = computed.of("assign", "update")
             credentials = _credentials(account, todo, given, ask, report)
             ready = [c for c in todo if not c.needs_secrets or c.ext_id in credentials]
-            sent = send.send(client, ready, credentials, lambda t: _journal(store, t), progress)
+            sent = send.send(
+                client,
+                ready,
+                credentials,
+                mapping.question_ids(account.doc),
+                lambda t: _journal(store, t),
+                progress,
+            )
             after = refresh(client, account) if ready else None
         final = computed
         if after is not None:
@@ -130,11 +137,12 @@ def _with_changes(
 def _record_done(store: AccountStore, before: Account, done: set[str]) -> None:
     """The applied extensions' base becomes what was applied (unless the file has changed
     them again meanwhile: that new change stays pending)."""
-    applied = {i: mapping.view(before.by_id[i]) for i in done}
+    questions = mapping.with_questions(before.doc)
+    applied = {i: mapping.view(before.by_id[i], questions) for i in done}
     with store.transaction("platform apply") as account:
         for ext_id, view in applied.items():
             ext = account.by_id.get(ext_id)
-            if ext is not None and mapping.view(ext) == view:
+            if ext is not None and mapping.view(ext, questions) == view:
                 base = ext.get("base", {})
                 changed = sorted(k for k in view.keys() | base.keys() if view.get(k) != base.get(k))
                 ext["base"] = view

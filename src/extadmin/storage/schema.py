@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from extadmin.domain import rules
-from extadmin.domain.catalog import BASE_FIELDS, LOCALES, RECORDING, SETUP_OPTIONS, STATUSES
+from extadmin.domain.account import security_questions
+from extadmin.domain.catalog import (
+    BASE_FIELDS,
+    LOCALES,
+    RECORDING,
+    SECURITY_QUESTIONS,
+    SETUP_OPTIONS,
+    STATUSES,
+)
 from extadmin.domain.model import SCHEMA_VERSION, Document
 from extadmin.errors import AccountFileError, InvalidValue
 
@@ -77,7 +85,10 @@ PLATFORM: Spec = {
     "account_id": (str, True, None),
     "roles": (list, False, None),
     "languages": (list, False, None),
+    "credentials_api": (bool, False, None),
+    "security_questions": (list, False, None),
 }
+QUESTION_ID: Spec = {"id": (str, True, None), "text": (str, True, None)}
 ROLE_ID: Spec = {"name": (str, True, None), "id": (str, True, None)}
 LANGUAGE: Spec = {
     "id": (str, True, None),
@@ -185,7 +196,7 @@ _RULES = {
 _ID = re.compile(r"[0-9]{1,19}")  # the platform's int64 ids, kept as text
 _SPECS = (
     DEVICE, CREDENTIALS, ACTIVATION, ENGAGE, USER, BASE, EXTENSION, SITE, MAIL, ACCOUNT,
-    PLATFORM, ROLE_ID, LANGUAGE,
+    PLATFORM, ROLE_ID, LANGUAGE, QUESTION_ID,
 )  # fmt: skip
 _REQUIRED = {id(spec): frozenset(k for k, (_, req, _) in spec.items() if req) for spec in _SPECS}
 # spec -> field -> (the types accepted, the spec's type, its allowed values or nested spec, its
@@ -344,13 +355,20 @@ def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -
             items.check(i, ext)
     items.check_sites(site_names)
     items.check_roles(roles)
-    items.check_questions(doc.get("security_questions", []))
+    # a stored question is one the account offers now, or offered before a pull brought the
+    # platform's (the shipped ones and the account's own)
+    offered = [*security_questions(doc), *SECURITY_QUESTIONS, *doc.get("security_questions", [])]
+    items.check_questions(list(dict.fromkeys(offered)))
     return doc  # type: ignore[return-value]
 
 
 def _check_platform(path: Path, link: Any) -> None:
     _check(path, link, PLATFORM, "platform")
-    for key, spec in (("roles", ROLE_ID), ("languages", LANGUAGE)):
+    for key, spec in (
+        ("roles", ROLE_ID),
+        ("languages", LANGUAGE),
+        ("security_questions", QUESTION_ID),
+    ):
         for i, item in enumerate(link.get(key, [])):
             _check(path, item, spec, f"platform.{key}[{i}]")
 
@@ -450,13 +468,12 @@ class ExtensionChecks:
                     "account's roles"
                 )
 
-    def check_questions(self, extra: list[str]) -> None:
-        """Every security question is one of the shipped questions or the account's own, as
-        written there (`security-question list`)."""
+    def check_questions(self, questions: list[str]) -> None:
+        """Every security question is one of `questions`, as written there."""
         for question, i in sorted(self.questions.items(), key=lambda item: item[1]):
             _value(
                 self.path,
                 f"extensions[{i}].user.credentials.security_question",
-                _as_written(lambda value: rules.security_question(value, extra)),
+                _as_written(lambda value: rules.security_question(value, questions)),
                 question,
             )

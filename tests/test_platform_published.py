@@ -1,0 +1,319 @@
+"""Issue 21: the platform link against a fake that follows RingCentral's published definition
+by default (tests/fake_platform.py: no credentials API, each operation's app permission, the
+welcome email on leaving Unassigned unless told not to, one invalid record failing its bulk
+request), and every request of a full cycle checked against the published operations
+(tests/published_api.py). What the definition cannot do is said in the plan and settles."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import published_api
+from tests.fake_platform import FakePlatform, serve
+
+ACCOUNT = r"/restapi/v1\.0/account/(~|[0-9]+)"
+CREDENTIALS = ACCOUNT + r"/extension/[0-9]+/credentials"
+PUT_ONE = ACCOUNT + r"/extension/[0-9]+"
+BULK = ACCOUNT + "/extension-bulk-update"
+
+
+def ext_id(fake: FakePlatform, number: str) -> int:
+    return next(i for i, e in fake.extensions.items() if e.get("extensionNumber") == number)
+
+
+def connect(run: Any, path: Path, secret_files: list[str], *extra: str) -> None:
+    result = run("--account", path, "platform", "connect", *secret_files, *extra)
+    assert result.code == 0, result.err
+    pulled = run("platform", "pull")
+    assert pulled.code == 0, pulled.err
+
+
+@pytest.fixture
+def linked(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]) -> Path:
+    """Unassigned 101-112 on the main site, a custom role "Team Lead"; linked and pulled."""
+    fake.add_role("Team Lead")
+    for n in range(101, 113):
+        fake.add_extension(str(n), status="Unassigned")
+    path = tmp_path / "linked.json"
+    connect(run, path, secret_files)
+    return path
+
+
+def assign(run: Any, number: str, setup: str, *extra: str) -> None:
+    result = run(
+        "assign", number, "--setup", setup, "--first-name", "U", "--last-name", number,
+        "--email", f"u{number}@acme.example", "--no-input", *extra,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+
+
+def plan(run: Any) -> dict[str, Any]:
+    result = run("platform", "plan", "--format", "json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)  # type: ignore[no-any-return]
+
+
+def secrets_csv(tmp_path: Path, *numbers: str) -> Path:
+    path = tmp_path / "secrets.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["extension", "password", "pin", "security_answer"])
+        for number in numbers:
+            writer.writerow([number, "Zebra7!Quix", "5820417396", "fluffy the cat"])
+    path.chmod(0o600)
+    return path
+
+
+# --- the cycle: invite, later x6, credentials; every request an operation of the definition ---
+
+
+def test_a_full_cycle_sends_only_published_operations_and_settles(
+    linked: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+) -> None:
+    assign(run, "101", "invite", "--role", "Team Lead", "--recording", "both")
+    for number in ("102", "103", "104", "105", "106", "107"):
+        assign(run, number, "later", "--language", "fr-CA")
+    assign(run, "108", "credentials", *secret_args[2:], "--recording", "inbound")
+
+    shown = plan(run)
+    assert [r["method"] for r in shown["requests"]] == ["POST", "PUT", "POST"]  # bulk, role, rec
+    assert len(shown["notes"]) == 2  # the security question, the temporary password
+    assert "108" in shown["notes"][0] and "first login" in shown["notes"][0]
+    applied = run("platform", "apply", "--yes", "--secrets-file", secrets_csv(tmp_path, "108"))
+    assert applied.code == 0, applied.out + applied.err
+
+    assert fake.welcome_emails == [ext_id(fake, "101")]  # the invite's, and no other
+    later = [fake.extensions[ext_id(fake, n)] for n in ("102", "103", "104", "105", "106", "107")]
+    assert {e["status"] for e in later} == {"NotActivated"}
+    assert {e["regionalSettings"]["language"]["id"] for e in later} == {"3084"}  # fr-CA's id
+    enabled = fake.extensions[ext_id(fake, "108")]
+    assert enabled["status"] == "Enabled"
+    assert fake.credentials[enabled["id"]] == {"password": "Zebra7!Quix", "ivrPin": "5820417396"}
+    assert fake.extensions[ext_id(fake, "101")]["roles"][0]["displayName"] == "Team Lead"
+    assert fake.recording[ext_id(fake, "108")] == "Inbound"
+
+    again = plan(run)
+    assert again["changes"] == [] and again["requests"] == []
+    assert run("platform", "pull").code == 0  # nothing pending: a plain pull
+    assert json.loads(run("platform", "status", "-f", "json").out)["pending_changes"] == 0
+
+    # the contract: every request of the cycle (connect, pull, plan, apply, the read-back,
+    # the second plan and pull) is an operation of the published definition
+    assert len(fake.requests) > 20
+    assert published_api.violations(fake.requests) == []
+    assert not fake.requests_to("PUT", CREDENTIALS)
+    # ... and the table catches a request that strays from it
+    bulk = next(r for r in fake.requests if r.method == "POST" and r.path.endswith("-update"))
+    strayed = json.loads(json.dumps(bulk.body))
+    strayed["records"][0]["contact"]["nickname"] = "Ace"
+    why = published_api.check("POST", bulk.path, {}, strayed)
+    assert why is not None and "nickname" in why
+    undeclared = published_api.check(
+        "GET", "/restapi/v1.0/account/~/extension/1/colleagues", {}, None
+    )
+    assert undeclared is not None and "no such operation" in undeclared
+
+
+# --- 1. the security question: the credentials API is opt-in ------------------------------------
+
+
+def test_without_the_credentials_api_a_credentials_user_settles(
+    linked: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+) -> None:
+    """Before: PUT …/credentials answered 404, the user stayed a pending change, every apply
+    exited 5 and pull refused."""
+    assign(run, "103", "credentials", *secret_args[2:])
+    for _ in range(2):
+        result = run("platform", "apply", "--yes", "--secrets-file", secrets_csv(tmp_path, "103"))
+        assert result.code == 0, result.out + result.err
+    assert not fake.requests_to("PUT", CREDENTIALS)
+    assert not fake.requests_to("GET", r"/restapi/v1\.0/dictionary/secret-question")
+    assert fake.extensions[ext_id(fake, "103")]["status"] == "Enabled"
+    assert run("platform", "pull").code == 0
+    assert not fake.violations
+
+
+def test_with_the_credentials_api_the_questions_are_the_platforms(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    """Before: `--security-question 2` took the local list, and plan sent its text as the id."""
+    fake.offer_credentials_api()  # BEYOND THE PUBLISHED DEFINITION: granted on request
+    fake.secret_questions = [
+        {"id": "31", "questionText": "Your favourite fruit?"},
+        {"id": "32", "questionText": "Your first phone model?"},
+    ]
+    fake.add_extension("101", status="Unassigned")
+    path = tmp_path / "linked.json"
+    connect(run, path, secret_files, "--credentials-api")
+    listed = run("security-question", "list", "--format", "json")
+    assert [q["question"] for q in json.loads(listed.out)] == [
+        "Your favourite fruit?", "Your first phone model?",
+    ]  # fmt: skip
+    folder = tmp_path / "s"
+    folder.mkdir()
+    for name, value in (("p", "Zebra7!Quix"), ("n", "5820417396"), ("a", "a nokia brick")):
+        (folder / name).write_text(value + "\n")
+    assign(
+        run, "101", "credentials", "--password-file", str(folder / "p"), "--pin-file",
+        str(folder / "n"), "--security-question", "2", "--security-answer-file", str(folder / "a"),
+    )  # fmt: skip
+    refused = run("assign", "102", "--security-question", "3")
+    assert refused.code != 0
+    question = next(r for r in plan(run)["requests"] if r["step"] == "security question")
+    assert question["body"]["secretQuestion"] == {"id": "32", "answer": "<secret>"}
+
+
+def test_with_the_credentials_api_refused_the_question_settles_in_one_line(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str], secret_args: list[str]
+) -> None:
+    """An app that claims the API without having it: the pull says so in one line, the
+    questions stay, and the user settles (apply exits 0 the second time at the latest)."""
+    fake.add_extension("101", status="Unassigned")
+    path = tmp_path / "linked.json"
+    assert (
+        run("--account", path, "platform", "connect", *secret_files, "--credentials-api").code == 0
+    )
+    pulled = run("platform", "pull")
+    assert pulled.code == 0
+    warnings = [line for line in pulled.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "security questions" in warnings[0]
+    assign(run, "101", "credentials", *secret_args[2:])
+    given = ("--yes", "--secrets-file", secrets_csv(tmp_path, "101"))
+    first = run("platform", "apply", *given)
+    assert "not applied" in first.out and "pull again" in first.out
+    assert run("platform", "apply", *given).code == 0
+    assert fake.extensions[ext_id(fake, "101")]["status"] == "Enabled"
+    assert plan(run)["changes"] == []
+    assert run("platform", "pull").code == 0
+    # the fake counts each request to an endpoint it lacks: here, the claimed API's
+    assert set(fake.violations) == {"unknown endpoint GET /restapi/v1.0/dictionary/secret-question"}
+    fake.violations.clear()
+
+
+# --- 2. "activate later" sends no welcome email --------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 6], ids=["one by one", "bulk"])
+def test_later_says_no_welcome_email_and_invite_says_one(
+    linked: Path, run: Any, fake: FakePlatform, count: int
+) -> None:
+    """Before: `later` sent no `transition`, and the platform sends the email on the move
+    from Unassigned to NotActivated."""
+    numbers = [str(102 + n) for n in range(count)]
+    for number in numbers:
+        assign(run, number, "later")
+    assign(run, "101", "invite")
+    assert run("platform", "apply", "--yes").code == 0
+    assert fake.welcome_emails == [ext_id(fake, "101")]
+    sent = [r.body for r in fake.requests if r.method in ("PUT", "POST") and "extension" in r.path]
+    records = [rec for body in sent for rec in body.get("records", [body])]
+    transitions = {json.dumps(rec.get("transition")) for rec in records}
+    assert transitions == {'{"sendWelcomeEmail": false}', '{"sendWelcomeEmail": true}'}
+
+
+# --- 3. a read-only app can pull -----------------------------------------------------------------
+
+
+def test_an_app_with_read_accounts_only_pulls(tmp_path: Path, run: Any) -> None:
+    """Before: GET …/user-role/default needs RoleManagement: 403, exit 6."""
+    with serve(permissions=("ReadAccounts",), limits={"Auth": (1000, 60.0)}) as fake:
+        fake.add_extension("101", first_name="Ada", last_name="Byron", email="ada@acme.example")
+        (tmp_path / "secret").write_text(fake.client_secret)
+        (tmp_path / "jwt").write_text(fake.jwt)
+        options = [
+            "--server", fake.url, "--client-id", fake.client_id,
+            "--client-secret-file", str(tmp_path / "secret"), "--jwt-file", str(tmp_path / "jwt"),
+        ]  # fmt: skip
+        path = tmp_path / "readonly.json"
+        assert run("--account", path, "platform", "connect", *options).code == 0
+        pulled = run("platform", "pull")
+        assert pulled.code == 0, pulled.err
+        assert "warning: the default role cannot be read without the RoleManagement" in pulled.err
+        doc = json.loads(path.read_text())
+        assert doc["account"]["default_role"] in doc["roles"]
+        assert [e["user"]["email"] for e in doc["extensions"]] == ["ada@acme.example"]
+        assert not fake.violations
+
+
+# --- 4. languages: only what the platform offers, for each setting --------------------------------
+
+
+def test_a_language_the_platform_does_not_offer_is_refused_before_anything_is_sent(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    """Before: sent as the id "it-IT"; in a bulk request it failed every user in it."""
+    fake.languages = [lang for lang in fake.languages if lang["localeCode"] != "it-IT"]
+    for n in (101, 102):
+        fake.add_extension(str(n), status="Unassigned")
+    path = tmp_path / "linked.json"
+    connect(run, path, secret_files)
+    before = path.read_bytes()
+    refused = run(
+        "assign", "101", "--setup", "later", "--first-name", "U", "--last-name", "I",
+        "--email", "u@acme.example", "--language", "it-IT", "--no-input",
+    )  # fmt: skip
+    assert refused.code == 3
+    assert "language: 'it-IT' is not offered by the linked platform" in refused.err
+    assert "en-US" in refused.err and path.read_bytes() == before
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "extension,setup,first_name,last_name,email,language\n"
+        "102,later,U,G,g@acme.example,en-CA\n"  # en-CA: a greeting and a format, not a language
+    )
+    bulk = run("bulk-assign", rows)
+    assert bulk.code == 3 and "language: 'en-CA' is not offered" in bulk.err
+    assert path.read_bytes() == before
+
+
+def test_a_language_without_the_greeting_flag_is_not_sent_as_the_greeting(
+    linked: Path, run: Any, fake: FakePlatform
+) -> None:
+    """en-CA is a greeting language and a format, not a user language on this platform; zh-HK
+    is not a user language either; es-419 is not a format: the defaults taken from the
+    user's language are only those the platform offers for each setting."""
+    assign(run, "101", "later", "--language", "es-419")
+    request = plan(run)["requests"][0]
+    assert request["body"]["regionalSettings"] == {
+        "language": {"id": "58378"}, "greetingLanguage": {"id": "58378"},
+    }  # fmt: skip
+
+
+# --- 5. the temporary password --------------------------------------------------------------------
+
+
+def test_the_temporary_password_is_said_to_be_not_settable(
+    linked: Path, run: Any, secret_args: list[str]
+) -> None:
+    assign(run, "101", "credentials", *secret_args[2:], "--temporary-password")
+    notes = plan(run)["notes"]
+    assert any("temporary password of 1 user(s) (101): not settable through the API" in n
+               for n in notes)  # fmt: skip
+    shown = run("platform", "plan")
+    assert "note: temporary password" in shown.err
+
+
+# --- a failed bulk task says why, for each extension ----------------------------------------
+
+
+def test_a_failed_bulk_task_reports_its_task_level_errors_per_extension(
+    linked: Path, run: Any, fake: FakePlatform
+) -> None:
+    """One record with a language id the platform no longer has fails the whole request:
+    each extension is reported with the errors the task gave, naming the record at fault."""
+    for number in ("101", "102", "104", "105"):
+        assign(run, number, "later")
+    assign(run, "103", "later", "--language", "es-ES")
+    fake.languages = [lang for lang in fake.languages if lang["localeCode"] != "es-ES"]
+    result = run("platform", "apply", "--yes", "--format", "json")
+    assert result.code == 5
+    errors = {r["extension"]: r["error"] for r in json.loads(result.out)}
+    assert errors["103"].startswith("task Failed: CMN-101: ")
+    assert errors["103"].endswith("(regionalSettings.language.id)")
+    for number in ("101", "102", "104", "105"):
+        assert errors[number].startswith("task Failed for another record of the request (103: ")
+    assert all(fake.extensions[ext_id(fake, n)]["status"] == "Unassigned" for n in errors)
