@@ -136,7 +136,9 @@ def test_security_question_by_number_or_text() -> None:
     assert rules.security_question("1") == SECURITY_QUESTIONS[0]
     assert rules.security_question(" 10 ") == SECURITY_QUESTIONS[9]
     assert rules.security_question(SECURITY_QUESTIONS[2].lower()) == SECURITY_QUESTIONS[2]
-    assert rules.security_question("11", ["Our own question?"]) == "Our own question?"
+    own = [*SECURITY_QUESTIONS, "Our own question?"]  # an account's: account.security_questions
+    assert rules.security_question("11", own) == "Our own question?"
+    assert rules.security_question("2", ["Fruit?", "Phone?"]) == "Phone?"  # the platform's
 
 
 @pytest.mark.parametrize("value", ["0", "11", "-1", "What is your favourite colour?", "", "¹", "²"])
