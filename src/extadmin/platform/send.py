@@ -3,7 +3,8 @@
 1. the extensions: one PUT each when there are a few, else extension-bulk-update requests of
    at most 500 records, each task polled until it ends (its id journaled first, so that an
    apply cut short finishes it before anything else);
-2. the security questions of credentials users (refused by the platform: "not applied");
+2. the security questions of credentials users, on a link with the credentials API only (not
+   in the published definition; refused by the platform: "not applied", and settled);
 3. the roles: one PUT for one user, else one bulk-assign per role;
 4. the recording: one call-recording bulk-assign for every change.
 An extension whose update failed gets none of the later requests. Nothing here retries what
