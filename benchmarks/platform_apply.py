@@ -23,14 +23,16 @@ not hours. Two figures for an apply of R real seconds:
   60 s windows impose). The fake's processing stands in for the platform's. The target is
   checked on this figure; it does not depend on SCALE.
 
-For each size and kind: a fresh fake with SIZE Unassigned extensions and two custom roles; a
-fresh account file connected and pulled, then `extadmin bulk-assign` (setup invite, or
-credentials) with a third each of the roles (empty cell: the default role, Team Lead, Night
-Shift) and of the recording (off, inbound, both) - all untimed, with XDG config, data and cache
-folders of its own (extadmin keeps its rate-limit state there). After one window of rest (the
-apply starts with every group fresh, as it would long after the pull), `platform apply --yes`
-is timed (credentials: with --secrets-file), and the fake must then hold every user
-NotActivated (invite) or Enabled (credentials), with the role and recording asked for.
+For each size and kind: a fresh fake with SIZE Unassigned extensions and two custom roles (for
+credentials, it offers the credentials API, and the file is connected with --credentials-api:
+the security questions are set only so); a fresh account file connected and pulled, then
+`extadmin bulk-assign` (setup invite, or credentials) with a third each of the roles (empty
+cell: the default role, Team Lead, Night Shift) and of the recording (off, inbound, both) - all
+untimed, with XDG config, data and cache folders of its own (extadmin keeps its rate-limit
+state there). After one window of rest (the apply starts with every group fresh, as it would
+long after the pull), `platform apply --yes` is timed (credentials: with --secrets-file), and
+the fake must then hold every user NotActivated (invite) or Enabled (credentials), with the
+role and recording asked for.
 
 Printed per row: the apply's requests per rate-limit group (the fake's routes), the 429
 answers (must be 0), the apply's time, and the one-by-one route for the same work:
@@ -253,7 +255,7 @@ def bench(
     """One size and kind: populate, connect, pull, bulk-assign (untimed), then the apply, and
     its replay."""
     start = time.perf_counter()
-    roles, numbers = set_up(fake, size)
+    roles, numbers = set_up(fake, size, kind)
     run = work / f"{size}-{kind}"
     run.mkdir()
     (run / "client-secret").write_text(fake.client_secret)
@@ -269,6 +271,7 @@ def bench(
     connect = [
         *acct, "platform", "connect", "--server", fake.url, "--client-id", fake.client_id,
         "--client-secret-file", str(run / "client-secret"), "--jwt-file", str(run / "jwt"),
+        *(["--credentials-api"] if kind == "credentials" else []),
     ]  # fmt: skip
     run_time([*EXTADMIN, *connect], env)
     run_time([*EXTADMIN, *acct, "platform", "pull"], env)
@@ -287,7 +290,7 @@ def bench(
     sent = fake.requests[mark:]
     count(fake, sent, row)
     check_users(fake, numbers, kind, roles, row, failed)
-    row.replay_cpu = replay(sent, list(fake.tasks), limits, size, run, failed)
+    row.replay_cpu = replay(sent, list(fake.tasks), limits, size, kind, run, failed)
     if fake.violations:
         failed.append(f"{size} {kind}: the fake saw violations: {fake.violations[:3]}")
     if row.too_many:
@@ -295,8 +298,12 @@ def bench(
     return row
 
 
-def set_up(fake: FakePlatform, size: int) -> tuple[dict[str, str], list[str]]:
-    """The custom roles and SIZE Unassigned extensions: the same ids on every fake."""
+def set_up(fake: FakePlatform, size: int, kind: str) -> tuple[dict[str, str], list[str]]:
+    """The custom roles and SIZE Unassigned extensions: the same ids on every fake; for
+    credentials, the app has the credentials API (beyond the published definition: the
+    security questions are set)."""
+    if kind == "credentials":
+        fake.offer_credentials_api()
     roles = {name: fake.add_role(name) for name in ROLES if name}
     numbers = [str(FIRST_NUMBER + i) for i in range(size)]
     for number in numbers:
@@ -315,6 +322,7 @@ def replay(
     tasks: list[str],
     limits: dict[str, tuple[int, float]],
     size: int,
+    kind: str,
     run: Path,
     failed: list[str],
 ) -> float:
@@ -334,7 +342,7 @@ def replay(
     ]
     (run / "requests.json").write_text(json.dumps(requests))
     with serve(limits=limits, decimal_window=True) as twin:
-        set_up(twin, size)
+        set_up(twin, size, kind)
         cpu = children_cpu()
         run_time(
             [sys.executable, "-c", REPLAY, twin.url, twin.client_id, twin.client_secret,
