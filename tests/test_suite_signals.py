@@ -48,7 +48,7 @@ def test_the_signal_tests_pass_under_a_parent_that_ignores_sigint() -> None:
     assert in_a_background_job("-c", check).stdout == "True\n"  # as in a background job
 
     proc = in_a_background_job(
-        "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q", *SIGNAL_TESTS
+        "-m", "pytest", "-p", "no:cacheprovider", "-n", "1", "-q", *SIGNAL_TESTS
     )
 
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
