@@ -138,6 +138,23 @@ def test_without_the_credentials_api_a_credentials_user_settles(
     assert not fake.violations
 
 
+def test_a_file_linked_before_keeps_no_pending_question(
+    linked: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+) -> None:
+    """A base written while the link still tracked the security question (before this
+    version) holds one: that is not a local change."""
+    assign(run, "103", "credentials", *secret_args[2:])
+    given = ("--yes", "--secrets-file", secrets_csv(tmp_path, "103"))
+    assert run("platform", "apply", *given).code == 0
+    doc = json.loads(linked.read_text())
+    ext = next(e for e in doc["extensions"] if e.get("number") == "103")
+    ext["base"]["security_question"] = ext["user"]["credentials"]["security_question"]
+    linked.write_text(json.dumps(doc))
+    assert json.loads(run("platform", "status", "-f", "json").out)["pending_changes"] == 0
+    assert plan(run)["changes"] == []
+    assert run("platform", "pull").code == 0
+
+
 def test_with_the_credentials_api_the_questions_are_the_platforms(
     tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
 ) -> None:

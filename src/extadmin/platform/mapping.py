@@ -43,6 +43,16 @@ def view(ext: Extension, questions: bool) -> dict[str, str]:
     return {f: fields[f] for f in BASE_FIELDS if fields.get(f) not in ("", None)}
 
 
+def base(ext: Extension, questions: bool) -> dict[str, str]:
+    """The pulled base, on the fields `view` holds: a base written while the link still
+    tracked the security question (before issue 21, or with --credentials-api) keeps one, which
+    is then no change."""
+    kept = ext.get("base", {})
+    if questions or "security_question" not in kept:
+        return kept
+    return {k: v for k, v in kept.items() if k != "security_question"}
+
+
 def with_questions(doc: Document) -> bool:
     """The link sets security questions: an app RingCentral granted its credentials API
     (`platform connect --credentials-api`; not in the published definition)."""
@@ -60,7 +70,9 @@ def pending(account: Account) -> list[str]:
     changed since the pull (by number or id), and sites added."""
     questions = with_questions(account.doc)
     changed = [
-        ref(e) for e in account.extensions if "id" not in e or view(e, questions) != e.get("base")
+        ref(e)
+        for e in account.extensions
+        if "id" not in e or view(e, questions) != base(e, questions)
     ]
     return changed + [f"site {s['name']}" for s in account.sites if "id" not in s]
 

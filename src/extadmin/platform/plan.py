@@ -124,7 +124,8 @@ def _change(
     shown = label(ext)
     if "id" not in ext:
         return _not_applied("", shown, "a new extension: create it in the Admin Portal")
-    local, base = mapping.view(ext, mapping.with_questions(account.doc)), ext.get("base", {})
+    questions = mapping.with_questions(account.doc)
+    local, base = mapping.view(ext, questions), mapping.base(ext, questions)
     if local == base:
         return None
     ext_id = ext["id"]
