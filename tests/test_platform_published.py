@@ -334,3 +334,40 @@ def test_a_failed_bulk_task_reports_its_task_level_errors_per_extension(
     for number in ("101", "102", "104", "105"):
         assert errors[number].startswith("task Failed for another record of the request (103: ")
     assert all(fake.extensions[ext_id(fake, n)]["status"] == "Unassigned" for n in errors)
+
+
+# --- issue 22, item 5: the format characters of real names -------------------------------------
+
+
+NAMES = {
+    "first_name": "Mehr\u200cnaz",  # a zero-width non-joiner: Persian
+    "last_name": "Gross\u00admann",  # a soft hyphen
+    "job_title": "Dev \U0001f469\u200d\U0001f4bb",  # an emoji sequence joined by U+200D
+}
+PERSIAN = "\u0646\u0627\u0632\u200c\u0646\u06cc\u0646"  # a name with a ZWNJ
+
+
+def test_names_with_the_format_characters_people_use_are_pulled_and_assigned(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    """Before: "must not contain control characters ... pull again", for every pull."""
+    fake.add_extension("101", email="m@acme.example", **NAMES)
+    fake.add_extension("102", status="Unassigned")
+    path = tmp_path / "linked.json"
+    connect(run, path, secret_files)
+    shown = json.loads(run("extension", "show", "101", "--format", "json").out)
+    assert {k: shown["user"][k] for k in NAMES} == NAMES
+    table = run("extension", "show", "101").out
+    assert "Mehr\u200cnaz" in table and "\\u200c" not in table  # safe at a terminal, as it is
+    assigned = run(
+        "assign", "102", "--setup", "later", "--first-name", PERSIAN, "--last-name", "Ray",
+        "--email", "n@acme.example", "--no-input",
+    )  # fmt: skip
+    assert assigned.code == 0, assigned.err
+    assert run("platform", "pull", "--discard-local").code == 0
+    # what can act on a terminal or reorder text is still refused
+    reordered = run(
+        "assign", "102", "--setup", "later", "--first-name", "Ann\u202e", "--last-name", "Ray",
+        "--email", "r@acme.example", "--no-input",
+    )  # fmt: skip
+    assert reordered.code == 3 and "U+202E" in reordered.err

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from extadmin.domain.catalog import label
 from extadmin.domain.cells import protect
-from extadmin.domain.rules import CONTROL_CATEGORIES
+from extadmin.domain.rules import is_control
 from extadmin.storage.codec import json_items
 
 if TYPE_CHECKING:
@@ -48,18 +47,16 @@ def text(value: Any) -> str:
 
 
 def safe(value: str) -> str:
-    r"""Text as it may reach a terminal: each control character (rules.CONTROL_CATEGORIES: C0
-    and C1 controls with ESC, DEL, tab and newline; bidirectional and zero-width format
-    characters; line separators; lone surrogates) as its backslash escape, `\x1b`, `\x9b`,
-    `\n`, `\u202e`; every other character, letters of any script included, as it is. One C
-    call on ordinary text (str.isprintable is true only when there is none)."""
+    r"""Text as it may reach a terminal: each control character (rules.is_control: C0 and C1
+    controls with ESC, DEL, tab and newline; bidirectional and zero-width format characters but
+    the joiners and the soft hyphen that names use; line separators; lone surrogates) as its
+    backslash escape, `\x1b`, `\x9b`, `\n`, `\u202e`; every other character, letters of any
+    script included, as it is. One C call on ordinary text (str.isprintable is true only when
+    there is none)."""
     if value.isprintable():
         return value
     return "".join(
-        ch.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(ch) in CONTROL_CATEGORIES
-        else ch
-        for ch in value
+        ch.encode("unicode_escape").decode("ascii") if is_control(ch) else ch for ch in value
     )
 
 
@@ -79,7 +76,7 @@ def safe_json(encoded: str) -> str:
 
 
 def _json_char(ch: str) -> str:
-    if unicodedata.category(ch) not in CONTROL_CATEGORIES:
+    if not is_control(ch):
         return ch
     code = ord(ch)
     if code > 0xFFFF:  # a surrogate pair, as JSON writes a character outside the BMP

@@ -89,15 +89,25 @@ def device_model(value: str) -> str:
 # marks), line and paragraph separators, and lone surrogates (not characters: no UTF-8 file or
 # terminal can hold one). No text field may hold one; render.safe shows them escaped.
 CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# ... but for the format characters that real names and titles use, which neither act on a
+# terminal nor reorder text: the zero-width non-joiner (Persian, Hindi) and joiner (emoji
+# sequences, Indic scripts), the soft hyphen, the word joiner, and the tag characters of
+# subdivision flags (U+E0020-U+E007F)
+NAME_FORMAT = frozenset("\u200c\u200d\u00ad\u2060") | frozenset(map(chr, range(0xE0020, 0xE0080)))
+
+
+def is_control(ch: str) -> bool:
+    """A character no text field may hold (CONTROL_CATEGORIES, but NAME_FORMAT)."""
+    return unicodedata.category(ch) in CONTROL_CATEGORIES and ch not in NAME_FORMAT
 
 
 def control_char(value: str) -> str | None:
-    """The first control character in `value` (CONTROL_CATEGORIES), or None. Cheap on ordinary
-    text: str.isprintable() (C) is true only when none is there, so the per-character look-up
-    runs only for the rare text it is not (a no-break space, a private-use character...)."""
+    """The first control character in `value` (is_control), or None. Cheap on ordinary text:
+    str.isprintable() (C) is true only when none is there, so the per-character look-up runs
+    only for the rare text it is not (a no-break space, a joiner, a private-use character...)."""
     if value.isprintable():
         return None
-    return next((ch for ch in value if unicodedata.category(ch) in CONTROL_CATEGORIES), None)
+    return next((ch for ch in value if is_control(ch)), None)
 
 
 def no_control(value: str, field: str) -> str:
