@@ -371,3 +371,32 @@ def test_names_with_the_format_characters_people_use_are_pulled_and_assigned(
         "--email", "r@acme.example", "--no-input",
     )  # fmt: skip
     assert reordered.code == 3 and "U+202E" in reordered.err
+
+
+# --- issue 22, item 8: ids in request paths ------------------------------------------------------
+
+
+def test_an_id_that_would_point_a_request_elsewhere_is_never_sent(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    """Before: a role id "../../../../oauth/revoke?" sent the bearer token to the revoke
+    endpoint."""
+    fake.roles.append({"id": "../../../../oauth/revoke?", "displayName": "Sly", "custom": True})
+    for n in ("101", "102"):
+        fake.add_extension(n, status="Unassigned")
+    path = tmp_path / "linked.json"
+    connect(run, path, secret_files)
+    for n in ("101", "102"):
+        assign(run, n, "later", "--role", "Sly")
+    shown = run("platform", "plan")
+    assert shown.code == 1
+    assert shown.err == (
+        "extadmin: error: platform: role id '../../../../oauth/revoke?' is not an id extadmin "
+        "puts in a request\n"
+    )
+    mark = len(fake.requests)
+    assert run("platform", "apply", "--yes").code == 1
+    assert [r.path for r in fake.requests[mark:] if r.method != "GET"] == [
+        "/restapi/oauth/token", "/restapi/oauth/revoke",
+    ]  # fmt: skip
+    assert published_api.violations(fake.requests) == []

@@ -40,6 +40,20 @@ log = logging.getLogger("extadmin.platform")
 
 DEFAULT_SERVER = "https://platform.ringcentral.com"
 ACCOUNT = "/restapi/v1.0/account/~"  # the caller's own account
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def segment(value: object, what: str) -> str:
+    """An id from the file or the platform, as one path segment: letters, digits, "-" and "_"
+    only (the published ids are digits; a task id may hold letters). Anything else is refused,
+    never sent: "../../oauth/revoke?" as a role id would send the request, and its token, to
+    another endpoint."""
+    text = "" if value is None else str(value)
+    if not _SEGMENT.fullmatch(text):
+        raise PlatformError(f"platform: {what} {text!r} is not an id extadmin puts in a request")
+    return text
+
+
 TOKEN_PATH = "/restapi/oauth/token"
 REVOKE_PATH = "/restapi/oauth/revoke"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"

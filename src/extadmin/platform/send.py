@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extadmin.errors import PlatformError
-from extadmin.platform.client import ACCOUNT, Client
+from extadmin.platform.client import ACCOUNT, Client, segment
 from extadmin.platform.plan import SECRET, Change
 
 BULK_FROM = 5  # this many extension updates or more go by bulk update
@@ -62,7 +62,7 @@ def requests(changes: list[Change], questions: dict[str, str]) -> list[Request]:
     if len(updates) < BULK_FROM:
         for c in updates:
             assert c.record is not None
-            path = f"{ACCOUNT}/extension/{c.ext_id}"
+            path = f"{ACCOUNT}/extension/{segment(c.ext_id, 'extension id')}"
             out.append(Request("extensions", "PUT", path, dict(c.record), [c]))
     else:
         for i in range(0, len(updates), BULK_SIZE):
@@ -73,7 +73,7 @@ def requests(changes: list[Change], questions: dict[str, str]) -> list[Request]:
     for c in changes:
         if c.question and c.question.casefold() in questions:
             body = {"secretQuestion": {"id": questions[c.question.casefold()], "answer": SECRET}}
-            path = f"{ACCOUNT}/extension/{c.ext_id}/credentials"
+            path = f"{ACCOUNT}/extension/{segment(c.ext_id, 'extension id')}/credentials"
             out.append(Request("security question", "PUT", path, body, [c]))
     by_role: dict[str, list[Change]] = {}
     for c in changes:
@@ -81,11 +81,11 @@ def requests(changes: list[Change], questions: dict[str, str]) -> list[Request]:
             by_role.setdefault(c.role, []).append(c)
     for role, group in by_role.items():
         if len(group) == 1:
-            path = f"{ACCOUNT}/extension/{group[0].ext_id}/assigned-role"
+            path = f"{ACCOUNT}/extension/{segment(group[0].ext_id, 'extension id')}/assigned-role"
             out.append(Request("role", "PUT", path, {"records": [{"id": role}]}, group))
         else:
             added = {"addedExtensionIds": [c.ext_id for c in group]}
-            path = f"{ACCOUNT}/user-role/{role}/bulk-assign"
+            path = f"{ACCOUNT}/user-role/{segment(role, 'role id')}/bulk-assign"
             out.append(Request("role", "POST", path, added, group))
     recorded = [c for c in changes if c.recording]
     if recorded:
@@ -236,15 +236,16 @@ def _poll(client: Client, task: dict[str, Any], limit: float = 1800.0) -> dict[s
     """Until the task ends (at most `limit` seconds: then the apply stops, and the next one
     polls the journaled task again)."""
     wait, deadline = 0.2, time.monotonic() + limit
+    task_id = segment(task.get("id"), "bulk task id")
     while task.get("status") not in ("Completed", "Failed"):
         if time.monotonic() > deadline:
             raise PlatformError(
-                f"platform: bulk task {task['id']} has not ended after {limit:g} s: "
+                f"platform: bulk task {task_id} has not ended after {limit:g} s: "
                 "run `extadmin platform apply` again later"
             )
         time.sleep(wait)
         wait = min(wait * 2, 5.0)
-        task = client.get(f"{ACCOUNT}/extension-bulk-update/tasks/{task['id']}") or {}
+        task = client.get(f"{ACCOUNT}/extension-bulk-update/tasks/{task_id}") or {}
     return task
 
 
