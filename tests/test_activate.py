@@ -148,7 +148,7 @@ def test_a_new_invite_replaces_the_old_token(
     first_hash = ext(account, "101")["user"]["activation"]["token_hash"]
     renewed = run("activate", "101", "--invite")
     assert renewed.code == 0, renewed.err
-    assert "invitation sent to extension 101" in renewed.err
+    assert "invitation for extension 101: queued (`extadmin mail send`)" in renewed.err
     activation = ext(account, "101")["user"]["activation"]
     assert activation["token_hash"] != first_hash
     by_hash = {hash_token(token_from(eml)): eml for eml in messages(account)}
@@ -271,7 +271,7 @@ def test_later_user_gets_the_invite_on_request(
     result = run("activate", "104", "--invite", "--format", "json")
 
     assert result.code == 0, result.err
-    assert "invitation sent to extension 104" in result.err
+    assert "invitation for extension 104: queued (`extadmin mail send`)" in result.err
     found = ext(account, "104")
     assert found["status"] == "not-activated"
     assert found["user"]["setup"] == "invite"

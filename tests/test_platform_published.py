@@ -400,3 +400,32 @@ def test_an_id_that_would_point_a_request_elsewhere_is_never_sent(
         "/restapi/oauth/token", "/restapi/oauth/revoke",
     ]  # fmt: skip
     assert published_api.violations(fake.requests) == []
+
+
+# --- issue 22, item 12: what activate --invite says on a linked file ------------------------------
+
+
+def test_activate_invite_on_a_linked_file_says_what_happens(
+    linked: Path, run: Any, fake: FakePlatform
+) -> None:
+    """Before: "invitation sent" and an invite in the audit log, and nothing was ever sent for
+    a user invited already."""
+    assign(run, "101", "later")
+    invited = run("activate", "101", "--invite")
+    assert invited.code == 0, invited.err
+    assert "invitation for extension 101: to be sent by RingCentral at `platform apply`" in (
+        invited.err
+    )
+    assert run("platform", "apply", "--yes").code == 0
+    assert fake.welcome_emails == [ext_id(fake, "101")]
+
+    before = linked.read_bytes()
+    log = linked.with_name(f"{linked.stem}.audit.jsonl").read_bytes()
+    again = run("activate", "101", "--invite")
+    assert again.code == 5
+    assert again.err == (
+        "extadmin: error: extension 101 is invited already: the platform sends the welcome "
+        "email once, when the invitation is applied; nothing to send\n"
+    )
+    assert linked.read_bytes() == before
+    assert linked.with_name(f"{linked.stem}.audit.jsonl").read_bytes() == log

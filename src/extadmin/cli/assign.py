@@ -369,12 +369,12 @@ def activate(
             dead = outcome.extension["number"]  # the old link is dead: its queued email goes too
             queued = queue_on_save(app, account, [outcome], void=(dead,))
         result = _result(account, outcome)
+        where = "to be sent by RingCentral at `platform apply`"
         if queued:
-            result["welcome_email"] = welcome_email(app, account, queued)
-        else:
-            app.say("welcome email: the platform sends it when this is applied (`platform apply`)")
+            email = result["welcome_email"] = welcome_email(app, account, queued)
+            where = "delivered" if email["delivered"] else "queued (`extadmin mail send`)"
         show_result(result, format.value)
-        app.say(f"invitation sent to extension {number}")
+        app.say(f"invitation for extension {number}: {where}")
         return
     secrets = read_secret_files(
         {

@@ -73,6 +73,13 @@ def send_invite(account: Account, ext: Extension) -> Outcome:
             "to it; assign credentials instead",
         )
     token = None
+    if account.linked and user.get("setup") == "invite":
+        # the platform sent its welcome email when the invitation was applied, and the
+        # published API has no way to send it again: nothing would be sent, so nothing is done
+        raise Conflict(
+            f"extension {ext['number']} is invited already: the platform sends the welcome "
+            "email once, when the invitation is applied; nothing to send"
+        )
     if not account.linked:  # linked: the platform sends the welcome email at apply
         token, user["activation"] = new_activation(account)
     user["setup"] = "invite"
