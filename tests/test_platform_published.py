@@ -429,3 +429,27 @@ def test_activate_invite_on_a_linked_file_says_what_happens(
     )
     assert linked.read_bytes() == before
     assert linked.with_name(f"{linked.stem}.audit.jsonl").read_bytes() == log
+
+
+# --- issue 22, item 7: an extension on a site the sites list lacks --------------------------------
+
+
+def test_an_extension_on_an_unlisted_site_is_kept_there_and_sent_there(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    """Before: filed under the main site without a word, and its assignment sent `main-site`."""
+    ghost = fake.add_extension("501", status="Unassigned")
+    fake.extensions[ghost]["site"] = {"id": "9000001", "name": "Annex"}  # not in the list
+    path = tmp_path / "linked.json"
+    assert run("--account", path, "platform", "connect", *secret_files).code == 0
+    pulled = run("platform", "pull")
+    assert pulled.code == 0, pulled.err
+    assert (
+        "warning: extension 501 is on site 9000001 (Annex), which the sites list does not "
+        "hold: kept on it"
+    ) in pulled.err
+    shown = json.loads(run("extension", "show", "501", "--format", "json").out)
+    assert shown["site"] == "Annex"
+    assign(run, "501", "later")
+    request = plan(run)["requests"][0]
+    assert request["body"]["site"] == {"id": "9000001"}

@@ -95,6 +95,7 @@ class Snapshot:
 class Pulled:
     doc: Document
     skipped: list[str] = field(default_factory=list)  # records the file cannot hold, and why
+    warnings: list[str] = field(default_factory=list)  # what was kept as the platform gave it
 
 
 def document(old: Document, snap: Snapshot) -> Pulled:
@@ -103,6 +104,8 @@ def document(old: Document, snap: Snapshot) -> Pulled:
     link kept, and what only the file holds (desk phones, Engage Voice access, credential
     hashes, the setup option) kept for the same extension and user."""
     sites = _sites(snap.sites)
+    pulled = Pulled({**old})
+    _unlisted_sites(sites, snap.extensions, pulled.warnings)
     site_names = {s["id"]: s["name"] for s in sites}
     roles = _roles(snap.roles)
     role_names = {r["id"]: r["name"] for r in roles}
@@ -112,7 +115,6 @@ def document(old: Document, snap: Snapshot) -> Pulled:
         default_role = names[0]
     before = {e["id"]: e for e in old["extensions"] if "id" in e}
     questions = with_questions(old)
-    pulled = Pulled({**old})
     extensions: list[Extension] = []
     seen: set[str] = set()
     for record in snap.extensions:
@@ -162,6 +164,26 @@ def _sites(records: list[dict[str, Any]]) -> list[Site]:
     if not sites:
         sites.append({"name": "Main Site", "id": MAIN_SITE_ID})
     return sites
+
+
+def _unlisted_sites(sites: list[Site], records: list[dict[str, Any]], warnings: list[str]) -> None:
+    """A site an extension is on that the sites list does not hold (the list changed during
+    the pull, or the app may not read it all) is kept as the extension has it, on its id: an
+    assignment there is sent to that site, never to another."""
+    known = {s["id"] for s in sites}
+    seen = {s["name"].casefold() for s in sites}
+    for record in records:
+        site = record.get("site")
+        site_id = str(site.get("id") or "") if isinstance(site, dict) else ""
+        if not site_id or site_id in known:
+            continue
+        known.add(site_id)
+        name = _unique(str(site.get("name") or f"site {site_id}"), seen)  # type: ignore[union-attr]
+        sites.append({"name": name, "id": site_id})
+        warnings.append(
+            f"extension {record.get('extensionNumber') or record.get('id')} is on site "
+            f"{site_id} ({name}), which the sites list does not hold: kept on it"
+        )
 
 
 def _roles(records: list[dict[str, Any]]) -> list[RoleId]:

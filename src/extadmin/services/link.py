@@ -221,7 +221,7 @@ def pull(
             languages=len(account.doc["platform"].get("languages", [])),
             changed=len([k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]),
             skipped=pulled.skipped,
-            warnings=snap.warnings,
+            warnings=snap.warnings + pulled.warnings,
         )
         summary = {k: v for k, v in result.summary().items() if k not in ("skipped", "warnings")}
         account.record("platform pull", **summary, skipped=len(result.skipped))
