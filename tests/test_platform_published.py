@@ -453,3 +453,40 @@ def test_an_extension_on_an_unlisted_site_is_kept_there_and_sent_there(
     assign(run, "501", "later")
     request = plan(run)["requests"][0]
     assert request["body"]["site"] == {"id": "9000001"}
+
+
+# --- issue 22, item 11: one apply per platform account -------------------------------------------
+
+
+def test_two_applies_through_two_names_of_one_file_do_not_both_run(
+    linked: Path, run: Any, fake: FakePlatform
+) -> None:
+    """Before: the lock was per path, and a hard link let both send."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    for number in ("101", "102", "103"):
+        assign(run, number, "invite")
+    other = linked.with_name("same-file.json")
+    os.link(linked, other)
+    fake.delay(0.5)  # each request waits: the first apply holds the lock for seconds
+    mark = len(fake.requests)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "extadmin", "--account", str(linked), "platform", "apply", "--yes"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not any(r.path.endswith("/extension") for r in fake.requests[mark:]):
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.05)
+        second = run("--account", other, "platform", "apply", "--yes")
+        assert second.code == 6
+        assert "another `extadmin platform apply` is running on this account" in second.err
+        assert first.wait(timeout=60) == 0, first.stderr.read() if first.stderr else ""
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert sorted(fake.welcome_emails) == sorted(ext_id(fake, n) for n in ("101", "102", "103"))

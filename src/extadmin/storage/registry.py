@@ -13,7 +13,7 @@ from extadmin.errors import AccountFileError
 from extadmin.storage import files
 
 
-def _data_dir() -> Path:
+def data_dir() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("extadmin", appauthor=False)
@@ -41,7 +41,7 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
 
 
 def _registry_path() -> Path:
-    return _data_dir() / "accounts.json"
+    return data_dir() / "accounts.json"
 
 
 def registered() -> list[Path]:
@@ -73,7 +73,7 @@ def claiming_emails(timeout: float) -> Iterator[None]:
         f"another extadmin command has been assigning users for more than {timeout:g} s "
         "(set EXTADMIN_LOCK_TIMEOUT to wait longer)"
     )
-    with files.locked(files.private_dir(_data_dir()) / ".emails.lock", timeout, busy):
+    with files.locked(files.private_dir(data_dir()) / ".emails.lock", timeout, busy):
         yield
 
 
