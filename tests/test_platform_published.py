@@ -458,6 +458,7 @@ def test_an_extension_on_an_unlisted_site_is_kept_there_and_sent_there(
 # --- issue 22, item 11: one apply per platform account -------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_applies_through_two_names_of_one_file_do_not_both_run(
     linked: Path, run: Any, fake: FakePlatform
 ) -> None:
