@@ -48,10 +48,11 @@ count and platform minutes at the Medium limit (q / 40).
 Client CPU: the apply's CPU time (its process and the processes it starts: user and system,
 from the kernel's accounting of children) against a replay of the same requests and answers:
 a plain httpx program (cycle collector off, os._exit at the end, as extadmin) that sends the
-apply's requests again, the same methods, paths, queries and bodies in the same order at the
-same pace (so that the same rate-limit windows hold), to a fresh fake set up as the first one
-was, parses every answer's JSON and checks that its status is the one the apply got (exit 1
-if not). It takes the new token and bulk tasks' ids from the answers; that is all it does.
+apply's requests again, the same methods, paths, queries and bodies in the same order, to a
+fresh fake set up as the first one was, parses every answer's JSON and checks that its status
+is the one the apply got (exit 1 if not). It takes the new token and bulk tasks' ids from the
+answers, and waits a window when an answer says its group has no request left
+(X-Rate-Limit-Remaining 0); that is all it does.
 
 Secrets: a credentials user's password, PIN and answer are stored as scrypt hashes at OWASP's
 parameters (extadmin.domain.hashing: 128 MiB, some half a second of one core each): three a
@@ -127,9 +128,8 @@ server, client_id, secret, requests_file, *old_tasks = sys.argv[1:]
 with open(requests_file) as handle:
     sent = json.load(handle)
 client = httpx.Client(base_url=server, timeout=60.0, headers={"Accept": "application/json"})
-tasks, token, start = {}, "", time.monotonic()
-for method, target, kind, body, at, status in sent:
-    time.sleep(max(0.0, start + at - time.monotonic()))  # the apply's pace
+tasks, token = {}, ""
+for method, target, kind, body, status in sent:
     for old, new in tasks.items():
         target = target.replace(old, new)
     login = target.startswith("/restapi/oauth/")
@@ -144,6 +144,8 @@ for method, target, kind, body, at, status in sent:
         headers=None if login else {"Authorization": "Bearer " + token},
     )
     got = answer.json() if answer.content else None
+    if answer.headers.get("x-rate-limit-remaining") == "0":  # its group spent: wait a window
+        time.sleep(float(answer.headers["x-rate-limit-window"]))
     if answer.status_code != status:
         sys.exit(f"{method} {target}: {answer.status_code}, the apply got {status}")
     if target == "/restapi/oauth/token":
@@ -335,7 +337,6 @@ def replay(
             r.path + (f"?{r.raw_query}" if r.raw_query else ""),
             kinds.get(r.headers.get("content-type", "").split(";")[0]),
             r.body,
-            r.time - sent[0].time,
             r.status,
         ]
         for r in sent
@@ -506,7 +507,7 @@ def report(
     print()
     print(
         "client CPU against a replay of the same requests and answers (user + system, the "
-        "process and its children; the replay: the apply's requests sent again at its pace, "
+        "process and its children; the replay: the apply's requests sent again, "
         "every answer parsed, by a plain httpx program)"
     )
     for row in rows:
