@@ -720,6 +720,7 @@ class FakePlatform:
         self._inject_429: tuple[int, float | None] | None = None
         self._inject_status: list[int] = []
         self._drops: list[list[Any]] = []  # [method, regex, count left, apply]
+        self._spoils: list[list[Any]] = []  # [method, regex, count, status, body, skip]
         self._delay = 0.0
         self._refuse_security_question = False
         self._routes: list[tuple[re.Pattern[str], Endpoint]] = []
@@ -998,6 +999,21 @@ class FakePlatform:
         """The next `count` matching requests are read (and applied if `apply`), then the
         connection is closed without an answer."""
         self._drops.append([method.upper(), re.compile(path_regex), count, apply])
+
+    def spoil_answer(
+        self,
+        method: str,
+        path_regex: str,
+        body: Any,
+        count: int = 1,
+        status: int = 200,
+        skip: int = 0,
+    ) -> None:
+        """BEYOND THE PUBLISHED DEFINITION (a broken or hostile platform): after `skip`
+        matching requests answered as usual, the next `count` are answered `status` with `body`
+        (JSON; bytes are sent as they are, as text/html), whatever the definition says the
+        answer holds. Nothing is applied."""
+        self._spoils.append([method.upper(), re.compile(path_regex), count, status, body, skip])
 
     def delay(self, seconds: float) -> None:
         """Every request waits this long before it is handled."""
@@ -1311,6 +1327,16 @@ class FakePlatform:
                 self._drops.remove(drop)
             if not drop[3]:
                 return 0, None, {}, True
+        spoil = next(
+            (s for s in self._spoils if s[0] == rec.method and s[1].fullmatch(rec.path)), None
+        )
+        if spoil and spoil[5] > 0:
+            spoil[5] -= 1
+        elif spoil:
+            spoil[2] -= 1
+            if spoil[2] <= 0:
+                self._spoils.remove(spoil)
+            return spoil[3], spoil[4], {}, bool(drop)
         route = next(
             (
                 (e, m)
@@ -1425,7 +1451,8 @@ class FakePlatform:
             self._stopping.wait(self._delay)
         with self._lock:
             status, payload, headers, drop = self._dispatch(rec, handler.headers, broken)
-            data = b"" if payload is None else json.dumps(payload).encode()
+            raw_body = isinstance(payload, bytes)
+            data = b"" if payload is None else payload if raw_body else json.dumps(payload).encode()
             rec.status = 0 if drop else status
         if drop:
             handler.close_connection = True
@@ -1434,7 +1461,8 @@ class FakePlatform:
         for name, value in headers.items():
             handler.send_header(name, value)
         if data:
-            handler.send_header("Content-Type", "application/json; charset=utf-8")
+            kind = "text/html" if raw_body else "application/json"
+            handler.send_header("Content-Type", f"{kind}; charset=utf-8")
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)

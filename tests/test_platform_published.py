@@ -491,3 +491,96 @@ def test_two_applies_through_two_names_of_one_file_do_not_both_run(
         if first.poll() is None:
             first.kill()
     assert sorted(fake.welcome_emails) == sorted(ext_id(fake, n) for n in ("101", "102", "103"))
+
+
+# --- issue 22, items 4 and 9: answers that do not hold together -----------------------------------
+
+EXTENSIONS = r"/restapi/v1\.0/account/(~|[0-9]+)/extension"
+
+
+@pytest.fixture
+def rich(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]) -> Path:
+    """A pulled file with local-only data (a credentials hash, a desk phone) on 60 users."""
+    fake.populate(60)
+    fake.add_extension("9101", status="Unassigned")
+    path = tmp_path / "linked.json"
+    connect(run, path, secret_files)
+    assert run("extension", "add", "9102", "--device", "Yealink T54W").code == 0
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({}, "the answer holds no list of records ({})"),
+        ([], "the answer holds a list page that is not an object (a list)"),
+        ({"records": "none"}, "the answer holds no list of records"),
+        ({"records": [1, 2]}, "the answer holds no list of records"),
+        (b"<html>Maintenance</html>", "the answer is not JSON (text/html)"),
+        ({"records": [], "navigation": "next"}, "a navigation that is not an object (a string)"),
+    ],
+    ids=["empty object", "a list", "records a string", "records not objects", "html", "nav"],
+)
+def test_a_list_answer_that_does_not_hold_together_writes_nothing(
+    rich: Path, run: Any, fake: FakePlatform, body: Any, said: str
+) -> None:
+    """Before: `200 {}` read as an account of no extensions: "pulled 0 extensions ... 60
+    changed", and every local-only value was gone."""
+    doc = json.loads(rich.read_text())
+    doc["extensions"] = [e for e in doc["extensions"] if e.get("number") != "9102"]
+    rich.write_text(json.dumps(doc))  # the pending desk phone aside: a plain pull
+    before = rich.read_bytes()
+    fake.spoil_answer("GET", EXTENSIONS, body)
+    result = run("platform", "pull")
+    assert result.code == 1, result.err
+    assert result.err.startswith("extadmin: error: platform: GET /restapi/v1.0/account/~/")
+    assert said in result.err and result.err.endswith("nothing was written\n")
+    assert len(result.err.strip().splitlines()) == 1
+    assert rich.read_bytes() == before
+
+
+def test_a_page_missing_in_the_middle_writes_nothing(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    fake.populate(2500)
+    path = tmp_path / "linked.json"
+    connect(run, path, secret_files)
+    before = path.read_bytes()
+    fake.spoil_answer("GET", EXTENSIONS, {"uri": "x"}, skip=1)  # the second page
+    result = run("platform", "pull")
+    assert result.code == 1 and "the answer holds no list of records" in result.err
+    assert path.read_bytes() == before
+
+
+def test_a_next_page_that_links_back_ends_the_pull(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    """Before: 412 requests in 20 s, memory growing, for ever."""
+    fake.add_extension("101", status="Unassigned")
+    path = tmp_path / "linked.json"
+    connect(run, path, secret_files)
+    first = f"{fake.url}/restapi/v1.0/account/{fake.account_id}/extension?type=User&page=1"
+    looping = {"records": [], "navigation": {"nextPage": {"uri": first}}}
+    fake.spoil_answer("GET", EXTENSIONS, looping, count=10)
+    mark = len(fake.requests)
+    result = run("platform", "pull")
+    assert result.code == 1 and "a nextPage link to a page read already" in result.err
+    assert len([r for r in fake.requests[mark:] if r.path.endswith("/extension")]) == 2
+
+
+def test_one_bad_record_is_reported_and_the_rest_pulled(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    """Before: a site without an id, or a contact that is a string: internal error."""
+    fake.add_extension("101", first_name="Ada", last_name="L", email="ada@acme.example")
+    odd = fake.add_extension("102", first_name="Bo", last_name="K", email="bo@acme.example")
+    fake.extensions[odd]["contact"] = "Bo K"
+    fake.sites.append({"name": "Nowhere"})
+    path = tmp_path / "linked.json"
+    assert run("--account", path, "platform", "connect", *secret_files).code == 0
+    result = run("platform", "pull")
+    assert result.code == 0, result.err
+    assert f"warning: not pulled: extension {odd}: its contact is not an object" in result.err
+    assert "warning: a site without an id" in result.err
+    numbers = [e.get("number") for e in json.loads(path.read_text())["extensions"]]
+    assert numbers == ["101"]

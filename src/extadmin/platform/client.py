@@ -43,6 +43,17 @@ ACCOUNT = "/restapi/v1.0/account/~"  # the caller's own account
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
+def _shape(path: str, what: str) -> PlatformError:
+    return PlatformError(
+        f"platform: GET {_path(path)}: the answer holds {what}: nothing was written"
+    )
+
+
+def _kind(value: object) -> str:
+    kinds: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+    return kinds.get(type(value), repr(value)[:40])
+
+
 def segment(value: object, what: str) -> str:
     """An id from the file or the platform, as one path segment: letters, digits, "-" and "_"
     only (the published ids are digits; a task id may hold letters). Anything else is refused,
@@ -314,13 +325,24 @@ class Client:
         may leave out the totals). `per_page`: the list declares perPage (1,000 a page is
         asked); a list that does not is asked with no page size, as its definition says."""
         query: dict[str, Any] | None = {**params, "perPage": PER_PAGE} if per_page else params
+        read = {path}
         while True:
             page = self.request("GET", path, params=query)
+            if not isinstance(page, dict):
+                raise _shape(path, f"a list page that is not an object ({_kind(page)})")
             yield page
-            following = ((page or {}).get("navigation") or {}).get("nextPage") or {}
-            if not following.get("uri"):
+            navigation = page.get("navigation") or {}
+            if not isinstance(navigation, dict):
+                raise _shape(path, f"a navigation that is not an object ({_kind(navigation)})")
+            following = navigation.get("nextPage")
+            if not following:
                 return
-            path, query = self._local(str(following["uri"])), None
+            if not isinstance(following, dict) or not isinstance(following.get("uri"), str):
+                raise _shape(path, "a nextPage link that is not one")
+            path, query = self._local(following["uri"]), None
+            if path in read:  # a link back to a page read already would loop for ever
+                raise _shape(path, "a nextPage link to a page read already")
+            read.add(path)
 
     def _local(self, uri: str) -> str:
         """A link from an answer, kept on this server (never sent a token elsewhere)."""
@@ -398,7 +420,16 @@ class Client:
                 self.governor.backoff(attempt)
                 continue
             if response.is_success:
-                return response.json() if response.content.strip() else None
+                if not response.content.strip():
+                    return None
+                try:
+                    return response.json()
+                except ValueError:
+                    kind = response.headers.get("content-type", "no type").split(";")[0]
+                    raise PlatformError(
+                        f"platform: {method} {_path(path)}: the answer is not JSON ({kind}): "
+                        "nothing was written"
+                    ) from None
             raise self._error(method, path, response, auth_route)
 
     def _error(

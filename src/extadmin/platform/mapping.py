@@ -103,11 +103,11 @@ def document(old: Document, snap: Snapshot) -> Pulled:
     from the snapshot, each with its id; the old file's account settings, mail settings and
     link kept, and what only the file holds (desk phones, Engage Voice access, credential
     hashes, the setup option) kept for the same extension and user."""
-    sites = _sites(snap.sites)
     pulled = Pulled({**old})
+    sites = _sites(_with_ids(snap.sites, "site", pulled.warnings))
     _unlisted_sites(sites, snap.extensions, pulled.warnings)
     site_names = {s["id"]: s["name"] for s in sites}
-    roles = _roles(snap.roles)
+    roles = _roles(_with_ids(snap.roles, "role", pulled.warnings))
     role_names = {r["id"]: r["name"] for r in roles}
     names = [r["name"] for r in roles] or old["roles"]
     default_role = role_names.get(snap.default_role_id or "") or old["account"]["default_role"]
@@ -164,6 +164,17 @@ def _sites(records: list[dict[str, Any]]) -> list[Site]:
     if not sites:
         sites.append({"name": "Main Site", "id": MAIN_SITE_ID})
     return sites
+
+
+def _with_ids(
+    records: list[dict[str, Any]], what: str, warnings: list[str]
+) -> list[dict[str, Any]]:
+    """The records that have an id; each other one said in a warning, and left out."""
+    kept = [r for r in records if isinstance(r.get("id"), str | int) and str(r["id"]).strip()]
+    for record in records:
+        if record not in kept:
+            warnings.append(f"a {what} without an id ({str(record)[:60]}): not pulled")
+    return kept
 
 
 def _unlisted_sites(sites: list[Site], records: list[dict[str, Any]], warnings: list[str]) -> None:
@@ -228,6 +239,9 @@ def extension(
         return None, f"{ext_id}: not a User extension"
     if status is None:
         return None, f"{ext_id}: unknown status {record.get('status')!r}"
+    for key in ("contact", "site"):
+        if not isinstance(record.get(key) or {}, dict):
+            return None, f"{ext_id}: its {key} is not an object ({str(record[key])[:40]!r})"
     main = next(iter(sites.values()))
     ext: Extension = {
         "site": sites.get(str((record.get("site") or {}).get("id", "")), main),

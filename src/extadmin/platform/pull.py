@@ -3,6 +3,7 @@ allows: one per 1,000 extensions, one per 1,000 recorded users, and one per dict
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -61,7 +62,7 @@ def user_extensions(client: Client, progress: Progress | None = None) -> list[di
     """Every User extension, 1,000 a request."""
     records: list[dict[str, Any]] = []
     for page in client.pages(f"{ACCOUNT}/extension", type="User"):
-        records += _page_records(page)
+        records += _page_records(page, f"{ACCOUNT}/extension")
         if progress:
             total = ((page or {}).get("paging") or {}).get("totalElements")
             progress("extensions", len(records), total if isinstance(total, int) else None)
@@ -83,10 +84,19 @@ def _records(
     """A list's records; `per_page`: whether its definition declares perPage (sites and the
     recording list do not: they are asked without it, and still followed page by page)."""
     if not paged:
-        return _page_records(client.get(path))
-    return [r for page in client.pages(path, per_page=per_page) for r in _page_records(page)]
+        return _page_records(client.get(path), path)
+    pages = client.pages(path, per_page=per_page)
+    return [r for page in pages for r in _page_records(page, path)]
 
 
-def _page_records(page: Any) -> list[dict[str, Any]]:
-    records = (page or {}).get("records") or []
-    return [r for r in records if isinstance(r, dict)]
+def _page_records(page: Any, path: str) -> list[dict[str, Any]]:
+    """The records of a list page, which must hold a list of objects: an answer that does not
+    (`{}`, a list, records that are not objects) stops the pull before anything is written,
+    rather than reading as an account with nothing in it."""
+    records = page.get("records") if isinstance(page, dict) else None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise PlatformError(
+            f"platform: GET {path}: the answer holds no list of records "
+            f"({json.dumps(page)[:80]}): nothing was written"
+        )
+    return records
