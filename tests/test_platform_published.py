@@ -584,3 +584,57 @@ def test_one_bad_record_is_reported_and_the_rest_pulled(
     assert "warning: a site without an id" in result.err
     numbers = [e.get("number") for e in json.loads(path.read_text())["extensions"]]
     assert numbers == ["101"]
+
+
+# --- issue 22, item 6 in part: a wait longer than the longest is said, not waited ----------------
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "shown"), [(999999, "999999 s"), (float("inf"), "for ever")], ids=str
+)
+def test_a_penalty_longer_than_the_longest_wait_is_reported_at_once_and_not_handed_on(
+    tmp_path: Path,
+    run: Any,
+    fake: FakePlatform,
+    secret_files: list[str],
+    retry_after: float,
+    shown: str,
+) -> None:
+    """Before: `Retry-After: 999999` was waited silently (and handed to the next command);
+    `inf` or `1e400` ended in an internal error (OverflowError)."""
+    import time
+
+    fake.add_extension("101", status="Unassigned")
+    path = tmp_path / "linked.json"
+    connect(run, path, secret_files)
+    fake.fail_with_429(retry_after=retry_after)
+    started = time.monotonic()
+    result = run("platform", "pull")
+    assert time.monotonic() - started < 10
+    assert result.code == 1
+    assert result.err == (
+        f"extadmin: error: platform: the platform asks to wait {shown} (a 429 penalty "
+        "(Retry-After)), more than the longest wait of 300 s ($EXTADMIN_LONGEST_WAIT): nothing "
+        "more was sent; try again later\n"
+    )
+    fake._penalty_until = 0.0  # the platform relents: the next command is not held back
+    started = time.monotonic()
+    assert run("platform", "pull").code == 0
+    assert time.monotonic() - started < 10
+
+
+def test_the_longest_wait_is_a_setting(
+    linked: Path, run: Any, fake: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXTADMIN_LONGEST_WAIT", "0.5")
+    fake.fail_with_429(retry_after=2)
+    result = run("platform", "pull")
+    assert result.code == 1 and "more than the longest wait of 0.5 s" in result.err
+    fake._penalty_until = 0.0
+    monkeypatch.setenv("EXTADMIN_LONGEST_WAIT", "soon")
+    refused = run("platform", "pull")
+    assert refused.code == 2
+    assert refused.err == (
+        "extadmin: error: EXTADMIN_LONGEST_WAIT: must be a number of seconds, 0 or more "
+        "(got 'soon')\n"
+    )

@@ -16,6 +16,7 @@ header (EXTADMIN_DEBUG=1 logs method, path, status and rate-limit state only).""
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections import Counter
@@ -70,6 +71,7 @@ REVOKE_PATH = "/restapi/oauth/revoke"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PER_PAGE = 1000
 DEFAULT_RETRY_AFTER = 30.0
+LONGEST_WAIT = 300.0  # seconds a command waits for the platform at most ($EXTADMIN_LONGEST_WAIT)
 MAX_ATTEMPTS = 6
 LOGINS = 3  # attempts at a login: a dropped one may have counted in Auth's 5 a minute
 
@@ -126,6 +128,7 @@ class Governor:
     routes: dict[str, str] = field(default_factory=dict)  # route -> group
     penalty_until: float = 0.0
     waited: float = 0.0
+    longest: float = LONGEST_WAIT  # a longer wait is reported at once, never waited
 
     def before(self, key: str) -> None:
         name = self.routes.get(key)
@@ -144,9 +147,10 @@ class Governor:
         group = self.groups.setdefault(name, _Group())
         try:
             group.remaining = int(headers.get("x-rate-limit-remaining", ""))
-            group.window = float(headers.get("x-rate-limit-window", group.window))
+            window = seconds(headers.get("x-rate-limit-window"), group.window)
         except ValueError:
             return
+        group.window = window
         if group.remaining <= 0:
             group.remaining = 0
             group.resume_at = self.clock() + group.window
@@ -160,9 +164,14 @@ class Governor:
         spent = {
             name: {"resume_in": g.resume_at - now, "window": g.window}
             for name, g in self.groups.items()
-            if g.remaining == 0 and g.resume_at > now
+            if g.remaining == 0 and now < g.resume_at <= now + self.longest
+        }  # a wait longer than the longest one is reported, never handed on
+        penalty = self.penalty_until - now
+        return {
+            "routes": self.routes,
+            "spent": spent,
+            "penalty_in": penalty if penalty <= self.longest else 0,
         }
-        return {"routes": self.routes, "spent": spent, "penalty_in": self.penalty_until - now}
 
     def restore(self, state: dict[str, Any], elapsed: float) -> None:
         """A state saved `elapsed` seconds ago (anything malformed is ignored)."""
@@ -170,13 +179,12 @@ class Governor:
         try:
             self.routes.update({str(k): str(v) for k, v in state.get("routes", {}).items()})
             for name, spent in state.get("spent", {}).items():
-                left = float(spent["resume_in"]) - elapsed
-                if left > 0:
-                    window = float(spent["window"])
-                    self.groups[str(name)] = _Group(0, window, now + min(left, window))
+                left = min(float(spent["resume_in"]) - elapsed, float(spent["window"]))
+                if 0 < left <= self.longest:
+                    self.groups[str(name)] = _Group(0, float(spent["window"]), now + left)
             left = float(state.get("penalty_in", 0)) - elapsed
-            if left > 0:
-                self.penalty(min(left, 3600.0))
+            if 0 < left <= self.longest:  # a longer one was said when it was met
+                self.penalty_until = max(self.penalty_until, now + left)
         except (AttributeError, KeyError, TypeError, ValueError):
             return
 
@@ -187,6 +195,7 @@ class Governor:
         return self.penalty_until > now or spent
 
     def penalty(self, seconds: float) -> None:
+        self._refuse_longer(seconds, "a 429 penalty (Retry-After)")
         self.penalty_until = max(self.penalty_until, self.clock() + seconds)
         if self.on_spent:
             self.on_spent()
@@ -194,7 +203,17 @@ class Governor:
     def backoff(self, attempt: int) -> None:
         self._wait_until(self.clock() + min(0.25 * 2**attempt, 8.0), "retry")
 
+    def _refuse_longer(self, wait: float, why: str) -> None:
+        if wait > self.longest:
+            shown = f"{wait:.0f} s" if wait < 10**7 else "for ever"
+            raise PlatformError(
+                f"platform: the platform asks to wait {shown} ({why}), more than the longest "
+                f"wait of {self.longest:g} s ($EXTADMIN_LONGEST_WAIT): nothing more was sent; "
+                "try again later"
+            )
+
     def _wait_until(self, until: float, why: str) -> None:
+        self._refuse_longer(until - self.clock(), why)
         while (left := until - self.clock()) > 0:
             if self.on_wait:
                 self.on_wait(left, why)
@@ -499,7 +518,17 @@ def _reason(exc: Exception) -> str:
 
 def _retry_after(value: str | None) -> float:
     try:
-        seconds = float(value) if value is not None else DEFAULT_RETRY_AFTER
+        return seconds(value, DEFAULT_RETRY_AFTER)
     except ValueError:
-        seconds = DEFAULT_RETRY_AFTER  # an HTTP date: the documented default is safe
-    return max(seconds, 0.0)
+        return DEFAULT_RETRY_AFTER  # an HTTP date: the documented default is safe
+
+
+def seconds(value: str | None, default: float) -> float:
+    """A number of seconds from a header: `default` when absent; 0 or more, and a value past
+    any wait (1e400, inf) as infinity, never an overflow; ValueError when it is no number."""
+    if value is None:
+        return default
+    number = float(value)  # "nan", "inf", "1e400" parse; "soon" raises ValueError
+    if math.isnan(number):
+        raise ValueError(value)
+    return max(number, 0.0)

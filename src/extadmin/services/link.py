@@ -24,9 +24,16 @@ from extadmin.errors import (
 )
 from extadmin.platform import mapping
 from extadmin.platform import pull as reader
-from extadmin.platform.client import ACCOUNT, DEFAULT_SERVER, Client, Governor, check_server
+from extadmin.platform.client import (
+    ACCOUNT,
+    DEFAULT_SERVER,
+    LONGEST_WAIT,
+    Client,
+    Governor,
+    check_server,
+)
 from extadmin.storage import credentials, limits, schema
-from extadmin.storage.store import AccountStore
+from extadmin.storage.store import AccountStore, seconds_from_env
 
 SECRET_ENV = ("RINGCENTRAL_CLIENT_SECRET", "RINGCENTRAL_JWT")
 
@@ -50,7 +57,7 @@ def link_of(account: Account) -> PlatformLink:
 def session(server: str, client_id: str, secrets: Secrets) -> Iterator[Client]:
     """A client that respects the rate limits the last runs met (storage.limits), and hands
     them on: the token is revoked and the state saved at the end."""
-    governor = Governor()
+    governor = Governor(longest=seconds_from_env("EXTADMIN_LONGEST_WAIT", LONGEST_WAIT))
     saved = limits.load(server, client_id)
     if saved is not None:
         governor.restore(*saved)

@@ -27,18 +27,21 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 
 def lock_timeout_from_env() -> float:
     """$EXTADMIN_LOCK_TIMEOUT: seconds to wait for a lock another command holds (0 or more)."""
-    value = os.environ.get("EXTADMIN_LOCK_TIMEOUT")
+    return seconds_from_env("EXTADMIN_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)
+
+
+def seconds_from_env(name: str, default: float) -> float:
+    """A number of seconds, 0 or more, from the environment variable `name` (else `default`)."""
+    value = os.environ.get(name)
     if value is None:
-        return DEFAULT_LOCK_TIMEOUT
+        return default
     try:
         seconds = float(value)
     except ValueError:
         seconds = math.nan
     if not 0 <= seconds < math.inf:
         shown = value if len(value) <= 20 else value[:20] + "…"
-        raise UsageError(
-            f"EXTADMIN_LOCK_TIMEOUT: must be a number of seconds, 0 or more (got {shown!r})"
-        )
+        raise UsageError(f"{name}: must be a number of seconds, 0 or more (got {shown!r})")
     return seconds
 
 
