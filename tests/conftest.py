@@ -259,8 +259,13 @@ def fake() -> Iterator[FakePlatform]:
 
 @pytest.fixture
 def secret_files(tmp_path: Path, fake: FakePlatform) -> list[str]:
-    """`platform connect` options: the fake's client id and its secrets in files."""
-    folder = tmp_path / "platform-secrets"
+    """`platform connect` options for the `fake` fixture's platform (connect_options)."""
+    return connect_options(fake, tmp_path / "platform-secrets")
+
+
+def connect_options(fake: FakePlatform, folder: Path) -> list[str]:
+    """`platform connect` options: a fake's server and client id, and its secrets in files
+    written into `folder` (made here)."""
     folder.mkdir()
     (folder / "client-secret").write_text(fake.client_secret + "\n")
     (folder / "jwt").write_text(fake.jwt + "\n")

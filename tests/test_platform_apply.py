@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import connect_options
 from tests.fake_platform import FakePlatform, serve
 
 ACCOUNT = r"/restapi/v1\.0/account/(~|[0-9]+)"
@@ -143,7 +144,6 @@ def test_later_one_user_sends_no_welcome_email(account: Path, run: Any, fake: Fa
 
 def test_credentials_one_user_with_the_secrets_file(
     credentials_api: Path,
-    account: Path,
     run: Any,
     fake: FakePlatform,
     secret_args: list[str],
@@ -181,7 +181,6 @@ def test_credentials_one_user_with_the_secrets_file(
 
 def test_a_refused_security_question_is_not_applied_and_the_rest_stands(
     credentials_api: Path,
-    account: Path,
     run: Any,
     fake: FakePlatform,
     secret_args: list[str],
@@ -413,14 +412,7 @@ def test_sigkill_at_20_random_moments_then_apply_again_gives_the_intended_state(
     # kill loses no limit: tests/test_platform_pull.py proves the hand-over)
     groups = ("Auth", "Light", "Medium", "Heavy")
     with serve(limits=dict.fromkeys(groups, (10_000, 60.0))) as fake:
-        folder = tmp_path / "secrets"
-        folder.mkdir()
-        (folder / "s").write_text(fake.client_secret)
-        (folder / "j").write_text(fake.jwt)
-        secret_files = [
-            "--server", fake.url, "--client-id", fake.client_id,
-            "--client-secret-file", str(folder / "s"), "--jwt-file", str(folder / "j"),
-        ]  # fmt: skip
+        secret_files = connect_options(fake, tmp_path / "secrets")
         _kill_rounds(tmp_path, run, fake, secret_files)
         assert not fake.violations, fake.violations
 
@@ -561,7 +553,6 @@ def test_another_user_on_an_assigned_extension_is_not_applied(
 
 def test_a_failed_security_question_is_sent_again_by_the_next_apply(
     credentials_api: Path,
-    account: Path,
     run: Any,
     fake: FakePlatform,
     secret_args: list[str],

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests import published_api
+from tests.conftest import connect_options
 from tests.fake_platform import FakePlatform, serve
 
 ACCOUNT = r"/restapi/v1\.0/account/(~|[0-9]+)"
@@ -240,12 +241,7 @@ def test_an_app_with_read_accounts_only_pulls(tmp_path: Path, run: Any) -> None:
     """Before: GET …/user-role/default needs RoleManagement: 403, exit 6."""
     with serve(permissions=("ReadAccounts",), limits={"Auth": (1000, 60.0)}) as fake:
         fake.add_extension("101", first_name="Ada", last_name="Byron", email="ada@acme.example")
-        (tmp_path / "secret").write_text(fake.client_secret)
-        (tmp_path / "jwt").write_text(fake.jwt)
-        options = [
-            "--server", fake.url, "--client-id", fake.client_id,
-            "--client-secret-file", str(tmp_path / "secret"), "--jwt-file", str(tmp_path / "jwt"),
-        ]  # fmt: skip
+        options = connect_options(fake, tmp_path / "secrets")
         path = tmp_path / "readonly.json"
         assert run("--account", path, "platform", "connect", *options).code == 0
         pulled = run("platform", "pull")
