@@ -19,7 +19,6 @@ from typing import Any
 
 from extadmin.domain import hashing, rules
 from extadmin.domain.account import Account
-from extadmin.domain.model import PlatformLink
 from extadmin.errors import PlatformNotFound
 from extadmin.platform import mapping, send
 from extadmin.platform import plan as planner
@@ -79,9 +78,7 @@ def apply(
     progress: Callable[[int], None] | None = None,
 ) -> Report:
     report = Report()
-    link = link_of(store.read())
-    with _apply_lock(store, link):
-        account = store.read()
+    with _apply_lock(store) as account:
         link = link_of(account)
         with open_session(link, secrets) as client:
             for task_id in _journaled(store):  # an apply cut short left it running
@@ -210,19 +207,22 @@ def _mismatch(pair: tuple[dict[str, Any], tuple[str, str, str]]) -> str:
 
 
 @contextmanager
-def _apply_lock(store: AccountStore, link: PlatformLink) -> Iterator[None]:
-    """One apply at a time per platform account (its server and id), whatever file or name
-    of a file it is run on (a hard link, a copy linked to the same account), and per file."""
+def _apply_lock(store: AccountStore) -> Iterator[Account]:
+    """One apply at a time per file, and per platform account (its server and id), whatever
+    file or name of a file it is run on (a hard link, a copy linked to the same account); the
+    account, read once the file's lock is held."""
     from hashlib import sha256
 
     from extadmin.storage.registry import data_dir
 
     busy = f"{store.path}: another `extadmin platform apply` is running on this account"
-    key = sha256(f"{link['server']}\n{link['account_id']}".encode()).hexdigest()[:32]
-    folder = files.private_dir(data_dir() / "apply-locks")
-    with files.locked(folder / f"{key}.lock", 0, busy):
-        with files.locked(store.path.with_name(f".{store.path.name}.apply.lock"), 0, busy):
-            yield
+    with files.locked(store.path.with_name(f".{store.path.name}.apply.lock"), 0, busy):
+        account = store.read()
+        link = link_of(account)
+        key = sha256(f"{link['server']}\n{link['account_id']}".encode()).hexdigest()[:32]
+        folder = files.private_dir(data_dir() / "apply-locks")
+        with files.locked(folder / f"{key}.lock", 0, busy):
+            yield account
 
 
 def _journal_path(store: AccountStore) -> Path:
