@@ -372,7 +372,8 @@ EXTENSION_FIELDS = {
     "password": {"type": "string", "minLength": 1},
     "ivrPin": {"type": "string", "pattern": "^[0-9]+$"},
 }
-PUT_EXTENSION = _validator(_object(EXTENSION_FIELDS, ("status",)))
+# the definition requires no field of an update (ExtensionUpdateRequest): not even status
+PUT_EXTENSION = _validator(_object(EXTENSION_FIELDS))
 
 
 def put_extension(fake: FakePlatform, req: Request) -> Reply:
@@ -408,7 +409,7 @@ BULK_UPDATE = _validator(
                 "type": "array",
                 "minItems": 1,
                 "maxItems": 500,
-                "items": _object({"id": DIGITS_ID, **EXTENSION_FIELDS}, ("id", "status")),
+                "items": _object({"id": DIGITS_ID, **EXTENSION_FIELDS}, ("id",)),
             }
         },
         ("records",),
@@ -424,7 +425,12 @@ def post_bulk_update(fake: FakePlatform, req: Request) -> Reply:
     now = _now()
     task_id = f"bulk-{fake._task_counter:04d}-{uuid.uuid4().hex[:8]}"
     task = {"id": task_id, "status": "Accepted", "creationTime": now, "lastModifiedTime": now}
-    private = {"_records": records, "_polls": 0, "_fail": fake._fail_next_task}
+    private = {
+        "_records": records,
+        "_polls": 0,
+        "_fail": fake._fail_next_task,
+        "_due": time.monotonic() + fake.task_seconds,
+    }
     fake.tasks[task_id] = {**task, **private}
     fake._fail_next_task = False
     return 202, task
@@ -722,6 +728,10 @@ class FakePlatform:
         self._drops: list[list[Any]] = []  # [method, regex, count left, apply]
         self._spoils: list[list[Any]] = []  # [method, regex, count, status, body, skip]
         self._delay = 0.0
+        self._portal: list[list[Any]] = []  # [method, regex, action, skip]
+        # a bulk task runs by itself, as the platform's do: it ends this long after it was
+        # accepted (or at its bulk_steps-th poll, whichever comes first), polled or not
+        self.task_seconds = 1.0
         self._refuse_security_question = False
         self._routes: list[tuple[re.Pattern[str], Endpoint]] = []
         self._lock = threading.RLock()
@@ -1015,6 +1025,13 @@ class FakePlatform:
         answer holds. Nothing is applied."""
         self._spoils.append([method.upper(), re.compile(path_regex), count, status, body, skip])
 
+    def meanwhile(
+        self, method: str, path_regex: str, action: Callable[[], Any], skip: int = 0
+    ) -> None:
+        """An edit in the Admin Portal at a given moment: `action` (change_behind, say) runs
+        when the (`skip`+1)-th matching request arrives, before it is handled."""
+        self._portal.append([method.upper(), re.compile(path_regex), action, skip])
+
     def delay(self, seconds: float) -> None:
         """Every request waits this long before it is handled."""
         self._delay = seconds
@@ -1128,8 +1145,9 @@ class FakePlatform:
         # the guide: the welcome email goes out when an extension moves from Unassigned to
         # NotActivated; the definition gives sendWelcomeEmail no default, so only an explicit
         # false keeps it from going out then (and an explicit true sends it on any update)
-        invited = ext["status"] == "Unassigned" and body["status"] == "NotActivated"
-        self._set_status(ext, body["status"])
+        status = body.get("status", ext["status"])
+        invited = ext["status"] == "Unassigned" and status == "NotActivated"
+        self._set_status(ext, status)
         if "extensionNumber" in body:
             ext["extensionNumber"] = body["extensionNumber"]
         for key, value in body.get("contact", {}).items():
@@ -1146,6 +1164,22 @@ class FakePlatform:
         secrets_: dict[str, Any] = {k: body[k] for k in ("password", "ivrPin") if k in body}
         if secrets_:
             self.credentials.setdefault(ext["id"], {}).update(secrets_)
+
+    def _portal_edits(self, rec: Recorded) -> None:
+        for edit in list(self._portal):
+            if edit[0] == rec.method and edit[1].fullmatch(rec.path):
+                if edit[3] > 0:
+                    edit[3] -= 1
+                else:
+                    self._portal.remove(edit)
+                    edit[2]()
+
+    def _run_due_tasks(self) -> None:
+        now = time.monotonic()
+        for task in self.tasks.values():
+            if task["status"] not in ("Completed", "Failed") and task["_due"] <= now:
+                self._finish_task(task)
+                task["lastModifiedTime"] = _now()
 
     def _finish_task(self, task: dict[str, Any]) -> None:
         if task["_fail"]:
@@ -1450,6 +1484,8 @@ class FakePlatform:
         if self._delay:
             self._stopping.wait(self._delay)
         with self._lock:
+            self._portal_edits(rec)
+            self._run_due_tasks()
             status, payload, headers, drop = self._dispatch(rec, handler.headers, broken)
             raw_body = isinstance(payload, bytes)
             data = b"" if payload is None else payload if raw_body else json.dumps(payload).encode()

@@ -292,12 +292,30 @@ def test_injected_server_errors(fake: FakePlatform, api: httpx.Client) -> None:
 # -- the strict schemas ---------------------------------------------------------------------------
 
 
+def test_an_update_carries_only_what_changes_status_included(
+    fake: FakePlatform, api: httpx.Client
+) -> None:
+    """The definition requires no field of an update (ExtensionUpdateRequest, and a bulk
+    record beyond its id): one without status leaves the status as it is."""
+    ext = fake.add_extension("110", first_name="Ada", email="ada@acme.example")
+    fake.change_behind(ext, status="Disabled")
+    response = api.put(f"{API}/extension/{ext}", json={"contact": {"department": "Sales"}})
+    assert response.status_code == 200, response.text
+    bulk = api.post(
+        f"{API}/extension-bulk-update",
+        json={"records": [{"id": str(ext), "contact": {"jobTitle": "Lead"}}]},
+    )
+    assert bulk.status_code == 202, bulk.text
+    assert fake.extensions[ext]["status"] == "Disabled"
+    assert fake.extensions[ext]["contact"]["department"] == "Sales"
+    assert not fake.violations
+
+
 @pytest.mark.parametrize(
     "body",
     [
         {"status": "Enabled", "nickname": "Al"},  # an unknown field
         {"status": "Unassigned"},  # a status the API cannot set
-        {"contact": {"firstName": "Al"}},  # no status: the extension would stay unassigned
         {"status": "Enabled", "contact": {"firstName": "A" * 65}},
         {"status": "Enabled", "contact": {"mobilePhone": "0612345678"}},
         {"status": "Enabled", "regionalSettings": {"language": {"id": "1033", "code": "en"}}},
@@ -490,7 +508,7 @@ def test_bulk_records_fail_on_a_taken_number(fake: FakePlatform, api: httpx.Clie
     [
         ([{"id": str(62000000001 + n), "status": "Enabled"} for n in range(501)], "too long"),
         ([], "should be non-empty"),
-        ([{"id": "62000000001"}], "'status' is a required property"),
+        ([{"status": "Enabled"}], "'id' is a required property"),
         ([{"id": "62000000001", "status": "Frozen"}], "is not one of"),
     ],
 )

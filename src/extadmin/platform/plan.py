@@ -72,11 +72,14 @@ def compute(
     now: dict[str, dict[str, str]] | None,
     sent: frozenset[str] = frozenset(),
     asked: frozenset[str] = frozenset(),
+    invited: frozenset[str] = frozenset(),
 ) -> Plan:
     """The plan; `now` is the platform's views of the extensions concerned (None: offline,
     the platform is taken to be where the base is). `sent`: extensions whose update the
     platform has just accepted (their languages and setup count as done); `asked`: those whose
-    security question it has just accepted."""
+    security question it has just accepted; `invited`: those whose re-invitation may have
+    reached the platform (an earlier apply's answer was lost): their setup counts as done, as
+    a welcome email is never risked twice."""
     plan = Plan()
     for site in account.sites:
         if "id" not in site:
@@ -85,7 +88,7 @@ def compute(
     temporary: list[str] = []
     for ext in account.extensions:
         ext_id = ext.get("id", "")
-        change = _change(account, ext, now, ext_id in sent, ext_id in asked)
+        change = change_of(account, ext, now, ext_id in sent, ext_id in asked, ext_id in invited)
         if change is not None:
             plan.changes.append(change)
         credentials = ext.get("user", {}).get("credentials", {})
@@ -114,13 +117,15 @@ def _listed(extensions: list[str]) -> str:
     return f"{len(extensions)} user(s) ({shown}{more})"
 
 
-def _change(
+def change_of(
     account: Account,
     ext: Extension,
     now: dict[str, dict[str, str]] | None,
-    sent: bool,
-    asked: bool,
+    sent: bool = False,
+    asked: bool = False,
+    invited: bool = False,
 ) -> Change | None:
+    """One extension's part of the plan (None: no local change)."""
     shown = label(ext)
     if "id" not in ext:
         return _not_applied("", shown, "a new extension: create it in the Admin Portal")
@@ -140,6 +145,8 @@ def _change(
     )
     for key in UNSEEN:
         _put(platform, key, (local if landed else base).get(key))
+    if invited:
+        _put(platform, "setup", local.get("setup"))
     # the security question cannot be read at all: set once its own request went through
     _put(platform, "security_question", (local if asked else base).get("security_question"))
     keys = set(local) | set(base) | set(platform)
@@ -224,7 +231,11 @@ def _record(
         return None
     assigning = platform.get("status", "unassigned") == "unassigned"
     status = local["status"]
-    record: dict[str, Any] = {"status": STATUS[status]}
+    record: dict[str, Any] = {}
+    # only what changes: a field sent unchanged would undo an edit made in the Admin Portal
+    # since the platform was last read (a user disabled there, re-enabled by a title change)
+    if assigning or "status" in sent:
+        record["status"] = STATUS[status]
     if assigning or "number" in sent:
         record["extensionNumber"] = local["number"]
     if assigning or sent & set(CONTACT_FIELDS):

@@ -1,8 +1,10 @@
 """Sending a plan: the requests, in the order `platform plan` shows and `platform apply` sends.
 
 1. the extensions: one PUT each when there are a few, else extension-bulk-update requests of
-   at most 500 records, each task polled until it ends (its id journaled first, so that an
-   apply cut short finishes it before anything else);
+   at most 500 records, each task polled until it ends. Each request's records are read again
+   from the platform just before it is sent (a change in the Admin Portal meanwhile is a
+   conflict, not overwritten), and each request that may send a welcome email, or start a
+   task, is journaled before it is sent (see Journal);
 2. the security questions of credentials users, on a link with the credentials API only (not
    in the published definition; refused by the platform: "not applied", and settled);
 3. the roles: one PUT for one user, else one bulk-assign per role;
@@ -16,7 +18,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from extadmin.errors import PlatformError
 from extadmin.platform.client import ACCOUNT, Client, segment
@@ -24,6 +26,7 @@ from extadmin.platform.plan import SECRET, Change
 
 BULK_FROM = 5  # this many extension updates or more go by bulk update
 BULK_SIZE = 500  # the platform's most records a bulk-update request
+TASK_WAIT = 600.0  # seconds an apply polls a bulk task at most ($EXTADMIN_TASK_WAIT)
 
 
 @dataclass
@@ -57,19 +60,33 @@ class Sent:
 def requests(changes: list[Change], questions: dict[str, str]) -> list[Request]:
     """Every request for the changes to send, in order (bodies with "<secret>"). `questions`:
     the platform's security question ids by text (casefolded; mapping.question_ids)."""
-    out: list[Request] = []
     updates = [c for c in changes if c.record is not None]
+    bulk = len(updates) >= BULK_FROM
+    return [extension_request(b, bulk) for b in batches(updates)] + _others(changes, questions)
+
+
+def batches(updates: list[Change]) -> list[list[Change]]:
+    """The extension updates, as they are sent: one a request when they are few, else by bulk
+    update in chunks of at most BULK_SIZE."""
     if len(updates) < BULK_FROM:
-        for c in updates:
-            assert c.record is not None
-            path = f"{ACCOUNT}/extension/{segment(c.ext_id, 'extension id')}"
-            out.append(Request("extensions", "PUT", path, dict(c.record), [c]))
-    else:
-        for i in range(0, len(updates), BULK_SIZE):
-            chunk = updates[i : i + BULK_SIZE]
-            records = [{"id": c.ext_id, **(c.record or {})} for c in chunk]
-            path = f"{ACCOUNT}/extension-bulk-update"
-            out.append(Request("extensions", "POST", path, {"records": records}, chunk))
+        return [[c] for c in updates]
+    return [updates[i : i + BULK_SIZE] for i in range(0, len(updates), BULK_SIZE)]
+
+
+def extension_request(batch: list[Change], bulk: bool) -> Request:
+    if not bulk:
+        c = batch[0]
+        path = f"{ACCOUNT}/extension/{segment(c.ext_id, 'extension id')}"
+        return Request("extensions", "PUT", path, dict(c.record or {}), batch)
+    records = [{"id": c.ext_id, **(c.record or {})} for c in batch]
+    return Request(
+        "extensions", "POST", f"{ACCOUNT}/extension-bulk-update", {"records": records}, batch
+    )
+
+
+def _others(changes: list[Change], questions: dict[str, str]) -> list[Request]:
+    """The security questions, roles and recording of the changes, in that order."""
+    out: list[Request] = []
     for c in changes:
         if c.question and c.question.casefold() in questions:
             body = {"secretQuestion": {"id": questions[c.question.casefold()], "answer": SECRET}}
@@ -105,79 +122,140 @@ def requests(changes: list[Change], questions: dict[str, str]) -> list[Request]:
 Secrets = dict[str, tuple[str, str, str]]  # extension id -> (password, PIN, security answer)
 
 
+class Journal(Protocol):
+    """What an apply keeps beside the account file of the requests in flight (services.sync):
+    an apply cut short, or an answer lost, never makes the next one send a welcome email again
+    or race a bulk task that is still running."""
+
+    def sending(self, ext_ids: list[str], invites: list[str]) -> dict[str, Any]: ...
+    def named(self, entry: dict[str, Any], task_id: str) -> None: ...
+    def ended(self, entry: dict[str, Any], refused: list[str]) -> None: ...
+
+
+# the changes of a request read again from the platform just before it is sent: those still
+# to send (as the platform now stands), and the results of those that are not (conflict...)
+Recheck = Callable[[list[Change]], tuple[list[Change], list["Result"]]]
+
+
 def send(
     client: Client,
     changes: list[Change],
     secrets: Secrets,
     questions: dict[str, str],
-    journal: Callable[[str | None], None],
+    journal: Journal,
+    recheck: Recheck,
     progress: Callable[[int], None] | None = None,
+    task_wait: float = TASK_WAIT,
 ) -> Sent:
-    """Send the requests of the changes; what each did. `journal(task_id)` is called when a
-    bulk task is accepted, and with None when it has ended."""
+    """Send the requests of the changes; what each did. Before each extension request (one
+    PUT, or a bulk chunk) its records are read again from the platform (`recheck`): a record
+    changed in the Admin Portal meanwhile is a conflict, and is not sent."""
+    requests(changes, questions)  # every id that goes into a path checked before any is sent
     sent = Sent()
-    failed: set[str] = set()
     for c in changes:  # a question the platform does not offer: said, and settled
         if c.question and c.question.casefold() not in questions:
-            sent.results.append(
-                Result(
-                    c.extension,
-                    "security question",
-                    "not applied",
-                    "the platform offers no question with this text (pull again)",
-                )
-            )
+            why = "the platform offers no question with this text (pull again)"
+            sent.results.append(Result(c.extension, "security question", "not applied", why))
             sent.asked.add(c.ext_id)
-    for req in requests(changes, questions):
-        live = [c for c in req.changes if c.ext_id not in failed]
-        if not live:
-            continue
-        if req.step == "extensions":
-            done = _extensions(client, req, secrets, journal, sent)
-            failed |= {c.ext_id for c in req.changes} - done
+    for password, pin, answer in secrets.values():
+        client.hide(password, pin, answer)
+    current = {c.ext_id: c for c in changes}
+    failed: set[str] = set()
+    updates = [c for c in changes if c.record is not None]
+    bulk = len(updates) >= BULK_FROM  # a chunk stays a bulk request, however few are left
+    for batch in batches(updates):
+        fresh, settled = recheck(batch)
+        sent.results += settled
+        for c in batch:
+            del current[c.ext_id]
+        current.update((c.ext_id, c) for c in fresh)
+        fresh = [c for c in fresh if c.record is not None]
+        if fresh:
+            req = extension_request(fresh, bulk)
+            done = _extensions(client, req, secrets, journal, sent, task_wait)
+            failed |= {c.ext_id for c in fresh} - done
             sent.accepted |= done
-        elif req.step == "security question":
+        if progress:
+            progress(len(batch))
+    rest = [c for c in current.values() if c.ext_id not in failed]
+    unread = [c for c in rest if c.record is None]  # not read again yet: read now
+    if unread:
+        fresh, settled = recheck(unread)
+        sent.results += settled
+        kept = {c.ext_id: c for c in fresh}
+        rest = [kept.get(c.ext_id, c) for c in rest if c.record is not None or c.ext_id in kept]
+    for req in _others(rest, questions):
+        if req.step == "security question":
             _question(client, req, secrets, sent)
         else:
-            _batch(client, req, live, sent)
+            _batch(client, req, req.changes, sent)
         if progress:
-            progress(len(live))
+            progress(len(req.changes))
     return sent
+
+
+def _invites(change: Change) -> bool:
+    """The update can make RingCentral send a welcome email (an assignment or a
+    re-invitation)."""
+    return bool(((change.record or {}).get("transition") or {}).get("sendWelcomeEmail"))
+
+
+def _definite(exc: PlatformError) -> bool:
+    """The platform answered that it did not take the request (a 4xx): nothing was sent. A 5xx
+    or a lost answer may have been taken."""
+    return exc.status is not None and 400 <= exc.status < 500
 
 
 def _extensions(
     client: Client,
     req: Request,
     secrets: Secrets,
-    journal: Callable[[str | None], None],
+    journal: Journal,
     sent: Sent,
+    task_wait: float,
 ) -> set[str]:
     """The extension updates of one request; the ids the platform accepted."""
+    # a re-invitation leaves no trace the platform can be read for: it is journaled before it
+    # is sent, and never sent again by an apply that finds it there (nor retried here)
+    invites = [c.ext_id for c in req.changes if _invites(c) and c.kind == "update"]
     if req.method == "PUT":
         change = req.changes[0]
         body = _with_secrets(change, req.body, secrets)
-        # an assignment is not sent twice blindly (a second welcome email): a lost answer is
-        # settled by reading the platform back
+        entry = journal.sending([change.ext_id], invites) if invites else None
+        # an assignment is not sent twice blindly either: a lost answer is settled by reading
+        # the platform back
         try:
-            client.request("PUT", req.path, json=body, idempotent=change.kind == "update")
+            client.request(
+                "PUT", req.path, json=body, idempotent=change.kind == "update" and not invites
+            )
         except PlatformError as exc:
+            if entry is not None and _definite(exc):
+                journal.ended(entry, invites)
             sent.results.append(_failed(change, change.kind, exc))
             return set()
+        if entry is not None:
+            journal.ended(entry, [])
         sent.results.append(Result(change.extension, change.kind, "done"))
         return {change.ext_id}
     by_id = {c.ext_id: c for c in req.changes}
     records = [
         _with_secrets(by_id[r["id"]], r, secrets) for r in req.body["records"]
     ]  # fmt: skip
+    # journaled before it is sent: killed before the answer, the next apply waits for the
+    # task the platform may be running, rather than send its records a second time
+    entry = journal.sending(list(by_id), invites)
     try:
-        task = client.request("POST", req.path, json={"records": records}) or {}
-        journal(str(task.get("id", "")))
-        task = _poll(client, task)
+        task = client.request("POST", req.path, json={"records": records})
+        if not isinstance(task, dict):
+            raise PlatformError(f"platform: POST {req.path}: the answer names no task")
+        journal.named(entry, segment(task.get("id"), "bulk task id"))
+        task = _poll(client, task, task_wait)
     except PlatformError as exc:
+        if _definite(exc) and "task" not in entry:
+            journal.ended(entry, invites)
         for c in req.changes:
             sent.results.append(_failed(c, c.kind, exc))
         return set()
-    journal(None)
     items = ((task.get("result") or {}).get("affectedItems") or {}).get("result") or []
     outcome = {str(i.get("extensionId")): i for i in items if isinstance(i, dict)}
     failed = _task_errors(task, req.changes) if task.get("status") != "Completed" else {}
@@ -197,6 +275,7 @@ def _extensions(
                     c.extension, c.kind, "failed", f"{code}: {error.get('message', '')}".strip(": ")
                 )  # fmt: skip
             )
+    journal.ended(entry, [i for i in invites if i not in done])
     return done
 
 
@@ -227,25 +306,28 @@ def _task_errors(task: dict[str, Any], changes: list[Change]) -> dict[str, str]:
     return out
 
 
-def poll(client: Client, task_id: str) -> dict[str, Any]:
-    """A bulk task, polled until it has ended."""
-    return _poll(client, {"id": task_id, "status": "Accepted"})
+def task_now(client: Client, task_id: str) -> dict[str, Any]:
+    """A bulk task as the platform has it now (one request)."""
+    path = f"{ACCOUNT}/extension-bulk-update/tasks/{segment(task_id, 'bulk task id')}"
+    task = client.get(path)
+    return task if isinstance(task, dict) else {}
 
 
-def _poll(client: Client, task: dict[str, Any], limit: float = 1800.0) -> dict[str, Any]:
-    """Until the task ends (at most `limit` seconds: then the apply stops, and the next one
-    polls the journaled task again)."""
+def _poll(client: Client, task: dict[str, Any], limit: float) -> dict[str, Any]:
+    """Until the task ends (at most `limit` seconds: then its records are reported failed,
+    and the next apply holds them until the journaled task has ended)."""
     wait, deadline = 0.2, time.monotonic() + limit
     task_id = segment(task.get("id"), "bulk task id")
     while task.get("status") not in ("Completed", "Failed"):
         if time.monotonic() > deadline:
             raise PlatformError(
-                f"platform: bulk task {task_id} has not ended after {limit:g} s: "
-                "run `extadmin platform apply` again later"
+                f"platform: bulk task {task_id} has not ended after {limit:g} s "
+                "($EXTADMIN_TASK_WAIT): its records are held until it has; run `extadmin "
+                "platform apply` again later"
             )
         time.sleep(wait)
         wait = min(wait * 2, 5.0)
-        task = client.get(f"{ACCOUNT}/extension-bulk-update/tasks/{task_id}") or {}
+        task = task_now(client, task_id)
     return task
 
 

@@ -11,6 +11,7 @@ base updated: a second plan is empty."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,15 +20,15 @@ from typing import Any
 
 from extadmin.domain import hashing, rules
 from extadmin.domain.account import Account
-from extadmin.errors import PlatformNotFound
+from extadmin.errors import PlatformError, PlatformNotFound
 from extadmin.platform import mapping, send
 from extadmin.platform import plan as planner
 from extadmin.platform import pull as reader
-from extadmin.platform.client import Client
+from extadmin.platform.client import ACCOUNT, PER_PAGE, Client
 from extadmin.platform.plan import Change
 from extadmin.services.link import Secrets, link_of, open_session
 from extadmin.storage import files
-from extadmin.storage.store import AccountStore
+from extadmin.storage.store import AccountStore, seconds_from_env
 
 # what `apply` is given for a credentials user, by number or id: (password, PIN, answer)
 SecretRows = dict[str, tuple[str, str, str]]
@@ -37,8 +38,7 @@ Ask = Callable[[str], tuple[str, str, str] | None]
 def refresh(client: Client, account: Account) -> dict[str, dict[str, str]]:
     """The platform's User extensions now, as views (1 request per 1,000, and the recording
     list)."""
-    records, recording = reader.user_extensions(client), reader.recording_list(client)
-    return planner.platform_views(account, records, recording)
+    return _Platform(client, account).read_all()
 
 
 @dataclass
@@ -52,12 +52,15 @@ def plan(store: AccountStore, *, secrets: Secrets | None, offline: bool) -> Plan
     link = link_of(account)
     if offline:
         computed = planner.compute(account, None)
-        todo = computed.of("assign", "update")
-        return Planned(computed, send.requests(todo, mapping.question_ids(account.doc)))
-    with open_session(link, secrets) as client:
-        computed = planner.compute(account, refresh(client, account))
+    else:
+        with open_session(link, secrets) as client:
+            computed = planner.compute(account, refresh(client, account), invited=_invited(store))
     todo = computed.of("assign", "update")
     return Planned(computed, send.requests(todo, mapping.question_ids(account.doc)))
+
+
+def _invited(store: AccountStore) -> frozenset[str]:
+    return frozenset(ApplyJournal(_journal_path(store)).invited)
 
 
 @dataclass
@@ -80,32 +83,39 @@ def apply(
     report = Report()
     with _apply_lock(store) as account:
         link = link_of(account)
+        journal = ApplyJournal(_journal_path(store))
+        task_wait = seconds_from_env("EXTADMIN_TASK_WAIT", send.TASK_WAIT)
         with open_session(link, secrets) as client:
-            for task_id in _journaled(store):  # an apply cut short left it running
-                try:
-                    send.poll(client, task_id)
-                except PlatformNotFound:  # gone (expired): the platform's state tells the rest
-                    pass
-            _journal(store, None)
-            computed = planner.compute(account, refresh(client, account))
+            platform = _Platform(client, account)
+            held = _settle(journal, client, platform, account, task_wait)
+            computed = planner.compute(account, platform.views, invited=frozenset(journal.invited))
             for c in computed.of("conflict", "not applied"):
                 report.results.append(send.Result(c.extension, "plan", c.kind, c.reason))
-            todo = computed.of("assign", "update")
+            for c in computed.of("assign", "update"):
+                if c.ext_id in held:
+                    report.results.append(send.Result(c.extension, c.kind, "held", held[c.ext_id]))
+            todo = [c for c in computed.of("assign", "update") if c.ext_id not in held]
             credentials = _credentials(account, todo, given, ask, report)
             ready = [c for c in todo if not c.needs_secrets or c.ext_id in credentials]
+
+            def recheck(batch: list[Change]) -> tuple[list[Change], list[send.Result]]:
+                return _recheck(platform, account, batch, journal.invited, credentials)
+
             sent = send.send(
                 client,
                 ready,
                 credentials,
                 mapping.question_ids(account.doc),
-                lambda t: _journal(store, t),
+                journal,
+                recheck,
                 progress,
+                task_wait,
             )
-            after = refresh(client, account) if ready else None
+            after = platform.read_all() if ready else None
         final = computed
         if after is not None:
             accepted, asked = frozenset(sent.accepted), frozenset(sent.asked)
-            final = planner.compute(account, after, accepted, asked)
+            final = planner.compute(account, after, accepted, asked, frozenset(journal.invited))
         done = {c.ext_id for c in final.of("done")}
         unsettled = {
             c.ext_id for c in final.of("assign", "update") if set(c.fields) - {"security_question"}
@@ -120,7 +130,154 @@ def apply(
                 result.error = "the platform does not hold it as sent (read back)"
         report.results += sent.results
         _record_done(store, account, done)
+        journal.settled(done)
     return report
+
+
+class _Platform:
+    """The platform's User extensions as this apply last read them (views by extension id),
+    and the list page each was on, so that the records of one request can be read again by
+    their pages alone (1 request per 1,000 extensions at most, not the whole account)."""
+
+    def __init__(self, client: Client, account: Account) -> None:
+        self.client, self.account = client, account
+        self.views: dict[str, dict[str, str]] = {}
+        self.page_of: dict[str, int] = {}
+
+    def read_all(self) -> dict[str, dict[str, str]]:
+        records = reader.user_extensions(self.client)
+        self.page_of = {str(r.get("id")): n // PER_PAGE + 1 for n, r in enumerate(records)}
+        recording = reader.recording_list(self.client)
+        self.views = planner.platform_views(self.account, records, recording)
+        return self.views
+
+    def read_again(self, ext_ids: list[str]) -> None:
+        """These extensions' records now: their pages (and the recording list) read again; the
+        whole list when one of them is not where it was (extensions added or removed)."""
+        pages = {self.page_of.get(i) for i in ext_ids}
+        if None in pages:
+            self.read_all()
+            return
+        records: list[dict[str, Any]] = []
+        for page in sorted(p for p in pages if p is not None):
+            answer = self.client.get(
+                f"{ACCOUNT}/extension", type="User", page=page, perPage=PER_PAGE
+            )
+            records += reader._page_records(answer, f"{ACCOUNT}/extension")
+        if not set(ext_ids) <= {str(r.get("id")) for r in records}:
+            self.read_all()
+            return
+        recording = reader.recording_list(self.client)
+        self.views.update(planner.platform_views(self.account, records, recording))
+
+
+def _recheck(
+    platform: _Platform,
+    account: Account,
+    batch: list[Change],
+    invited: set[str],
+    credentials: send.Secrets,
+) -> tuple[list[Change], list[send.Result]]:
+    """The changes of one request as the platform stands right now: a record changed in the
+    Admin Portal since it was read is a conflict and is not sent; one now done is dropped."""
+    platform.read_again([c.ext_id for c in batch])
+    fresh: list[Change] = []
+    results: list[send.Result] = []
+    for old in batch:
+        ext = account.by_id[old.ext_id]
+        change = planner.change_of(account, ext, platform.views, invited=old.ext_id in invited)
+        if change is None or change.kind == "done":
+            continue
+        if change.kind in ("assign", "update"):
+            if change.needs_secrets and change.ext_id not in credentials:
+                why = "its secrets are needed now and were not given: apply again"
+                results.append(send.Result(change.extension, change.kind, "held", why))
+            else:
+                fresh.append(change)
+        else:
+            results.append(send.Result(change.extension, "plan", change.kind, change.reason))
+    return fresh, results
+
+
+def _settle(
+    journal: ApplyJournal,
+    client: Client,
+    platform: _Platform,
+    account: Account,
+    task_wait: float,
+) -> dict[str, str]:
+    """What an earlier apply left in flight, settled before anything is sent; the extensions
+    to hold in this apply, with why. A bulk task is asked once: ended (or unknown to the
+    platform), its records are read back like any other; still running, or unreadable, its
+    records are held (after TASK_EXPIRY the platform's state decides). A request whose answer
+    was lost: its records are read back, waiting up to SETTLE_WAIT for them to show; those
+    that do not are held for SETTLE seconds from the request, then sent again."""
+    platform.read_all()
+    held: dict[str, str] = {}
+    now = time.time()
+    for entry in list(journal.requests):
+        since = float(entry.get("since", 0))
+        at = time.strftime("%H:%M", time.localtime(since))
+        task_id = entry.get("task")
+        if task_id is None:
+            if now - since > SETTLE:
+                journal.ended(entry, [])
+            continue
+        try:
+            task = send.task_now(client, str(task_id))
+            state = f"has not ended ({task.get('status', '?')})"
+            ended = task.get("status") in ("Completed", "Failed")
+        except PlatformNotFound:  # gone (expired): the platform's state tells the rest
+            ended = True
+        except PlatformError as exc:
+            state, ended = f"cannot be read ({exc.message.removeprefix('platform: ')})", False
+        if ended or now - since > max(TASK_EXPIRY, task_wait):
+            journal.ended(entry, [])
+            continue
+        why = (
+            f"in bulk task {task_id} of an earlier apply ({at}), which {state}: run `extadmin "
+            f"platform apply` again later (an hour after {at}, the platform's state decides)"
+        )
+        held.update(dict.fromkeys(entry.get("extensions", []), why))
+    lost = [e for e in journal.requests if e.get("task") is None]
+    deadline = time.monotonic() + SETTLE_WAIT
+    while lost:
+        settled = [e for e in lost if not _pending(platform, account, e, journal.invited)]
+        for entry in settled:
+            journal.ended(entry, [])
+        lost = [e for e in lost if e not in settled]
+        if not lost or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+        platform.read_all()
+    for entry in lost:
+        at = time.strftime("%H:%M", time.localtime(float(entry.get("since", 0)) + SETTLE))
+        why = (
+            "an earlier apply's request for it had no answer, and the platform may still be "
+            f"applying it: run `extadmin platform apply` again after {at} (then what is not "
+            "there is sent again)"
+        )
+        held.update(dict.fromkeys(entry.get("extensions", []), why))
+    return held
+
+
+SETTLE = 600.0  # seconds a request without an answer may still be applied by the platform
+SETTLE_WAIT = 15.0  # seconds an apply waits for such a request's records to show
+TASK_EXPIRY = 3600.0  # seconds after which a journaled task that never ended is let go
+
+
+def _pending(
+    platform: _Platform, account: Account, entry: dict[str, Any], invited: set[str]
+) -> bool:
+    """Some record of a journaled request is not on the platform as the file wants it yet."""
+    for ext_id in entry.get("extensions", []):
+        ext = account.by_id.get(str(ext_id))
+        if ext is None:
+            continue
+        change = planner.change_of(account, ext, platform.views, invited=ext_id in invited)
+        if change is not None and change.kind in ("assign", "update"):
+            return True
+    return False
 
 
 def _with_changes(
@@ -229,18 +386,58 @@ def _journal_path(store: AccountStore) -> Path:
     return store.path.with_name(f"{store.path.stem}.apply-journal.json")
 
 
-def _journaled(store: AccountStore) -> list[str]:
-    try:
-        tasks = json.loads(_journal_path(store).read_text("utf-8")).get("tasks", [])
-    except (OSError, ValueError, AttributeError):
-        return []
-    return [str(t) for t in tasks if t]
+class ApplyJournal:
+    """The apply journal beside the account file (send.Journal): the requests in flight that
+    may start a task or send a welcome email, each with its extensions and the time it was
+    sent (and its task id once the platform names it); and the extensions whose re-invitation
+    may have reached the platform, until the file records it as done. Each change is on disk
+    (fsync) before the request it announces is sent."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.requests: list[dict[str, Any]] = []
+        self.invited: set[str] = set()
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return
+        if not isinstance(data, dict):
+            return
+        for entry in data.get("requests") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("extensions", []), list):
+                self.requests.append(entry)
+        for task in data.get("tasks") or []:  # an earlier version's journal: task ids alone
+            self.requests.append({"task": str(task), "extensions": [], "since": 0})
+        self.invited = {str(i) for i in data.get("invited") or [] if isinstance(i, str | int)}
 
-def _journal(store: AccountStore, task_id: str | None) -> None:
-    """The bulk task in flight (None: none): written before it is polled."""
-    path = _journal_path(store)
-    if task_id is None:
-        path.unlink(missing_ok=True)
-        return
-    files.write_atomic(path, json.dumps({"tasks": [task_id]}).encode())
+    def sending(self, ext_ids: list[str], invites: list[str]) -> dict[str, Any]:
+        entry: dict[str, Any] = {"since": time.time(), "extensions": list(ext_ids)}
+        self.requests.append(entry)
+        self.invited |= set(invites)
+        self._write()
+        return entry
+
+    def named(self, entry: dict[str, Any], task_id: str) -> None:
+        entry["task"] = task_id
+        self._write()
+
+    def ended(self, entry: dict[str, Any], refused: list[str]) -> None:
+        """The request's outcome is on the platform to read; `refused`: re-invitations it
+        did not take."""
+        if entry in self.requests:
+            self.requests.remove(entry)
+        self.invited -= set(refused)
+        self._write()
+
+    def settled(self, ext_ids: set[str]) -> None:
+        """These extensions are recorded as done in the file."""
+        if self.invited & ext_ids:
+            self.invited -= ext_ids
+            self._write()
+
+    def _write(self) -> None:
+        if not self.requests and not self.invited:
+            self.path.unlink(missing_ok=True)
+            return
+        data = {"requests": self.requests, "invited": sorted(self.invited)}
+        files.write_atomic(self.path, json.dumps(data).encode())
