@@ -300,7 +300,10 @@ def test_connect_with_env_secrets_keeps_nothing(
         "--client-id", fake.client_id,
     )  # fmt: skip
     assert result.code == 0, result.err
+    assert f"with RINGCENTRAL_SERVER={fake.url}" in result.err  # what the next commands need
     assert not (tmp_path / "xdg-config" / "extadmin" / "platform").exists()
+    # secrets from the environment go only to $RINGCENTRAL_SERVER (issue 22, item 3)
+    monkeypatch.setenv("RINGCENTRAL_SERVER", fake.url)
     assert run("--account", path, "platform", "pull").code == 0  # from the environment again
     monkeypatch.delenv("RINGCENTRAL_JWT")
     monkeypatch.delenv("RINGCENTRAL_CLIENT_SECRET")

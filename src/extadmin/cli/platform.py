@@ -1,4 +1,5 @@
-"""platform connect | pull | status: the link to a real RingCentral account (docs/platform.md)."""
+"""platform connect | pull | plan | apply | status | disconnect: the link to a real RingCentral
+account (docs/platform.md)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,22 @@ def register(app: typer.Typer) -> None:
 
 
 def env_secrets() -> Secrets | None:
-    """The secrets from the environment, if set (else those `connect` kept are used)."""
-    return _secrets(None, None)[0]
+    """The secrets from the environment, if set (else those `connect` kept are used), for the
+    server $RINGCENTRAL_SERVER names (else the default) and no other."""
+    from extadmin.services.link import pinned_server
+
+    secrets = _secrets(None, None)[0]
+    if secrets is not None:
+        secrets.server = pinned_server()
+    return secrets
+
+
+def _say_waits() -> None:
+    """A wait the platform imposes (a rate limit, a 429 penalty) said on standard error while
+    it lasts."""
+    from extadmin.services import link
+
+    link.say_wait = render.message
 
 
 def _secrets(secret_file: Path | None, jwt_file: Path | None) -> tuple[Secrets | None, bool]:
@@ -61,13 +76,14 @@ def connect(
         str, typer.Option("--client-id", metavar="ID", help="The app's client id (required).")
     ] = "",
     server: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--server",
             metavar="URL",
-            help="Platform server (https://; http:// only for a loopback address).",
+            help="Platform server (https://; http:// only for a loopback address). Default: "
+            "$RINGCENTRAL_SERVER, else https://platform.ringcentral.com.",
         ),
-    ] = "https://platform.ringcentral.com",
+    ] = None,
     client_secret_file: Annotated[
         Path | None,
         typer.Option(
@@ -103,6 +119,7 @@ def connect(
     platform account id; secrets from files are kept in a private file of the user config
     folder, never in the account file."""
     from extadmin.errors import UsageError
+    from extadmin.platform.client import DEFAULT_SERVER
     from extadmin.services import link
 
     if not client_id.strip():
@@ -113,7 +130,12 @@ def connect(
             "missing --client-secret-file and --jwt-file (or $RINGCENTRAL_CLIENT_SECRET and "
             "$RINGCENTRAL_JWT)"
         )
+    pinned = os.environ.get(link.SERVER_ENV)
+    if not from_files and pinned:  # else the server named here is the one they are given for
+        secrets.server = link.pinned_server()
+    server = server or pinned or DEFAULT_SERVER
     app = get_app(ctx)
+    _say_waits()
     done = link.connect(
         app.account_path,
         server=server,
@@ -124,10 +146,14 @@ def connect(
         credentials_api=credentials_api,
     )
     what = "created and linked" if done.created else "linked"
+    server = done.account.doc["platform"]["server"]
+    hint = ""
+    if not from_files and server != link.pinned_server():
+        hint = f" (with {link.SERVER_ENV}={server}: the secrets from the environment go only there)"
     render.message(
         f"{what} {app.account_path} to platform account {done.account_id}"
         + (" (now the current account)" if done.created else "")
-        + ": next, `extadmin platform pull`"
+        + f": next, `extadmin platform pull`{hint}"
     )
 
 
@@ -149,6 +175,7 @@ def pull(
 
     app = get_app(ctx)
     secrets = env_secrets()
+    _say_waits()
     with render.progress("Reading the platform's extensions") as update:
         progress = (
             (lambda what, done, total: update(completed=done, total=total)) if update else None
@@ -185,6 +212,26 @@ def status(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None
     )
 
 
+@platform_app.command("disconnect")
+def disconnect(ctx: typer.Context) -> None:
+    """Forget the client secret and JWT that `platform connect` kept for the account file's
+    server and client id. The file stays linked: the next platform command takes the secrets
+    from $RINGCENTRAL_CLIENT_SECRET and $RINGCENTRAL_JWT, or from `platform connect` again.
+    Nothing kept is not an error (exit 0)."""
+    from extadmin.services import link
+
+    done = link.disconnect(get_app(ctx).store)
+    where = f"client id {done.client_id} on {done.server}"
+    if done.removed is None:
+        render.message(f"nothing kept for {where}: nothing removed")
+        return
+    render.message(
+        f"removed the client secret and JWT kept for {where} ({done.removed}); the file stays "
+        "linked: the next platform command needs $RINGCENTRAL_CLIENT_SECRET and "
+        "$RINGCENTRAL_JWT, or `extadmin platform connect` again"
+    )
+
+
 CHANGE_COLUMNS = [
     render.Column("extension", "Extension"),
     render.Column("kind", "Change"),
@@ -215,6 +262,7 @@ def plan(
     from extadmin.services import sync
 
     secrets = env_secrets()
+    _say_waits()
     planned = sync.plan(get_app(ctx).store, secrets=secrets, offline=offline)
     changes = [
         {"extension": c.extension, "kind": c.kind, "fields": c.fields, "reason": c.reason}
@@ -262,6 +310,7 @@ def apply(
     secrets = env_secrets()
     given = _secret_rows(secrets_file) if secrets_file else {}
     app.confirm("Send the local changes to the platform?", yes=yes)
+    _say_waits()
     ask = _ask_secrets if app.can_prompt() and secrets_file is None else None
     with render.progress("Applying") as update:
         progress = (lambda n: update(advance=n)) if update else None

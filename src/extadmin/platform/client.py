@@ -8,13 +8,20 @@ around every request, as RingCentral's own SDK extensions do it:
 - a 429 stops every request for Retry-After seconds (30 if absent): a request sent during the
   penalty would restart it;
 - a 5xx answer or a dropped connection is retried with exponential backoff when the request is
-  idempotent (GET, PUT, a login); a POST is retried only when it cannot have been received.
+  idempotent (GET, PUT, a login); a POST is retried only when it cannot have been received;
+- a request has a deadline (REQUEST_DEADLINE, $EXTADMIN_REQUEST_DEADLINE): an answer still
+  coming in after it (trickled a byte at a time) is cut off, and counts as a dropped
+  connection;
+- a wait is said (Governor.on_wait) while it lasts; a list is followed no further than the
+  pages it announced.
 
-It never logs or puts in a message a token, the client secret, the JWT or an Authorization
-header (EXTADMIN_DEBUG=1 logs method, path, status and rate-limit state only)."""
+It never logs or puts in a message a token, the client secret, the JWT, a value given to
+`hide()` (the users' passwords and PINs) or an Authorization header (EXTADMIN_DEBUG=1 logs
+method, path, status and rate-limit state only)."""
 
 from __future__ import annotations
 
+import json as _json
 import logging
 import math
 import re
@@ -72,6 +79,8 @@ JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PER_PAGE = 1000
 DEFAULT_RETRY_AFTER = 30.0
 LONGEST_WAIT = 300.0  # seconds a command waits for the platform at most ($EXTADMIN_LONGEST_WAIT)
+REQUEST_DEADLINE = 120.0  # seconds for a whole answer ($EXTADMIN_REQUEST_DEADLINE)
+REVOKE_TIMEOUT = 2.5  # the revoke at the end: one attempt, never long (the token expires anyway)
 MAX_ATTEMPTS = 6
 LOGINS = 3  # attempts at a login: a dropped one may have counted in Auth's 5 a minute
 
@@ -133,10 +142,15 @@ class Governor:
     def before(self, key: str) -> None:
         name = self.routes.get(key)
         # a route not seen yet may belong to any group: it waits for every one run out
-        groups = [self.groups[name]] if name in self.groups else list(self.groups.values())
-        spent = [g for g in groups if g.remaining == 0]
-        self._wait_until(max([self.penalty_until] + [g.resume_at for g in spent]), "rate limit")
-        for group in spent:
+        names = [name] if name is not None and name in self.groups else list(self.groups)
+        spent = {n: self.groups[n] for n in names if self.groups[n].remaining == 0}
+        until = max([g.resume_at for g in spent.values()], default=0.0)
+        last = ", ".join(n for n, g in spent.items() if g.resume_at == until)
+        why = f"the platform's rate limit ({last})"
+        if self.penalty_until >= until:
+            until, why = self.penalty_until, "a 429 penalty (Retry-After)"
+        self._wait_until(until, why)
+        for group in spent.values():
             group.remaining = None  # the window has passed: unknown until the next answer
 
     def after(self, key: str, headers: Any) -> None:
@@ -201,7 +215,8 @@ class Governor:
             self.on_spent()
 
     def backoff(self, attempt: int) -> None:
-        self._wait_until(self.clock() + min(0.25 * 2**attempt, 8.0), "retry")
+        # short (8 s at most) and not the platform's asking: not said
+        self._wait_until(self.clock() + min(0.25 * 2**attempt, 8.0), "a retry", say=False)
 
     def _refuse_longer(self, wait: float, why: str) -> None:
         if wait > self.longest:
@@ -212,10 +227,10 @@ class Governor:
                 "try again later"
             )
 
-    def _wait_until(self, until: float, why: str) -> None:
+    def _wait_until(self, until: float, why: str, say: bool = True) -> None:
         self._refuse_longer(until - self.clock(), why)
         while (left := until - self.clock()) > 0:
-            if self.on_wait:
+            if self.on_wait and say:
                 self.on_wait(left, why)
             self.sleep(left)
             self.waited += left
@@ -242,6 +257,7 @@ class Client:
         transport: httpx.BaseTransport | None = None,
         governor: Governor | None = None,
         timeout: float = 30.0,
+        deadline: float | None = None,
     ) -> None:
         import httpx
 
@@ -249,6 +265,8 @@ class Client:
         self._client_id = client_id
         self._secrets = [client_secret, jwt]
         self._jwt = jwt
+        self._timeout = timeout  # httpx's, per connect and per read
+        self._deadline = REQUEST_DEADLINE if deadline is None else deadline  # a whole answer
         self._http = httpx.Client(
             base_url=self.server,
             auth=httpx.BasicAuth(client_id, client_secret),  # sent to the token routes only
@@ -270,14 +288,27 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def hide(self, *values: str) -> None:
+        """Values this session sends (a user's password, PIN, security answer) that must never
+        be printed or logged: a platform error quoting one shows "<secret>" instead."""
+        self._secrets += [v for v in values if v]
+
     def close(self, revoke: bool = True) -> None:
-        """Revoke the session's token (best effort, and never by waiting out a rate limit: an
-        access token expires by itself) and close the connections."""
+        """Revoke the session's token (best effort: one attempt, a short timeout, and never by
+        waiting out a rate limit: an access token expires by itself) and close the
+        connections. Also after Ctrl-C or SIGTERM, so that it ends promptly."""
         token, self._token = self._token, None
         if token is not None and revoke and not self.governor.blocked():
             try:
                 data = {"token": token.access}
-                self._call("POST", REVOKE_PATH, data=data, auth_route=True, attempts=1)
+                self._call(
+                    "POST",
+                    REVOKE_PATH,
+                    data=data,
+                    auth_route=True,
+                    attempts=1,
+                    deadline=REVOKE_TIMEOUT,
+                )
             except PlatformError as exc:
                 log.debug("revoke failed: %s", exc.message)
         self._http.close()
@@ -358,6 +389,10 @@ class Client:
                 return
             if not isinstance(following, dict) or not isinstance(following.get("uri"), str):
                 raise _shape(path, "a nextPage link that is not one")
+            paging = page.get("paging")
+            total = paging.get("totalPages") if isinstance(paging, dict) else None
+            if type(total) is int and len(read) >= total:  # announced (it may be left out)
+                raise _shape(path, f"a nextPage beyond the {total} page(s) announced")
             path, query = self._local(following["uri"]), None
             if path in read:  # a link back to a page read already would loop for ever
                 raise _shape(path, "a nextPage link to a page read already")
@@ -381,9 +416,11 @@ class Client:
         idempotent: bool | None = None,
         auth_route: bool = False,
         attempts: int = MAX_ATTEMPTS,
+        deadline: float | None = None,
     ) -> Any:
         import httpx
 
+        deadline = self._deadline if deadline is None else deadline
         if idempotent is None:
             idempotent = method in ("GET", "PUT", "DELETE") or auth_route
         key = route(method, path)
@@ -394,16 +431,17 @@ class Client:
             self.governor.before(key)
             try:
                 self.sent[key] += 1
-                response = self._http.request(
+                response, content = self._send(
                     method,
                     path,
+                    deadline,
                     params=params,
                     json=json,
                     data=data,
                     headers=headers,
                     auth=httpx.USE_CLIENT_DEFAULT if auth_route else None,
                 )
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, _Overdue) as exc:
                 unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 attempt += 1
                 log.debug("%s %s: %s (%d)", method, _path(path), type(exc).__name__, attempt)
@@ -439,24 +477,42 @@ class Client:
                 self.governor.backoff(attempt)
                 continue
             if response.is_success:
-                if not response.content.strip():
+                if not content.strip():
                     return None
                 try:
-                    return response.json()
+                    return _json.loads(content)
                 except ValueError:
                     kind = response.headers.get("content-type", "no type").split(";")[0]
                     raise PlatformError(
                         f"platform: {method} {_path(path)}: the answer is not JSON ({kind}): "
                         "nothing was written"
                     ) from None
-            raise self._error(method, path, response, auth_route)
+            raise self._error(method, path, response, content, auth_route)
+
+    def _send(
+        self, method: str, path: str, deadline: float, **kwargs: Any
+    ) -> tuple[httpx.Response, bytes]:
+        """One request and its whole answer, read within `deadline` seconds: httpx's timeout
+        bounds each read, not an answer trickled a byte at a time (_Overdue)."""
+        end = time.monotonic() + deadline
+        timeout = min(self._timeout, deadline)
+        with self._http.stream(method, path, timeout=timeout, **kwargs) as response:
+            content = bytearray()
+            for chunk in response.iter_bytes():
+                content += chunk
+                if time.monotonic() > end:
+                    raise _Overdue(
+                        f"no whole answer within {deadline:g} s, the deadline of a request "
+                        "($EXTADMIN_REQUEST_DEADLINE)"
+                    )
+        return response, bytes(content)
 
     def _error(
-        self, method: str, path: str, response: httpx.Response, auth_route: bool
+        self, method: str, path: str, response: httpx.Response, content: bytes, auth_route: bool
     ) -> PlatformError:
         """The platform's answer as one of the project's errors, its errorCode kept."""
         try:
-            body = response.json()
+            body = _json.loads(content)
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}
@@ -488,10 +544,14 @@ class Client:
         return PlatformError(message, status=status, code=code, field=field)
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
+        for secret in sorted(self._secrets, key=len, reverse=True):  # one inside another
             if secret:
                 text = text.replace(secret, "<secret>")
         return text
+
+
+class _Overdue(Exception):
+    """An answer not whole by the request's deadline: handled as a dropped connection."""
 
 
 def _same_server(uri: str, server: str) -> bool:

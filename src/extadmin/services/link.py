@@ -5,7 +5,8 @@ is written in one transaction, after checking that the file did not change meanw
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from extadmin.platform.client import (
     ACCOUNT,
     DEFAULT_SERVER,
     LONGEST_WAIT,
+    REQUEST_DEADLINE,
     Client,
     Governor,
     check_server,
@@ -36,12 +38,20 @@ from extadmin.storage import credentials, limits, schema
 from extadmin.storage.store import AccountStore, seconds_from_env
 
 SECRET_ENV = ("RINGCENTRAL_CLIENT_SECRET", "RINGCENTRAL_JWT")
+SERVER_ENV = "RINGCENTRAL_SERVER"  # the one server the secrets from the environment go to
+
+# Set by the command line: said on standard error while the platform makes a command wait
+# (services never print). A wait under a second is not said.
+say_wait: Callable[[str], None] | None = None
 
 
 @dataclass
 class Secrets:
     client_secret: str = field(repr=False)
     jwt: str = field(repr=False)
+    # the server they were given for ($RINGCENTRAL_SERVER for those of the environment): they
+    # go to no other, whatever the account file names. None: the caller's own (connect, tests)
+    server: str | None = None
 
 
 def link_of(account: Account) -> PlatformLink:
@@ -58,38 +68,73 @@ def session(server: str, client_id: str, secrets: Secrets) -> Iterator[Client]:
     """A client that respects the rate limits the last runs met (storage.limits), and hands
     them on: the token is revoked and the state saved at the end."""
     governor = Governor(longest=seconds_from_env("EXTADMIN_LONGEST_WAIT", LONGEST_WAIT))
+    deadline = seconds_from_env("EXTADMIN_REQUEST_DEADLINE", REQUEST_DEADLINE)
     saved = limits.load(server, client_id)
     if saved is not None:
         governor.restore(*saved)
     # handed on at once: a command killed (SIGKILL) right after must not leave the next blind
     governor.on_spent = lambda: limits.save(server, client_id, governor.state())
-    client = Client(server, client_id, secrets.client_secret, secrets.jwt, governor=governor)
-    interrupted = False
+    governor.on_wait = _said
+    client = Client(
+        server,
+        client_id,
+        secrets.client_secret,
+        secrets.jwt,
+        governor=governor,
+        deadline=deadline,
+    )
     try:
         yield client
-    except BaseException as exc:
-        interrupted = not isinstance(exc, Exception)  # Ctrl-C, SIGTERM: no more requests
-        raise
     finally:
         limits.save(server, client_id, governor.state())  # first: nothing may lose it
-        client.close(revoke=not interrupted)
+        # revoked after Ctrl-C and SIGTERM too: one attempt, a short timeout, no rate-limit wait
+        client.close()
         limits.save(server, client_id, governor.state())
+
+
+def _said(left: float, why: str) -> None:
+    if say_wait is not None and left >= 1:
+        say_wait(f"waiting {math.ceil(left)} s: {why}")
+
+
+def pinned_server() -> str:
+    """The server the secrets from the environment are for: $RINGCENTRAL_SERVER, else the
+    default (https://platform.ringcentral.com)."""
+    import os
+
+    value = os.environ.get(SERVER_ENV) or DEFAULT_SERVER
+    try:
+        return check_server(value)
+    except InvalidValue as exc:
+        raise InvalidValue(f"${SERVER_ENV}", exc.rule) from None
 
 
 def open_session(link: PlatformLink, given: Secrets | None) -> AbstractContextManager[Client]:
     """A session with the linked account: the secrets given ($RINGCENTRAL_CLIENT_SECRET and
-    $RINGCENTRAL_JWT), else those `platform connect` kept."""
+    $RINGCENTRAL_JWT), else those `platform connect` kept. Either goes only to the server it
+    was given for (the account file is shared: its server may have been edited); another one
+    is refused before any request."""
+    server, client_id = check_server(link["server"]), link["client_id"]
     secrets = given
     if secrets is None:
-        kept = credentials.load(link["server"], link["client_id"])
+        kept = credentials.load(server, client_id)
         if kept is None:
+            elsewhere = [s for s in credentials.servers(client_id) if s != server]
+            hint = f" (they are kept for {', '.join(elsewhere)})" if elsewhere else ""
             raise UsageError(
-                f"no credentials kept for client id {link['client_id']} on {link['server']}: "
-                "set $RINGCENTRAL_CLIENT_SECRET and $RINGCENTRAL_JWT, or run `extadmin platform "
+                f"no credentials kept for client id {client_id} on {server}{hint}: set "
+                "$RINGCENTRAL_CLIENT_SECRET and $RINGCENTRAL_JWT, or run `extadmin platform "
                 "connect` again with --client-secret-file and --jwt-file"
             )
         secrets = Secrets(*kept)
-    return session(link["server"], link["client_id"], secrets)
+    elif secrets.server is not None and secrets.server != server:
+        raise UsageError(
+            f"the account file names the server {server}, but the secrets from the environment "
+            f"go only to {secrets.server} (${SERVER_ENV}, else the default): nothing was sent; "
+            f"if {server} is right, set {SERVER_ENV}={server}, else run `extadmin platform "
+            "connect` again"
+        )
+    return session(server, client_id, secrets)
 
 
 @dataclass
@@ -117,6 +162,12 @@ def connect(
     client_id = client_id.strip()
     if not client_id:
         raise InvalidValue("client id", "is required (the app's client id)")
+    if secrets.server is not None and secrets.server != server:
+        raise UsageError(
+            f"--server {server}, but the secrets from the environment go only to "
+            f"{secrets.server} (${SERVER_ENV}): nothing was sent; set {SERVER_ENV}={server}, "
+            "or give the secrets as files"
+        )
     store = AccountStore(path)
     created = not store.path.exists()
     if not created:
@@ -152,6 +203,27 @@ def connect(
 
 
 CREDENTIALS_API_KEYS = ("credentials_api", "security_questions")
+
+
+@dataclass
+class Disconnected:
+    server: str
+    client_id: str
+    removed: Path | None  # the file of the secrets kept, now gone; None: none were kept
+
+
+def disconnect(store: AccountStore) -> Disconnected:
+    """Forget the client secret and JWT `connect` kept for the file's server and client id.
+    The file stays linked: the next command takes the secrets from the environment, or from
+    `connect` run again. (The rate-limit state holds no secret and is kept: it still binds the
+    next command.)"""
+    link = link_of(store.read())
+    server, client_id = link["server"], link["client_id"]
+    try:
+        server = check_server(server)  # as `connect` kept it
+    except InvalidValue:
+        pass
+    return Disconnected(server, client_id, credentials.remove(server, client_id))
 
 
 def link_to_same(account: Account, account_id: str | None) -> None:
