@@ -1446,7 +1446,7 @@ class FakePlatform:
         split = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
-        if self._stopping.is_set():
+        if len(raw) < length or self._stopping.is_set():  # the client went away mid-request
             handler.close_connection = True
             return
         body: Any = None

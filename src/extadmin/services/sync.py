@@ -63,13 +63,21 @@ def _invited(store: AccountStore) -> frozenset[str]:
     return frozenset(ApplyJournal(_journal_path(store)).invited)
 
 
+UNCONFIRMED = (
+    "re-invitation: the platform's answer was lost, so the welcome email may have gone out; "
+    "it is not sent again (RingCentral shows no trace of welcome emails): if the user has "
+    "none, re-send it from the Admin Portal"
+)
+
+
 @dataclass
 class Report:
     results: list[send.Result] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(r.result == "done" for r in self.results)
+        """Everything done (an unconfirmed re-invitation is done as far as can be known)."""
+        return all(r.result in ("done", "unconfirmed") for r in self.results)
 
 
 def apply(
@@ -120,15 +128,25 @@ def apply(
         unsettled = {
             c.ext_id for c in final.of("assign", "update") if set(c.fields) - {"security_question"}
         }
+        confirmed: set[str] = set()
         for result, change in _with_changes(sent.results, ready):
             if result.operation == "security question":
                 continue
             if change.ext_id in done and result.result == "failed":  # a lost answer, but there
                 result.result, result.error = "done", ""
+                if change.ext_id in journal.invited:
+                    result.result, result.error = "unconfirmed", UNCONFIRMED
             elif change.ext_id in unsettled and result.result == "done":
                 result.result = "failed"
                 result.error = "the platform does not hold it as sent (read back)"
+            if result.result == "done" and result.operation == change.kind:
+                confirmed.add(change.ext_id)
         report.results += sent.results
+        for c in computed.of("done"):  # settled by an earlier apply's journal alone
+            if c.ext_id in journal.invited and c.ext_id not in confirmed:
+                report.results.append(
+                    send.Result(c.extension, "update", "unconfirmed", UNCONFIRMED)
+                )
         _record_done(store, account, done)
         journal.settled(done)
     return report
@@ -269,14 +287,14 @@ TASK_EXPIRY = 3600.0  # seconds after which a journaled task that never ended is
 def _pending(
     platform: _Platform, account: Account, entry: dict[str, Any], invited: set[str]
 ) -> bool:
-    """Some record of a journaled request is not on the platform as the file wants it yet."""
+    """Some record of a journaled extension request is not on the platform as sent yet."""
     for ext_id in entry.get("extensions", []):
         ext = account.by_id.get(str(ext_id))
         if ext is None:
             continue
         change = planner.change_of(account, ext, platform.views, invited=ext_id in invited)
-        if change is not None and change.kind in ("assign", "update"):
-            return True
+        if change is not None and change.kind in ("assign", "update") and change.record:
+            return True  # its update has not landed (a role or recording left is not its)
     return False
 
 
