@@ -278,9 +278,11 @@ def test_a_task_that_never_ends_holds_only_its_records_and_says_what_to_run(
 def test_20_random_faults_with_a_portal_edit_meanwhile(tmp_path: Path, run: Any) -> None:
     """Each round: a fresh platform account; locally, assignments with invitations (roles and
     recording), re-invitations, role and recording changes; the apply is killed with SIGKILL
-    at a random moment, or loses one answer of a random request; a user with no local change
-    is edited in the Admin Portal at a random moment; a second apply. Then every user has had
-    exactly the welcome emails asked for, the Portal edit stands, and the plan is empty."""
+    at a random moment, or loses one answer of a random request; a user whose job title is
+    changed locally is disabled in the Admin Portal at a random moment; a second apply. Then
+    every user has had exactly the welcome emails asked for, the Portal's edit stands (a
+    conflict if it came before the apply recorded 802's change as done), and the plan holds
+    that conflict alone, if any: nothing else to send."""
     groups = ("Auth", "Light", "Medium", "Heavy")
     with serve(limits=dict.fromkeys(groups, (10_000, 60.0))) as fake:
         fake.task_seconds = 0.3
@@ -297,7 +299,7 @@ def _fault_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: li
         bulk = round_ % 2 == 0  # 9 updates by bulk, or 3 one by one
         new = [f"6{n:02d}" for n in range(6 if bulk else 2)]  # to assign, invited
         later = [f"7{n:02d}" for n in range(2 if bulk else 1)]  # assigned "later": re-invite
-        others = ["800", "801", "802"]  # enabled users: a role, a recording, the Portal's
+        others = ["800", "801", "802"]  # enabled users: a role, a recording, a job title
         with fake._lock:
             fake.extensions.clear()
             fake.recording.clear()
@@ -319,10 +321,11 @@ def _fault_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: li
             assign(run, number, "invite", *(("--role", "Team Lead") if i % 2 else ()),
                    *(("--recording", "inbound") if i % 3 == 0 else ()))  # fmt: skip
         edit_users(path, ["800"], role="Team Lead")
+        edit_users(path, ["802"], job_title="Lead")  # the Portal disables 802 meanwhile
         assert run("set-recording", "801", "--direction", "both").code == 0
         before = sorted(fake.welcome_emails)
         edit = {"status": "Disabled", "department": "Portal"}
-        portal = threading.Timer(rng.uniform(0.0, 1.0), fake.change_behind, (ids["802"],), edit)
+        portal = threading.Timer(rng.uniform(0.0, 1.2), fake.change_behind, (ids["802"],), edit)
         portal.start()
         if rng.random() < 0.5:
             _killed(path, rng.uniform(0.05, 1.2))
@@ -338,8 +341,14 @@ def _fault_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: li
             apply(run)
             fake._drops.clear()
         portal.join()
+        # the Portal's edit of 802 is a conflict if it came before 802's update was recorded
+        # as done (before the read, between the read and the request, or before the read back)
         again = apply(run)
-        assert again.code == 0, (round_, again.out, again.err)
+        left = {(r["extension"], r["result"]) for r in results(again) if r["result"] != "done"}
+        unconfirmed = {(n, "unconfirmed") for n in later}  # re-invitations cut short: said
+        conflict = {("802", "conflict")} & left
+        assert left - unconfirmed == conflict, (round_, again.out)
+        assert again.code == (5 if conflict else 0), (round_, again.err)
         emailed = sorted(fake.welcome_emails)
         asked = sorted(before + [ext_id(fake, n) for n in new + later])
         assert emailed == asked, (round_, emailed, asked)
@@ -353,7 +362,9 @@ def _fault_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: li
         assert fake.recording.get(ids["801"]) == "All"
         assert fake.extensions[ids["802"]]["status"] == "Disabled", round_
         assert fake.extensions[ids["802"]]["contact"]["department"] == "Portal", round_
-        assert plan(run)["changes"] == [], round_
+        shown = plan(run)
+        assert {(c["extension"], c["kind"]) for c in shown["changes"]} == conflict, round_
+        assert shown["requests"] == [], round_
         assert run("account", "forget", path).code == 0  # its users' addresses are free again
 
 
