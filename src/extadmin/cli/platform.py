@@ -301,8 +301,9 @@ def apply(
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
     """Send the plan, then read the platform back so that the file matches it. Per operation:
-    done, failed (with the platform's errorCode), held, refused, conflict or not applied. Exit
-    0 only if all is done; a second apply sends only what is not done on the platform."""
+    done, unconfirmed (a re-invitation whose answer was lost: never sent twice), failed (with
+    the platform's errorCode), held, refused, conflict or not applied. Exit 0 only if all is
+    done; a second apply sends only what is not done on the platform."""
     from extadmin.errors import ExitCode
     from extadmin.services import sync
 
