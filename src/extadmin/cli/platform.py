@@ -38,7 +38,7 @@ def env_secrets() -> Secrets | None:
     return secrets
 
 
-def _say_waits() -> None:
+def say_waits() -> None:
     """A wait the platform imposes (a rate limit, a 429 penalty) said on standard error while
     it lasts."""
     from extadmin.services import link
@@ -135,7 +135,7 @@ def connect(
         secrets.server = link.pinned_server()
     server = server or pinned or DEFAULT_SERVER
     app = get_app(ctx)
-    _say_waits()
+    say_waits()
     done = link.connect(
         app.account_path,
         server=server,
@@ -175,7 +175,7 @@ def pull(
 
     app = get_app(ctx)
     secrets = env_secrets()
-    _say_waits()
+    say_waits()
     with render.progress("Reading the platform's extensions") as update:
         progress = (
             (lambda what, done, total: update(completed=done, total=total)) if update else None
@@ -262,7 +262,7 @@ def plan(
     from extadmin.services import sync
 
     secrets = env_secrets()
-    _say_waits()
+    say_waits()
     planned = sync.plan(get_app(ctx).store, secrets=secrets, offline=offline)
     changes = [
         {"extension": c.extension, "kind": c.kind, "fields": c.fields, "reason": c.reason}
@@ -311,7 +311,7 @@ def apply(
     secrets = env_secrets()
     given = _secret_rows(secrets_file) if secrets_file else {}
     app.confirm("Send the local changes to the platform?", yes=yes)
-    _say_waits()
+    say_waits()
     ask = _ask_secrets if app.can_prompt() and secrets_file is None else None
     with render.progress("Applying") as update:
         progress = (lambda n: update(advance=n)) if update else None

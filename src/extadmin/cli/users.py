@@ -119,9 +119,11 @@ def _platform_matches(
 ) -> list[dict[str, str]]:
     """The linked platform's users of the address that the file does not show (a user added
     in the Admin Portal since the pull); a warning, and none, when it cannot be asked."""
-    from extadmin.cli.platform import env_secrets
+    from extadmin.cli.platform import env_secrets, say_waits
     from extadmin.errors import ExtadminError
     from extadmin.services import link
+
+    say_waits()
 
     try:
         numbers = link.platform_users(account, address, env_secrets())
