@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,8 @@ from extadmin.domain.catalog import BASE_FIELDS, PLATFORM_STATUSES, RECORDING_PL
 from extadmin.domain.model import Document, Extension, Language, RoleId, Site
 
 MAIN_SITE_ID = "main-site"
+SITE_CODE = re.compile(r"[1-9][0-9]{0,4}")  # rules.site_code, as the file holds it
+EXTENSION_ID = re.compile(r"[0-9]{1,19}")  # an int64, as the file holds it (schema._ID)
 DIRECTIONS = {platform: local for local, platform in RECORDING_PLATFORM.items() if platform}
 
 # the platform's contact fields and the user's, in the order of the form
@@ -104,10 +107,11 @@ def document(old: Document, snap: Snapshot) -> Pulled:
     link kept, and what only the file holds (desk phones, Engage Voice access, credential
     hashes, the setup option) kept for the same extension and user."""
     pulled = Pulled({**old})
-    sites = _sites(_with_ids(snap.sites, "site", pulled.warnings))
-    _unlisted_sites(sites, snap.extensions, pulled.warnings)
+    said = pulled.warnings
+    sites = _sites(_with_ids(snap.sites, "site", said), said)
+    _unlisted_sites(sites, snap.extensions, said)
     site_names = {s["id"]: s["name"] for s in sites}
-    roles = _roles(_with_ids(snap.roles, "role", pulled.warnings))
+    roles = _roles(_with_ids(snap.roles, "role", said), said)
     role_names = {r["id"]: r["name"] for r in roles}
     names = [r["name"] for r in roles] or old["roles"]
     default_role = role_names.get(snap.default_role_id or "") or old["account"]["default_role"]
@@ -126,9 +130,17 @@ def document(old: Document, snap: Snapshot) -> Pulled:
             pulled.skipped.append(f"{ext['id']}: listed twice")
             continue
         seen.add(ext["id"])
-        _keep_local(ext, before.get(ext["id"]))
+        if lost := _keep_local(ext, before.get(ext["id"])):
+            pulled.warnings.append(lost)
         ext["base"] = view(ext, questions)
         extensions.append(ext)
+    for ext_id, old_ext in before.items():
+        if ext_id not in seen and (held := _held(old_ext)):
+            pulled.warnings.append(
+                f"{_named(old_ext)} is not in what the platform gave (removed in the Admin "
+                f"Portal, or not pulled): its {' and '.join(held)}, held only in this file, "
+                "are dropped with it"
+            )
     extensions.sort(key=number_order)
     doc = pulled.doc
     doc["account"] = {**old["account"], "default_role": default_role}
@@ -137,29 +149,39 @@ def document(old: Document, snap: Snapshot) -> Pulled:
     doc["platform"] = {
         **old["platform"],
         "roles": roles,
-        "languages": [_language(r) for r in snap.languages],
+        "languages": _languages(_with_ids(snap.languages, "language", said), said),
     }
     if snap.questions is not None:
         doc["platform"]["security_questions"] = [
-            {"id": str(q["id"]), "text": str(q["questionText"])}
-            for q in snap.questions
-            if q.get("id") and q.get("questionText")
+            {"id": str(q["id"]), "text": text}
+            for q in _with_ids(snap.questions, "security question", said)
+            if (text := _text(q.get("questionText")))
         ]
     doc["extensions"] = extensions
     return pulled
 
 
-def _sites(records: list[dict[str, Any]]) -> list[Site]:
-    """The main site first (the account file's first site is its main site)."""
+def _sites(records: list[dict[str, Any]], warnings: list[str]) -> list[Site]:
+    """The main site first (the account file's first site is its main site). A name the file
+    cannot hold is replaced by the site's id, a code it cannot hold left out (warnings)."""
     ordered = sorted(records, key=lambda r: str(r.get("id")) != MAIN_SITE_ID)
     sites: list[Site] = []
     seen: set[str] = set()
+    codes: set[str] = set()
     for record in ordered:
-        name = _unique(str(record.get("name") or record["id"]), seen)
-        site: Site = {"name": name, "id": str(record["id"])}
-        code = str(record.get("code") or "")
-        if code.isdigit():
-            site["code"] = code
+        site_id = str(record["id"])
+        name = _unique(_name(record.get("name"), f"site {site_id}", site_id, warnings), seen)
+        site: Site = {"name": name, "id": site_id}
+        code = record.get("code")
+        if isinstance(code, str | int) and not isinstance(code, bool) and str(code).strip():
+            if SITE_CODE.fullmatch(str(code).strip()) and str(code).strip() not in codes:
+                site["code"] = str(code).strip()
+                codes.add(site["code"])
+            else:
+                warnings.append(
+                    f"site {site_id} ({name}): its code {str(code)[:20]!r} is not one the file "
+                    "can hold (1 to 5 digits, once): left out"
+                )
         sites.append(site)
     if not sites:
         sites.append({"name": "Main Site", "id": MAIN_SITE_ID})
@@ -169,12 +191,52 @@ def _sites(records: list[dict[str, Any]]) -> list[Site]:
 def _with_ids(
     records: list[dict[str, Any]], what: str, warnings: list[str]
 ) -> list[dict[str, Any]]:
-    """The records that have an id; each other one said in a warning, and left out."""
-    kept = [r for r in records if isinstance(r.get("id"), str | int) and str(r["id"]).strip()]
+    """The records that have an id, each once; each other one said in a warning, and left
+    out."""
+    kept: list[dict[str, Any]] = []
+    ids: set[str] = set()
     for record in records:
-        if record not in kept:
+        if not _is_id(record.get("id")):
             warnings.append(f"a {what} without an id ({str(record)[:60]}): not pulled")
+        elif str(record["id"]) in ids:
+            warnings.append(f"{what} {record['id']} listed twice: pulled once")
+        else:
+            ids.add(str(record["id"]))
+            kept.append(record)
     return kept
+
+
+def _is_id(value: Any) -> bool:
+    """An id as the platform gives one and the file can hold: text or a whole number (never
+    true or false), at most 64 characters, no control character."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return False
+    text = str(value)
+    return bool(text.strip()) and len(text) <= 64 and rules.control_char(text) is None
+
+
+def _text(value: Any) -> str | None:
+    """A value the file can hold as text as the platform gives it (a string or a number, no
+    control character), else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = str(value)
+    return text if rules.control_char(text) is None else None
+
+
+def _name(value: Any, what: str, fallback: str, warnings: list[str], limit: int = 64) -> str:
+    """The display name of `what` as the platform gives it; `fallback` for none, and (in a
+    warning) for one the file cannot hold (not text, a control character, over `limit`)."""
+    if value is None or value == "":
+        return fallback
+    text = (_text(value) or "").strip()
+    if text and len(text) <= limit:
+        return text
+    warnings.append(
+        f"{what}: its name {str(value)[:40]!r} is not one the file can hold (text, at most "
+        f"{limit} characters, no control character): named {fallback!r}"
+    )
+    return fallback
 
 
 def _unlisted_sites(sites: list[Site], records: list[dict[str, Any]], warnings: list[str]) -> None:
@@ -185,11 +247,15 @@ def _unlisted_sites(sites: list[Site], records: list[dict[str, Any]], warnings: 
     seen = {s["name"].casefold() for s in sites}
     for record in records:
         site = record.get("site")
-        site_id = str(site.get("id") or "") if isinstance(site, dict) else ""
-        if not site_id or site_id in known:
+        if not isinstance(site, dict) or not _is_id(site.get("id")):
+            continue  # none (the main site), or one that is not an id: the record is skipped
+        site_id = str(site["id"])
+        if site_id in known:
             continue
         known.add(site_id)
-        name = _unique(str(site.get("name") or f"site {site_id}"), seen)  # type: ignore[union-attr]
+        name = _unique(
+            _name(site.get("name"), f"site {site_id}", f"site {site_id}", warnings), seen
+        )
         sites.append({"name": name, "id": site_id})
         warnings.append(
             f"extension {record.get('extensionNumber') or record.get('id')} is on site "
@@ -197,29 +263,49 @@ def _unlisted_sites(sites: list[Site], records: list[dict[str, Any]], warnings: 
         )
 
 
-def _roles(records: list[dict[str, Any]]) -> list[RoleId]:
+def _roles(records: list[dict[str, Any]], warnings: list[str]) -> list[RoleId]:
     seen: set[str] = set()
-    return [
-        {"name": _unique(str(r.get("displayName") or r["id"]), seen), "id": str(r["id"])}
-        for r in records
-    ]
+    roles: list[RoleId] = []
+    for record in records:
+        role_id = str(record["id"])
+        name = _name(record.get("displayName"), f"role {role_id}", role_id, warnings)
+        roles.append({"name": _unique(name, seen), "id": role_id})
+    return roles
 
 
-def _unique(name: str, seen: set[str]) -> str:
+def _unique(name: str, seen: set[str], limit: int = 64) -> str:
     """A name the file can hold once (the platform may repeat a display name)."""
     base, n = name.strip() or "?", 1
+    name = base
     while name.casefold() in seen:
         n += 1
-        name = f"{base} ({n})"
+        suffix = f" ({n})"
+        name = f"{base[: limit - len(suffix)].rstrip()}{suffix}"
     seen.add(name.casefold())
     return name
 
 
-def _language(record: dict[str, Any]) -> Language:
+def _languages(records: list[dict[str, Any]], warnings: list[str]) -> list[Language]:
+    """The language dictionary; an entry whose code or name the file cannot hold is left out
+    (a warning)."""
+    languages = []
+    for record in records:
+        code, name = _text(record.get("localeCode", "")), _text(record.get("name", ""))
+        if code is None or name is None:
+            warnings.append(
+                f"language {record['id']}: its code or name is not text the file can hold "
+                f"({str(record)[:60]}): not pulled"
+            )
+        else:
+            languages.append(_language(record, code, name))
+    return languages
+
+
+def _language(record: dict[str, Any], code: str, name: str) -> Language:
     return {
         "id": str(record["id"]),
-        "code": str(record.get("localeCode", "")),
-        "name": str(record.get("name", "")),
+        "code": code,
+        "name": name,
         "ui": bool(record.get("ui")),
         "greeting": bool(record.get("greeting")),
         "formatting": bool(record.get("formattingLocale")),
@@ -233,18 +319,26 @@ def extension(
     default_role: str,
     recording: dict[str, str],
 ) -> tuple[Extension | None, str]:
-    ext_id = str(record.get("id", ""))
+    """One record of the platform's extension list in the file's words, or (None, why it is
+    left out): a record the file cannot hold as the platform gives it is skipped, by its id."""
+    given = record.get("id", "")
+    ext_id = str(given)
     status = PLATFORM_STATUSES.get(str(record.get("status")))
-    if record.get("type", "User") != "User" or not ext_id.isdigit():
+    if isinstance(given, bool) or not EXTENSION_ID.fullmatch(ext_id):
+        return None, f"{ext_id[:40]}: not a User extension (no platform id)"
+    if record.get("type", "User") != "User":
         return None, f"{ext_id}: not a User extension"
     if status is None:
         return None, f"{ext_id}: unknown status {record.get('status')!r}"
     for key in ("contact", "site"):
         if not isinstance(record.get(key) or {}, dict):
             return None, f"{ext_id}: its {key} is not an object ({str(record[key])[:40]!r})"
+    site = record.get("site") or {}
+    if site and not _is_id(site.get("id")):  # on a site, but which: never guessed
+        return None, f"{ext_id}: its site has no id the file can hold ({str(site)[:40]!r})"
     main = next(iter(sites.values()))
     ext: Extension = {
-        "site": sites.get(str((record.get("site") or {}).get("id", "")), main),
+        "site": sites.get(str(site["id"]), f"site {site['id']}") if site else main,
         "status": status,
         "id": ext_id,
     }
@@ -257,28 +351,71 @@ def extension(
         return None, f"{ext_id}: a {record.get('status')} extension without a number"
     if status != "unassigned":
         contact = record.get("contact") or {}
-        user: dict[str, Any] = {
-            local: str(contact[key]) for key, local in CONTACT.items() if contact.get(key)
-        }
+        user: dict[str, Any] = {}
+        for key, local in CONTACT.items():
+            if contact.get(key) in (None, ""):
+                continue
+            text = _text(contact[key])
+            if text is None:
+                shown = str(contact[key])[:40]
+                return (
+                    None,
+                    f"{ext_id}: its contact.{key} is not text the file can hold ({shown!r})",
+                )
+            user[local] = text
         user.setdefault("first_name", "")
         user.setdefault("last_name", "")
         user.setdefault("email", "")
-        assigned = [str(r.get("id")) for r in record.get("roles") or [] if isinstance(r, dict)]
+        given_roles = record.get("roles")
+        listed = given_roles if isinstance(given_roles, list) else []
+        assigned = [str(r.get("id")) for r in listed if isinstance(r, dict)]
         user["role"] = next((roles[r] for r in assigned if r in roles), default_role)
         user["recording"] = DIRECTIONS.get(recording.get(ext_id, ""), "off")
         ext["user"] = user  # type: ignore[typeddict-item]
     return ext, ""
 
 
-def _keep_local(ext: Extension, old: Extension | None) -> None:
-    """What only the file holds, kept for the same extension (and user: same email)."""
+# what only the file holds and a pull would lose with an extension (or its user), as said
+HELD = {"device": "desk phone", "credentials": "credential hashes",
+        "activation": "pending invitation", "engage_voice": "Engage Voice access"}  # fmt: skip
+
+
+def _named(ext: Extension) -> str:
+    number = ext.get("number")
+    return f"extension {number} (id {ext.get('id')})" if number else f"extension id {ext.get('id')}"
+
+
+def _held(ext: Extension) -> list[str]:
+    """What the file alone holds for this extension and its user."""
+    device = [HELD["device"]] if ext.get("device") else []
+    return device + _user_held(ext.get("user"))
+
+
+def _user_held(user: Any) -> list[str]:
+    """What the file alone holds for this user."""
+    fields: dict[str, Any] = dict(user or {})
+    return [HELD[k] for k in ("credentials", "activation", "engage_voice") if fields.get(k)]
+
+
+def _keep_local(ext: Extension, old: Extension | None) -> str:
+    """What only the file holds, kept for the same extension (and user: same email); a
+    warning when the old user held some that is not kept (no user, or another one, now)."""
     if old is None:
-        return
+        return ""
     if "device" in old:
         ext["device"] = old["device"]
     user, before = ext.get("user"), old.get("user")
-    if user is None or before is None or user["email"].casefold() != before["email"].casefold():
-        return
+    if before is None:
+        return ""
+    if user is None or user["email"].casefold() != before["email"].casefold():
+        held = _user_held(before)
+        now = "unassigned" if user is None else "another user's (a new email)"
+        return (
+            f"{_named(ext)} is {now} on the platform: the user's {' and '.join(held)}, held "
+            "only in this file, are not kept"
+            if held
+            else ""
+        )
     for key in LOCAL_ONLY:
         if key in before:
             user[key] = before[key]  # type: ignore[literal-required]
@@ -286,3 +423,4 @@ def _keep_local(ext: Extension, old: Extension | None) -> None:
     for key in LANGUAGE_FIELDS:  # known from a read of one (apply), not given by the list
         if key in known:
             user[key] = known[key]  # type: ignore[literal-required]
+    return ""

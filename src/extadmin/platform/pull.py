@@ -29,11 +29,11 @@ def snapshot(client: Client, progress: Progress | None = None, questions: bool =
     the security questions (`questions`) need the credentials API, and without it the questions
     stay as they are (a warning)."""
     snap = Snapshot()
-    snap.sites = _records(client, f"{ACCOUNT}/sites", per_page=False)
-    snap.roles = _records(client, f"{ACCOUNT}/user-role")
+    said = snap.warnings
+    snap.sites = _records(client, f"{ACCOUNT}/sites", per_page=False, warnings=said)
+    snap.roles = _records(client, f"{ACCOUNT}/user-role", warnings=said)
     try:
-        default = client.get(f"{ACCOUNT}/user-role/default") or {}
-        snap.default_role_id = str(default["id"]) if default.get("id") else None
+        snap.default_role_id = _default_role(client, snap.warnings)
     except PlatformError as exc:
         if exc.status != 403:
             raise
@@ -41,10 +41,12 @@ def snapshot(client: Client, progress: Progress | None = None, questions: bool =
             f"the default role cannot be read without the RoleManagement permission "
             f"({exc.code or exc.status}): it stays as the last pull left it"
         )
-    snap.languages = _records(client, "/restapi/v1.0/dictionary/language", paged=False)
+    snap.languages = _records(
+        client, "/restapi/v1.0/dictionary/language", paged=False, warnings=said
+    )
     if questions:
         try:
-            snap.questions = _records(client, QUESTIONS, paged=False)
+            snap.questions = _records(client, QUESTIONS, paged=False, warnings=said)
         except PlatformError as exc:
             if exc.status not in (403, 404):
                 raise
@@ -53,50 +55,124 @@ def snapshot(client: Client, progress: Progress | None = None, questions: bool =
                 "): the credentials API is not enabled for it, and users set their question at "
                 "first login"
             )
-    snap.extensions = user_extensions(client, progress)
-    snap.recording = recording_list(client)
+    snap.extensions = user_extensions(client, progress, warnings=said)
+    snap.recording = recording_list(client, warnings=said)
     return snap
 
 
-def user_extensions(client: Client, progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Every User extension, 1,000 a request."""
+def _default_role(client: Client, warnings: list[str]) -> str | None:
+    """The default role's id: an answer that is not an object stops the pull (nothing
+    written); one without a usable id leaves the default role as the last pull left it."""
+    path = f"{ACCOUNT}/user-role/default"
+    answer = client.get(path)
+    if answer is None:
+        answer = {}
+    if not isinstance(answer, dict):
+        raise PlatformError(
+            f"platform: GET {path}: the answer holds no role object "
+            f"({json.dumps(answer)[:80]}): nothing was written"
+        )
+    role_id = answer.get("id")
+    if isinstance(role_id, bool) or not isinstance(role_id, str | int) or not str(role_id).strip():
+        warnings.append(
+            f"the default role the platform gave has no id ({json.dumps(answer)[:60]}): it "
+            "stays as the last pull left it"
+        )
+        return None
+    return str(role_id)
+
+
+def user_extensions(
+    client: Client, progress: Progress | None = None, warnings: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every User extension, 1,000 a request (`warnings`: see _page_records)."""
     records: list[dict[str, Any]] = []
-    for page in client.pages(f"{ACCOUNT}/extension", type="User"):
-        records += _page_records(page, f"{ACCOUNT}/extension")
+    path = f"{ACCOUNT}/extension"
+    checked = _Progress(path)
+    for page in client.pages(path, type="User"):
+        records += checked(page, _page_records(page, path, warnings))
         if progress:
-            total = ((page or {}).get("paging") or {}).get("totalElements")
-            progress("extensions", len(records), total if isinstance(total, int) else None)
+            paging = page.get("paging") if isinstance(page, dict) else None
+            total = paging.get("totalElements") if isinstance(paging, dict) else None
+            known = isinstance(total, int) and not isinstance(total, bool) and total >= 0
+            progress("extensions", len(records), total if known else None)
     return records
 
 
-def recording_list(client: Client) -> dict[str, str]:
-    """The call-recording list: extension id -> callDirection."""
+def recording_list(client: Client, warnings: list[str] | None = None) -> dict[str, str]:
+    """The call-recording list: extension id -> callDirection (`warnings`: _page_records)."""
+    path = f"{ACCOUNT}/call-recording/extensions"
     return {
         str(r["id"]): str(r["callDirection"])
-        for r in _records(client, f"{ACCOUNT}/call-recording/extensions", per_page=False)
+        for r in _records(client, path, per_page=False, warnings=warnings)
         if r.get("id") and r.get("callDirection")
     }
 
 
 def _records(
-    client: Client, path: str, paged: bool = True, per_page: bool = True
+    client: Client,
+    path: str,
+    paged: bool = True,
+    per_page: bool = True,
+    warnings: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """A list's records; `per_page`: whether its definition declares perPage (sites and the
     recording list do not: they are asked without it, and still followed page by page)."""
     if not paged:
-        return _page_records(client.get(path), path)
+        return _page_records(client.get(path), path, warnings)
+    checked = _Progress(path)
     pages = client.pages(path, per_page=per_page)
-    return [r for page in pages for r in _page_records(page, path)]
+    return [r for page in pages for r in checked(page, _page_records(page, path, warnings))]
 
 
-def _page_records(page: Any, path: str) -> list[dict[str, Any]]:
-    """The records of a list page, which must hold a list of objects: an answer that does not
-    (`{}`, a list, records that are not objects) stops the pull before anything is written,
-    rather than reading as an account with nothing in it."""
+class _Progress:
+    """The pages of one list: each that links to a next page must bring a record new to the
+    list. An empty page, or one repeating records read already, under a link the client has
+    not read yet (it stops on a link read already), would let a platform lead the pull on for
+    ever: the third such page in a row stops it."""
+
+    LIMIT = 3
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.seen: set[str] = set()
+        self.stale = 0  # pages in a row that brought nothing new and linked on
+
+    def __call__(self, page: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = {str(r.get("id")) for r in records}
+        fresh = bool(ids - self.seen)
+        self.seen |= ids
+        navigation = page.get("navigation") if isinstance(page, dict) else None
+        links_on = isinstance(navigation, dict) and bool(navigation.get("nextPage"))
+        self.stale = 0 if fresh or not links_on else self.stale + 1
+        if self.stale >= self.LIMIT:
+            raise PlatformError(
+                f"platform: GET {self.path}: {self.stale} pages in a row with no record new to "
+                "the list link to a next page (repeated or empty pages): nothing was written"
+            )
+        return records
+
+
+def _page_records(page: Any, path: str, warnings: list[str] | None = None) -> list[dict[str, Any]]:
+    """The records of a list page, which must hold a list: an answer that does not (`{}`, a
+    list, records that are not a list, none of them an object) stops the pull before anything
+    is written, rather than reading as an account with nothing in it. Some records that are
+    not objects among others stop it too, unless `warnings` is given: then each is said there
+    and left out (one bad record never blocks a pull)."""
     records = page.get("records") if isinstance(page, dict) else None
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise PlatformError(
-            f"platform: GET {path}: the answer holds no list of records "
-            f"({json.dumps(page)[:80]}): nothing was written"
-        )
-    return records
+    if isinstance(records, list):
+        kept = [r for r in records if isinstance(r, dict)]
+        if len(kept) == len(records):
+            return kept
+        if warnings is not None and kept:
+            for record in records:
+                if not isinstance(record, dict):
+                    warnings.append(
+                        f"a record of GET {path} that is not an object "
+                        f"({json.dumps(record)[:40]}): not pulled"
+                    )
+            return kept
+    raise PlatformError(
+        f"platform: GET {path}: the answer holds no list of records "
+        f"({json.dumps(page)[:80]}): nothing was written"
+    )
