@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from extadmin.domain.catalog import label
 from extadmin.domain.cells import protect
+from extadmin.domain.fields import label
 from extadmin.domain.rules import is_control
 from extadmin.storage.codec import json_items
 

@@ -214,7 +214,7 @@ def extension_show(
 def detail_fields(detail: dict[str, Any]) -> list[tuple[str, object]]:
     """The rows of an extension shown in full (extension show, assign, activate), each field
     under its one label (catalog.label)."""
-    from extadmin.domain.catalog import label
+    from extadmin.domain.fields import label
 
     fields: list[tuple[str, object]] = [
         (label("extension"), detail["extension"]),

@@ -20,14 +20,8 @@ from typing import TYPE_CHECKING, Any
 from extadmin.cli import prompts
 from extadmin.domain import account as accounts
 from extadmin.domain import rules
-from extadmin.domain.catalog import (
-    FIELD_LABELS,
-    LOCALES,
-    RECORDING,
-    RECORDING_TITLES,
-    SETUP_OPTIONS,
-    USER_FIELDS,
-)
+from extadmin.domain.catalog import LOCALES, RECORDING, RECORDING_TITLES, SETUP_OPTIONS
+from extadmin.domain.fields import BY_NAME, FORM, LABELS, USER, USER_FIELDS
 from extadmin.errors import Cancelled, ExtadminError, NotFound
 from extadmin.services import assign as service
 from extadmin.services.directory import EmailIndex, build_index
@@ -51,18 +45,12 @@ STEPS = (
         "Credentials",
         ("password", "temporary_password", "pin", "security_question", "security_answer"),
     ),
-    Step("Name", ("first_name", "last_name")),
+    # the form's fields (domain.fields), in its order: step 7, step 8, then step 9 in two
+    Step("Name", FORM[: FORM.index("email")]),
     Step("Email", ("email",)),
-    Step(
-        "Contact details",
-        ("short_extension", "contact_phone", "mobile_phone", "job_title", "department"),
-    ),
-    Step(
-        "Settings",
-        ("site", "role", "language", "greeting_language", "regional_format", "recording"),
-    ),
+    Step("Contact details", FORM[FORM.index("short_extension") : FORM.index("site")]),
+    Step("Settings", FORM[FORM.index("site") :]),
 )
-LABELS = FIELD_LABELS  # domain.catalog: the one label of each field
 
 
 STEP_OF = {name: step for step in STEPS for name in step.fields}
@@ -78,9 +66,9 @@ PIN_RULES = (
     "6 to 10 digits; no 1234 or 4321, no 222, no repeated pattern such as 050505; not the "
     "extension number or the last 6 digits of a phone."
 )
-LOCALE_FIELDS = ("language", "greeting_language", "regional_format")
+LOCALE_FIELDS = tuple(f.name for f in USER if f.kind == "locale")
 # the settings a flag may name wrongly: reported before the first question, then asked
-SETTINGS = ("site", "role", "language", "greeting_language", "regional_format", "recording")
+SETTINGS = STEPS[-1].fields
 
 
 def administrative(role: str) -> bool:
@@ -159,20 +147,15 @@ class Walkthrough:
     def fix_given_settings(self) -> None:
         """A site, role, language or recording given by a flag that is not one of the account's:
         said at once, and asked at once (the cursor on the default), before anything else."""
-        checks: dict[str, Any] = {
-            "site": self.account.site,
-            "role": self.account.role,
-            "language": lambda v: rules.locale(v, "language"),
-            "greeting_language": lambda v: rules.locale(v, "greeting language"),
-            "regional_format": lambda v: rules.locale(v, "regional format"),
-            "recording": rules.recording,
-        }
         for name in SETTINGS:
             value = getattr(self.req, name)
             if not value or not value.strip():
                 continue
             try:
-                checks[name](value)
+                if name == "site":
+                    self.account.site(value)
+                else:
+                    BY_NAME[name].check(self.account, value)
             except ExtadminError as exc:
                 flag = "--" + name.replace("_", "-")
                 prompts.problem(f"{flag}: {exc.message}", **self.io)

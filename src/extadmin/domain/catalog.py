@@ -53,22 +53,6 @@ SETUP_OPTIONS: dict[str, str] = {
     "later": "Activate later: sets up the user now, activates later; no email or notifications",
 }
 
-# A user's plain (non-secret, non-structured) fields, in the order of the form.
-USER_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "contact_phone",
-    "mobile_phone",
-    "job_title",
-    "department",
-    "role",
-    "language",
-    "greeting_language",
-    "regional_format",
-    "recording",
-)
-
 STATUSES = ("unassigned", "not-activated", "enabled", "disabled", "frozen")
 # a platform status: Frozen is set in the Admin Portal only (extadmin shows it, changes nothing)
 PLATFORM_STATUSES = {
@@ -78,10 +62,6 @@ PLATFORM_STATUSES = {
     "Disabled": "disabled",
     "Frozen": "frozen",
 }
-
-# What a linked extension holds that the platform holds too, in the account file's words: the
-# pulled base records these (`platform.mapping.view`), and a change to any is a local change.
-BASE_FIELDS = ("number", "site", "status", *USER_FIELDS, "setup", "security_question")
 
 SECURITY_QUESTIONS: tuple[str, ...] = (
     "What was the name of your first pet?",
@@ -97,8 +77,9 @@ SECURITY_QUESTIONS: tuple[str, ...] = (
 )
 
 # One label per field, wherever a person reads it: the walkthrough's questions and review,
-# `extension show`, and the column titles of the tables (the seed's own words).
-FIELD_LABELS = {
+# `extension show`, and the column titles of the tables (the seed's own words); the user
+# fields' own are in their declarations (domain.fields.LABELS holds both).
+OTHER_LABELS = {
     "extension": "Extension",
     "setup": "Setup option",
     "password": "Password",
@@ -106,20 +87,8 @@ FIELD_LABELS = {
     "pin": "PIN",
     "security_question": "Security question",
     "security_answer": "Security answer",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "Email address",
     "short_extension": "Short extension number",
-    "contact_phone": "Contact phone",
-    "mobile_phone": "Mobile phone",
-    "job_title": "Job title",
-    "department": "Department",
     "site": "Site",
-    "role": "Assigned role",
-    "language": "User language",
-    "greeting_language": "Greeting language",
-    "regional_format": "Regional format",
-    "recording": "Automatic call recording",
     "status": "Status",
     "unique_email": "Unique email",
     "password_set": "Password set",
@@ -127,7 +96,3 @@ FIELD_LABELS = {
     "invite_expires_at": "Invite expires at",
     "created_at": "Created at",
 }
-
-
-def label(key: str) -> str:
-    return FIELD_LABELS.get(key) or key.replace("_", " ").capitalize()

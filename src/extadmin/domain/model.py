@@ -65,7 +65,7 @@ class Extension(TypedDict, total=False):
     device: Device
     user: User
     id: str  # the platform's id (linked accounts)
-    base: dict[str, str]  # the platform's view of it at the last pull (catalog.BASE_FIELDS)
+    base: dict[str, str]  # the platform's view of it at the last pull (fields.BASE_FIELDS)
 
 
 class Site(TypedDict, total=False):

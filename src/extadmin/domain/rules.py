@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import cache, lru_cache
 
 from extadmin.domain.catalog import LOCALES, RECORDING, SECURITY_QUESTIONS, SETUP_OPTIONS
@@ -397,6 +397,20 @@ def activation_url(value: str) -> str:
 
 
 # --- choices ----------------------------------------------------------------------------------
+
+
+def as_written(check: Callable[[str], str], known: Collection[str] = ()) -> Callable[[str], None]:
+    """The validator's rule, and the value as the commands store it (`en-US`, not `en-us`;
+    `00:04:F2:AB:CD:EF`, not `0004f2abcdef`): code reading the file compares it as written.
+    A value in `known` is that already, without a call."""
+
+    def rule(value: str) -> None:
+        if value not in known:
+            written = check(value)
+            if written != value:
+                raise InvalidValue("", f"{value!r} must be written {written!r}")
+
+    return rule
 
 
 def choice(value: str, options: Iterable[str], field: str) -> str:

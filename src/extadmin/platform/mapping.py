@@ -9,7 +9,8 @@ from typing import Any
 
 from extadmin.domain import rules
 from extadmin.domain.account import Account, number_order, ref
-from extadmin.domain.catalog import BASE_FIELDS, PLATFORM_STATUSES, RECORDING_PLATFORM
+from extadmin.domain.catalog import PLATFORM_STATUSES, RECORDING_PLATFORM
+from extadmin.domain.fields import BASE_FIELDS
 from extadmin.domain.model import Document, Extension, Language, RoleId, Site
 
 MAIN_SITE_ID = "main-site"

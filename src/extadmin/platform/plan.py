@@ -1,7 +1,7 @@
 """What `platform apply` would send: a three-way comparison, field by field, of the pulled base,
 the local file and the platform now. Pure: the platform's state comes in as records.
 
-For each field of a linked extension (catalog.BASE_FIELDS):
+For each field of a linked extension (fields.BASE_FIELDS):
 - local == base: no local change (whatever the platform did is for the next pull);
 - platform == local: already done (an earlier apply, cut short before it updated the file);
 - platform == base: to send;

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from extadmin.domain import hashing, rules
+from extadmin.domain import fields, hashing, rules
 from extadmin.domain.account import Account, ref
 from extadmin.domain.catalog import RECORDING
 from extadmin.domain.model import Activation, Credentials, Extension, User
@@ -194,37 +194,19 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
         if _given(req.setup)
         else check(_missing, "setup", "is required (invite, credentials or later)")
     )
-    values: dict[str, Any] = {
-        "first_name": check(rules.first_name, req.first_name),
-        "last_name": check(rules.last_name, req.last_name),
-        "email": check(rules.email, req.email),
-        "role": check(account.role, req.role or "") if _given(req.role) else account.default_role,
-        "language": (language := check(_locale, account, req.language, account.locale, "language")),
-        # the user's language is the default of the other two (the account's locale otherwise)
-        "greeting_language": check(
-            _locale,
-            account,
-            req.greeting_language,
-            language or account.locale,
-            "greeting language",
-        ),
-        "regional_format": check(
-            _locale, account, req.regional_format, language or account.locale, "regional format"
-        ),
-        "recording": check(rules.recording, req.recording or "")
-        if _given(req.recording)
-        else RECORDING[0],
-        "setup": setup,
-    }
-    details: dict[str, Any] = {
-        "contact_phone": check(rules.phone, req.contact_phone, account.country, "contact phone"),
-        "mobile_phone": check(
-            rules.phone, req.mobile_phone, account.country, "mobile phone", mobile=True
-        ),
-        "job_title": check(rules.text, req.job_title, "job title"),
-        "department": check(rules.text, req.department, "department"),
-    }
-    user: User = {k: v for k, v in values.items() if v}  # type: ignore[assignment]
+    user: dict[str, Any] = {}
+    for f in fields.USER:  # the form's fields, each by its declared rule, or its default
+        raw = getattr(req, f.name)
+        if _given(raw):
+            value = check(f.check, account, raw)
+        elif f.required:
+            value = check(_missing, f.said, "is required")
+        else:
+            value = _default(account, f.name, user)
+        if value:
+            user[f.name] = value
+    if setup:
+        user["setup"] = setup
     if req.allow_duplicate_email:
         if setup and setup != "credentials":
             check(
@@ -236,7 +218,6 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
         user["unique_email"] = False
     elif "email" in user:
         check(check_email_unique, emails, user["email"])
-    user.update({k: v for k, v in details.items() if v})  # type: ignore[typeddict-item]
     site = number = None
     if ext is not None:
         site = (
@@ -263,23 +244,23 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
             )
     check.done()
     assert ext is not None and setup and site and number
-    return Plan(ref(ext), number, site, setup, user, secrets)
+    return Plan(ref(ext), number, site, setup, cast(User, user), secrets)
 
 
-def _locale(account: Account, value: str | None, default: str, field_name: str) -> str:
-    """A locale for one setting: on a linked file, only one the platform offers for it (its
-    pulled dictionary); a default it does not offer is left out (the platform keeps its own)."""
-    offered = account.offered_locales(field_name)
-    if not _given(value):
+def _default(account: Account, name: str, user: dict[str, Any]) -> str:
+    """A form field left empty: the account's default role, no recording, the account's
+    locale for the user language, and the user's language for the other two (on a linked file,
+    a locale the platform does not offer for that setting is left out: the platform keeps its
+    own); nothing for the rest."""
+    if name == "role":
+        return account.default_role
+    if name == "recording":
+        return RECORDING[0]
+    if name in ("greeting_language", "regional_format", "language"):
+        default = user.get("language") or account.locale
+        offered = account.offered_locales(name.replace("_", " "))
         return default if offered is None or default in offered else ""
-    code = rules.locale(value, field_name)  # type: ignore[arg-type]
-    if offered is not None and code not in offered:
-        raise InvalidValue(
-            field_name,
-            f"{code!r} is not offered by the linked platform for this setting (it offers "
-            f"{', '.join(sorted(offered))})",
-        )
-    return code
+    return ""
 
 
 def hash_secrets(secrets: Secrets) -> Credentials:

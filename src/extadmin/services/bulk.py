@@ -18,30 +18,18 @@ from typing import Any
 
 from extadmin.domain import rules
 from extadmin.domain.account import Account
-from extadmin.domain.catalog import USER_FIELDS
 from extadmin.domain.cells import unprotect
+from extadmin.domain.fields import FORM, USER_FIELDS
 from extadmin.domain.model import Credentials
 from extadmin.errors import Conflict, ExtadminError, InvalidValue, Problems, RowErrors
 from extadmin.services import assign
 from extadmin.services.directory import EmailIndex
 
+# the form's fields (domain.fields) between the extension and its setup, and the credentials
 COLUMNS = (
     "extension",
     "setup",
-    "first_name",
-    "last_name",
-    "email",
-    "short_extension",
-    "contact_phone",
-    "mobile_phone",
-    "job_title",
-    "department",
-    "site",
-    "role",
-    "language",
-    "greeting_language",
-    "regional_format",
-    "recording",
+    *FORM,
     "password",
     "pin",
     "security_question",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from extadmin.domain.account import Account, without_code
-from extadmin.domain.catalog import USER_FIELDS
+from extadmin.domain.fields import USER_FIELDS
 from extadmin.domain.model import Extension, User
 
 

@@ -13,16 +13,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from extadmin.domain import rules
+from extadmin.domain import fields, rules
 from extadmin.domain.account import security_questions
-from extadmin.domain.catalog import (
-    BASE_FIELDS,
-    LOCALES,
-    RECORDING,
-    SECURITY_QUESTIONS,
-    SETUP_OPTIONS,
-    STATUSES,
-)
+from extadmin.domain.catalog import LOCALES, SECURITY_QUESTIONS, SETUP_OPTIONS, STATUSES
+from extadmin.domain.fields import BASE_FIELDS, PULLED
 from extadmin.domain.model import SCHEMA_VERSION, Document
 from extadmin.errors import AccountFileError, InvalidValue
 
@@ -49,19 +43,8 @@ ENGAGE: Spec = {
     "imported_at": (str, False, None),
 }
 USER: Spec = {
-    "first_name": (str, True, None),
-    "last_name": (str, True, None),
-    "email": (str, True, None),
+    **{f.name: (str, f.required or f.always, f.choices or None) for f in fields.USER},
     "unique_email": (bool, False, None),
-    "contact_phone": (str, False, None),
-    "mobile_phone": (str, False, None),
-    "job_title": (str, False, None),
-    "department": (str, False, None),
-    "role": (str, True, None),
-    "language": (str, False, None),
-    "greeting_language": (str, False, None),
-    "regional_format": (str, False, None),
-    "recording": (str, True, RECORDING),
     "setup": (str, False, tuple(SETUP_OPTIONS)),
     "created_at": (str, False, None),
     "credentials": (dict, False, CREDENTIALS),
@@ -121,20 +104,6 @@ def _text(limit: int = 64, required: bool = False) -> Callable[[str], object]:
     return partial(rules.text, field="", required=required, limit=limit)
 
 
-def _as_written(check: Callable[[str], str], known: Collection[str] = ()) -> Callable[[str], None]:
-    """The validator's rule, and the value as the commands store it (`en-US`, not `en-us`;
-    `00:04:F2:AB:CD:EF`, not `0004f2abcdef`): code reading the file compares it as written.
-    A value in `known` is that already, without a call."""
-
-    def rule(value: str) -> None:
-        if value not in known:
-            written = check(value)
-            if written != value:
-                raise InvalidValue("", f"{value!r} must be written {written!r}")
-
-    return rule
-
-
 def _time(value: str) -> None:
     try:
         when = datetime.fromisoformat(value)
@@ -155,35 +124,24 @@ def _token_hash(value: str) -> None:
         raise InvalidValue("", "not a sha256$<64 hex digits> hash")
 
 
-_locale = _as_written(lambda value: rules.locale(value, ""), LOCALES)
+_locale = rules.as_written(lambda value: rules.locale(value, ""), LOCALES)
 ACCOUNT_RULES: Rules = {
     "name": _text(required=True),
-    "country": _as_written(rules.country),
+    "country": rules.as_written(rules.country),
     "locale": _locale,
     "activation_url": rules.activation_url,
     "token_days": rules.token_days,
 }
-SITE_RULES: Rules = {"name": _text(required=True), "code": _as_written(rules.site_code)}
-DEVICE_RULES: Rules = {"model": rules.device_model, "mac": _as_written(rules.mac_address)}
+SITE_RULES: Rules = {"name": _text(required=True), "code": rules.as_written(rules.site_code)}
+DEVICE_RULES: Rules = {"model": rules.device_model, "mac": rules.as_written(rules.mac_address)}
 USER_RULES: Rules = {
-    "first_name": rules.first_name,
-    "last_name": rules.last_name,
-    "email": rules.email_syntax,
-    "contact_phone": lambda value: rules.e164(value, ""),
-    "mobile_phone": lambda value: rules.e164(value, ""),
-    "job_title": _text(),
-    "department": _text(),
-    "language": _locale,
-    "greeting_language": _locale,
-    "regional_format": _locale,
+    **{f.name: f.load for f in fields.USER if f.load is not None},
     "created_at": _time,
 }
-# What a pull writes as the platform gives it (mapping.CONTACT, and the extension's number):
+# What a pull writes as the platform gives it (fields.PULLED, and the extension's number):
 # while a field still holds the pulled value (its `base`), it is the platform's to judge (a user
 # without a name or an email, an address this tool would not take, a number such as 411 that
 # extadmin would not create), and only the control-character rule holds.
-PULLED = ("first_name", "last_name", "email", "contact_phone", "mobile_phone", "job_title",
-          "department")  # fmt: skip
 ACTIVATION_RULES: Rules = {"token_hash": _token_hash, "expires_at": _time}
 ENGAGE_RULES: Rules = {"agent_group": _text(), "imported_at": _time}
 MAIL_RULES: Rules = {"host": _text(253, required=True), "username": _text(256)}
@@ -474,6 +432,6 @@ class ExtensionChecks:
             _value(
                 self.path,
                 f"extensions[{i}].user.credentials.security_question",
-                _as_written(lambda value: rules.security_question(value, questions)),
+                rules.as_written(lambda value: rules.security_question(value, questions)),
                 question,
             )
