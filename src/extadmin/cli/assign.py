@@ -23,7 +23,9 @@ from extadmin.cli.options import (
     TemporaryPasswordOpt,
     YesOpt,
     examples,
+    form_options,
 )
+from extadmin.domain.fields import USER
 from extadmin.errors import UsageError
 
 if TYPE_CHECKING:
@@ -35,9 +37,7 @@ if TYPE_CHECKING:
 FLAGS = {
     "extension": "NUMBER",
     "setup": "--setup",
-    "first_name": "--first-name",
-    "last_name": "--last-name",
-    "email": "--email",
+    **{f.name: f.flag for f in USER if f.required},
     "password": "--password-file",
     "pin": "--pin-file",
     "security_question": "--security-question",
@@ -73,6 +73,7 @@ def register(app: typer.Typer) -> None:
 Opt = typer.Option
 
 
+@form_options("setup", step=True)
 def assign(
     ctx: typer.Context,
     number: Annotated[
@@ -86,15 +87,6 @@ def assign(
     setup: Annotated[
         str | None, Opt("--setup", help="invite, credentials or later (step 5).", metavar="OPTION")
     ] = None,
-    first_name: Annotated[
-        str | None, Opt("--first-name", metavar="TEXT", help="First name (step 7).")
-    ] = None,
-    last_name: Annotated[
-        str | None, Opt("--last-name", metavar="TEXT", help="Last name (step 7).")
-    ] = None,
-    email: Annotated[
-        str | None, Opt("--email", metavar="EMAIL", help="Email address (step 8).")
-    ] = None,
     short_extension: Annotated[
         str | None,
         Opt(
@@ -103,16 +95,6 @@ def assign(
             help="Short extension number (without the site code).",
         ),
     ] = None,
-    contact_phone: Annotated[
-        str | None, Opt("--contact-phone", metavar="PHONE", help="Contact phone.")
-    ] = None,
-    mobile_phone: Annotated[
-        str | None, Opt("--mobile-phone", metavar="PHONE", help="Mobile phone.")
-    ] = None,
-    job_title: Annotated[str | None, Opt("--job-title", metavar="TEXT", help="Job title.")] = None,
-    department: Annotated[
-        str | None, Opt("--department", metavar="TEXT", help="Department.")
-    ] = None,
     site: Annotated[
         str | None,
         Opt(
@@ -120,32 +102,6 @@ def assign(
             metavar="NAME",
             help="Site (default: the extension's).",
             autocompletion=complete.sites,
-        ),
-    ] = None,
-    role: Annotated[
-        str | None,
-        Opt(
-            "--role",
-            metavar="ROLE",
-            help="Assigned role (default: the account's default role).",
-            autocompletion=complete.roles,
-        ),
-    ] = None,
-    language: Annotated[
-        str | None, Opt("--language", metavar="CODE", help="User language, e.g. en-US.")
-    ] = None,
-    greeting_language: Annotated[
-        str | None, Opt("--greeting-language", metavar="CODE", help="Greeting language.")
-    ] = None,
-    regional_format: Annotated[
-        str | None, Opt("--regional-format", metavar="CODE", help="Regional format.")
-    ] = None,
-    recording: Annotated[
-        str | None,
-        Opt(
-            "--recording",
-            metavar="DIRECTION",
-            help="Automatic call recording: off, inbound, outbound or both.",
         ),
     ] = None,
     password_file: PasswordFileOpt = None,
@@ -164,6 +120,7 @@ def assign(
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
     format: ItemFormatOpt = ItemFormat.table,
+    **form: str | None,  # an option per field of the form (domain.fields): form_options
 ) -> None:
     """Assign a user to an unassigned extension: by flags, or step by step at a terminal."""
     from extadmin.cli.secret_input import read_secret_files
@@ -179,20 +136,9 @@ def assign(
     req = Request(
         extension=number,
         setup=setup,
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
         short_extension=short_extension,
-        contact_phone=contact_phone,
-        mobile_phone=mobile_phone,
-        job_title=job_title,
-        department=department,
         site=site,
-        role=role,
-        language=language,
-        greeting_language=greeting_language,
-        regional_format=regional_format,
-        recording=recording,
+        **form,
         password=secrets["--password-file"],
         pin=secrets["--pin-file"],
         security_question=security_question,

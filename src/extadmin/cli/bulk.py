@@ -67,12 +67,11 @@ def bulk_assign(
     written unless every row is valid (every broken rule of every row is reported).
 
     Columns (a header line names them, in any order; case, spaces, dashes and underscores do
-    not matter; `,` `;` or tab separated, UTF-8): extension, first_name, last_name and email
-    are required; setup (invite, credentials or later; else --setup), short_extension,
-    contact_phone, mobile_phone, job_title, department, site, role, language,
-    greeting_language, regional_format, recording (off, inbound, outbound or both),
-    and for setup credentials password, pin, security_question, security_answer and
-    temporary_password (yes or no). `extadmin export` writes this format."""
+    not matter; `,` `;` or tab separated, UTF-8): extension, {required} are required; setup
+    (invite, credentials or later; else --setup), {optional} (recording: off, inbound,
+    outbound or both), and for setup credentials password, pin, security_question,
+    security_answer and temporary_password (yes or no). `extadmin export` writes this
+    format."""
     from extadmin.errors import InvalidValue, NotFound, RowErrors
     from extadmin.services import bulk
     from extadmin.services.directory import build_index
@@ -182,6 +181,21 @@ def _report(
             [Column("status"), Column("rows", "Rows")],
         )
         render.message(f"{len(rows)} rows: --format json lists every row")
+
+
+def _columns_said() -> None:
+    """bulk-assign's help names the form's columns from their declarations (domain.fields)."""
+    from extadmin.domain.fields import FORM, USER
+
+    required = [f.column for f in USER if f.required]
+    assert bulk_assign.__doc__ is not None
+    bulk_assign.__doc__ = bulk_assign.__doc__.format(
+        required=", ".join(required[:-1]) + " and " + required[-1],
+        optional=", ".join(c for c in FORM if c not in required),
+    )
+
+
+_columns_said()
 
 
 def export(ctx: typer.Context, format: ListFormatOpt = ListFormat.csv) -> None:

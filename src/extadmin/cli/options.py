@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from extadmin.cli import complete
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ListFormat(StrEnum):
@@ -89,3 +92,48 @@ def examples(*lines: str) -> str:
     """A command's Examples section (its help epilog), kept as written: one command a line,
     `#` comments allowed."""
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def form_options(
+    anchor: str, *, step: bool = False, only: tuple[str, ...] | None = None
+) -> Callable[[F], F]:
+    """A command with one option per field of the form (domain.fields), taken by its
+    `**form`: inserted after its parameter `anchor`, in the form's order, the command's own
+    options for the extension's fields (--short-extension, --site) put in their places.
+    `only`: these fields alone; `step`: the seed's step in each help."""
+    import inspect
+
+    from extadmin.domain.fields import BY_NAME, FORM
+
+    def wrap(command: F) -> F:
+        signature = inspect.signature(command, eval_str=True)
+        own = {p.name: p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD}
+        form = []
+        for name in FORM:
+            if name in own:
+                form.append(own.pop(name))
+            elif name in BY_NAME and (only is None or name in only):
+                f = BY_NAME[name]
+                text = f"{f.help[:-1]} (step {f.step})." if step and f.required else f.help
+                option = typer.Option(
+                    f.flag, metavar=f.metavar, help=text, autocompletion=COMPLETE.get(f.kind)
+                )
+                form.append(
+                    inspect.Parameter(
+                        name,
+                        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                        default=None,
+                        annotation=Annotated[str | None, option],
+                    )
+                )
+        rest = list(own.values())
+        at = [p.name for p in rest].index(anchor) + 1
+        command.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=rest[:at] + form + rest[at:]
+        )
+        return command
+
+    return wrap
+
+
+COMPLETE = {"role": complete.roles}
