@@ -538,14 +538,20 @@ def test_enabling_a_credentials_user_again_sends_no_password(
     assert fake.extensions[ext_id(fake, "102")]["status"] == "Enabled"
 
 
-def test_another_user_on_an_assigned_extension_is_not_applied(
+def test_another_user_on_an_extension_the_platform_still_assigns_is_refused(
     account: Path, run: Any, fake: FakePlatform
 ) -> None:
+    """Unassigned here but not on the platform: a new user there would be an update of Ada's
+    record (her extension, her history), so assign refuses and says what to do."""
     assert run("unassign", "110", "--yes").code == 0
-    assign(run, "110", "Bob", "bob@acme.example", "--setup", "invite")
+    refused = run(
+        "assign", "110", "--setup", "invite", "--first-name", "Bob", "--last-name", "Tester",
+        "--email", "bob@acme.example", "--no-input",
+    )  # fmt: skip
+    assert refused.code == 5
+    assert "still has a user on the platform (ada@acme.example)" in refused.err
     change = plan(run)["changes"]
-    assert [c["kind"] for c in change] == ["not applied"]
-    assert "unassign it in the Admin Portal first" in change[0]["reason"]
+    assert [c["kind"] for c in change] == ["not applied"]  # the unassignment, for the Portal
     assert run("platform", "apply", "--yes").code == 5
     assert fake.extensions[ext_id(fake, "110")]["contact"]["firstName"] == "Ada"
     assert fake.welcome_emails == []

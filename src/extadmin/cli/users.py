@@ -10,6 +10,7 @@ from extadmin import render
 from extadmin.cli import complete
 from extadmin.cli.app import get_app
 from extadmin.cli.options import (
+    DryRunOpt,
     ItemFormat,
     ItemFormatOpt,
     ListFormat,
@@ -18,6 +19,7 @@ from extadmin.cli.options import (
     SiteOpt,
     YesOpt,
     examples,
+    form_options,
 )
 from extadmin.render import Column
 
@@ -34,6 +36,12 @@ Numbers = Annotated[
     typer.Argument(metavar="NUMBER", help="Extension numbers.", autocompletion=complete.assigned),
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every assigned extension.")]
+UserNumber = Annotated[
+    str,
+    typer.Argument(
+        metavar="NUMBER", help="Extension number of a user.", autocompletion=complete.assigned
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -393,3 +401,94 @@ def enable(
 ) -> None:
     """Enable disabled users again."""
     _toggle(ctx, numbers, False)
+
+
+@users_app.command("show")
+def users_show(
+    ctx: typer.Context,
+    number: Annotated[
+        str,
+        typer.Argument(
+            metavar="NUMBER", help="Extension number.", autocompletion=complete.assigned
+        ),
+    ],
+    format: ItemFormatOpt = ItemFormat.table,
+) -> None:
+    """One assigned user in full (never a secret): `extension show` of a user's extension."""
+    from extadmin.cli.extensions import detail_fields
+    from extadmin.services import update, views
+
+    account = get_app(ctx).store.read()
+    detail = views.extension_detail(account, update.updatable(account, number))
+    render.emit_fields(detail, format.value, detail_fields(detail))
+
+
+@users_app.command(
+    "update",
+    epilog=examples(
+        "extadmin users update 101 --job-title 'Head of Sales' --department Sales",
+        "extadmin users update 101 --email ada.l@acme.example --dry-run",
+        "extadmin users update 101 --site Boston     # renumbered with Boston's code",
+        "extadmin users update 101                   # at a terminal: from the current values",
+    ),
+)
+@form_options("number")
+def users_update(
+    ctx: typer.Context,
+    number: Annotated[
+        str,
+        typer.Argument(
+            metavar="NUMBER", help="Extension number.", autocompletion=complete.assigned
+        ),
+    ],
+    site: SiteOpt = None,
+    no_input: NoInputOpt = False,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    format: ItemFormatOpt = ItemFormat.table,
+    **form: str | None,  # an option per field of the form (domain.fields): form_options
+) -> None:
+    """Change an assigned user in place: only the fields given ("" clears an optional one), by
+    the same rules as assign; at a terminal with none given, each field from its current
+    value. On a linked file, a local change that `platform apply` sends (the fields changed)."""
+    from extadmin.errors import UsageError
+    from extadmin.services import update
+    from extadmin.services.directory import build_index
+    from extadmin.storage import registry
+
+    app = get_app(ctx)
+    given: dict[str, str | None] = {**form, "site": site}
+    if all(v is None for v in given.values()):
+        if not app.can_prompt(no_input):
+            raise UsageError("give a field to change (--email, --job-title, …; see --help)")
+        from extadmin.cli import walkthrough
+
+        given = walkthrough.update(app.store, number)
+    store = app.store
+    account = store.read()
+    planned = update.plan(account, number, given, build_index(account, store.path))
+    if planned.changes and not dry_run and not yes and app.can_prompt(no_input):
+        _show_update(planned, format.value)
+        app.confirm(f"Change extension {planned.extension}?", yes=False)
+    with registry.claiming_emails(store.lock_timeout), store.transaction("users update") as acct:
+        planned = update.plan(acct, number, given, build_index(acct, store.path))
+        if planned.changes and not dry_run:
+            update.apply(acct, planned)
+    _show_update(planned, format.value)
+    if dry_run:
+        app.say("dry run: nothing was written")
+    elif not planned.changes:
+        app.say(f"extension {planned.extension}: nothing to change")
+    else:
+        where = " (local: `extadmin platform apply` sends it)" if acct.linked else ""
+        app.say(f"updated extension {planned.number}: {len(planned.changes)} field(s){where}")
+
+
+def _show_update(planned: Any, fmt: str) -> None:
+    from extadmin.domain.fields import label
+
+    rows = [
+        (label(name), f"{old or '(none)'} → {new or '(none)'}")
+        for name, (old, new) in planned.changes.items()
+    ]
+    render.emit_fields(planned.summary(), fmt, [(label("extension"), planned.number), *rows])

@@ -662,3 +662,65 @@ def outcome_lines(plan: service.Plan, account: Account | None) -> list[tuple[str
             ("Welcome email language", f"English: there is no template in {LOCALES[language]}")
         )
     return lines
+
+
+def update(store: AccountStore, number: str, **io: Any) -> dict[str, str | None]:
+    """`users update` at a terminal: the form's fields with their current values; pick one,
+    change it (checked as it is given, by the same rules), until Save. The fields changed,
+    as the flags would give them (nothing written here)."""
+    from extadmin.services import update as updates
+
+    account = store.read()
+    ext = updates.updatable(account, number)
+    user: dict[str, Any] = dict(ext["user"])
+    current = {name: str(user.get(name, "")) for name in USER_FIELDS} | {"site": ext["site"]}
+    answers = dict(current)
+    names = [n for n in FORM if n in current]
+    while True:
+        choices = [(f"{LABELS[n]}: {answers[n] or '(none)'}", n) for n in names]
+        picked = prompts.select(
+            f"Extension {ext['number']}: which field?",
+            [*choices, ("Save", "save"), ("Cancel", "cancel")],
+            "save",
+            **io,
+        )
+        if picked == "cancel":
+            raise Cancelled()
+        if picked == "save":
+            return {n: v for n, v in answers.items() if v != current[n]}
+        answers[picked] = _changed(account, picked, answers[picked], user, io)
+
+
+def _changed(account: Account, name: str, value: str, user: dict[str, Any], io: Any) -> str:
+    """One field asked again, its value as the default."""
+    if name == "site":
+        return prompts.select(
+            LABELS[name], [(s["name"], s["name"]) for s in account.sites], value, **io
+        )
+    f = BY_NAME[name]
+    if f.kind == "locale":
+        offered = account.offered_locales(f.said) or list(LOCALES)
+        return prompts.select(
+            f.label, [(f"{LOCALES.get(c, c)} ({c})", c) for c in offered], value, search=True, **io
+        )
+    if f.kind == "recording":
+        return prompts.select(f.label, [(RECORDING_TITLES[r], r) for r in RECORDING], value, **io)
+    if f.kind == "role":
+        while True:
+            role = prompts.select(f.label, [(r, r) for r in account.roles], value, **io)
+            who = f"{user['first_name']} {user['last_name']}"
+            if (
+                not administrative(role)
+                or role == value
+                or prompts.confirm(
+                    f"Give {who} the {role} role (administrative access)?", default=False, **io
+                )
+            ):
+                return role
+    return prompts.text(
+        f.label,
+        lambda v: f.check(account, v),
+        default=value,
+        optional=not f.required,
+        **io,
+    )

@@ -194,9 +194,6 @@ def _cannot(account: Account, local: dict[str, str], base: dict[str, str]) -> st
         return "unassigning a user: do it in the Admin Portal"
     if "frozen" in (status, base.get("status")):
         return "a frozen extension: only the Admin Portal changes it"
-    before = base.get("email", "").casefold()
-    if base.get("status") != "unassigned" and before and before != local["email"].casefold():
-        return "another user on an assigned extension: unassign it in the Admin Portal first"
     if "id" not in account.site(local["site"]):
         return f"site {local['site']} is not on the platform: create it in the Admin Portal"
     if local.get("role") != base.get("role") and _role_id(account, local["role"]) is None:

@@ -113,6 +113,13 @@ def assignable(account: Account, number: str) -> Extension:
             else ext["status"]
         )
         raise Conflict(f"extension {ref(ext)} is not unassigned: it is {state}")
+    pulled = ext.get("base", {})
+    if pulled.get("status", "unassigned") != "unassigned":  # unassigned here, not there
+        raise Conflict(
+            f"extension {ref(ext)} still has a user on the platform ({pulled.get('email', '?')})"
+            ": unassign them in the Admin Portal, then `extadmin platform pull`; to change the "
+            "user's details instead, `extadmin users update`"
+        )
     return ext
 
 
@@ -138,8 +145,10 @@ def target_number(account: Account, ext: Extension, site_name: str, short: str |
     return number
 
 
-def check_email_unique(index: EmailIndex, email: str) -> None:
-    matches = index.matches(email)
+def check_email_unique(index: EmailIndex, email: str, own: tuple[str, str] | None = None) -> None:
+    """No user of a registered account has the address (`own`: the user being changed, by
+    account name and extension number, whose own address it may be)."""
+    matches = [m for m in index.matches(email) if (m.account, m.extension) != own]
     if matches:
         where = ", ".join(f"extension {m.extension} in account {m.account!r}" for m in matches)
         raise Conflict(

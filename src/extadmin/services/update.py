@@ -1,0 +1,111 @@
+"""Changing an assigned user in place: `users update` (flags or a short walkthrough) and
+`bulk-update` (a CSV, all or nothing). The same rules as `assign`, field by field (domain.fields):
+email unique across the registered accounts, phones E.164, the site's code in the number. On a
+linked file the change is local until `platform apply` sends it (only the fields that changed).
+
+Two phases, as assign: `plan()` checks a change against the account (pure; every broken rule at
+once), `apply()` writes it and audits old and new values (never a secret: no field of the form
+is one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from extadmin.domain import fields, rules
+from extadmin.domain.account import Account
+from extadmin.domain.model import Extension
+from extadmin.errors import Collector, Conflict, InvalidValue
+from extadmin.services.assign import check_email_unique, target_number
+from extadmin.services.directory import EmailIndex
+
+# what `users update` can change: every field of the form, and the site (the number follows
+# its code); the short extension number and the setup option are the assignment's
+CHANGEABLE = (*fields.USER_FIELDS, "site")
+
+
+@dataclass
+class Update:
+    extension: str  # the number now
+    number: str  # the number after the change (a move to another site changes its code)
+    changes: dict[str, tuple[str, str]] = field(default_factory=dict)  # field: (old, new)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"extension": self.number}
+        if self.number != self.extension:
+            out["renumbered_from"] = self.extension
+        out["changes"] = {k: {"old": old, "new": new} for k, (old, new) in self.changes.items()}
+        return out
+
+
+def updatable(account: Account, number: str) -> Extension:
+    """An extension with a user, by number (or platform id on a linked file)."""
+    ext = account.extension(rules.extension_ref(number))
+    if "user" not in ext:
+        raise Conflict(
+            f"extension {ext.get('number', ext.get('id'))} is unassigned: no user to update "
+            f"(`extadmin assign {number}` assigns one)"
+        )
+    if ext["status"] == "frozen":
+        raise Conflict(f"extension {ext['number']} is frozen: only the Admin Portal changes it")
+    return ext
+
+
+def plan(account: Account, number: str, given: dict[str, str | None], emails: EmailIndex) -> Update:
+    """The change the values given make (None: not given; "" clears an optional field);
+    raises every broken rule at once. Values equal to the current ones are no change."""
+    check = Collector()
+    ext = updatable(account, number)
+    user = ext["user"]
+    update = Update(ext["number"], ext["number"])
+    for f in fields.USER:
+        raw = given.get(f.name)
+        if raw is None:
+            continue
+        old = str(user.get(f.name, ""))
+        if not raw.strip():
+            if f.required or f.always or f.kind == "locale":
+                check(_refuse, f.said, "cannot be empty (give a value)")
+            elif old:
+                update.changes[f.name] = (old, "")
+            continue
+        new = check(f.check, account, raw)
+        if new is not None and new != old:
+            update.changes[f.name] = (old, new)
+    if "email" in update.changes:
+        own = (account.name, ext["number"])
+        check(check_email_unique, emails, update.changes["email"][1], own)
+    site = given.get("site")
+    if site is not None and site.strip():
+        name = check(lambda: account.site(site)["name"])
+        if name is not None and name != ext["site"]:
+            moved = check(target_number, account, ext, name, None)
+            if moved is not None:
+                update.changes["site"] = (ext["site"], name)
+                update.number = moved
+    check.done()
+    return update
+
+
+def _refuse(field_name: str, rule: str) -> None:
+    raise InvalidValue(field_name, rule)
+
+
+def apply(account: Account, update: Update) -> Extension:
+    """Write a checked change (the caller holds the lock); its audit entry holds old and new."""
+    ext = account.extension(update.extension)
+    if update.number != update.extension:
+        account.renumber(ext, update.number)
+    user: dict[str, Any] = ext["user"]  # type: ignore[assignment]
+    for name, (_, new) in update.changes.items():
+        if name == "site":
+            ext["site"] = new
+        elif new:
+            user[name] = new
+        else:
+            user.pop(name, None)
+    changes = {k: {"old": old, "new": new} for k, (old, new) in update.changes.items()}
+    if update.number != update.extension:
+        changes["number"] = {"old": update.extension, "new": update.number}
+    account.record("users update", update.number, **changes)
+    return ext
