@@ -1,10 +1,10 @@
-"""bulk-assign (CSV in) and export (CSV or JSON out)."""
+"""bulk-assign and bulk-update (CSV in) and export (CSV or JSON out)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +20,9 @@ from extadmin.cli.options import (
     examples,
 )
 from extadmin.render import Column
+
+if TYPE_CHECKING:
+    from extadmin.errors import RowErrors
 
 REPORT_COLUMNS = [
     Column("line", "Line"),
@@ -42,6 +45,14 @@ def register(app: typer.Typer) -> None:
             "extadmin export --format csv > users.csv && extadmin bulk-assign users.csv",
         ),
     )(bulk_assign)
+    app.command(
+        "bulk-update",
+        epilog=examples(
+            "extadmin export > users.csv    # edit cells, then:",
+            "extadmin bulk-update users.csv --dry-run",
+            "extadmin bulk-update users.csv",
+        ),
+    )(bulk_update)
     app.command(
         "export",
         epilog=examples(
@@ -72,21 +83,13 @@ def bulk_assign(
     outbound or both), and for setup credentials password, pin, security_question,
     security_answer and temporary_password (yes or no). `extadmin export` writes this
     format."""
-    from extadmin.errors import InvalidValue, NotFound, RowErrors
+    from extadmin.errors import RowErrors
     from extadmin.services import bulk
     from extadmin.services.directory import build_index
     from extadmin.storage import registry
 
     app = get_app(ctx)
-    if file == "-":
-        data, source = sys.stdin.buffer.read(), "standard input"
-    else:
-        try:
-            data, source = Path(file).read_bytes(), file
-        except FileNotFoundError:
-            raise NotFound(f"CSV file not found: {file}") from None
-        except OSError as exc:
-            raise InvalidValue("FILE", f"cannot read {file}: {exc.strerror}") from None
+    data, source = _read(file)
     rows = bulk.parse_csv(data, source)
     if (
         file != "-"
@@ -108,23 +111,7 @@ def bulk_assign(
                 outcomes = bulk.run(account, rows, emails, setup, advance, dry_run)
             queued = queue_on_save(app, account, outcomes)
         except RowErrors as exc:
-            if format == ItemFormat.json:
-                render.emit(
-                    {
-                        "ok": False,
-                        "errors": [
-                            {
-                                "line": line,
-                                "column": col,
-                                "message": err.message,
-                                "exit_code": int(err.exit_code),
-                            }
-                            for line, col, err in exc.errors
-                        ],
-                    },
-                    "json",
-                    [],
-                )
+            _errors(exc, format)
             raise
     if dry_run:
         report = [
@@ -158,6 +145,89 @@ def bulk_assign(
     ]
     _report(report, format, dry_run=False, queued=len(queued))
     app.say(f"assigned {len(outcomes)} extension(s); {len(queued)} welcome email(s) queued")
+
+
+def _read(file: str) -> tuple[bytes, str]:
+    """A CSV's bytes (FILE, or - for standard input) and its name in messages."""
+    from extadmin.errors import InvalidValue, NotFound
+
+    if file == "-":
+        return sys.stdin.buffer.read(), "standard input"
+    try:
+        return Path(file).read_bytes(), file
+    except FileNotFoundError:
+        raise NotFound(f"CSV file not found: {file}") from None
+    except OSError as exc:
+        raise InvalidValue("FILE", f"cannot read {file}: {exc.strerror}") from None
+
+
+def _errors(exc: RowErrors, format: ItemFormat) -> None:
+    """Every error of every row, for scripts (--format json; a table says them on stderr)."""
+    if format == ItemFormat.json:
+        errors = [
+            {"line": line, "column": col, "message": err.message, "exit_code": int(err.exit_code)}
+            for line, col, err in exc.errors
+        ]
+        render.emit({"ok": False, "errors": errors}, "json", [])
+
+
+def bulk_update(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE|-", help="CSV file, or - for stdin.")],
+    dry_run: DryRunOpt = False,
+    format: ItemFormatOpt = ItemFormat.table,
+) -> None:
+    """Change assigned users from a CSV file in `export`'s columns: the extension is the key,
+    an empty cell leaves its field as it is (`users update NUMBER --job-title ''` clears one).
+    Every row is checked by `users update`'s rules first, and nothing is written unless every
+    row is valid (every broken rule of every row is reported). The assignment's own columns
+    (setup, short_extension) are not changed; a credentials cell is refused."""
+    from extadmin.errors import RowErrors
+    from extadmin.services import bulk
+    from extadmin.services import update as updates
+    from extadmin.services.directory import build_index
+    from extadmin.storage import registry
+
+    app = get_app(ctx)
+    data, source = _read(file)
+    rows = bulk.parse_csv(data, source, required=("extension",))
+    claim = registry.claiming_emails(app.store.lock_timeout)
+    with claim, app.store.transaction("bulk-update") as account:
+        emails = build_index(account, app.store.path)
+        for warning in emails.warnings:
+            app.say(warning)
+        try:
+            changes = bulk.update_rows(account, rows, emails)
+        except RowErrors as exc:
+            _errors(exc, format)
+            raise
+        if not dry_run:
+            for change in changes:
+                updates.apply(account, change)
+    report = [
+        {
+            "line": row.line,
+            "extension": change.number,
+            "changed": ", ".join(change.changes) or "nothing",
+        }
+        for row, change in zip(rows, changes, strict=True)
+    ]
+    changed = sum(1 for c in changes if c.changes)
+    if format == ItemFormat.json:
+        render.emit({"ok": True, "dry_run": dry_run, "rows": report}, "json", [])
+    else:
+        render.emit(report, "table", UPDATE_COLUMNS)
+    done = "would change" if dry_run else "changed"
+    app.say(
+        f"{done} {changed} of {len(rows)} user(s)" + (": nothing was written" if dry_run else "")
+    )
+
+
+UPDATE_COLUMNS = [
+    Column("line", "Line"),
+    Column("extension", "Extension"),
+    Column("changed", "Fields"),
+]
 
 
 def _report(

@@ -55,9 +55,10 @@ class Row:
     values: dict[str, str] = field(repr=False)
 
 
-def parse_csv(data: bytes, source: str) -> list[Row]:
+def parse_csv(data: bytes, source: str, required: tuple[str, ...] = REQUIRED_COLUMNS) -> list[Row]:
     """Decode (UTF-8, with or without a byte-order mark), detect `,` or `;` (or tab), map the
-    header to the known columns; an unknown or missing column is an error naming it."""
+    header to the known columns; an unknown or missing column (of `required`) is an error
+    naming it."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -91,7 +92,7 @@ def parse_csv(data: bytes, source: str) -> list[Row]:
         duplicated = sorted({n for n in names if n and names.count(n) > 1})
         if duplicated:
             raise InvalidValue("header", f"column {duplicated[0]} appears twice")
-        missing = [c for c in REQUIRED_COLUMNS if c not in names]
+        missing = [c for c in required if c not in names]
         if missing:
             raise InvalidValue("header", f"missing required column(s): {', '.join(missing)}")
         rows = []
@@ -250,3 +251,48 @@ def export_rows(account: Account) -> list[dict[str, Any]]:
             )
             rows.append(row)
     return rows
+
+
+def update_rows(account: Account, rows: list[Row], emails: EmailIndex) -> list[Any]:
+    """bulk-update: every row (the extension its key; an empty cell leaves the field as it
+    is) checked by `users update`'s rules, against the account and the rows before it; raise
+    RowErrors with every error of every row, or return the changes (services.update.Update)."""
+    from extadmin.services import update
+
+    changes: list[Any] = []
+    errors: list[tuple[int, str, ExtadminError]] = []
+    seen_ext: dict[str, int] = {}
+    seen_email: dict[str, int] = {}
+    for row in rows:
+        try:
+            cells = {c: unprotect(row.values.get(c, "")).strip() for c in COLUMNS}
+            secret = next((c for c in SECRET_COLUMNS if cells[c]), None)
+            if secret:
+                raise InvalidValue(
+                    secret.replace("_", " "),
+                    "bulk-update changes no credentials (`extadmin activate` sets them)",
+                )
+            number = rules.extension_ref(cells["extension"])
+            if number in seen_ext:
+                raise Conflict(
+                    f"extension {number} is also on line {seen_ext[number]}", "extension"
+                )
+            seen_ext[number] = row.line
+            given = {c: cells[c] or None for c in update.CHANGEABLE}
+            change = update.plan(account, number, given, emails)
+            if "email" in change.changes:
+                key = rules.email_key(change.changes["email"][1])
+                if key in seen_email:
+                    raise Conflict(
+                        f"email {change.changes['email'][1]} is also on line {seen_email[key]}",
+                        "email",
+                    )
+                seen_email[key] = row.line
+            changes.append(change)
+        except ExtadminError as exc:  # every broken rule of the row, each with its column
+            for problem in exc.problems if isinstance(exc, Problems) else [exc]:
+                column = assign.field_key(problem.field) or problem.field or "extension"
+                errors.append((row.line, column, problem))
+    if errors:
+        raise RowErrors(errors)
+    return changes
