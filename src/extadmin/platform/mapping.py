@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from extadmin.domain import rules
+from extadmin.domain import fields, rules
 from extadmin.domain.account import Account, number_order, ref
 from extadmin.domain.catalog import PLATFORM_STATUSES, RECORDING_PLATFORM
 from extadmin.domain.fields import BASE_FIELDS
@@ -18,16 +18,8 @@ SITE_CODE = re.compile(r"[1-9][0-9]{0,4}")  # rules.site_code, as the file holds
 EXTENSION_ID = re.compile(r"[0-9]{1,19}")  # an int64, as the file holds it (schema._ID)
 DIRECTIONS = {platform: local for local, platform in RECORDING_PLATFORM.items() if platform}
 
-# the platform's contact fields and the user's, in the order of the form
-CONTACT = {
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "email": "email",
-    "businessPhone": "contact_phone",
-    "mobilePhone": "mobile_phone",
-    "jobTitle": "job_title",
-    "department": "department",
-}
+# the platform's contact fields and the user's, in the order of the form (domain.fields)
+CONTACT = fields.CONTACT
 # kept from the local file across a pull: what the platform's list does not hold
 LOCAL_ONLY = ("setup", "unique_email", "created_at", "credentials", "activation", "engage_voice")
 LANGUAGE_FIELDS = ("language", "greeting_language", "regional_format")
