@@ -451,10 +451,12 @@ def users_update(
     """Change an assigned user in place: only the fields given ("" clears an optional one), by
     the same rules as assign; at a terminal with none given, each field from its current
     value. On a linked file, a local change that `platform apply` sends (the fields changed)."""
+    from extadmin.cli.assign import welcome_email
+    from extadmin.cli.mail import queue_on_save
     from extadmin.errors import UsageError
-    from extadmin.services import update
+    from extadmin.services import activate, update
     from extadmin.services.directory import build_index
-    from extadmin.storage import registry
+    from extadmin.storage import outbox, registry
 
     app = get_app(ctx)
     given: dict[str, str | None] = {**form, "site": site}
@@ -467,14 +469,27 @@ def users_update(
     store = app.store
     account = store.read()
     planned = update.plan(account, number, given, build_index(account, store.path))
-    if planned.changes and not dry_run and not yes and app.can_prompt(no_input):
-        _show_update(planned, format.value)
+    previewed = planned.changes and not dry_run and not yes and app.can_prompt(no_input)
+    if previewed:
+        _show_update(planned, "table")
         app.confirm(f"Change extension {planned.extension}?", yes=False)
+    queued: list[Any] = []
     with registry.claiming_emails(store.lock_timeout), store.transaction("users update") as acct:
         planned = update.plan(acct, number, given, build_index(acct, store.path))
         if planned.changes and not dry_run:
-            update.apply(acct, planned)
-    _show_update(planned, format.value)
+            waiting = outbox.queued_for(store.outbox, planned.extension)
+            again = update.invitation_follows(acct, planned, waiting)
+            ext = update.apply(acct, planned)
+            if again:  # the invitation follows the address (a new token; the old one dies)
+                invited = activate.send_invite(acct, ext)
+                void = (planned.extension, planned.number)
+                queued = queue_on_save(app, acct, [invited], void=void)
+    if not previewed or format == ItemFormat.json:
+        _show_update(planned, format.value)
+    if queued:
+        email = welcome_email(app, acct, queued)
+        where = "delivered" if email["delivered"] else "queued (`extadmin mail send`)"
+        app.say(f"a new invitation for {email['to']}: {where}; the old link no longer works")
     if dry_run:
         app.say("dry run: nothing was written")
     elif not planned.changes:

@@ -239,9 +239,10 @@ def _record(
         record["contact"] = {
             key: local.get(f, "")
             for key, f in mapping.CONTACT.items()
-            # a name, title or department cleared here is cleared there ("" removes it);
-            # a phone cannot be sent empty
-            if local.get(f) or (not assigning and base.get(f) and not f.endswith("phone"))
+            # an assignment sends every field given; an update the fields that changed (a
+            # name, title or department cleared here is cleared there: "" removes it; a phone
+            # cannot be sent empty)
+            if (local.get(f) if assigning else f in sent and (local.get(f) or "phone" not in f))
         }
     regional = {
         key: {"id": _language_id(account, local[f])}

@@ -76,7 +76,9 @@ def plan(account: Account, number: str, given: dict[str, str | None], emails: Em
         own = (account.name, ext["number"])
         check(check_email_unique, emails, update.changes["email"][1], own)
     site = given.get("site")
-    if site is not None and site.strip():
+    if site is not None and not site.strip():
+        check(_refuse, "site", "cannot be empty (give a site's name)")
+    elif site is not None:
         name = check(lambda: account.site(site)["name"])
         if name is not None and name != ext["site"]:
             moved = check(target_number, account, ext, name, None)
@@ -89,6 +91,20 @@ def plan(account: Account, number: str, given: dict[str, str | None], emails: Em
 
 def _refuse(field_name: str, rule: str) -> None:
     raise InvalidValue(field_name, rule)
+
+
+def invitation_follows(account: Account, update: Update, queued: bool) -> bool:
+    """An invited user not activated yet, on a file that sends its own welcome emails, whose
+    address or number changed (the email went, or goes, to the wrong inbox or with a dead
+    link), or whose name changed while the email is still `queued`: a new invitation replaces
+    the old (a new token: the old link dies; the old email, if queued, is dropped)."""
+    ext = account.extension(update.extension)
+    user = ext.get("user", {})
+    if account.linked or ext["status"] != "not-activated" or "activation" not in user:
+        return False
+    moved = update.number != update.extension or "email" in update.changes
+    renamed = bool({"first_name", "last_name"} & update.changes.keys())
+    return moved or (renamed and queued)
 
 
 def apply(account: Account, update: Update) -> Extension:

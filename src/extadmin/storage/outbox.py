@@ -46,6 +46,14 @@ def key_of(name: str) -> str:
     return name.split("-")[1] if name.count("-") >= 2 else ""
 
 
+def queued_for(outbox: Path, key: str) -> bool:
+    """A message for this key (extension number) waits in the outbox."""
+    try:
+        return any(key_of(p.name) == key for p in outbox.glob("*.eml"))
+    except OSError:
+        return False
+
+
 def pending(outbox: Path) -> bool:
     """A batch is staged: a command was killed between its stage and its publish (or is
     running now)."""
