@@ -386,8 +386,8 @@ def _held(ext: Extension) -> list[str]:
 
 def _user_held(user: Any) -> list[str]:
     """What the file alone holds for this user."""
-    fields: dict[str, Any] = dict(user or {})
-    return [HELD[k] for k in ("credentials", "activation", "engage_voice") if fields.get(k)]
+    given: dict[str, Any] = dict(user or {})
+    return [HELD[k] for k in ("credentials", "activation", "engage_voice") if given.get(k)]
 
 
 def _keep_local(ext: Extension, old: Extension | None) -> str:
