@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -38,9 +39,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
+from extadmin.domain import hashing
 from extadmin.platform.client import Governor
 from extadmin.services import link
-from tests.conftest import Result, connect_options, invoke
+from extadmin.services.link import SECRET_ENV, SERVER_ENV
+from tests.conftest import CHEAP_HASHING, Result, connect_options, invoke
 from tests.fake_platform import DEFAULT_LIMITS, STATUSES, FakePlatform, Recorded
 
 pytestmark = pytest.mark.timeout(300)
@@ -388,18 +391,29 @@ def instant_waits(monkeypatch: pytest.MonkeyPatch) -> InstantClock:
     return clock
 
 
+@dataclass(repr=False)
+class Built:
+    """The fake platform and the linked, pulled file's bytes (with its audit log), built once
+    per module and worker: a pull or a plan never changes the fake's account."""
+
+    fake: ShapedFake
+    data: bytes
+    audit: bytes
+    templates: dict[str, Any]  # the fake's real answer to each list
+
+
 class Linked:
     """A linked, pulled account file on a ShapedFake (a plain class: its repr is short)."""
 
-    def __init__(self, fake: ShapedFake, path: Path, cache: Path) -> None:
+    def __init__(self, fake: ShapedFake, path: Path, templates: dict[str, Any]) -> None:
         self.fake = fake
         self.path = path
-        self.data = path.read_bytes()  # the file's bytes after its pull
-        self.audit = path.with_name(f"{path.stem}.audit.jsonl").read_bytes()
+        self.data = path.read_bytes()  # the file's bytes before each example
+        self.audit = _audit(path).read_bytes()
         # extension id -> what only the file holds ("device", "credentials")
         self.local_only = _local_only(json.loads(self.data))
-        self.templates = _templates(fake)  # the fake's real answer to each list
-        self.cache = cache
+        self.templates = templates
+        self.cache = Path(os.environ["XDG_CACHE_HOME"])
 
     def __repr__(self) -> str:
         return f"Linked({self.path.name})"
@@ -410,61 +424,94 @@ def _ok(result: Result) -> Result:
     return result
 
 
-@pytest.fixture
-def linked(tmp_path: Path, instant_waits: InstantClock) -> Iterator[Linked]:
+def _audit(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.audit.jsonl")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     """A fake platform (limits no test run reaches) holding sites, roles, users of every
     status, recordings; a JSON file linked to it and pulled, a credentials user assigned and
-    applied (their hashes are local-only), and desk phones on two extensions."""
-    big = dict.fromkeys(DEFAULT_LIMITS, (10**6, 60.0))
-    fake = ShapedFake(limits=big).start()
+    applied (their hashes are local-only), and desk phones on two extensions. Built in
+    folders of its own, as conftest's per-test fixtures would (they do not run for a module's
+    fixture)."""
+    folder = tmp_path_factory.mktemp("shapes")
+    fake = ShapedFake(limits=dict.fromkeys(DEFAULT_LIMITS, (10**6, 60.0))).start()
     try:
-        boston, paris = fake.add_site("Boston", "2"), fake.add_site("Paris")
-        lead = fake.add_role("Team Lead")
-        fake.add_extension("101", first_name="Ada", last_name="Lovelace",
-                           email="ada@acme.example", site_id=boston, role_id=lead,
-                           job_title="Countess", recording="Inbound")  # fmt: skip
-        fake.add_extension("102", status="Unassigned")
-        fake.add_extension("103", status="Unassigned")
-        fake.add_extension("104", status="NotActivated", first_name="Ben", last_name="Becker",
-                           email="ben@acme.example")  # fmt: skip
-        fake.add_extension("105", status="Disabled", first_name="Chloe", last_name="Costa",
-                           email="chloe@acme.example")  # fmt: skip
-        fake.add_extension("106", status="Frozen", first_name="Dev", last_name="Dubois",
-                           email="dev@acme.example")  # fmt: skip
-        fake.add_extension(None, status="Unassigned")
-        fake.add_extension("2201", status="Unassigned", site_id=boston)
-        fake.add_extension("107", first_name="Elena", last_name="Evans",
-                           email="elena@acme.example", site_id=paris, recording="All")  # fmt: skip
-        path = tmp_path / "linked.json"
-        options = connect_options(fake, tmp_path / "platform-secrets")
-        _ok(invoke("--account", path, "platform", "connect", *options))
-        _ok(invoke("--account", path, "platform", "pull"))
-        secret_files: list[Any] = []
-        for name, value in SECRETS.items():
-            secret_files += [f"--{name}-file", _secret(tmp_path, name, value)]
-        _ok(invoke("--account", path, "assign", "103", "--setup", "credentials",
-                   "--first-name", "Farid", "--last-name", "Fischer",
-                   "--email", "farid@acme.example", "--no-input", "--security-question", "1",
-                   *secret_files))  # fmt: skip
-        secrets = tmp_path / "secrets.csv"
-        secrets.write_text(
-            "extension,password,pin,security_answer\n103,Zebra7!Quix,5820417396,fluffy cat\n"
-        )
-        secrets.chmod(0o600)
-        _ok(invoke("--account", path, "platform", "apply", "--yes", "--secrets-file", secrets))
-        doc = json.loads(path.read_text())
-        for ext in doc["extensions"]:
-            if ext.get("number") in ("101", "102"):
-                ext["device"] = DESK_PHONE
-        path.write_text(json.dumps(doc, indent=2))
-        status = _ok(invoke("--account", path, "platform", "status", "--format", "json"))
-        assert json.loads(status.out)["pending"] == []
-        linked = Linked(fake, path, tmp_path / "xdg-cache")
-        assert sorted(linked.local_only.values()) == ["credentials", "device", "device"]
-        assert not fake.violations, fake.violations
-        yield linked
+        with pytest.MonkeyPatch.context() as patch:
+            for name in ("CONFIG", "DATA", "CACHE"):
+                patch.setenv(f"XDG_{name}_HOME", str(folder / f"xdg-{name.lower()}"))
+            for name in ("EXTADMIN_ACCOUNT", "EXTADMIN_DEBUG", *SECRET_ENV, SERVER_ENV):
+                patch.delenv(name, raising=False)
+            patch.setattr(hashing, "COST", CHEAP_HASHING)
+            patch.chdir(folder)
+            path = _build(fake, folder)
+        yield Built(fake, path.read_bytes(), _audit(path).read_bytes(), _templates(fake))
     finally:
         fake.stop()
+
+
+def _build(fake: ShapedFake, folder: Path) -> Path:
+    boston, paris = fake.add_site("Boston", "2"), fake.add_site("Paris")
+    lead = fake.add_role("Team Lead")
+    fake.add_extension("101", first_name="Ada", last_name="Lovelace", email="ada@acme.example",
+                       site_id=boston, role_id=lead, job_title="Countess",
+                       recording="Inbound")  # fmt: skip
+    fake.add_extension("102", status="Unassigned")
+    fake.add_extension("103", status="Unassigned")
+    fake.add_extension("104", status="NotActivated", first_name="Ben", last_name="Becker",
+                       email="ben@acme.example")  # fmt: skip
+    fake.add_extension("105", status="Disabled", first_name="Chloe", last_name="Costa",
+                       email="chloe@acme.example")  # fmt: skip
+    fake.add_extension("106", status="Frozen", first_name="Dev", last_name="Dubois",
+                       email="dev@acme.example")  # fmt: skip
+    fake.add_extension(None, status="Unassigned")
+    fake.add_extension("2201", status="Unassigned", site_id=boston)
+    fake.add_extension("107", first_name="Elena", last_name="Evans", email="elena@acme.example",
+                       site_id=paris, recording="All")  # fmt: skip
+    path = folder / "linked.json"
+    _ok(invoke("--account", path, "platform", "connect", *connect_options(fake, folder / "s")))
+    _ok(invoke("--account", path, "platform", "pull"))
+    secret_files: list[Any] = []
+    for name, value in SECRETS.items():
+        secret_files += [f"--{name}-file", _secret(folder, name, value)]
+    _ok(invoke("--account", path, "assign", "103", "--setup", "credentials",
+               "--first-name", "Farid", "--last-name", "Fischer",
+               "--email", "farid@acme.example", "--no-input", "--security-question", "1",
+               *secret_files))  # fmt: skip
+    secrets = folder / "secrets.csv"
+    secrets.write_text(
+        "extension,password,pin,security_answer\n103,Zebra7!Quix,5820417396,fluffy cat\n"
+    )
+    secrets.chmod(0o600)
+    _ok(invoke("--account", path, "platform", "apply", "--yes", "--secrets-file", secrets))
+    doc = json.loads(path.read_text())
+    for ext in doc["extensions"]:
+        if ext.get("number") in ("101", "102"):
+            ext["device"] = DESK_PHONE
+    path.write_text(json.dumps(doc, indent=2))
+    status = _ok(invoke("--account", path, "platform", "status", "--format", "json"))
+    assert json.loads(status.out)["pending"] == []
+    assert sorted(_local_only(doc).values()) == ["credentials", "device", "device"]
+    assert not fake.violations, fake.violations
+    return path
+
+
+@pytest.fixture
+def linked(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instant_waits: InstantClock
+) -> Linked:
+    """The built file in this test's folder; the secrets from the environment, for the fake's
+    server (what CI does: nothing kept in this test's config folder)."""
+    path = tmp_path / "linked.json"
+    path.write_bytes(built.data)
+    _audit(path).write_bytes(built.audit)
+    fake = built.fake
+    monkeypatch.setenv(SECRET_ENV[0], fake.client_secret)
+    monkeypatch.setenv(SECRET_ENV[1], fake.jwt)
+    monkeypatch.setenv(SERVER_ENV, fake.url)
+    fake.reset()
+    return Linked(fake, path, built.templates)
 
 
 def _secret(folder: Path, name: str, value: str) -> Path:
@@ -507,7 +554,7 @@ def start(linked: Linked, queued: list[Answer]) -> None:
     """The file as pulled, no rate-limit state handed on, and these answers queued."""
     linked.fake.reset()
     linked.path.write_bytes(linked.data)
-    linked.path.with_name(f"{linked.path.stem}.audit.jsonl").write_bytes(linked.audit)
+    _audit(linked.path).write_bytes(linked.audit)
     shutil.rmtree(linked.cache / "extadmin" / "rate-limits", ignore_errors=True)
     linked.fake.queued.extend(queued)
 
@@ -523,7 +570,7 @@ def check_failure(result: Result, linked: Linked, codes: set[int]) -> None:
     lines = lines_of(result)
     assert len(lines) == 1 and lines[0].startswith("extadmin: error: "), result.err
     assert linked.path.read_bytes() == linked.data
-    assert linked.path.with_name(f"{linked.path.stem}.audit.jsonl").read_bytes() == linked.audit
+    assert _audit(linked.path).read_bytes() == linked.audit
 
 
 def check_requests(linked: Linked) -> None:
@@ -582,7 +629,7 @@ def bounded(examples: int) -> settings:
 
 
 @pytest.mark.parametrize("name", list(LISTS))
-@bounded(80)
+@bounded(60)
 @given(data=st.data())
 def test_pull_under_any_answer_to_one_list(linked: Linked, name: str, data: st.DataObject) -> None:
     queued = data.draw(answers(linked.fake, name, linked.templates[name]), label="answers")
@@ -619,7 +666,7 @@ def _ids(doc: dict[str, Any], name: str) -> set[str]:
 
 
 @pytest.mark.parametrize("name", [n for n in LISTS if n != "user-role/default"])
-@bounded(50)
+@bounded(40)
 @given(data=st.data())
 def test_one_bad_record_never_blocks_a_pull(linked: Linked, name: str, data: st.DataObject) -> None:
     """issue 22: "One bad record from the platform never blocks a pull: it is reported and kept
@@ -665,7 +712,7 @@ def changed(linked: Linked) -> Linked:
     planned = _ok(invoke("--account", linked.path, "platform", "plan", "--format", "json"))
     assert len(json.loads(planned.out)["requests"]) >= 3, planned.out
     linked.fake.reset()
-    return Linked(linked.fake, linked.path, linked.cache)
+    return Linked(linked.fake, linked.path, linked.templates)
 
 
 def check_plan(result: Result, linked: Linked) -> None:
@@ -691,7 +738,7 @@ def check_plan(result: Result, linked: Linked) -> None:
 
 
 @pytest.mark.parametrize("name", ["extension", "recording"])
-@bounded(80)
+@bounded(60)
 @given(data=st.data())
 def test_plan_under_any_answer_to_one_list(changed: Linked, name: str, data: st.DataObject) -> None:
     queued = data.draw(answers(changed.fake, name, changed.templates[name]), label="answers")
