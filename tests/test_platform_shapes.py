@@ -11,7 +11,7 @@ The shapes come from hypothesis strategies biased to the real ones: the fake's o
 with a few values deleted, repeated or replaced by wrong ones, a page built from records whose
 every key may be missing or of the wrong type, any JSON at all, or bytes; a page that is not
 the last links on (to itself, the first page, a further one, another list, another server).
-One fake platform serves a whole test; each example starts from the same linked, pulled
+One fake platform serves the whole module; each example starts from the same linked, pulled
 account file (its bytes copied back) and queues its answers on a `ShapedFake`, which can also
 send any header (the fake's `spoil_answer` sends none). Waits run on a clock that does not
 wait (`instant_waits`): a Retry-After of 300 s costs nothing, and one over the longest wait is
@@ -617,8 +617,8 @@ def check_pull(result: Result, linked: Linked) -> None:
 
 
 def bounded(examples: int) -> settings:
-    """Each example a command against a fake (about 40 ms): the whole file in some 20 s on two
-    cores. One fixture serves every example of a test (its file copied back each time)."""
+    """Each example a command against the fake (about 40 ms): the whole file in some 25 s on
+    two cores. One fake and one built file serve the module (copied back for each example)."""
     return settings(
         max_examples=examples,
         deadline=None,
