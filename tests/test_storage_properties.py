@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from extadmin.domain import rules
 from extadmin.domain.account import Account
-from extadmin.domain.catalog import BASE_FIELDS, LOCALES, PREDEFINED_ROLES, RECORDING, SETUP_OPTIONS
+from extadmin.domain.catalog import LOCALES, PREDEFINED_ROLES, RECORDING, SETUP_OPTIONS
+from extadmin.domain.fields import BASE_FIELDS
 from extadmin.domain.model import SCHEMA_VERSION
 from extadmin.errors import AccountFileError
 from extadmin.storage import codec, schema

@@ -82,6 +82,7 @@ LONGEST_WAIT = 300.0  # seconds a command waits for the platform at most ($EXTAD
 REQUEST_DEADLINE = 120.0  # seconds for a whole answer ($EXTADMIN_REQUEST_DEADLINE)
 REVOKE_TIMEOUT = 2.5  # the revoke at the end: one attempt, never long (the token expires anyway)
 MAX_ATTEMPTS = 6
+MAX_PAGES = 10_000  # pages of one list at most: 10 million records at 1,000 a page
 LOGINS = 3  # attempts at a login: a dropped one may have counted in Auth's 5 a minute
 
 
@@ -396,11 +397,20 @@ class Client:
             path, query = self._local(following["uri"]), None
             if path in read:  # a link back to a page read already would loop for ever
                 raise _shape(path, "a nextPage link to a page read already")
+            if len(read) >= MAX_PAGES:  # new links for ever, and no total announced
+                raise _shape(path, f"more than {MAX_PAGES} pages")
             read.add(path)
 
     def _local(self, uri: str) -> str:
-        """A link from an answer, kept on this server (never sent a token elsewhere)."""
-        parts = urlsplit(uri)
+        """A link from an answer, kept on this server (never sent a token elsewhere), and one
+        that can be a request's path (no control character, a sane length, a parsable URL)."""
+        try:
+            parts = urlsplit(uri)
+            parts.port  # noqa: B018 (raises ValueError on a port that is not one)
+        except ValueError:
+            parts = None
+        if parts is None or len(uri) > 8000 or not uri.isprintable() or ":" in parts.path:
+            raise _shape(repr(uri[:60]), "a nextPage link that is not one")
         if (parts.scheme or parts.netloc) and not _same_server(uri, self.server):
             raise PlatformError(f"platform: a page link points to another server: {uri}")
         return parts.path + (f"?{parts.query}" if parts.query else "")
@@ -516,7 +526,8 @@ class Client:
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}
-        first = (body.get("errors") or [{}])[0]
+        errors = body.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors else {}
         first = first if isinstance(first, dict) else {}
         code = str(first.get("errorCode") or body.get("errorCode") or body.get("error") or "")
         text = str(
@@ -527,7 +538,9 @@ class Client:
         )
         status = response.status_code
         what = "login" if path == TOKEN_PATH else f"{method} {_path(path)}"
-        message = self._scrub(f"platform: {what}: HTTP {status} {code}: {text}".replace("  ", " "))
+        message = self._scrub(
+            f"platform: {what}: HTTP {' '.join(filter(None, (str(status), code)))}: {text}"
+        )
         field = str(first.get("parameterName") or "")
         if auth_route and status in (400, 401, 403) or status == 401:
             hint = " (check the client id, client secret and JWT)" if auth_route else ""
