@@ -172,12 +172,9 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str, reviewed: bool = Fa
     `reviewed`: the walkthrough's review showed every value, so a table says a short result
     and the next step instead of all of them again."""
     from extadmin.services import assign as service
-    from extadmin.services.directory import build_index
-    from extadmin.storage import registry
+    from extadmin.services.directory import claiming
 
-    store = app.store
-    with registry.claiming_emails(store.lock_timeout), store.transaction("assign") as account:
-        emails = build_index(account, store.path)
+    with claiming(app.store, "assign") as (account, emails):
         for warning in emails.warnings:
             app.say(warning)
         plan = service.plan(account, req, emails)

@@ -85,8 +85,7 @@ def bulk_assign(
     format."""
     from extadmin.errors import RowErrors
     from extadmin.services import bulk
-    from extadmin.services.directory import build_index
-    from extadmin.storage import registry
+    from extadmin.services.directory import claiming
 
     app = get_app(ctx)
     data, source = _read(file)
@@ -100,9 +99,7 @@ def bulk_assign(
             f"warning: {file} holds passwords, PINs or answers and other users can read "
             f"it: chmod 600 {file}, and delete it when done"
         )
-    claim = registry.claiming_emails(app.store.lock_timeout)
-    with claim, app.store.transaction("bulk-assign") as account:
-        emails = build_index(account, app.store.path)
+    with claiming(app.store, "bulk-assign") as (account, emails):
         for warning in emails.warnings:
             app.say(warning)
         try:
@@ -185,15 +182,12 @@ def bulk_update(
     from extadmin.errors import RowErrors
     from extadmin.services import bulk
     from extadmin.services import update as updates
-    from extadmin.services.directory import build_index
-    from extadmin.storage import registry
+    from extadmin.services.directory import claiming
 
     app = get_app(ctx)
     data, source = _read(file)
     rows = bulk.parse_csv(data, source, required=("extension",))
-    claim = registry.claiming_emails(app.store.lock_timeout)
-    with claim, app.store.transaction("bulk-update") as account:
-        emails = build_index(account, app.store.path)
+    with claiming(app.store, "bulk-update") as (account, emails):
         for warning in emails.warnings:
             app.say(warning)
         try:

@@ -406,12 +406,7 @@ def enable(
 @users_app.command("show")
 def users_show(
     ctx: typer.Context,
-    number: Annotated[
-        str,
-        typer.Argument(
-            metavar="NUMBER", help="Extension number.", autocompletion=complete.assigned
-        ),
-    ],
+    number: UserNumber,
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
     """One assigned user in full (never a secret): `extension show` of a user's extension."""
@@ -435,12 +430,7 @@ def users_show(
 @form_options("number")
 def users_update(
     ctx: typer.Context,
-    number: Annotated[
-        str,
-        typer.Argument(
-            metavar="NUMBER", help="Extension number.", autocompletion=complete.assigned
-        ),
-    ],
+    number: UserNumber,
     site: SiteOpt = None,
     no_input: NoInputOpt = False,
     dry_run: DryRunOpt = False,
@@ -455,8 +445,8 @@ def users_update(
     from extadmin.cli.mail import queue_on_save
     from extadmin.errors import UsageError
     from extadmin.services import activate, update
-    from extadmin.services.directory import build_index
-    from extadmin.storage import outbox, registry
+    from extadmin.services.directory import build_index, claiming
+    from extadmin.storage import outbox
 
     app = get_app(ctx)
     given: dict[str, str | None] = {**form, "site": site}
@@ -474,8 +464,8 @@ def users_update(
         _show_update(planned, "table")
         app.confirm(f"Change extension {planned.extension}?", yes=False)
     queued: list[Any] = []
-    with registry.claiming_emails(store.lock_timeout), store.transaction("users update") as acct:
-        planned = update.plan(acct, number, given, build_index(acct, store.path))
+    with claiming(store, "users update") as (acct, emails):
+        planned = update.plan(acct, number, given, emails)
         if planned.changes and not dry_run:
             waiting = outbox.queued_for(store.outbox, planned.extension)
             again = update.invitation_follows(acct, planned, waiting)

@@ -3,6 +3,8 @@ Email Uniqueness"). Comparison is on the normalised address, case-insensitively.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,3 +77,12 @@ def build_index(current: Account | None = None, current_path: Path | None = None
         except ExtadminError as exc:
             index.warnings.append(f"warning: registered account skipped: {exc.message}")
     return index
+
+
+@contextmanager
+def claiming(store: AccountStore, command: str) -> Iterator[tuple[Account, EmailIndex]]:
+    """A transaction on an account that gives users addresses (assign, bulk-assign,
+    users update, bulk-update): every registered account's addresses claimed with it, so
+    that no two accounts take one address at once, and their index (its `warnings` to say)."""
+    with registry.claiming_emails(store.lock_timeout), store.transaction(command) as account:
+        yield account, build_index(account, store.path)
