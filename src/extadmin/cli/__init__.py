@@ -89,11 +89,11 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 def _cut_short() -> str:
     """What an interrupted command had written: nothing, or the first file (the account)."""
-    from extadmin.storage import files
+    from extadmin.services.accounts import written
 
-    if not files.WRITTEN:
+    if not written():
         return "nothing was written"
-    return f"{files.WRITTEN[0]} may hold part of the work: check it before running it again"
+    return f"{written()[0]} may hold part of the work: check it before running it again"
 
 
 def _debug_log() -> None:
@@ -180,9 +180,9 @@ def _run(argv: list[str] | None) -> int:
     line, through render's `safe`)."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     from extadmin.render import message, safe
-    from extadmin.storage import files
+    from extadmin.services.accounts import written
 
-    files.WRITTEN.clear()
+    written().clear()
     if os.environ.get("EXTADMIN_DEBUG"):
         _debug_log()
     try:

@@ -70,18 +70,9 @@ def init(
 def account_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
     """Registered accounts, the current one marked."""
     from extadmin import render
-    from extadmin.errors import ExtadminError
-    from extadmin.storage import registry
-    from extadmin.storage.store import AccountStore
+    from extadmin.services import accounts
 
-    current = registry.current()
-    rows = []
-    for path in registry.registered():
-        try:
-            name, error = AccountStore(path).read().name, None
-        except ExtadminError as exc:
-            name, error = None, exc.message
-        rows.append({"path": str(path), "name": name, "current": path == current, "error": error})
+    rows = accounts.listed()
     render.emit(
         rows,
         format.value,
@@ -110,11 +101,9 @@ def account_forget(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="Registered account file.")],
 ) -> None:
     """Stop knowing an account file (the file itself is not touched)."""
-    from extadmin.errors import NotFound
-    from extadmin.storage import registry
+    from extadmin.services import accounts
 
-    if not registry.forget(path):
-        raise NotFound(f"{path} is not a registered account")
+    accounts.forget(path)
     message(f"forgot {path}")
 
 
@@ -124,10 +113,8 @@ def account_use(
 ) -> None:
     """Make an account file the current one (and register it)."""
     from extadmin.services import accounts
-    from extadmin.storage import registry
 
-    accounts.add(path)
-    registry.set_current(path)
+    accounts.use(path)
     message(f"current account: {path}")
 
 

@@ -29,9 +29,9 @@ class App:
 
     @cached_property
     def store(self) -> AccountStore:
-        from extadmin.storage.store import AccountStore
+        from extadmin.services import accounts
 
-        return AccountStore(self.account_path)
+        return accounts.store(self.account_path)
 
     @staticmethod
     def can_prompt(no_input: bool = False) -> bool:

@@ -20,11 +20,9 @@ if TYPE_CHECKING:
 def _account(ctx: typer.Context, keep: Callable[[Extension], bool] | None = None) -> Account:
     """The account the command line names (--account, else $EXTADMIN_ACCOUNT, else the
     current one): completion runs before any callback, so --account is read from the root."""
-    from extadmin.services.accounts import resolve_path
-    from extadmin.storage.store import AccountStore
+    from extadmin.services.accounts import account_at
 
-    root = ctx.find_root()
-    return AccountStore(resolve_path(root.params.get("account"))).read(keep=keep)
+    return account_at(ctx.find_root().params.get("account"), keep)
 
 
 def _matching(values: Iterable[str], incomplete: str) -> list[str]:

@@ -119,7 +119,6 @@ def connect(
     platform account id; secrets from files are kept in a private file of the user config
     folder, never in the account file."""
     from extadmin.errors import UsageError
-    from extadmin.platform.client import DEFAULT_SERVER
     from extadmin.services import link
 
     if not client_id.strip():
@@ -133,7 +132,7 @@ def connect(
     pinned = os.environ.get(link.SERVER_ENV)
     if not from_files and pinned:  # else the server named here is the one they are given for
         secrets.server = link.pinned_server()
-    server = server or pinned or DEFAULT_SERVER
+    server = server or link.pinned_server()
     app = get_app(ctx)
     say_waits()
     done = link.connect(

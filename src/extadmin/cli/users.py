@@ -148,11 +148,9 @@ def _platform_matches(
 
 
 def _others(path: Any) -> list[Any]:
-    """The registered accounts besides the current one (registered paths are absolute)."""
-    from extadmin.storage import registry
+    from extadmin.services import accounts
 
-    path = path.resolve() if path else None
-    return [p for p in registry.registered() if p != path]
+    return accounts.others(path)
 
 
 def set_recording(
@@ -446,7 +444,6 @@ def users_update(
     from extadmin.errors import UsageError
     from extadmin.services import activate, update
     from extadmin.services.directory import build_index, claiming
-    from extadmin.storage import outbox
 
     app = get_app(ctx)
     given: dict[str, str | None] = {**form, "site": site}
@@ -467,8 +464,7 @@ def users_update(
     with claiming(store, "users update") as (acct, emails):
         planned = update.plan(acct, number, given, emails)
         if planned.changes and not dry_run:
-            waiting = outbox.queued_for(store.outbox, planned.extension)
-            again = update.invitation_follows(acct, planned, waiting)
+            again = update.invitation_follows(acct, planned, store.outbox)
             ext = update.apply(acct, planned)
             if again:  # the invitation follows the address (a new token; the old one dies)
                 invited = activate.send_invite(acct, ext)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from extadmin.domain import rules
 from extadmin.domain.account import Account
@@ -105,3 +106,53 @@ def convert(source: Path, target: Path) -> bool:
     with store.transaction("convert") as account:  # records nothing: the source is unchanged
         AccountStore(target).create(account.doc, "convert", source=str(store.path))
     return registry.replace(store.path, target)
+
+
+def store(path: Path) -> AccountStore:
+    """The store of an account file (every command's way to it)."""
+    return AccountStore(path)
+
+
+def listed() -> list[dict[str, object]]:
+    """The registered accounts: path, name (None if unreadable, with the error), current."""
+    from extadmin.errors import ExtadminError
+
+    current = registry.current()
+    rows: list[dict[str, object]] = []
+    for path in registry.registered():
+        try:
+            name, error = AccountStore(path).read().name, None
+        except ExtadminError as exc:
+            name, error = None, exc.message
+        rows.append({"path": str(path), "name": name, "current": path == current, "error": error})
+    return rows
+
+
+def forget(path: Path) -> None:
+    if not registry.forget(path):
+        raise NotFound(f"{path} is not a registered account")
+
+
+def use(path: Path) -> None:
+    """Make an account file the current one (registered first)."""
+    add(path)
+    registry.set_current(path)
+
+
+def others(path: Path | None) -> list[Path]:
+    """The registered accounts besides this one (registered paths are absolute)."""
+    path = path.resolve() if path else None
+    return [p for p in registry.registered() if p != path]
+
+
+def written() -> list[Path]:
+    """The files this command has written so far (the first is the account): what a command
+    cut short may have left part of its work in."""
+    from extadmin.storage import files
+
+    return files.WRITTEN
+
+
+def account_at(ctx_account: str | None, keep: Any = None) -> Account:
+    """The account a command line names (--account, else $EXTADMIN_ACCOUNT, else current)."""
+    return AccountStore(resolve_path(ctx_account)).read(keep=keep)

@@ -10,6 +10,7 @@ is one)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from extadmin.domain import fields, rules
@@ -93,18 +94,21 @@ def _refuse(field_name: str, rule: str) -> None:
     raise InvalidValue(field_name, rule)
 
 
-def invitation_follows(account: Account, update: Update, queued: bool) -> bool:
+def invitation_follows(account: Account, update: Update, outbox: Path) -> bool:
     """An invited user not activated yet, on a file that sends its own welcome emails, whose
     address or number changed (the email went, or goes, to the wrong inbox or with a dead
-    link), or whose name changed while the email is still `queued`: a new invitation replaces
-    the old (a new token: the old link dies; the old email, if queued, is dropped)."""
+    link), or whose name changed while the email is still queued in `outbox`: a new
+    invitation replaces the old (a new token: the old link dies; the old email, if queued, is
+    dropped)."""
+    from extadmin.storage.outbox import queued_for
+
     ext = account.extension(update.extension)
     user = ext.get("user", {})
     if account.linked or ext["status"] != "not-activated" or "activation" not in user:
         return False
     moved = update.number != update.extension or "email" in update.changes
     renamed = bool({"first_name", "last_name"} & update.changes.keys())
-    return moved or (renamed and queued)
+    return moved or (renamed and queued_for(outbox, update.extension))
 
 
 def apply(account: Account, update: Update) -> Extension:

@@ -1,0 +1,76 @@
+"""The floors of src/extadmin and what each may import (issue 24): cli/ talks to services/ (and
+domain/, render), never to storage/ or platform/ directly; services/ never prints or prompts
+(no rich, typer or questionary); domain/ imports nothing of extadmin's but errors; no floor
+imports a floor above it. Read from the source (ast), so that an import inside a function
+counts as much as one at the top; an import under `if TYPE_CHECKING:` is a type, not a use."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "extadmin"
+UI = ("rich", "typer", "questionary", "prompt_toolkit", "click")
+# floor -> what it must not import (extadmin's floors as "extadmin.<floor>", or a library)
+FORBIDDEN = {
+    "cli": ("extadmin.storage", "extadmin.platform"),
+    "services": (*UI, "extadmin.cli", "extadmin.render"),
+    "platform": (*UI, "extadmin.cli", "extadmin.render", "extadmin.services", "extadmin.storage"),
+    "storage": (*UI, "extadmin.cli", "extadmin.render", "extadmin.services", "extadmin.platform"),
+    "domain": (
+        *UI, "extadmin.cli", "extadmin.render", "extadmin.services", "extadmin.storage",
+        "extadmin.platform",
+    ),
+}  # fmt: skip
+
+
+def imports(path: Path) -> list[tuple[int, str]]:
+    """The modules a file imports at run time (line, dotted name), type-checking blocks left
+    out."""
+    tree = ast.parse(path.read_text("utf-8"))
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only |= {id(n) for n in ast.walk(node)}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found += [(node.lineno, node.module)]
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def breaches(floor: str) -> list[str]:
+    out = []
+    for path in sorted((SRC / floor).rglob("*.py")):
+        for line, name in imports(path):
+            for banned in FORBIDDEN[floor]:
+                if name == banned or name.startswith(banned + "."):
+                    out.append(f"{path.relative_to(SRC)}:{line} imports {name}")
+                    break
+    return sorted(set(out))
+
+
+@pytest.mark.parametrize("floor", list(FORBIDDEN))
+def test_each_floor_imports_only_what_it_may(floor: str) -> None:
+    assert breaches(floor) == []
+
+
+def test_the_check_sees_a_breach(tmp_path: Path) -> None:
+    """The check itself works: an import inside a function counts, a type-checking one not."""
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from extadmin.storage.store import AccountStore\n"
+        "def f():\n    from extadmin.storage import registry\n    import rich.table\n"
+    )
+    assert imports(sample) == [
+        (1, "typing"), (1, "typing.TYPE_CHECKING"), (5, "extadmin.storage"),
+        (5, "extadmin.storage.registry"), (6, "rich.table"),
+    ]  # fmt: skip
