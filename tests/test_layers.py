@@ -74,3 +74,29 @@ def test_the_check_sees_a_breach(tmp_path: Path) -> None:
         (1, "typing"), (1, "typing.TYPE_CHECKING"), (5, "extadmin.storage"),
         (5, "extadmin.storage.registry"), (6, "rich.table"),
     ]  # fmt: skip
+
+
+def test_no_import_circle() -> None:
+    """No module reaches itself through the modules it imports (a submodule and its package
+    aside: `from extadmin.cli import app` in cli/users.py is the package's own)."""
+    graph: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        parts = path.relative_to(SRC.parent).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        graph[module] = {name for _, name in imports(path) if name.startswith("extadmin")}
+    edges = {
+        m: {d for d in deps if d in graph and d != m and not m.startswith(d + ".")}
+        for m, deps in graph.items()
+    }
+    circles = []
+    for start in edges:
+        stack, seen = [(start, (start,))], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in edges[node]:
+                if nxt == start:
+                    circles.append(" -> ".join((*trail, start)))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, (*trail, nxt)))
+    assert circles == []

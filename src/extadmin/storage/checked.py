@@ -69,10 +69,13 @@ def _tag() -> str:
     is read, and the Python that reads it. Any change to them (an upgrade, a development edit)
     makes every record stale."""
     from extadmin import __version__
-    from extadmin.domain import catalog, model, rules
-    from extadmin.storage import codec, schema, store
 
+    here = Path(__file__).parent  # storage/ (read by name: store.py imports this module)
+    domain = here.parent / "domain"
+    deciders = [here / f"{m}.py" for m in ("schema", "codec", "store")] + [
+        domain / f"{m}.py" for m in ("rules", "fields", "catalog", "model")
+    ]  # the value rules, the field declarations, the shapes, how the file is read
     h = hashlib.sha256(f"{__version__} {sys.version}".encode())
-    for module in (schema, rules, catalog, model, codec, store):  # rules: the value rules
-        h.update(Path(module.__file__ or "").read_bytes())
+    for path in deciders:
+        h.update(path.read_bytes())
     return h.hexdigest()[:32]
