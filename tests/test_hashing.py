@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from extadmin.domain import hashing
-from extadmin.services.assign import Secrets, hash_secrets
+from extadmin.services.assign import NewCredentials, hash_secrets
 
 pytestmark = pytest.mark.real_hashing
 
@@ -62,7 +62,7 @@ def test_the_format_is_standard_scrypt() -> None:
 def test_secrets_set_now_get_todays_parameters() -> None:
     """assign, activate and bulk-assign all hash through hash_secrets: a secret set again
     replaces an old hash with one at today's parameters."""
-    secrets = Secrets("Zebra7!Quix", "582941", "1", "My First Pet", temporary_password=False)
+    secrets = NewCredentials("Zebra7!Quix", "582941", "1", "My First Pet", temporary_password=False)
     credentials: dict[str, Any] = dict(hash_secrets(secrets))
     for key in ("password_hash", "pin_hash", "security_answer_hash"):
         assert credentials[key].startswith("scrypt$n=131072,r=8,p=1$"), key

@@ -219,7 +219,7 @@ def test_an_expired_token_mid_pull_is_refreshed_once(
         if len(pages) == 1:
             fake.expire_tokens()  # between the first and the second page
 
-    secrets = link.Secrets(fake.client_secret, fake.jwt)
+    secrets = link.AppSecrets(fake.client_secret, fake.jwt)
     result = link.pull(AccountStore(path), secrets=secrets, progress=progress)
 
     assert result.extensions == 2500

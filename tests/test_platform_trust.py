@@ -320,7 +320,7 @@ def test_a_trickled_answer_to_a_post_ends_at_the_deadline_and_is_not_sent_again(
     ended (here: 25 s, then a success)."""
     monkeypatch.setenv("EXTADMIN_REQUEST_DEADLINE", "1")
     started = time.monotonic()
-    with link.session(trickle.url, "client", link.Secrets("secret", "jwt")) as client:
+    with link.session(trickle.url, "client", link.AppSecrets("secret", "jwt")) as client:
         with pytest.raises(PlatformError) as raised:
             client.request("POST", f"{ACCOUNT}/extension-bulk-update", json={"records": []})
     assert time.monotonic() - started < 6

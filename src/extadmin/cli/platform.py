@@ -15,7 +15,7 @@ from extadmin.cli.app import get_app
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, YesOpt
 
 if TYPE_CHECKING:
-    from extadmin.services.link import Secrets
+    from extadmin.services.link import AppSecrets
 
 platform_app = typer.Typer(
     help="The link to a real RingCentral account: connect, pull, plan, apply, status "
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(platform_app, name="platform")
 
 
-def env_secrets() -> Secrets | None:
+def env_secrets() -> AppSecrets | None:
     """The secrets from the environment, if set (else those `connect` kept are used), for the
     server $RINGCENTRAL_SERVER names (else the default) and no other."""
     from extadmin.services.link import pinned_server
@@ -46,13 +46,13 @@ def say_waits() -> None:
     link.say_wait = render.message
 
 
-def _secrets(secret_file: Path | None, jwt_file: Path | None) -> tuple[Secrets | None, bool]:
+def _secrets(secret_file: Path | None, jwt_file: Path | None) -> tuple[AppSecrets | None, bool]:
     """The client secret and JWT: from the files given, else from $RINGCENTRAL_CLIENT_SECRET
     and $RINGCENTRAL_JWT; never a flag's value. Kept for later runs only when both came from
     files (a value from the environment is never written anywhere)."""
     from extadmin.cli.secret_input import read_secret_files
     from extadmin.errors import UsageError
-    from extadmin.services.link import SECRET_ENV, Secrets
+    from extadmin.services.link import SECRET_ENV, AppSecrets
 
     given = read_secret_files({"--client-secret-file": secret_file, "--jwt-file": jwt_file})
     env = [os.environ.get(name) or None for name in SECRET_ENV]
@@ -66,7 +66,7 @@ def _secrets(secret_file: Path | None, jwt_file: Path | None) -> tuple[Secrets |
             f"missing {missing} (or ${SECRET_ENV[0 if not secret else 1]}): "
             "the client secret and the JWT go together"
         )
-    return Secrets(secret, jwt), secret_file is not None and jwt_file is not None
+    return AppSecrets(secret, jwt), secret_file is not None and jwt_file is not None
 
 
 @platform_app.command("connect")

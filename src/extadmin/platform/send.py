@@ -30,7 +30,7 @@ TASK_WAIT = 600.0  # seconds an apply polls a bulk task at most ($EXTADMIN_TASK_
 
 
 @dataclass
-class Request:
+class ApiCall:
     step: str  # extensions | security question | role | recording
     method: str
     path: str
@@ -57,7 +57,7 @@ class Sent:
     asked: set[str] = field(default_factory=set)  # security questions it accepted
 
 
-def requests(changes: list[Change], questions: dict[str, str]) -> list[Request]:
+def requests(changes: list[Change], questions: dict[str, str]) -> list[ApiCall]:
     """Every request for the changes to send, in order (bodies with "<secret>"). `questions`:
     the platform's security question ids by text (casefolded; mapping.question_ids)."""
     updates = [c for c in changes if c.record is not None]
@@ -73,25 +73,25 @@ def batches(updates: list[Change]) -> list[list[Change]]:
     return [updates[i : i + BULK_SIZE] for i in range(0, len(updates), BULK_SIZE)]
 
 
-def extension_request(batch: list[Change], bulk: bool) -> Request:
+def extension_request(batch: list[Change], bulk: bool) -> ApiCall:
     if not bulk:
         c = batch[0]
         path = f"{ACCOUNT}/extension/{segment(c.ext_id, 'extension id')}"
-        return Request("extensions", "PUT", path, dict(c.record or {}), batch)
+        return ApiCall("extensions", "PUT", path, dict(c.record or {}), batch)
     records = [{"id": c.ext_id, **(c.record or {})} for c in batch]
-    return Request(
+    return ApiCall(
         "extensions", "POST", f"{ACCOUNT}/extension-bulk-update", {"records": records}, batch
     )
 
 
-def _others(changes: list[Change], questions: dict[str, str]) -> list[Request]:
+def _others(changes: list[Change], questions: dict[str, str]) -> list[ApiCall]:
     """The security questions, roles and recording of the changes, in that order."""
-    out: list[Request] = []
+    out: list[ApiCall] = []
     for c in changes:
         if c.question and c.question.casefold() in questions:
             body = {"secretQuestion": {"id": questions[c.question.casefold()], "answer": SECRET}}
             path = f"{ACCOUNT}/extension/{segment(c.ext_id, 'extension id')}/credentials"
-            out.append(Request("security question", "PUT", path, body, [c]))
+            out.append(ApiCall("security question", "PUT", path, body, [c]))
     by_role: dict[str, list[Change]] = {}
     for c in changes:
         if c.role:
@@ -99,11 +99,11 @@ def _others(changes: list[Change], questions: dict[str, str]) -> list[Request]:
     for role, group in by_role.items():
         if len(group) == 1:
             path = f"{ACCOUNT}/extension/{segment(group[0].ext_id, 'extension id')}/assigned-role"
-            out.append(Request("role", "PUT", path, {"records": [{"id": role}]}, group))
+            out.append(ApiCall("role", "PUT", path, {"records": [{"id": role}]}, group))
         else:
             added = {"addedExtensionIds": [c.ext_id for c in group]}
             path = f"{ACCOUNT}/user-role/{segment(role, 'role id')}/bulk-assign"
-            out.append(Request("role", "POST", path, added, group))
+            out.append(ApiCall("role", "POST", path, added, group))
     recorded = [c for c in changes if c.recording]
     if recorded:
         lists: dict[str, list[dict[str, str]]] = {}
@@ -115,11 +115,11 @@ def _others(changes: list[Change], questions: dict[str, str]) -> list[Request]:
                 item["callDirection"] = direction
             lists.setdefault(f"{how}Extensions", []).append(item)
         path = f"{ACCOUNT}/call-recording/bulk-assign"
-        out.append(Request("recording", "POST", path, dict(lists), recorded))
+        out.append(ApiCall("recording", "POST", path, dict(lists), recorded))
     return out
 
 
-Secrets = dict[str, tuple[str, str, str]]  # extension id -> (password, PIN, security answer)
+UserSecrets = dict[str, tuple[str, str, str]]  # extension id -> (password, PIN, security answer)
 
 
 class Journal(Protocol):
@@ -140,7 +140,7 @@ Recheck = Callable[[list[Change]], tuple[list[Change], list["Result"]]]
 def send(
     client: Client,
     changes: list[Change],
-    secrets: Secrets,
+    secrets: UserSecrets,
     questions: dict[str, str],
     journal: Journal,
     recheck: Recheck,
@@ -208,8 +208,8 @@ def _definite(exc: PlatformError) -> bool:
 
 def _extensions(
     client: Client,
-    req: Request,
-    secrets: Secrets,
+    req: ApiCall,
+    secrets: UserSecrets,
     journal: Journal,
     sent: Sent,
     task_wait: float,
@@ -331,7 +331,7 @@ def _poll(client: Client, task: dict[str, Any], limit: float) -> dict[str, Any]:
     return task
 
 
-def _question(client: Client, req: Request, secrets: Secrets, sent: Sent) -> None:
+def _question(client: Client, req: ApiCall, secrets: UserSecrets, sent: Sent) -> None:
     change = req.changes[0]
     question_id = req.body["secretQuestion"]["id"]
     body = {"secretQuestion": {"id": question_id, "answer": secrets[change.ext_id][2]}}
@@ -349,7 +349,7 @@ def _question(client: Client, req: Request, secrets: Secrets, sent: Sent) -> Non
     sent.asked.add(change.ext_id)
 
 
-def _batch(client: Client, req: Request, live: list[Change], sent: Sent) -> None:
+def _batch(client: Client, req: ApiCall, live: list[Change], sent: Sent) -> None:
     """A role or recording request, for the extensions whose update went through."""
     body = dict(req.body)
     ids = {c.ext_id for c in live}
@@ -368,7 +368,7 @@ def _batch(client: Client, req: Request, live: list[Change], sent: Sent) -> None
         sent.results.append(Result(c.extension, req.step, "done"))
 
 
-def _with_secrets(change: Change, body: dict[str, Any], secrets: Secrets) -> dict[str, Any]:
+def _with_secrets(change: Change, body: dict[str, Any], secrets: UserSecrets) -> dict[str, Any]:
     if "password" not in body:
         return body
     password, pin, _ = secrets[change.ext_id]

@@ -11,9 +11,9 @@ from extadmin.domain.account import Account
 from extadmin.domain.model import Extension
 from extadmin.errors import Conflict, InvalidValue
 from extadmin.services.assign import (
+    NewCredentials,
     Outcome,
     Request,
-    Secrets,
     hash_secrets,
     new_activation,
     validate_secrets,
@@ -30,7 +30,7 @@ def pending(account: Account, number: str) -> Extension:
     return ext
 
 
-def check_secrets(account: Account, ext: Extension, req: Request) -> Secrets:
+def check_secrets(account: Account, ext: Extension, req: Request) -> NewCredentials:
     return validate_secrets(
         req, number=ext["number"], user=ext["user"], questions=account.security_questions
     )
@@ -54,7 +54,9 @@ def check_token(ext: Extension, token: str) -> None:
         )
 
 
-def with_credentials(account: Account, ext: Extension, secrets: Secrets, how: str) -> Outcome:
+def with_credentials(
+    account: Account, ext: Extension, secrets: NewCredentials, how: str
+) -> Outcome:
     user = ext["user"]
     user["credentials"] = hash_secrets(secrets)
     user.pop("activation", None)  # the token is spent

@@ -63,7 +63,7 @@ def required_fields(setup: str | None) -> list[str]:
 
 
 @dataclass
-class Secrets:
+class NewCredentials:
     """Credentials in memory only, between validation and hashing."""
 
     password: str = field(repr=False)
@@ -80,7 +80,7 @@ class Plan:
     site: str
     setup: str
     user: User
-    secrets: Secrets | None = field(default=None, repr=False)
+    secrets: NewCredentials | None = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
         """What would be saved, never a secret."""
@@ -157,7 +157,9 @@ def check_email_unique(index: EmailIndex, email: str, own: tuple[str, str] | Non
         )
 
 
-def validate_secrets(req: Request, *, number: str, user: User, questions: list[str]) -> Secrets:
+def validate_secrets(
+    req: Request, *, number: str, user: User, questions: list[str]
+) -> NewCredentials:
     """The credentials of 'Activate by assigning credentials' (step 6a-6d); every broken rule
     at once."""
     check = Collector()
@@ -174,7 +176,7 @@ def validate_secrets(req: Request, *, number: str, user: User, questions: list[s
         local,
     ]
     phones = [p for p in (user.get("contact_phone"), user.get("mobile_phone")) if p]
-    secrets = Secrets(
+    secrets = NewCredentials(
         password=check(rules.password, req.password, personal=personal) or "",
         pin=check(rules.pin, req.pin, extension=number, phones=phones) or "",
         security_question=check(rules.security_question, req.security_question, questions) or "",
@@ -234,7 +236,7 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
         )
         if site is not None:
             number = check(target_number, account, ext, site, req.short_extension)
-    secrets: Secrets | None = None
+    secrets: NewCredentials | None = None
     if setup == "credentials":
         secrets = check(
             validate_secrets,
@@ -272,7 +274,7 @@ def _default(account: Account, name: str, user: dict[str, Any]) -> str:
     return ""
 
 
-def hash_secrets(secrets: Secrets) -> Credentials:
+def hash_secrets(secrets: NewCredentials) -> Credentials:
     return {
         "password_hash": hashing.hash_secret(secrets.password),
         "temporary_password": secrets.temporary_password,

@@ -46,7 +46,7 @@ say_wait: Callable[[str], None] | None = None
 
 
 @dataclass
-class Secrets:
+class AppSecrets:
     client_secret: str = field(repr=False)
     jwt: str = field(repr=False)
     # the server they were given for ($RINGCENTRAL_SERVER for those of the environment): they
@@ -64,7 +64,7 @@ def link_of(account: Account) -> PlatformLink:
 
 
 @contextmanager
-def session(server: str, client_id: str, secrets: Secrets) -> Iterator[Client]:
+def session(server: str, client_id: str, secrets: AppSecrets) -> Iterator[Client]:
     """A client that respects the rate limits the last runs met (storage.limits), and hands
     them on: the token is revoked and the state saved at the end."""
     governor = Governor(longest=seconds_from_env("EXTADMIN_LONGEST_WAIT", LONGEST_WAIT))
@@ -109,7 +109,7 @@ def pinned_server() -> str:
         raise InvalidValue(f"${SERVER_ENV}", exc.rule) from None
 
 
-def open_session(link: PlatformLink, given: Secrets | None) -> AbstractContextManager[Client]:
+def open_session(link: PlatformLink, given: AppSecrets | None) -> AbstractContextManager[Client]:
     """A session with the linked account: the secrets given ($RINGCENTRAL_CLIENT_SECRET and
     $RINGCENTRAL_JWT), else those `platform connect` kept. Either goes only to the server it
     was given for (the account file is shared: its server may have been edited); another one
@@ -126,7 +126,7 @@ def open_session(link: PlatformLink, given: Secrets | None) -> AbstractContextMa
                 "$RINGCENTRAL_CLIENT_SECRET and $RINGCENTRAL_JWT, or run `extadmin platform "
                 "connect` again with --client-secret-file and --jwt-file"
             )
-        secrets = Secrets(*kept)
+        secrets = AppSecrets(*kept)
     elif secrets.server is not None and secrets.server != server:
         raise UsageError(
             f"the account file names the server {server}, but the secrets from the environment "
@@ -149,7 +149,7 @@ def connect(
     *,
     server: str = DEFAULT_SERVER,
     client_id: str,
-    secrets: Secrets,
+    secrets: AppSecrets,
     keep_secrets: bool,
     name: str | None = None,
     credentials_api: bool = False,
@@ -264,7 +264,7 @@ class PullResult:
 def pull(
     store: AccountStore,
     *,
-    secrets: Secrets | None = None,
+    secrets: AppSecrets | None = None,
     discard_local: bool = False,
     progress: reader.Progress | None = None,
 ) -> PullResult:
@@ -307,7 +307,7 @@ def pull(
     return result
 
 
-def platform_users(account: Account, email: str, secrets: Secrets | None) -> list[str]:
+def platform_users(account: Account, email: str, secrets: AppSecrets | None) -> list[str]:
     """The numbers (or ids) of the extensions of the linked platform account that use an
     email address now (verify-email, online). Raises when the platform cannot be asked."""
     link = link_of(account)

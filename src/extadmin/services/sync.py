@@ -26,7 +26,7 @@ from extadmin.platform import plan as planner
 from extadmin.platform import pull as reader
 from extadmin.platform.client import ACCOUNT, PER_PAGE, Client
 from extadmin.platform.plan import Change
-from extadmin.services.link import Secrets, link_of, open_session
+from extadmin.services.link import AppSecrets, link_of, open_session
 from extadmin.storage import files
 from extadmin.storage.store import AccountStore, seconds_from_env
 
@@ -44,10 +44,10 @@ def refresh(client: Client, account: Account) -> dict[str, dict[str, str]]:
 @dataclass
 class Planned:
     plan: planner.Plan
-    requests: list[send.Request]
+    requests: list[send.ApiCall]
 
 
-def plan(store: AccountStore, *, secrets: Secrets | None, offline: bool) -> Planned:
+def plan(store: AccountStore, *, secrets: AppSecrets | None, offline: bool) -> Planned:
     account = store.read()
     link = link_of(account)
     if offline:
@@ -83,7 +83,7 @@ class Report:
 def apply(
     store: AccountStore,
     *,
-    secrets: Secrets | None,
+    secrets: AppSecrets | None,
     given: SecretRows,
     ask: Ask | None = None,
     progress: Callable[[int], None] | None = None,
@@ -194,7 +194,7 @@ def _recheck(
     account: Account,
     batch: list[Change],
     invited: set[str],
-    credentials: send.Secrets,
+    credentials: send.UserSecrets,
 ) -> tuple[list[Change], list[send.Result]]:
     """The changes of one request as the platform stands right now: a record changed in the
     Admin Portal since it was read is a conflict and is not sent; one now done is dropped."""
@@ -325,7 +325,7 @@ def _record_done(store: AccountStore, before: Account, done: set[str]) -> None:
 
 def _credentials(
     account: Account, todo: list[Change], given: SecretRows, ask: Ask | None, report: Report
-) -> send.Secrets:
+) -> send.UserSecrets:
     """The plain secrets of the credentials users in the plan, each checked against the hashes
     the file holds; a user without them is held, one with others refused."""
     rows: list[tuple[Change, dict[str, Any], tuple[str, str, str]]] = []
@@ -341,7 +341,7 @@ def _credentials(
             report.results.append(send.Result(change.extension, change.kind, "held", why))
         else:
             rows.append((change, dict(ext.get("user", {}).get("credentials", {})), row))
-    out: send.Secrets = {}
+    out: send.UserSecrets = {}
     verdicts = _verify_all([(creds, row) for _, creds, row in rows])
     for (change, _, row), wrong in zip(rows, verdicts, strict=True):
         if wrong:
