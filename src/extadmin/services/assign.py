@@ -165,7 +165,7 @@ def validate_secrets(
     check = Collector()
     for name in CREDENTIAL_FIELDS:
         if not _given(getattr(req, name)):
-            check(_missing, name.replace("_", " "), "is required with setup credentials")
+            check(refuse, name.replace("_", " "), "is required with setup credentials")
     check.done()
     assert req.password and req.pin and req.security_question and req.security_answer
     local = user.get("email", req.email or "").rpartition("@")[0]
@@ -187,7 +187,8 @@ def validate_secrets(
     return secrets
 
 
-def _missing(field_name: str, rule: str) -> None:
+def refuse(field_name: str, rule: str) -> None:
+    """A broken rule, for a Collector to keep (`check(refuse, field, rule)`)."""
     raise InvalidValue(field_name, rule)
 
 
@@ -198,12 +199,12 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
     ext = (
         check(assignable, account, req.extension or "")
         if _given(req.extension)
-        else check(_missing, "extension", "is required")
+        else check(refuse, "extension", "is required")
     )
     setup = (
         check(rules.setup_option, req.setup or "")
         if _given(req.setup)
-        else check(_missing, "setup", "is required (invite, credentials or later)")
+        else check(refuse, "setup", "is required (invite, credentials or later)")
     )
     user: dict[str, Any] = {}
     for f in fields.USER:  # the form's fields, each by its declared rule, or its default
@@ -211,7 +212,7 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
         if _given(raw):
             value = check(f.check, account, raw)
         elif f.required:
-            value = check(_missing, f.said, "is required")
+            value = check(refuse, f.said, "is required")
         else:
             value = _default(account, f.name, user)
         if value:
@@ -221,7 +222,7 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
     if req.allow_duplicate_email:
         if setup and setup != "credentials":
             check(
-                _missing,
+                refuse,
                 "allow duplicate email",
                 "unique email may be waived only with setup credentials "
                 "(an invitation must go to the user's own address)",
@@ -249,7 +250,7 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
         given = [n for n in SECRET_FIELDS + ("security_question",) if _given(getattr(req, n))]
         if given:
             check(
-                _missing,
+                refuse,
                 given[0].replace("_", " "),
                 f"is set only with setup credentials, not {setup}",
             )

@@ -16,8 +16,8 @@ from typing import Any
 from extadmin.domain import fields, rules
 from extadmin.domain.account import Account
 from extadmin.domain.model import Extension
-from extadmin.errors import Collector, Conflict, InvalidValue
-from extadmin.services.assign import check_email_unique, target_number
+from extadmin.errors import Collector, Conflict
+from extadmin.services.assign import check_email_unique, refuse, target_number
 from extadmin.services.directory import EmailIndex
 
 # what `users update` can change: every field of the form, and the site (the number follows
@@ -66,7 +66,7 @@ def plan(account: Account, number: str, given: dict[str, str | None], emails: Em
         old = str(user.get(f.name, ""))
         if not raw.strip():
             if f.required or f.always or f.kind == "locale":
-                check(_refuse, f.said, "cannot be empty (give a value)")
+                check(refuse, f.said, "cannot be empty (give a value)")
             elif old:
                 update.changes[f.name] = (old, "")
             continue
@@ -78,7 +78,7 @@ def plan(account: Account, number: str, given: dict[str, str | None], emails: Em
         check(check_email_unique, emails, update.changes["email"][1], own)
     site = given.get("site")
     if site is not None and not site.strip():
-        check(_refuse, "site", "cannot be empty (give a site's name)")
+        check(refuse, "site", "cannot be empty (give a site's name)")
     elif site is not None:
         name = check(lambda: account.site(site)["name"])
         if name is not None and name != ext["site"]:
@@ -88,10 +88,6 @@ def plan(account: Account, number: str, given: dict[str, str | None], emails: Em
                 update.number = moved
     check.done()
     return update
-
-
-def _refuse(field_name: str, rule: str) -> None:
-    raise InvalidValue(field_name, rule)
 
 
 def invitation_follows(account: Account, update: Update, outbox: Path) -> bool:
