@@ -216,6 +216,7 @@ def _puts(fake: FakePlatform) -> list[dict[str, str]]:
 # --- item 10: a task that never ends --------------------------------------------------------
 
 
+@pytest.mark.slow  # a task answering 500 is read with the client's backoff (about 15 s)
 def test_a_task_that_never_ends_holds_only_its_records_and_says_what_to_run(
     tmp_path: Path,
     run: Any,
