@@ -34,22 +34,14 @@ def register(app: typer.Typer) -> None:
 def queue_on_save(
     app: App, account: Account, outcomes: list[Outcome], void: tuple[str, ...] = ()
 ) -> list[Queued]:
-    """Inside a transaction: the welcome emails of the users it invites, composed now and
-    queued with its save (and the queued ones of `void` extensions dropped with it), so that
-    no interrupt, not even SIGKILL, leaves an invited user without one (storage.outbox). The
-    list returned holds them once the transaction has ended."""
-    queued: list[Queued] = []
-    invited = [o for o in outcomes if o.token]
-    if invited or void:
-        from extadmin.services import mail
+    """services.mail.queue_on_save, its warnings said: the list holds the queued welcome
+    emails once the transaction has ended."""
+    from extadmin.services import mail
 
-        welcome = mail.WelcomeEmails(account)
-        messages = [welcome.compose(o.extension, o.token or "") for o in invited]
-        if invited and mail.placeholder(mail.activation_base(account)):
-            app.say(mail.placeholder_warning(mail.activation_base(account)))
-        batch = app.store.queue_with_save([(m.extension, m.data) for m in messages], void)
-        app.store.after_save(lambda: queued.extend(mail.entries(batch.paths, messages)))
-    return queued
+    queueing = mail.queue_on_save(app.store, account, outcomes, void)
+    for warning in queueing.warnings:
+        app.say(warning)
+    return queueing.queued
 
 
 def deliver(app: App, account: Account, items: list[Queued]) -> list[Queued]:

@@ -440,10 +440,8 @@ def users_update(
     the same rules as assign; at a terminal with none given, each field from its current
     value. On a linked file, a local change that `platform apply` sends (the fields changed)."""
     from extadmin.cli.assign import welcome_email
-    from extadmin.cli.mail import queue_on_save
     from extadmin.errors import UsageError
-    from extadmin.services import activate, update
-    from extadmin.services.directory import build_index, claiming
+    from extadmin.services import update
 
     app = get_app(ctx)
     given: dict[str, str | None] = {**form, "site": site}
@@ -453,27 +451,19 @@ def users_update(
         from extadmin.cli import walkthrough
 
         given = walkthrough.update(app.store, number)
-    store = app.store
-    account = store.read()
-    planned = update.plan(account, number, given, build_index(account, store.path))
+    planned = update.preview(app.store, number, given)
     previewed = planned.changes and not dry_run and not yes and app.can_prompt(no_input)
     if previewed:
         _show_update(planned, "table")
         app.confirm(f"Change extension {planned.extension}?", yes=False)
-    queued: list[Any] = []
-    with claiming(store, "users update") as (acct, emails):
-        planned = update.plan(acct, number, given, emails)
-        if planned.changes and not dry_run:
-            again = update.invitation_follows(acct, planned, store.outbox)
-            ext = update.apply(acct, planned)
-            if again:  # the invitation follows the address (a new token; the old one dies)
-                invited = activate.send_invite(acct, ext)
-                void = (planned.extension, planned.number)
-                queued = queue_on_save(app, acct, [invited], void=void)
+    done = update.run(app.store, number, given, dry_run)
+    for warning in done.warnings:
+        app.say(warning)
+    planned = done.update
     if not previewed or format == ItemFormat.json:
         _show_update(planned, format.value)
-    if queued:
-        email = welcome_email(app, acct, queued)
+    if done.queued:
+        email = welcome_email(app, done.account, done.queued)
         where = "delivered" if email["delivered"] else "queued (`extadmin mail send`)"
         app.say(f"a new invitation for {email['to']}: {where}; the old link no longer works")
     if dry_run:
@@ -481,7 +471,7 @@ def users_update(
     elif not planned.changes:
         app.say(f"extension {planned.extension}: nothing to change")
     else:
-        where = " (local: `extadmin platform apply` sends it)" if acct.linked else ""
+        where = " (local: `extadmin platform apply` sends it)" if done.account.linked else ""
         app.say(f"updated extension {planned.number}: {len(planned.changes)} field(s){where}")
 
 

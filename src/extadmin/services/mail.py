@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.charset import QP, Charset
 from email.header import Header
@@ -32,6 +32,9 @@ from extadmin.storage import files
 
 if TYPE_CHECKING:
     import smtplib
+
+    from extadmin.services.assign import Outcome
+    from extadmin.storage.store import AccountStore
 
 DEFAULT_SENDER = "extadmin <no-reply@localhost>"
 DEFAULT_ACTIVATION_URL = "https://service.example.com/activate"
@@ -522,3 +525,30 @@ def _with_sender(path: Path, sender: str) -> EmailMessage:
 def _failed(item: Queued, exc: Exception) -> None:
     item.error = f"{type(exc).__name__}: {exc}".strip()
     files.write_atomic(item.error_path, (item.error + "\n").encode())
+
+
+@dataclass
+class Queueing:
+    """The welcome emails a change queues with its save: `queued` holds them once the
+    transaction has ended; `warnings` are for the caller to say."""
+
+    queued: list[Queued] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def queue_on_save(
+    store: AccountStore, account: Account, outcomes: list[Outcome], void: tuple[str, ...] = ()
+) -> Queueing:
+    """Inside a transaction: the welcome emails of the users it invites, composed now and
+    queued with its save (and the queued ones of `void` extensions dropped with it), so that
+    no interrupt, not even SIGKILL, leaves an invited user without one (storage.outbox)."""
+    out = Queueing()
+    invited = [o for o in outcomes if o.token]
+    if invited or void:
+        welcome = WelcomeEmails(account)
+        messages = [welcome.compose(o.extension, o.token or "") for o in invited]
+        if invited and placeholder(activation_base(account)):
+            out.warnings.append(placeholder_warning(activation_base(account)))
+        batch = store.queue_with_save([(m.extension, m.data) for m in messages], void)
+        store.after_save(lambda: out.queued.extend(entries(batch.paths, messages)))
+    return out

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from extadmin.domain import fields, rules
 from extadmin.domain.account import Account
 from extadmin.domain.model import Extension
 from extadmin.errors import Collector, Conflict
 from extadmin.services.assign import check_email_unique, refuse, target_number
-from extadmin.services.directory import EmailIndex
+from extadmin.services.directory import EmailIndex, build_index, claiming
+
+if TYPE_CHECKING:
+    from extadmin.services.mail import Queued
+    from extadmin.storage.store import AccountStore
 
 # what `users update` can change: every field of the form, and the site (the number follows
 # its code); the short extension number and the setup option are the assignment's
@@ -125,3 +129,38 @@ def apply(account: Account, update: Update) -> Extension:
         changes["number"] = {"old": update.extension, "new": update.number}
     account.record("users update", update.number, **changes)
     return ext
+
+
+def preview(store: AccountStore, number: str, given: dict[str, str | None]) -> Update:
+    """The change, checked against the account as it is now (nothing locked or written)."""
+    account = store.read()
+    return plan(account, number, given, build_index(account, store.path))
+
+
+@dataclass
+class Updated:
+    account: Account
+    update: Update
+    queued: list[Queued]  # a new invitation's welcome email, once saved
+    warnings: list[str]
+
+
+def run(store: AccountStore, number: str, given: dict[str, str | None], dry_run: bool) -> Updated:
+    """`users update`: the change checked and (unless `dry_run`) written in one transaction,
+    with every registered account's addresses claimed; a new invitation queued with it when
+    the old one can no longer reach the user (invitation_follows)."""
+    from extadmin.services import activate, mail
+
+    with claiming(store, "users update") as (account, emails):
+        warnings = list(emails.warnings)
+        update = plan(account, number, given, emails)
+        queued: list[Queued] = []
+        if update.changes and not dry_run:
+            again = invitation_follows(account, update, store.outbox)
+            ext = apply(account, update)
+            if again:  # the invitation follows the address (a new token; the old one dies)
+                invited = activate.send_invite(account, ext)
+                void = (update.extension, update.number)
+                queueing = mail.queue_on_save(store, account, [invited], void)
+                queued, warnings = queueing.queued, warnings + queueing.warnings
+    return Updated(account, update, queued, warnings)
