@@ -172,23 +172,17 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str, reviewed: bool = Fa
     `reviewed`: the walkthrough's review showed every value, so a table says a short result
     and the next step instead of all of them again."""
     from extadmin.services import assign as service
-    from extadmin.services.directory import claiming
 
-    with claiming(app.store, "assign") as (account, emails):
-        for warning in emails.warnings:
-            app.say(warning)
-        plan = service.plan(account, req, emails)
-        if dry_run:
-            from extadmin.cli.walkthrough import summary_lines
+    done = service.run(app.store, req, dry_run)
+    for warning in done.warnings:
+        app.say(warning)
+    account, plan, outcome, queued = done.account, done.plan, done.outcome, done.queued
+    if outcome is None:
+        from extadmin.cli.walkthrough import summary_lines
 
-            render.emit_fields(
-                {"dry_run": True, **plan.summary()}, fmt, summary_lines(plan, account)
-            )
-            app.say("dry run: nothing was written")
-            return
-        credentials = service.hash_secrets(plan.secrets) if plan.secrets else None
-        outcome = service.apply(account, plan, credentials)
-        queued = queue_on_save(app, account, [outcome])
+        render.emit_fields({"dry_run": True, **plan.summary()}, fmt, summary_lines(plan, account))
+        app.say("dry run: nothing was written")
+        return
     result = _result(account, outcome)
     if queued:
         result["welcome_email"] = welcome_email(app, account, queued)

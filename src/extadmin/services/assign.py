@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from extadmin.domain import fields, hashing, rules
 from extadmin.domain.account import Account, ref
@@ -18,7 +18,10 @@ from extadmin.domain.model import Activation, Credentials, Extension, User
 from extadmin.errors import Collector, Conflict, InvalidValue
 from extadmin.services.directory import EmailIndex
 from extadmin.services.extensions import check_number_for_site
-from extadmin.storage.store import now_iso
+from extadmin.storage.store import AccountStore, now_iso
+
+if TYPE_CHECKING:
+    from extadmin.services.mail import Queued
 
 DEFAULT_TOKEN_DAYS = 7
 
@@ -337,3 +340,30 @@ def field_key(label: str) -> str | None:
     if key == "allow_duplicate_email":
         return "email"
     return key if key in Request.__dataclass_fields__ else None
+
+
+@dataclass
+class Assigned:
+    account: Account
+    plan: Plan
+    outcome: Outcome | None  # None for a dry run
+    queued: list[Queued]  # the welcome email, once saved
+    warnings: list[str]
+
+
+def run(store: AccountStore, req: Request, dry_run: bool) -> Assigned:
+    """`assign`: the request checked against the account and every registered account's
+    addresses (claimed with the transaction), the credentials hashed, the user written and
+    the welcome email queued with the save; nothing written for a dry run."""
+    from extadmin.services import mail
+    from extadmin.services.directory import claiming
+
+    with claiming(store, "assign") as (account, emails):
+        warnings = list(emails.warnings)
+        plan_ = plan(account, req, emails)
+        if dry_run:
+            return Assigned(account, plan_, None, [], warnings)
+        credentials = hash_secrets(plan_.secrets) if plan_.secrets else None
+        outcome = apply(account, plan_, credentials)
+        queueing = mail.queue_on_save(store, account, [outcome])
+    return Assigned(account, plan_, outcome, queueing.queued, warnings + queueing.warnings)
