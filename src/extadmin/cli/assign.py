@@ -10,7 +10,7 @@ import typer
 from extadmin import render
 from extadmin.cli import complete
 from extadmin.cli.app import App, get_app
-from extadmin.cli.mail import deliver, queue_on_save
+from extadmin.cli.mail import deliver
 from extadmin.cli.options import (
     AnswerFileOpt,
     DryRunOpt,
@@ -301,14 +301,13 @@ def activate(
         ]
         if given:
             raise UsageError(f"--invite takes no credentials ({', '.join(given)})")
-        with app.store.transaction("activate") as account:
-            outcome = service.send_invite(account, service.pending(account, number))
-            dead = outcome.extension["number"]  # the old link is dead: its queued email goes too
-            queued = queue_on_save(app, account, [outcome], void=(dead,))
-        result = _result(account, outcome)
+        done = service.invite(app.store, number)
+        for warning in done.warnings:
+            app.say(warning)
+        result = _result(done.account, done.outcome)
         where = "to be sent by RingCentral at `platform apply`"
-        if queued:
-            email = result["welcome_email"] = welcome_email(app, account, queued)
+        if done.queued:
+            email = result["welcome_email"] = welcome_email(app, done.account, done.queued)
             where = "delivered" if email["delivered"] else "queued (`extadmin mail send`)"
         show_result(result, format.value)
         app.say(f"invitation for extension {number}: {where}")
@@ -343,15 +342,6 @@ def activate(
     ]
     if missing:
         raise UsageError(f"missing {', '.join(missing)} (required without prompting)")
-    with app.store.transaction("activate") as account:
-        ext = service.pending(account, number)
-        if invited:
-            service.check_token(ext, token or "")
-        outcome = service.with_credentials(
-            account,
-            ext,
-            service.check_secrets(account, ext, req),
-            "token" if invited else "administrator",
-        )
-    show_result(_result(account, outcome), format.value)
+    done = service.activate(app.store, number, req, token)
+    show_result(_result(done.account, done.outcome), format.value)
     app.say(f"extension {number} activated")

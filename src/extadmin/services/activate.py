@@ -4,12 +4,19 @@ or sends the invite."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from extadmin.domain import hashing
 from extadmin.domain.account import Account
 from extadmin.domain.model import Extension
 from extadmin.errors import Conflict, InvalidValue
+
+if TYPE_CHECKING:
+    from extadmin.services.mail import Queued
+    from extadmin.storage.store import AccountStore
+
 from extadmin.services.assign import (
     NewCredentials,
     Outcome,
@@ -88,3 +95,36 @@ def send_invite(account: Account, ext: Extension) -> Outcome:
     expires = user["activation"]["expires_at"] if token else None
     account.record("invite", ext["number"], status=ext["status"], expires_at=expires)
     return Outcome(ext, token)
+
+
+@dataclass
+class Done:
+    account: Account
+    outcome: Outcome
+    queued: list[Queued] = field(default_factory=list)  # an invitation's email, once saved
+    warnings: list[str] = field(default_factory=list)
+
+
+def invite(store: AccountStore, number: str) -> Done:
+    """`activate --invite`: the invitation sent (a new token; an earlier one dies, and its
+    queued email with it), its welcome email queued with the save."""
+    from extadmin.services import mail
+
+    with store.transaction("activate") as account:
+        outcome = send_invite(account, pending(account, number))
+        dead = outcome.extension["number"]
+        queueing = mail.queue_on_save(store, account, [outcome], void=(dead,))
+    return Done(account, outcome, queueing.queued, queueing.warnings)
+
+
+def activate(store: AccountStore, number: str, req: Request, token: str | None) -> Done:
+    """`activate` with credentials: by the user's token if invited, else by an
+    administrator; the token checked (single use, expiring) before anything is written."""
+    with store.transaction("activate") as account:
+        ext = pending(account, number)
+        invited = ext["user"].get("setup") == "invite"
+        if invited:
+            check_token(ext, token or "")
+        secrets = check_secrets(account, ext, req)
+        outcome = with_credentials(account, ext, secrets, "token" if invited else "administrator")
+    return Done(account, outcome)
