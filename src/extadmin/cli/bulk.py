@@ -10,7 +10,7 @@ import typer
 
 from extadmin import render
 from extadmin.cli.app import get_app
-from extadmin.cli.mail import deliver, queue_on_save
+from extadmin.cli.mail import deliver
 from extadmin.cli.options import (
     DryRunOpt,
     ItemFormat,
@@ -85,7 +85,6 @@ def bulk_assign(
     format."""
     from extadmin.errors import RowErrors
     from extadmin.services import bulk
-    from extadmin.services.directory import claiming
 
     app = get_app(ctx)
     data, source = _read(file)
@@ -99,17 +98,16 @@ def bulk_assign(
             f"warning: {file} holds passwords, PINs or answers and other users can read "
             f"it: chmod 600 {file}, and delete it when done"
         )
-    with claiming(app.store, "bulk-assign") as (account, emails):
-        for warning in emails.warnings:
-            app.say(warning)
-        try:
-            with render.progress("Checking and saving rows", len(rows) * 2) as update:
-                advance = (lambda n: update(advance=n)) if update else None
-                outcomes = bulk.run(account, rows, emails, setup, advance, dry_run)
-            queued = queue_on_save(app, account, outcomes)
-        except RowErrors as exc:
-            _errors(exc, format)
-            raise
+    try:
+        with render.progress("Checking and saving rows", len(rows) * 2) as update:
+            advance = (lambda n: update(advance=n)) if update else None
+            done = bulk.assign_all(app.store, rows, setup, advance, dry_run)
+    except RowErrors as exc:
+        _errors(exc, format)
+        raise
+    for warning in done.warnings:
+        app.say(warning)
+    account, outcomes, queued = done.account, done.results, done.queued
     if dry_run:
         report = [
             {
@@ -181,23 +179,18 @@ def bulk_update(
     (setup, short_extension) are not changed; a credentials cell is refused."""
     from extadmin.errors import RowErrors
     from extadmin.services import bulk
-    from extadmin.services import update as updates
-    from extadmin.services.directory import claiming
 
     app = get_app(ctx)
     data, source = _read(file)
     rows = bulk.parse_csv(data, source, required=("extension",))
-    with claiming(app.store, "bulk-update") as (account, emails):
-        for warning in emails.warnings:
-            app.say(warning)
-        try:
-            changes = bulk.update_rows(account, rows, emails)
-        except RowErrors as exc:
-            _errors(exc, format)
-            raise
-        if not dry_run:
-            for change in changes:
-                updates.apply(account, change)
+    try:
+        done = bulk.update_all(app.store, rows, dry_run)
+    except RowErrors as exc:
+        _errors(exc, format)
+        raise
+    for warning in done.warnings:
+        app.say(warning)
+    changes = done.results
     report = [
         {
             "line": row.line,
@@ -211,9 +204,9 @@ def bulk_update(
         render.emit({"ok": True, "dry_run": dry_run, "rows": report}, "json", [])
     else:
         render.emit(report, "table", UPDATE_COLUMNS)
-    done = "would change" if dry_run else "changed"
+    verb = "would change" if dry_run else "changed"
     app.say(
-        f"{done} {changed} of {len(rows)} user(s)" + (": nothing was written" if dry_run else "")
+        f"{verb} {changed} of {len(rows)} user(s)" + (": nothing was written" if dry_run else "")
     )
 
 

@@ -13,7 +13,6 @@ from extadmin.render import Column
 
 if TYPE_CHECKING:
     from extadmin.domain.account import Account
-    from extadmin.services.assign import Outcome
     from extadmin.services.mail import Queued
 
 mail_app = typer.Typer(help="Welcome emails: the mail server and the outbox.")
@@ -29,19 +28,6 @@ QUEUE_COLUMNS = [
 
 def register(app: typer.Typer) -> None:
     app.add_typer(mail_app, name="mail")
-
-
-def queue_on_save(
-    app: App, account: Account, outcomes: list[Outcome], void: tuple[str, ...] = ()
-) -> list[Queued]:
-    """services.mail.queue_on_save, its warnings said: the list holds the queued welcome
-    emails once the transaction has ended."""
-    from extadmin.services import mail
-
-    queueing = mail.queue_on_save(app.store, account, outcomes, void)
-    for warning in queueing.warnings:
-        app.say(warning)
-    return queueing.queued
 
 
 def deliver(app: App, account: Account, items: list[Queued]) -> list[Queued]:

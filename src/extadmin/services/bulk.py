@@ -24,6 +24,7 @@ from extadmin.domain.model import Credentials
 from extadmin.errors import Conflict, ExtadminError, InvalidValue, Problems, RowErrors
 from extadmin.services import assign
 from extadmin.services.directory import EmailIndex
+from extadmin.storage.store import AccountStore
 
 # the form's fields (domain.fields) between the extension and its setup, and the credentials
 COLUMNS = (
@@ -296,3 +297,43 @@ def update_rows(account: Account, rows: list[Row], emails: EmailIndex) -> list[A
     if errors:
         raise RowErrors(errors)
     return changes
+
+
+@dataclass
+class Done:
+    account: Account
+    results: list[Any]  # assign.Outcome (bulk-assign) or update.Update (bulk-update), by row
+    queued: list[Any] = field(default_factory=list)  # welcome emails, once saved
+    warnings: list[str] = field(default_factory=list)
+
+
+def assign_all(
+    store: AccountStore,
+    rows: list[Row],
+    default_setup: str | None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> Done:
+    """`bulk-assign`: every row checked, then all written in one transaction with the
+    addresses of every registered account claimed, and the welcome emails queued with the
+    save (run); RowErrors with every error of every row, and nothing written."""
+    from extadmin.services import mail
+    from extadmin.services.directory import claiming
+
+    with claiming(store, "bulk-assign") as (account, emails):
+        outcomes = run(account, rows, emails, default_setup, progress, dry_run)
+        queueing = mail.queue_on_save(store, account, outcomes)
+    return Done(account, outcomes, queueing.queued, emails.warnings + queueing.warnings)
+
+
+def update_all(store: AccountStore, rows: list[Row], dry_run: bool = False) -> Done:
+    """`bulk-update`: every row checked (update_rows), then all written in one transaction."""
+    from extadmin.services import update
+    from extadmin.services.directory import claiming
+
+    with claiming(store, "bulk-update") as (account, emails):
+        changes = update_rows(account, rows, emails)
+        if not dry_run:
+            for change in changes:
+                update.apply(account, change)
+    return Done(account, changes, warnings=emails.warnings)
