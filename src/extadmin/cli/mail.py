@@ -142,20 +142,9 @@ def send(
     ] = False,
 ) -> None:
     """Deliver the queued welcome emails (exit 1 if any stays queued)."""
-    from extadmin.errors import ExtadminError
     from extadmin.services import mail
 
-    app = get_app(ctx)
-    settings = app.store.read().doc.get("mail")
-    if settings is None:
-        raise ExtadminError("no mail server configured: run `extadmin mail configure`")
-    results = mail.send(
-        app.store.outbox,
-        settings,
-        mail.queued(app.store.outbox),
-        app.store.lock_timeout,
-        allow_placeholder=allow_placeholder,
-    )
+    results = mail.send_queued(get_app(ctx).store, allow_placeholder)
     _emit(results, format)
     failed = sum(1 for q in results if q.error)
     render.message(f"delivered {len(results) - failed}, still queued {failed}")

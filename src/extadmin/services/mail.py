@@ -552,3 +552,20 @@ def queue_on_save(
         batch = store.queue_with_save([(m.extension, m.data) for m in messages], void)
         store.after_save(lambda: out.queued.extend(entries(batch.paths, messages)))
     return out
+
+
+def send_queued(store: AccountStore, allow_placeholder: bool = False) -> list[Queued]:
+    """`mail send`: every queued welcome email of the account, through its mail server; each
+    with its error if it stays queued."""
+    from extadmin.errors import ExtadminError
+
+    settings = store.read().doc.get("mail")
+    if settings is None:
+        raise ExtadminError("no mail server configured: run `extadmin mail configure`")
+    return send(
+        store.outbox,
+        settings,
+        queued(store.outbox),
+        store.lock_timeout,
+        allow_placeholder=allow_placeholder,
+    )
