@@ -1,7 +1,10 @@
 """Start-up: whole `extadmin` processes against a minimal two-command Typer program run the
 same way, side by side (interleaved, best of N).
 
-    python benchmarks/startup.py [--repeat 20]
+    python benchmarks/startup.py [--repeat 20] [--before SRC]
+
+With --before SRC (the `src` folder of an earlier checkout, such as a git worktree's), that
+extadmin runs too, in the same interleaved rounds: a `before` figure beside each.
 
 Targets (issue: speed): `--help` at most 1.15x the minimal program's `--help`, and
 `list-unassigned --format json` on the example account at most 1.3x the minimal program's
@@ -19,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _timing import EXTADMIN, interleaved  # noqa: E402
+from _timing import EXTADMIN, byte_compile, interleaved  # noqa: E402
 
 MINIMAL = '''
 import gc
@@ -55,6 +58,7 @@ if __name__ == "__main__":
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--before", metavar="SRC", help="an earlier extadmin's src folder")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="extadmin-startup-"))
     try:
@@ -81,14 +85,22 @@ def main() -> None:
                 1.3,
             ),
         }
+        old = ["env", f"PYTHONPATH={Path(args.before).resolve()}"] if args.before else []
+        byte_compile({"extadmin": EXTADMIN, **({"before": [*old, *EXTADMIN]} if old else {})})
         for name, (cmds, target) in cases.items():
+            if old:
+                cmds["before"] = [*old, *cmds["extadmin"]]
             best = interleaved(cmds, repeat=args.repeat, env=env)
             ratio = best["extadmin"] / best["minimal"]
             verdict = "ok" if ratio <= target else "OVER TARGET"
+            before = ""
+            if "before" in best:
+                b = best["before"]
+                before = f"  before {b * 1000:6.1f} ms ({b / best['minimal']:.2f}x)"
             print(
                 f"{name:<32} extadmin {best['extadmin'] * 1000:6.1f} ms  minimal "
                 f"{best['minimal'] * 1000:6.1f} ms  ratio {ratio:.2f}x "
-                f"(target {target}x: {verdict})"
+                f"(target {target}x: {verdict}){before}"
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
