@@ -25,6 +25,7 @@ from extadmin.domain.account import Account
 from extadmin.storage import registry, schema
 from extadmin.storage.store import AccountStore
 from tests.fake_platform import FakePlatform, serve
+from tests.helpers import outbox
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -172,7 +173,7 @@ def prebuilt(request: pytest.FixtureRequest, path: Path, build: Callable[[], obj
     the asking fixture's parameter; it must depend on nothing else that varies by test."""
     key = f"{build.__module__}.{build.__qualname__}[{getattr(request, 'param', '')}]/{path.name}"
     saved = _PREBUILT.get(key)
-    companions = [path, path.with_name(f"{path.stem}.audit.jsonl"), outbox_folder(path)]
+    companions = [path, path.with_name(f"{path.stem}.audit.jsonl"), outbox(path)]
     if saved is None:
         build()
         saved = request.getfixturevalue("tmp_path_factory").mktemp("prebuilt")
@@ -185,10 +186,6 @@ def prebuilt(request: pytest.FixtureRequest, path: Path, build: Callable[[], obj
         registry.register(path)
         registry.set_current(path)
     return path
-
-
-def outbox_folder(path: Path) -> Path:
-    return path.with_name(f"{path.stem}.outbox")
 
 
 def _copy(source: Path, target: Path) -> None:

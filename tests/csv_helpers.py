@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
@@ -14,6 +13,8 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
+
+from tests.helpers import load, outbox
 
 # The columns of SPEC section 4, in the order the SPEC lists them.
 SPEC_COLUMNS = (
@@ -67,12 +68,6 @@ def write_csv(path: Path, text: str | bytes, mode: int = 0o600) -> Path:
     return path
 
 
-def load(account: Path) -> dict[str, Any]:
-    if account.suffix == ".json":
-        return json.loads(account.read_text("utf-8"))  # type: ignore[no-any-return]
-    return tomllib.loads(account.read_text("utf-8"))
-
-
 def extensions(account: Path) -> dict[str, dict[str, Any]]:
     """The stored extensions by number (each number must be stored once)."""
     stored = load(account)["extensions"]
@@ -92,10 +87,6 @@ def audit(account: Path, command: str | None = None) -> list[dict[str, Any]]:
         return []
     entries = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
     return [e for e in entries if command is None or e["command"] == command]
-
-
-def outbox(account: Path) -> Path:
-    return account.with_name(f"{account.stem}.outbox")
 
 
 def queued(account: Path) -> list[EmailMessage]:

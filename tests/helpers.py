@@ -34,3 +34,24 @@ def refused(result: Any, path: Path, before: bytes, code: int, *fragments: str) 
     for fragment in fragments:
         assert fragment in result.err, result.err
     assert path.read_bytes() == before
+
+
+def load(path: Path) -> dict[str, Any]:
+    """The account file as stored on disk, parsed by the standard library (JSON or TOML)."""
+    import tomllib
+
+    text = path.read_text("utf-8")
+    doc: dict[str, Any] = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    return doc
+
+
+def stored(path: Path, number: str) -> dict[str, Any]:
+    """The one extension of that number in the account file."""
+    matches = [e for e in load(path).get("extensions", []) if e.get("number") == number]
+    assert len(matches) == 1, f"extension {number} stored {len(matches)} times"
+    return matches[0]
+
+
+def outbox(path: Path) -> Path:
+    """The outbox folder beside an account file."""
+    return path.with_name(f"{path.stem}.outbox")

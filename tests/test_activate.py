@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
@@ -20,13 +19,10 @@ import tomli_w
 from extadmin.domain.catalog import SECURITY_QUESTIONS
 from extadmin.domain.hashing import hash_token, verify_secret
 from extadmin.domain.rules import normalise_answer
+from tests.helpers import load
 
 ADA = ("--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@example.com")
 PASSWORD, PIN, ANSWER = "Kiwi9#Plum", "7305928164", "Marble Arch Road"
-
-
-def load(account: Path) -> dict[str, Any]:
-    return tomllib.loads(account.read_text("utf-8"))
 
 
 def ext(account: Path, number: str) -> dict[str, Any]:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import Parser
 from html import unescape
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,26 +21,13 @@ import pytest
 from extadmin.domain.catalog import SECURITY_QUESTIONS
 from extadmin.domain.hashing import hash_token, verify_secret
 from extadmin.domain.rules import normalise_answer
+from tests.helpers import load, outbox, stored
 
 PASSWORD = "Zebra7!Quix"
 PIN = "5820417396"
 ANSWER = "Fluffy the Cat"
 
 ADA = ("--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@example.com")
-
-
-def load(path: Path) -> dict[str, Any]:
-    return tomllib.loads(path.read_text("utf-8"))
-
-
-def stored(path: Path, number: str) -> dict[str, Any]:
-    matches = [e for e in load(path)["extensions"] if e["number"] == number]
-    assert len(matches) == 1, f"extension {number} stored {len(matches)} times"
-    return matches[0]
-
-
-def outbox(account: Path) -> Path:
-    return account.with_name(f"{account.stem}.outbox")
 
 
 def queued_messages(account: Path) -> list[Path]:

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from filelock import FileLock
 
 from extadmin.storage.store import AccountStore
 from tests.conftest import exe
+from tests.helpers import load
 
 pytestmark = pytest.mark.slow
 
@@ -45,12 +45,6 @@ def finish(procs: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
                 proc.kill()
                 proc.wait()
     return results
-
-
-def load(path: Path) -> dict[str, Any]:
-    if path.suffix == ".json":
-        return json.loads(path.read_bytes())  # type: ignore[no-any-return]
-    return tomllib.loads(path.read_text("utf-8"))
 
 
 def audit(path: Path) -> list[dict[str, Any]]:

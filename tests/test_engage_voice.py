@@ -8,22 +8,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import prebuilt
-from tests.helpers import assign, audit, refused
+from tests.helpers import assign, audit, refused, stored
 
 ENGAGE_KEYS = {"access", "first_name", "last_name", "email", "imported_at"}
-
-
-def stored(path: Path, number: str) -> dict[str, Any]:
-    doc = tomllib.loads(path.read_text("utf-8"))
-    (ext,) = [e for e in doc["extensions"] if e["number"] == number]
-    return ext
 
 
 def engage(path: Path, number: str) -> dict[str, Any] | None:

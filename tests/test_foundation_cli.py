@@ -10,7 +10,6 @@ import io
 import json
 import os
 import stat
-import tomllib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 from extadmin.domain.catalog import PREDEFINED_ROLES
 from extadmin.domain.model import SCHEMA_VERSION
 from extadmin.storage.store import AccountStore
+from tests.helpers import load, stored
 
 MAC = "00:04:F2:AB:CD:EF"
 SECRET_WORDS = ("password", "pin", "answer", "token", "hash", "secret")
@@ -28,22 +28,8 @@ SECRET_WORDS = ("password", "pin", "answer", "token", "hash", "secret")
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def load(path: Path) -> dict[str, Any]:
-    """The account file as stored on disk, parsed by the standard library."""
-    data = path.read_bytes()
-    if path.suffix == ".json":
-        return json.loads(data)  # type: ignore[no-any-return]
-    return tomllib.loads(data.decode("utf-8"))
-
-
 def stored_numbers(path: Path) -> list[str]:
     return sorted((e["number"] for e in load(path).get("extensions", [])), key=int)
-
-
-def stored(path: Path, number: str) -> dict[str, Any]:
-    matches = [e for e in load(path).get("extensions", []) if e["number"] == number]
-    assert len(matches) == 1, f"extension {number} stored {len(matches)} times"
-    return matches[0]
 
 
 def audit_path(path: Path) -> Path:

@@ -23,6 +23,7 @@ import pytest
 
 from extadmin.domain.hashing import hash_token
 from tests.csv_helpers import csv_text, write_csv
+from tests.helpers import outbox
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -43,10 +44,6 @@ def run_ok(account: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
     assert done.returncode == 0, (args, done.stderr)
     return done
-
-
-def outbox(account: Path) -> Path:
-    return account.with_name(f"{account.stem}.outbox")
 
 
 def invitations(account: Path) -> dict[str, str]:

@@ -8,14 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import prebuilt
-from tests.helpers import assign, audit, refused
+from tests.helpers import assign, audit, refused, stored
 
 USER_KEYS = {
     "extension",
@@ -28,12 +26,6 @@ USER_KEYS = {
     "department",
     "recording",
 }
-
-
-def stored(path: Path, number: str) -> dict[str, Any]:
-    doc = tomllib.loads(path.read_text("utf-8"))
-    (ext,) = [e for e in doc["extensions"] if e["number"] == number]
-    return ext
 
 
 def status(path: Path, number: str) -> str:

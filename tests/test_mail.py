@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from extadmin.domain.hashing import hash_token
+from tests.helpers import outbox
 from tests.smtp_server import free_port, smtp_server, trusted_tls
 
 pytestmark = pytest.mark.timeout(60)
@@ -37,10 +38,6 @@ def ext_101(account: Path) -> dict[str, Any]:
     doc = tomllib.loads(account.read_text("utf-8"))
     (ext,) = [e for e in doc["extensions"] if e["number"] == "101"]
     return ext
-
-
-def outbox(account: Path) -> Path:
-    return account.with_name("acme.outbox")
 
 
 def queued(account: Path) -> list[Path]:

@@ -26,10 +26,6 @@ BULK = ACCOUNT + "/extension-bulk-update"
 PUT_ONE = ACCOUNT + r"/extension/[0-9]+"
 
 
-def load(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())
-
-
 def sent_since(fake: FakePlatform, mark: int) -> list[Any]:
     return [r for r in fake.requests[mark:] if r.method != "GET" and "oauth" not in r.path]
 
