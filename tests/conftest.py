@@ -24,6 +24,7 @@ from extadmin.domain import hashing
 from extadmin.domain.account import Account
 from extadmin.storage import registry, schema
 from extadmin.storage.store import AccountStore
+from tests import published_api
 from tests.fake_platform import FakePlatform, serve
 from tests.helpers import outbox
 
@@ -244,14 +245,21 @@ def secret_args(tmp_path: Path) -> list[str]:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakePlatform]:
+def fake(request: pytest.FixtureRequest) -> Iterator[FakePlatform]:
     """The fake platform (tests/fake_platform.py), started; the test fails if extadmin broke
-    any of its rules (a schema, a rate limit, a request during a 429 penalty). The platform's
+    any of its rules (a schema, a rate limit, a request during a 429 penalty), or sent a
+    request that is no operation of RingCentral's published definition (tests/published_api.py)
+    unless the test opted into the fake's endpoints beyond it. The platform's
     limits, but for Auth: a test runs many short sessions within a minute (each a login and a
     revoke), which would wait for Auth's window (test_platform_pull has its own test of it)."""
     with serve(limits={"Auth": (1000, 60.0)}) as platform:
         yield platform
         assert not platform.violations, platform.violations
+        opted_in = platform.beyond_definition or request.node.get_closest_marker(
+            "beyond_definition"
+        )  # a test that goes beyond on purpose says so: offer_credentials_api(), or the marker
+        if not opted_in:
+            assert published_api.violations(platform.requests) == []
 
 
 @pytest.fixture

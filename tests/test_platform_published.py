@@ -186,6 +186,7 @@ def test_with_the_credentials_api_the_questions_are_the_platforms(
     assert question["body"]["secretQuestion"] == {"id": "32", "answer": "<secret>"}
 
 
+@pytest.mark.beyond_definition  # the app claims the credentials API, which the fake lacks
 def test_with_the_credentials_api_refused_the_question_settles_in_one_line(
     tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str], secret_args: list[str]
 ) -> None:
