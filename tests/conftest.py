@@ -208,18 +208,19 @@ def account(request: pytest.FixtureRequest, tmp_path: Path, run: Any) -> Path:
     """A small account: Main Site (no code) and Boston (code 2), extensions 101-105 on the main
     site and 2201-2203 in Boston; the current account."""
     path = tmp_path / "acme.toml"
+    return prebuilt(request, path, lambda: build_acme(run, path))
 
-    def build() -> None:
-        for args in (
-            ("init", path, "--name", "Acme Corp", "--activation-url", ACTIVATION_URL),
-            ("site", "add", "Boston", "--code", "2"),
-            ("extension", "add", "101-105"),
-            ("extension", "add", "2201-2203", "--site", "Boston"),
-        ):
-            result = run(*args)
-            assert result.code == 0, result.err
 
-    return prebuilt(request, path, build)
+def build_acme(run: Any, path: Path) -> None:
+    """The `account` fixture's account, made by the command line at `path`."""
+    for args in (
+        ("init", path, "--name", "Acme Corp", "--activation-url", ACTIVATION_URL),
+        ("site", "add", "Boston", "--code", "2"),
+        ("extension", "add", "101-105"),
+        ("extension", "add", "2201-2203", "--site", "Boston"),
+    ):
+        result = run(*args)
+        assert result.code == 0, result.err
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from extadmin.platform import mapping
 from extadmin.platform import plan as platform_plan
 from extadmin.services import bulk
 from extadmin.storage import schema
-from tests.conftest import ACTIVATION_URL, prebuilt
+from tests.conftest import build_acme, prebuilt
 from tests.fake_platform import FakePlatform
 from tests.helpers import assign, audit, refused
 from tests.pty_helpers import BACKSPACE, DOWN, ENTER, UP, Terminal
@@ -64,14 +64,7 @@ def acme(request: pytest.FixtureRequest, tmp_path: Path, run: Any) -> Path:
     path = tmp_path / "acme.toml"
 
     def build() -> None:
-        for args in (
-            ("init", path, "--name", "Acme Corp", "--activation-url", ACTIVATION_URL),
-            ("site", "add", "Boston", "--code", "2"),
-            ("extension", "add", "101-105"),
-            ("extension", "add", "2201-2203", "--site", "Boston"),
-        ):
-            result = run(*args)
-            assert result.code == 0, result.err
+        build_acme(run, path)
         first, last, email = ADA["first_name"], ADA["last_name"], ADA["email"]
         rest = {k: v for k, v in ADA.items() if k not in ("first_name", "last_name", "email")}
         assign(run, "101", first, last, email, *flags(rest))
