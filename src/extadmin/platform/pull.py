@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from extadmin.errors import PlatformError
-from extadmin.platform.client import ACCOUNT, Client
+from extadmin.platform.client import ACCOUNT, PER_PAGE, Client
 from extadmin.platform.mapping import Snapshot
 
 QUESTIONS = "/restapi/v1.0/dictionary/secret-question"  # the credentials API: not published
@@ -82,12 +82,15 @@ def _default_role(client: Client, warnings: list[str]) -> str | None:
     return str(role_id)
 
 
+USER_EXTENSIONS = f"{ACCOUNT}/extension"  # read with type=User, PER_PAGE a page
+
+
 def user_extensions(
     client: Client, progress: Progress | None = None, warnings: list[str] | None = None
 ) -> list[dict[str, Any]]:
     """Every User extension, 1,000 a request (`warnings`: see _page_records)."""
     records: list[dict[str, Any]] = []
-    path = f"{ACCOUNT}/extension"
+    path = USER_EXTENSIONS
     checked = _Progress(path)
     for page in client.pages(path, type="User"):
         records += checked(page, _page_records(page, path, warnings))
@@ -97,6 +100,13 @@ def user_extensions(
             known = isinstance(total, int) and not isinstance(total, bool) and total >= 0
             progress("extensions", len(records), total if known else None)
     return records
+
+
+def user_extension_page(client: Client, number: int) -> list[dict[str, Any]]:
+    """One page of the User extensions, as user_extensions() reads them: the `number`-th
+    PER_PAGE (the records of one request read again just before it is sent)."""
+    answer = client.get(USER_EXTENSIONS, type="User", page=number, perPage=PER_PAGE)
+    return _page_records(answer, USER_EXTENSIONS)
 
 
 def recording_list(client: Client, warnings: list[str] | None = None) -> dict[str, str]:

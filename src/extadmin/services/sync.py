@@ -24,7 +24,7 @@ from extadmin.errors import PlatformError, PlatformNotFound
 from extadmin.platform import mapping, send
 from extadmin.platform import plan as planner
 from extadmin.platform import pull as reader
-from extadmin.platform.client import ACCOUNT, PER_PAGE, Client
+from extadmin.platform.client import PER_PAGE, Client
 from extadmin.platform.plan import Change
 from extadmin.services.link import AppSecrets, link_of, open_session
 from extadmin.storage import files
@@ -178,10 +178,7 @@ class _Platform:
             return
         records: list[dict[str, Any]] = []
         for page in sorted(p for p in pages if p is not None):
-            answer = self.client.get(
-                f"{ACCOUNT}/extension", type="User", page=page, perPage=PER_PAGE
-            )
-            records += reader._page_records(answer, f"{ACCOUNT}/extension")
+            records += reader.user_extension_page(self.client, page)
         if not set(ext_ids) <= {str(r.get("id")) for r in records}:
             self.read_all()
             return
@@ -386,17 +383,16 @@ def _apply_lock(store: AccountStore) -> Iterator[Account]:
     """One apply at a time per file, and per platform account (its server and id), whatever
     file or name of a file it is run on (a hard link, a copy linked to the same account); the
     account, read once the file's lock is held."""
-    from hashlib import sha256
-
+    from extadmin.storage.credentials import link_name
     from extadmin.storage.registry import data_dir
 
     busy = f"{store.path}: another `extadmin platform apply` is running on this account"
     with files.locked(store.path.with_name(f".{store.path.name}.apply.lock"), 0, busy):
         account = store.read()
         link = link_of(account)
-        key = sha256(f"{link['server']}\n{link['account_id']}".encode()).hexdigest()[:32]
+        name = link_name(link["server"], link["account_id"]).removesuffix(".json") + ".lock"
         folder = files.private_dir(data_dir() / "apply-locks")
-        with files.locked(folder / f"{key}.lock", 0, busy):
+        with files.locked(folder / name, 0, busy):
             yield account
 
 
