@@ -150,7 +150,10 @@ def send(
     """Send the requests of the changes; what each did. Before each extension request (one
     PUT, or a bulk chunk) its records are read again from the platform (`recheck`): a record
     changed in the Admin Portal meanwhile is a conflict, and is not sent."""
-    requests(changes, questions)  # every id that goes into a path checked before any is sent
+    for c in changes:  # every id that goes into a path, checked before any request is sent
+        segment(c.ext_id, "extension id")
+        if c.role:
+            segment(c.role, "role id")
     sent = Sent()
     for c in changes:  # a question the platform does not offer: said, and settled
         if c.question and c.question.casefold() not in questions:
