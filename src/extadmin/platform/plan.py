@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from extadmin.domain import fields
 from extadmin.domain.account import Account, label
 from extadmin.domain.catalog import PLATFORM_STATUSES
 from extadmin.domain.model import Extension
@@ -22,6 +23,7 @@ from extadmin.platform import mapping
 
 STATUS = {local: platform for platform, local in PLATFORM_STATUSES.items()}
 CONTACT_FIELDS = tuple(mapping.CONTACT.values())
+PHONES = {f.name for f in fields.USER if f.kind in ("phone", "mobile")}  # never sent empty
 UNSEEN = ("language", "greeting_language", "regional_format", "setup")  # not in the list
 
 
@@ -242,7 +244,7 @@ def _record(
             # an assignment sends every field given; an update the fields that changed (a
             # name, title or department cleared here is cleared there: "" removes it; a phone
             # cannot be sent empty)
-            if (local.get(f) if assigning else f in sent and (local.get(f) or "phone" not in f))
+            if (local.get(f) if assigning else f in sent and (local.get(f) or f not in PHONES))
         }
     regional = {
         key: {"id": _language_id(account, local[f])}
