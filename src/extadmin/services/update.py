@@ -124,7 +124,7 @@ def apply(account: Account, update: Update) -> Extension:
             user[name] = new
         else:
             user.pop(name, None)
-    changes = {k: {"old": old, "new": new} for k, (old, new) in update.changes.items()}
+    changes = update.summary()["changes"]
     if update.number != update.extension:
         changes["number"] = {"old": update.extension, "new": update.number}
     account.record("users update", update.number, **changes)
