@@ -98,14 +98,14 @@ def send_invite(account: Account, ext: Extension) -> Outcome:
 
 
 @dataclass
-class Done:
+class Activated:
     account: Account
     outcome: Outcome
     queued: list[Queued] = field(default_factory=list)  # an invitation's email, once saved
     warnings: list[str] = field(default_factory=list)
 
 
-def invite(store: AccountStore, number: str) -> Done:
+def invite(store: AccountStore, number: str) -> Activated:
     """`activate --invite`: the invitation sent (a new token; an earlier one dies, and its
     queued email with it), its welcome email queued with the save."""
     from extadmin.services import mail
@@ -114,10 +114,10 @@ def invite(store: AccountStore, number: str) -> Done:
         outcome = send_invite(account, pending(account, number))
         dead = outcome.extension["number"]
         queueing = mail.queue_on_save(store, account, [outcome], void=(dead,))
-    return Done(account, outcome, queueing.queued, queueing.warnings)
+    return Activated(account, outcome, queueing.queued, queueing.warnings)
 
 
-def activate(store: AccountStore, number: str, req: Request, token: str | None) -> Done:
+def activate(store: AccountStore, number: str, req: Request, token: str | None) -> Activated:
     """`activate` with credentials: by the user's token if invited, else by an
     administrator; the token checked (single use, expiring) before anything is written."""
     with store.transaction("activate") as account:
@@ -127,4 +127,4 @@ def activate(store: AccountStore, number: str, req: Request, token: str | None) 
             check_token(ext, token or "")
         secrets = check_secrets(account, ext, req)
         outcome = with_credentials(account, ext, secrets, "token" if invited else "administrator")
-    return Done(account, outcome)
+    return Activated(account, outcome)

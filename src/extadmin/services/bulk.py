@@ -300,7 +300,7 @@ def update_rows(account: Account, rows: list[Row], emails: EmailIndex) -> list[A
 
 
 @dataclass
-class Done:
+class BulkDone:
     account: Account
     results: list[Any]  # assign.Outcome (bulk-assign) or update.Update (bulk-update), by row
     queued: list[Any] = field(default_factory=list)  # welcome emails, once saved
@@ -313,7 +313,7 @@ def assign_all(
     default_setup: str | None,
     progress: Progress | None = None,
     dry_run: bool = False,
-) -> Done:
+) -> BulkDone:
     """`bulk-assign`: every row checked, then all written in one transaction with the
     addresses of every registered account claimed, and the welcome emails queued with the
     save (run); RowErrors with every error of every row, and nothing written."""
@@ -323,10 +323,10 @@ def assign_all(
     with claiming(store, "bulk-assign") as (account, emails):
         outcomes = run(account, rows, emails, default_setup, progress, dry_run)
         queueing = mail.queue_on_save(store, account, outcomes)
-    return Done(account, outcomes, queueing.queued, emails.warnings + queueing.warnings)
+    return BulkDone(account, outcomes, queueing.queued, emails.warnings + queueing.warnings)
 
 
-def update_all(store: AccountStore, rows: list[Row], dry_run: bool = False) -> Done:
+def update_all(store: AccountStore, rows: list[Row], dry_run: bool = False) -> BulkDone:
     """`bulk-update`: every row checked (update_rows), then all written in one transaction."""
     from extadmin.services import update
     from extadmin.services.directory import claiming
@@ -336,4 +336,4 @@ def update_all(store: AccountStore, rows: list[Row], dry_run: bool = False) -> D
         if not dry_run:
             for change in changes:
                 update.apply(account, change)
-    return Done(account, changes, warnings=emails.warnings)
+    return BulkDone(account, changes, warnings=emails.warnings)
