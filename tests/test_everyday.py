@@ -90,11 +90,9 @@ def test_the_main_commands_have_examples_that_parse() -> None:
     pass it."""
     import shlex
 
-    import typer.main
+    from extadmin.cli import whole
 
-    from extadmin.cli import app
-
-    group = typer.main.get_command(app)
+    group = whole()
     for name in MAIN_COMMANDS:
         command = group.commands[name]  # type: ignore[attr-defined]
         assert command.epilog and "Examples:" in command.epilog, name

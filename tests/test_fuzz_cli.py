@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -44,7 +43,7 @@ def _walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str,
         yield from _walk(sub, (*path, name))
 
 
-TREE = dict(_walk(typer.main.get_command(extadmin.cli.app)))
+TREE = dict(_walk(extadmin.cli.whole()))
 COMMANDS = [path for path in TREE if path]
 WORDS = sorted({word for path in COMMANDS for word in path})
 OPTIONS = sorted({name for c in TREE.values() for name in c.options} | {"--help", "-h"})

@@ -3,12 +3,18 @@ libraries load inside the functions that need them (STYLE.md, "Fast start-up")."
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from tests.conftest import exe
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src" / "extadmin"
 
 HEAVY = [
     "questionary", "prompt_toolkit", "rich", "tomli_w", "phonenumbers", "email_validator", "httpx",
@@ -62,3 +68,56 @@ def test_version_through_python_m() -> None:
     result = exe("--version", timeout=60)
     assert result.returncode == 0
     assert result.stdout.startswith("extadmin ")
+
+
+# Imports inside a function that are not a banned library, each with its reason
+EXCEPTIONS = {
+    ("__main__.py", "extadmin.cli"): "Ctrl-C and SIGTERM are answered before the CLI loads",
+    ("cli/__init__.py", "extadmin.services.accounts"): "the root and --help load no service",
+    ("cli/__init__.py", "extadmin.render"): "the root and --help load no service",
+    ("cli/__init__.py", "logging"): "only with EXTADMIN_DEBUG",
+    ("cli/app.py", "extadmin.services"): "the root makes the App: --help loads no service",
+    ("cli/app.py", "extadmin.services.accounts"): "the root makes the App: --help loads no service",
+    ("cli/app.py", "extadmin.cli"): "prompts only when a confirmation is asked",
+    ("cli/prompts.py", "getpass"): "the plain terminal's hidden input only",
+}
+
+
+@functools.cache
+def banned() -> tuple[str, ...]:
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        config = tomllib.load(handle)
+    names = config["tool"]["ruff"]["lint"]["flake8-tidy-imports"]["banned-module-level-imports"]
+    return tuple(names)
+
+
+def imports_inside_functions() -> list[tuple[str, str]]:
+    """(file below src/extadmin, module) for every import inside a function."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        where = path.relative_to(SRC).as_posix()
+        for fn in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Import):
+                        found += [(where, alias.name) for alias in node.names]
+                    elif isinstance(node, ast.ImportFrom) and node.module:
+                        # `from email import policy` imports email.policy; `from x import f`, x
+                        subs = [f"{node.module}.{a.name}" for a in node.names]
+                        found += [(where, next((s for s in subs if heavy(s)), node.module))]
+    return found
+
+
+def heavy(module: str) -> bool:
+    return any(module == b or module.startswith(b + ".") for b in banned())
+
+
+def test_every_import_inside_a_function_is_deferred_for_a_reason() -> None:
+    """A heavy library start-up defers (pyproject.toml, with the reason), or a named exception;
+    anything else goes at the top of its module, where a reader sees what a module uses."""
+    loose = [
+        f"{where}: {module}"
+        for where, module in imports_inside_functions()
+        if (where, module) not in EXCEPTIONS and not heavy(module)
+    ]
+    assert loose == []

@@ -29,8 +29,7 @@ import pytest
 from extadmin.cli import walkthrough
 from extadmin.domain import fields
 from extadmin.domain.fields import UserField
-from extadmin.platform import mapping
-from extadmin.platform import plan as platform_plan
+from extadmin.platform import changes, mapping
 from extadmin.services import bulk
 from extadmin.storage import schema
 from tests.conftest import build_acme, prebuilt
@@ -524,7 +523,7 @@ def platform_mapping_missing(f: UserField) -> str | None:
     elif prefix == "regionalSettings":
         if f.name not in mapping.LANGUAGE_FIELDS:
             return "platform.mapping.LANGUAGE_FIELDS"
-    elif f.name not in platform_plan.APART:  # roles, call-recording: a request of their own
+    elif f.name not in changes.APART:  # roles, call-recording: a request of their own
         return f"a mapping of platform property {f.platform!r}"
     return None
 

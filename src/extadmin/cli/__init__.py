@@ -4,10 +4,13 @@ standard library are imported at module level (start-up time)."""
 from __future__ import annotations
 
 import gc
+import importlib
 import os
+import re
 import signal
 import sys
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from collections.abc import Iterator, MutableMapping
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
@@ -19,8 +22,124 @@ from extadmin.errors import Cancelled, ExitCode, ExtadminError
 if TYPE_CHECKING:
     from typer import _click as click
 
+# Every top-level name: the module of cli/ that declares it, and the first sentence of its help.
+# A command imports only its own module (and so only its services); the root's --help lists
+# these lines without importing any (tests/test_commands.py holds each to the command's own).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": (
+        "account",
+        "Create an account file with the predefined roles and a main site; register it and "
+        "make it the current account.",
+    ),
+    "list-unassigned": (
+        "extension",
+        "The unassigned extensions: the ones a user can be assigned to.",
+    ),
+    "assign": (
+        "assign",
+        "Assign a user to an unassigned extension: by flags, or step by step at a terminal.",
+    ),
+    "activate": (
+        "activate",
+        "Activate a user: with the invitation token and credentials, or (set up 'later') by an "
+        "administrator assigning credentials or sending the invite.",
+    ),
+    "verify-email": (
+        "verify_email",
+        "Is the address unique across every account known on this machine, and on the platform "
+        "when the current account is linked to one?",
+    ),
+    "set-recording": (
+        "recording",
+        "Automatic call recording for assigned users (NUMBER…, --site or --all).",
+    ),
+    "unassign": (
+        "lifecycle",
+        "Remove the user from an extension: it returns to unassigned, and the user's data, "
+        "credentials, recording and Engage Voice access are removed.",
+    ),
+    "disable": ("lifecycle", "Disable users (they keep their extension and settings)."),
+    "enable": ("lifecycle", "Enable disabled users again."),
+    "bulk-assign": (
+        "bulk",
+        "Assign many extensions from a CSV file: every row is checked first, and nothing is "
+        "written unless every row is valid (every broken rule of every row is reported).",
+    ),
+    "bulk-update": (
+        "bulk",
+        "Change assigned users from a CSV file in `export`'s columns: the extension is the key, "
+        "an empty cell leaves its field as it is (`users update NUMBER --job-title ''` clears "
+        "one).",
+    ),
+    "export": (
+        "bulk",
+        "The assigned users in bulk-assign's columns (never a secret): an export is accepted by "
+        "`bulk-assign` as it is.",
+    ),
+    "account": ("account", "Accounts known on this machine (used by verify-email)."),
+    "site": ("site", "Account sites (the portal's Company Info)."),
+    "role": ("role", "Account roles."),
+    "extension": ("extension", "Extensions: add, list, show, remove."),
+    "security-question": ("security_question", "Security questions."),
+    "mail": ("mail", "Welcome emails: the mail server and the outbox."),
+    "recording": ("recording", "Automatic call recording."),
+    "engage-voice": ("engage_voice", "Engage Voice access (import users from the account)."),
+    "users": ("users", "Assigned users."),
+    "platform": (
+        "platform",
+        "The link to a real RingCentral account: connect, pull, plan, apply, status "
+        "(docs/platform.md).",
+    ),
+}
+
+
+class Declared(MutableMapping[str, "click.Command"]):
+    """The root's commands by name: a name's module is imported, and its commands built, the
+    first time the name is asked for (to run it, complete it or show its help)."""
+
+    def __init__(self) -> None:
+        self.built: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self.built and name in COMMANDS:
+            module = importlib.import_module(f"extadmin.cli.{COMMANDS[name][0]}")
+            self.built.update(typer.main.get_group(module.commands).commands)
+        return self.built[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self.built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+class Root(typer.core.TyperGroup):
+    """extadmin itself: the commands of COMMANDS, each built when it is asked for."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = Declared()
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list in --help, from COMMANDS' lines (click's own layout), no module imported."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, typer.core.TyperCommand(name, help=text).get_short_help_str(limit))
+            for name, (_, text) in COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 app = typer.Typer(
     name="extadmin",
+    cls=Root,
     help="Provision users on a cloud phone system account: extensions, users, settings.",
     no_args_is_help=True,
     add_completion=True,
@@ -28,6 +147,21 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def declares() -> typer.Typer:
+    """What a module of COMMANDS declares at the top level (its `commands`), built as the root
+    builds its own."""
+    return typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+def whole() -> Root:
+    """The program with every command built (the reference docs, the tests)."""
+    root = typer.main.get_command(app)
+    assert isinstance(root, Root)
+    for name in COMMANDS:
+        root.commands[name]
+    return root
 
 
 # An argument's help shows its metavar (NUMBER), never its Python type (<list[str]>), as the
@@ -66,17 +200,6 @@ def root(
 ) -> None:
     global _command_app
     ctx.obj = _command_app = App(account)
-
-
-from extadmin.cli import accounts, assign, bulk, extensions, mail, platform, users  # noqa: E402
-
-accounts.register(app)
-extensions.register(app)
-assign.register(app)
-mail.register(app)
-users.register(app)
-bulk.register(app)
-platform.register(app)
 
 
 class Terminated(BaseException):
@@ -136,45 +259,6 @@ def _usage(ctx: typer.Context) -> str:
     )
 
 
-def _built(args: list[str]) -> click.Command:
-    """The command line as click runs it. Typer builds each command's options from its
-    function's signature, some 70 ms for all of them: only the one named in `args` is built
-    (its group whole), as the whole program would run it. The whole program for anything else:
-    no command, `--help`, a name that is not a command (its error suggests the others), shell
-    completion."""
-    name = _command_name(args)
-    commands, groups = app.registered_commands, app.registered_groups
-    if name is not None and f"_{app.info.name or ''}_COMPLETE".upper() not in os.environ:
-        only_commands = [c for c in commands if _name_of(c) == name]
-        only_groups = [g for g in groups if g.name == name]
-        if only_commands or only_groups:
-            app.registered_commands, app.registered_groups = only_commands, only_groups
-    try:
-        return typer.main.get_command(app)
-    finally:
-        app.registered_commands, app.registered_groups = commands, groups
-
-
-def _command_name(args: list[str]) -> str | None:
-    """The command `args` name after the program's own options (--account PATH), if any."""
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in ("--account", "-a"):
-            i += 2
-        elif arg.startswith("--account=") or (arg.startswith("-a") and len(arg) > 2):
-            i += 1
-        elif arg.startswith("-"):  # --help, --version, completion: the whole program
-            return None
-        else:
-            return arg
-    return None
-
-
-def _name_of(info: typer.models.CommandInfo) -> str:
-    return info.name or typer.main.get_command_name(info.callback.__name__ if info.callback else "")
-
-
 def _run(argv: list[str] | None) -> int:
     """The command, and the one place where errors become messages and exit codes (each one
     line, through render's `safe`)."""
@@ -186,7 +270,7 @@ def _run(argv: list[str] | None) -> int:
     if os.environ.get("EXTADMIN_DEBUG"):
         _debug_log()
     try:
-        command = _built(sys.argv[1:] if argv is None else argv)  # Ctrl-C may come here too
+        command = typer.main.get_command(app)  # Ctrl-C may come here too
         result = command.main(args=argv, prog_name="extadmin", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == ExitCode.CANCELLED:  # typer turns Ctrl-C into a silent exit code 130
@@ -225,8 +309,6 @@ def _run(argv: list[str] | None) -> int:
     except UnicodeEncodeError as exc:
         # an argument in another encoding than UTF-8 reaches Python as lone surrogates, which
         # no file or output can hold: refused when it is written (before any rename)
-        import re
-
         text = str(exc.object)
         word = re.search(r"[^\s\"'=:,{}\[\]]{0,20}\Z", text[: exc.start])
         bad = (word[0] if word else "") + text[exc.start : exc.end]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from extadmin import render
+from extadmin.cli import declares
 from extadmin.cli.app import get_app
-from extadmin.cli.mail import deliver
 from extadmin.cli.options import (
     DryRunOpt,
     ItemFormat,
@@ -19,10 +19,13 @@ from extadmin.cli.options import (
     ListFormatOpt,
     examples,
 )
+from extadmin.cli.welcome import deliver
+from extadmin.domain.fields import FORM, USER
+from extadmin.errors import InvalidValue, NotFound, RowErrors
 from extadmin.render import Column
+from extadmin.services import bulk
 
-if TYPE_CHECKING:
-    from extadmin.errors import RowErrors
+commands = declares()
 
 REPORT_COLUMNS = [
     Column("line", "Line"),
@@ -36,32 +39,14 @@ REPORT_COLUMNS = [
 TABLE_ROWS = 100
 
 
-def register(app: typer.Typer) -> None:
-    app.command(
-        "bulk-assign",
-        epilog=examples(
-            "extadmin bulk-assign hires.csv --dry-run     # check every row, write nothing",
-            "extadmin bulk-assign hires.csv --setup invite",
-            "extadmin export --format csv > users.csv && extadmin bulk-assign users.csv",
-        ),
-    )(bulk_assign)
-    app.command(
-        "bulk-update",
-        epilog=examples(
-            "extadmin export > users.csv    # edit cells, then:",
-            "extadmin bulk-update users.csv --dry-run",
-            "extadmin bulk-update users.csv",
-        ),
-    )(bulk_update)
-    app.command(
-        "export",
-        epilog=examples(
-            "extadmin export --format csv > users.csv",
-            "extadmin export --format json | jq '.[].email'",
-        ),
-    )(export)
-
-
+@commands.command(
+    "bulk-assign",
+    epilog=examples(
+        "extadmin bulk-assign hires.csv --dry-run     # check every row, write nothing",
+        "extadmin bulk-assign hires.csv --setup invite",
+        "extadmin export --format csv > users.csv && extadmin bulk-assign users.csv",
+    ),
+)
 def bulk_assign(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE|-", help="CSV file, or - for stdin.")],
@@ -83,9 +68,6 @@ def bulk_assign(
     outbound or both), and for setup credentials password, pin, security_question,
     security_answer and temporary_password (yes or no). `extadmin export` writes this
     format."""
-    from extadmin.errors import RowErrors
-    from extadmin.services import bulk
-
     app = get_app(ctx)
     data, source = _read(file)
     rows = bulk.parse_csv(data, source)
@@ -144,7 +126,6 @@ def bulk_assign(
 
 def _read(file: str) -> tuple[bytes, str]:
     """A CSV's bytes (FILE, or - for standard input) and its name in messages."""
-    from extadmin.errors import InvalidValue, NotFound
 
     if file == "-":
         return sys.stdin.buffer.read(), "standard input"
@@ -166,6 +147,14 @@ def _errors(exc: RowErrors, format: ItemFormat) -> None:
         render.emit({"ok": False, "errors": errors}, "json", [])
 
 
+@commands.command(
+    "bulk-update",
+    epilog=examples(
+        "extadmin export > users.csv    # edit cells, then:",
+        "extadmin bulk-update users.csv --dry-run",
+        "extadmin bulk-update users.csv",
+    ),
+)
 def bulk_update(
     ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE|-", help="CSV file, or - for stdin.")],
@@ -177,9 +166,6 @@ def bulk_update(
     Every row is checked by `users update`'s rules first, and nothing is written unless every
     row is valid (every broken rule of every row is reported). The assignment's own columns
     (setup, short_extension) are not changed; a credentials cell is refused."""
-    from extadmin.errors import RowErrors
-    from extadmin.services import bulk
-
     app = get_app(ctx)
     data, source = _read(file)
     rows = bulk.parse_csv(data, source, required=("extension",))
@@ -242,7 +228,6 @@ def _report(
 
 def _columns_said() -> None:
     """bulk-assign's help names the form's columns from their declarations (domain.fields)."""
-    from extadmin.domain.fields import FORM, USER
 
     required = [f.column for f in USER if f.required]
     assert bulk_assign.__doc__ is not None
@@ -255,10 +240,16 @@ def _columns_said() -> None:
 _columns_said()
 
 
+@commands.command(
+    "export",
+    epilog=examples(
+        "extadmin export --format csv > users.csv",
+        "extadmin export --format json | jq '.[].email'",
+    ),
+)
 def export(ctx: typer.Context, format: ListFormatOpt = ListFormat.csv) -> None:
     """The assigned users in bulk-assign's columns (never a secret): an export is accepted by
     `bulk-assign` as it is."""
-    from extadmin.services import bulk
 
     rows = bulk.export_rows(get_app(ctx).store.read())
     render.emit(rows, format.value, [Column(c, c) for c in bulk.COLUMNS])

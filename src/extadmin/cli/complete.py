@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from extadmin.domain.account import ref
+from extadmin.services.accounts import account_at
+
 if TYPE_CHECKING:
     from extadmin.domain.account import Account
     from extadmin.domain.model import Extension
@@ -20,8 +23,6 @@ if TYPE_CHECKING:
 def _account(ctx: typer.Context, keep: Callable[[Extension], bool] | None = None) -> Account:
     """The account the command line names (--account, else $EXTADMIN_ACCOUNT, else the
     current one): completion runs before any callback, so --account is read from the root."""
-    from extadmin.services.accounts import account_at
-
     return account_at(ctx.find_root().params.get("account"), keep)
 
 
@@ -41,8 +42,6 @@ def _safely(values: Callable[[typer.Context], Iterable[str]]) -> Callable[..., l
 
 def _numbers(status: Callable[[str], bool]) -> Callable[[typer.Context], list[str]]:
     def numbers(ctx: typer.Context) -> list[str]:
-        from extadmin.domain.account import ref
-
         account = _account(ctx, keep=lambda e: status(e["status"]))
         return [ref(e) for e in account.extensions]
 

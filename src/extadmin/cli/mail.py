@@ -7,15 +7,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from extadmin import render
-from extadmin.cli.app import App, get_app
+from extadmin.cli import declares
+from extadmin.cli.app import get_app
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, ListFormat, ListFormatOpt
 from extadmin.render import Column
+from extadmin.services import mail
 
 if TYPE_CHECKING:
-    from extadmin.domain.account import Account
     from extadmin.services.mail import Queued
 
-mail_app = typer.Typer(help="Welcome emails: the mail server and the outbox.")
+commands = declares()
+mail_group = typer.Typer(help="Welcome emails: the mail server and the outbox.")
+commands.add_typer(mail_group, name="mail")
 
 QUEUE_COLUMNS = [
     Column("extension", "Extension"),
@@ -24,26 +27,6 @@ QUEUE_COLUMNS = [
     Column("file", "File"),
     Column("error", "Last error"),
 ]
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(mail_app, name="mail")
-
-
-def deliver(app: App, account: Account, items: list[Queued]) -> list[Queued]:
-    """Deliver queued emails now if a mail server is configured (else they stay queued)."""
-    from extadmin.services import mail
-
-    settings = account.doc.get("mail")
-    if not items:
-        return items
-    if settings is None:
-        app.say(
-            f"welcome email(s) queued in {app.store.outbox}: no mail server is configured; "
-            "run `extadmin mail configure`, then `extadmin mail send`"
-        )
-        return items
-    return mail.send(app.store.outbox, settings, items, app.store.lock_timeout)
 
 
 def _emit(items: list[Queued], format: ListFormat) -> None:
@@ -60,7 +43,7 @@ def _emit(items: list[Queued], format: ListFormat) -> None:
     render.emit(rows, format.value, QUEUE_COLUMNS)
 
 
-@mail_app.command("configure")
+@mail_group.command("configure")
 def configure(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", metavar="HOST", help="SMTP server host name.")],
@@ -93,20 +76,15 @@ def configure(
     ] = False,
 ) -> None:
     """Configure the SMTP server that delivers welcome emails."""
-    from extadmin.services import mail
-
-    with get_app(ctx).store.transaction("mail configure") as account:
-        settings = mail.configure(
-            account, host, port, sender, username, "none" if no_starttls else tls
-        )
+    settings = mail.configure(
+        get_app(ctx).store, host, port, sender, username, "none" if no_starttls else tls
+    )
     render.message(f"mail server: {settings['host']}:{settings['port']} (tls {settings['tls']})")
 
 
-@mail_app.command("show")
+@mail_group.command("show")
 def show(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None:
     """The configured mail server (none: messages stay in the outbox)."""
-    from extadmin.services import mail
-
     account = get_app(ctx).store.read()
     settings: dict[str, object] = dict(account.doc.get("mail", {}))
     if not settings and format == ItemFormat.table:
@@ -118,17 +96,13 @@ def show(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None:
     render.emit_fields(settings, format.value, list(settings.items()))
 
 
-@mail_app.command("queue")
+@mail_group.command("queue")
 def queue(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
     """Welcome emails waiting in the outbox, with their last delivery error."""
-    from extadmin.services import mail
-
-    store = get_app(ctx).store
-    store.settle_outbox()
-    _emit(mail.queued(store.outbox), format)
+    _emit(mail.outbox(get_app(ctx).store), format)
 
 
-@mail_app.command("send")
+@mail_group.command("send")
 def send(
     ctx: typer.Context,
     format: ListFormatOpt = ListFormat.table,
@@ -142,8 +116,6 @@ def send(
     ] = False,
 ) -> None:
     """Deliver the queued welcome emails (exit 1 if any stays queued)."""
-    from extadmin.services import mail
-
     results = mail.send_queued(get_app(ctx).store, allow_placeholder)
     _emit(results, format)
     failed = sum(1 for q in results if q.error)

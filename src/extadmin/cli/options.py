@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from extadmin.cli import complete
+from extadmin.domain.fields import BY_NAME, FORM, USER
+from extadmin.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,9 +104,6 @@ def form_options(
     `**form`: inserted after its parameter `anchor`, in the form's order, the command's own
     options for the extension's fields (--short-extension, --site) put in their places.
     `only`: these fields alone; `step`: the seed's step in each help."""
-    import inspect
-
-    from extadmin.domain.fields import BY_NAME, FORM
 
     def wrap(command: F) -> F:
         signature = inspect.signature(command, eval_str=True)
@@ -137,3 +137,23 @@ def form_options(
 
 
 COMPLETE = {"role": complete.roles}
+
+
+# the flag that supplies each value a command may require (for "missing value" messages)
+FLAGS = {
+    "extension": "NUMBER",
+    "setup": "--setup",
+    **{f.name: f.flag for f in USER if f.required},
+    "password": "--password-file",
+    "pin": "--pin-file",
+    "security_question": "--security-question",
+    "security_answer": "--security-answer-file",
+    "token": "--token-file",
+}
+
+
+def require(values: dict[str, object]) -> None:
+    """Without prompting, a missing required value is a usage error naming its flag."""
+    missing = [FLAGS[name] for name, value in values.items() if not value]
+    if missing:
+        raise UsageError(f"missing {', '.join(missing)} (required without prompting)")

@@ -3,73 +3,31 @@ account (docs/platform.md)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from extadmin import render
+from extadmin.cli import declares, prompts
 from extadmin.cli.app import get_app
+from extadmin.cli.link import app_secrets, env_secrets, say_waits
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, YesOpt
+from extadmin.errors import ExitCode, InvalidValue, NotFound, UsageError
+from extadmin.services import link, sync
 
-if TYPE_CHECKING:
-    from extadmin.services.link import AppSecrets
-
-platform_app = typer.Typer(
+commands = declares()
+platform = typer.Typer(
     help="The link to a real RingCentral account: connect, pull, plan, apply, status "
     "(docs/platform.md)."
 )
+commands.add_typer(platform, name="platform")
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(platform_app, name="platform")
-
-
-def env_secrets() -> AppSecrets | None:
-    """The secrets from the environment, if set (else those `connect` kept are used), for the
-    server $RINGCENTRAL_SERVER names (else the default) and no other."""
-    from extadmin.services.link import pinned_server
-
-    secrets = _secrets(None, None)[0]
-    if secrets is not None:
-        secrets.server = pinned_server()
-    return secrets
-
-
-def say_waits() -> None:
-    """A wait the platform imposes (a rate limit, a 429 penalty) said on standard error while
-    it lasts."""
-    from extadmin.services import link
-
-    link.say_wait = render.message
-
-
-def _secrets(secret_file: Path | None, jwt_file: Path | None) -> tuple[AppSecrets | None, bool]:
-    """The client secret and JWT: from the files given, else from $RINGCENTRAL_CLIENT_SECRET
-    and $RINGCENTRAL_JWT; never a flag's value. Kept for later runs only when both came from
-    files (a value from the environment is never written anywhere)."""
-    from extadmin.cli.secret_input import read_secret_files
-    from extadmin.errors import UsageError
-    from extadmin.services.link import SECRET_ENV, AppSecrets
-
-    given = read_secret_files({"--client-secret-file": secret_file, "--jwt-file": jwt_file})
-    env = [os.environ.get(name) or None for name in SECRET_ENV]
-    secret = given["--client-secret-file"] or env[0]
-    jwt = given["--jwt-file"] or env[1]
-    if secret_file is None and jwt_file is None and secret is None and jwt is None:
-        return None, False
-    if not secret or not jwt:
-        missing = "--client-secret-file" if not secret else "--jwt-file"
-        raise UsageError(
-            f"missing {missing} (or ${SECRET_ENV[0 if not secret else 1]}): "
-            "the client secret and the JWT go together"
-        )
-    return AppSecrets(secret, jwt), secret_file is not None and jwt_file is not None
-
-
-@platform_app.command("connect")
+@platform.command("connect")
 def connect(
     ctx: typer.Context,
     client_id: Annotated[
@@ -118,12 +76,10 @@ def connect(
     platform account: logs in once to prove the credentials, records the server, client id and
     platform account id; secrets from files are kept in a private file of the user config
     folder, never in the account file."""
-    from extadmin.errors import UsageError
-    from extadmin.services import link
 
     if not client_id.strip():
         raise UsageError("missing --client-id: the app's client id is required")
-    secrets, from_files = _secrets(client_secret_file, jwt_file)
+    secrets, from_files = app_secrets(client_secret_file, jwt_file)
     if secrets is None:
         raise UsageError(
             "missing --client-secret-file and --jwt-file (or $RINGCENTRAL_CLIENT_SECRET and "
@@ -156,7 +112,7 @@ def connect(
     )
 
 
-@platform_app.command("pull")
+@platform.command("pull")
 def pull(
     ctx: typer.Context,
     discard_local: Annotated[
@@ -170,7 +126,6 @@ def pull(
     """Replace the local view with the platform's: sites, roles, languages, User extensions
     (every status), their users and the call-recording list, each with its platform id. The
     pulled state is kept as the base that `platform plan` compares with."""
-    from extadmin.services import link
 
     app = get_app(ctx)
     secrets = env_secrets()
@@ -197,10 +152,9 @@ def pull(
     )
 
 
-@platform_app.command("status")
+@platform.command("status")
 def status(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None:
     """Server, platform account id, last pull time, and the local changes not yet applied."""
-    from extadmin.services import link
 
     data = link.status(get_app(ctx).store)
     shown = {**data, "pending": ", ".join(data["pending"][:10])}
@@ -211,13 +165,12 @@ def status(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None
     )
 
 
-@platform_app.command("disconnect")
+@platform.command("disconnect")
 def disconnect(ctx: typer.Context) -> None:
     """Forget the client secret and JWT that `platform connect` kept for the account file's
     server and client id. The file stays linked: the next platform command takes the secrets
     from $RINGCENTRAL_CLIENT_SECRET and $RINGCENTRAL_JWT, or from `platform connect` again.
     Nothing kept is not an error (exit 0)."""
-    from extadmin.services import link
 
     done = link.disconnect(get_app(ctx).store)
     where = f"client id {done.client_id} on {done.server}"
@@ -245,7 +198,7 @@ RESULT_COLUMNS = [
 ]
 
 
-@platform_app.command("plan")
+@platform.command("plan")
 def plan(
     ctx: typer.Context,
     offline: Annotated[
@@ -257,8 +210,6 @@ def plan(
     """The requests `platform apply` would send, in order, with their bodies (secrets shown as
     "<secret>"); conflicts with changes made in the Admin Portal since the pull (exit 5), and
     changes the platform's API cannot make ("not applied")."""
-    from extadmin.errors import ExitCode
-    from extadmin.services import sync
 
     secrets = env_secrets()
     say_waits()
@@ -284,7 +235,7 @@ def plan(
         raise typer.Exit(ExitCode.CONFLICT)
 
 
-@platform_app.command("apply")
+@platform.command("apply")
 def apply(
     ctx: typer.Context,
     yes: YesOpt = False,
@@ -303,8 +254,6 @@ def apply(
     done, unconfirmed (a re-invitation whose answer was lost: never sent twice), failed (with
     the platform's errorCode), held, refused, conflict or not applied. Exit 0 only if all is
     done; a second apply sends only what is not done on the platform."""
-    from extadmin.errors import ExitCode
-    from extadmin.services import sync
 
     app = get_app(ctx)
     secrets = env_secrets()
@@ -325,9 +274,6 @@ def apply(
 
 def _secret_rows(path: Path) -> dict[str, tuple[str, str, str]]:
     """The --secrets-file CSV (a warning when others may read it)."""
-    import csv
-
-    from extadmin.errors import InvalidValue, NotFound
 
     try:
         if path.stat().st_mode & 0o077:
@@ -350,7 +296,6 @@ def _secret_rows(path: Path) -> dict[str, tuple[str, str, str]]:
 
 def _ask_secrets(extension: str) -> tuple[str, str, str] | None:
     """At a terminal: the credentials of one user, hidden (empty: hold this user)."""
-    from extadmin.cli import prompts
 
     password = prompts.secret(f"Password of extension {extension} (Enter to hold)")
     if not password:

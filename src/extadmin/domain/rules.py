@@ -6,10 +6,12 @@ naming the field and the rule. The walkthrough, the flags and the CSV import all
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import cache, lru_cache
+from urllib.parse import urlsplit
 
 from extadmin.domain.catalog import LOCALES, RECORDING, SECURITY_QUESTIONS, SETUP_OPTIONS
 from extadmin.errors import InvalidValue
@@ -372,8 +374,6 @@ def activation_url(value: str) -> str:
     """The page an activation link points to: an https address with a host and without a
     query or fragment (extadmin appends `?extension=...&token=...`); plain http only to this
     machine (the link carries a one-time token)."""
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(value)
         host = parts.hostname
@@ -447,8 +447,6 @@ def boolean(value: str, field: str) -> bool:
 def is_loopback(host: str) -> bool:
     """A host on this machine: the only kind extadmin talks to without encryption (a test
     server, a local mail relay)."""
-    import ipaddress
-
     if host.lower() == "localhost":
         return True
     try:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from extadmin.errors import PlatformError
+from extadmin.platform.changes import SECRET, Change
 from extadmin.platform.client import ACCOUNT, Client, segment
-from extadmin.platform.plan import SECRET, Change
 
 BULK_FROM = 5  # this many extension updates or more go by bulk update
 BULK_SIZE = 500  # the platform's most records a bulk-update request

@@ -10,8 +10,8 @@ from extadmin.domain import rules
 from extadmin.domain.account import Account
 from extadmin.domain.catalog import DEFAULT_ROLE, PREDEFINED_ROLES
 from extadmin.domain.model import SCHEMA_VERSION, Document, Site
-from extadmin.errors import InvalidValue, NotFound
-from extadmin.storage import registry
+from extadmin.errors import ExtadminError, InvalidValue, NotFound
+from extadmin.storage import files, registry
 from extadmin.storage.store import AccountStore
 
 MAIN_SITE = "Main Site"
@@ -65,11 +65,12 @@ def init(
     return create(path, new_document(name, country, locale, site_code, activation_url))
 
 
-def set_activation_url(account: Account, url: str) -> str:
+def set_activation_url(store: AccountStore, url: str) -> str:
     """The page the activation links of welcome emails queued from now on point to."""
     url = rules.activation_url(url)
-    account.doc["account"]["activation_url"] = url
-    account.record("account set", activation_url=url)
+    with store.transaction("account set") as account:
+        account.doc["account"]["activation_url"] = url
+        account.record("account set", activation_url=url)
     return url
 
 
@@ -115,8 +116,6 @@ def store(path: Path) -> AccountStore:
 
 def listed() -> list[dict[str, object]]:
     """The registered accounts: path, name (None if unreadable, with the error), current."""
-    from extadmin.errors import ExtadminError
-
     current = registry.current()
     rows: list[dict[str, object]] = []
     for path in registry.registered():
@@ -148,8 +147,6 @@ def others(path: Path | None) -> list[Path]:
 def written() -> list[Path]:
     """The files this command has written so far (the first is the account): what a command
     cut short may have left part of its work in."""
-    from extadmin.storage import files
-
     return files.WRITTEN
 
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from extadmin.domain import hashing
+from extadmin.domain import hashing, rules
 from extadmin.domain.account import Account
 from extadmin.domain.model import Extension
 from extadmin.errors import Conflict, InvalidValue
+from extadmin.services import mail
 
 if TYPE_CHECKING:
     from extadmin.services.mail import Queued
@@ -29,8 +30,6 @@ from extadmin.services.assign import (
 
 def pending(account: Account, number: str) -> Extension:
     """An extension whose user is set up but not activated."""
-    from extadmin.domain import rules
-
     ext = account.extension(rules.extension_number(number))
     if ext["status"] != "not-activated":
         raise Conflict(f"extension {ext['number']} is {ext['status']}, not waiting for activation")
@@ -108,8 +107,6 @@ class Activated:
 def invite(store: AccountStore, number: str) -> Activated:
     """`activate --invite`: the invitation sent (a new token; an earlier one dies, and its
     queued email with it), its welcome email queued with the save."""
-    from extadmin.services import mail
-
     with store.transaction("activate") as account:
         outcome = send_invite(account, pending(account, number))
         dead = outcome.extension["number"]

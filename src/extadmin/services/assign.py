@@ -16,7 +16,8 @@ from extadmin.domain.account import Account, ref
 from extadmin.domain.catalog import RECORDING
 from extadmin.domain.model import Activation, Credentials, Extension, User
 from extadmin.errors import Collector, Conflict, InvalidValue
-from extadmin.services.directory import EmailIndex
+from extadmin.services import mail
+from extadmin.services.directory import EmailIndex, claiming
 from extadmin.services.extensions import check_number_for_site
 from extadmin.storage.store import AccountStore, now_iso
 
@@ -355,9 +356,6 @@ def run(store: AccountStore, req: Request, dry_run: bool) -> Assigned:
     """`assign`: the request checked against the account and every registered account's
     addresses (claimed with the transaction), the credentials hashed, the user written and
     the welcome email queued with the save; nothing written for a dry run."""
-    from extadmin.services import mail
-    from extadmin.services.directory import claiming
-
     with claiming(store, "assign") as (account, emails):
         warnings = list(emails.warnings)
         plan_ = plan(account, req, emails)

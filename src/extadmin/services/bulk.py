@@ -22,8 +22,9 @@ from extadmin.domain.cells import unprotect
 from extadmin.domain.fields import FORM, USER_FIELDS
 from extadmin.domain.model import Credentials
 from extadmin.errors import Conflict, ExtadminError, InvalidValue, Problems, RowErrors
-from extadmin.services import assign
-from extadmin.services.directory import EmailIndex
+from extadmin.services import assign, mail, update
+from extadmin.services.directory import EmailIndex, claiming
+from extadmin.services.extensions import select
 from extadmin.storage.store import AccountStore
 
 # the form's fields (domain.fields) between the extension and its setup, and the credentials
@@ -236,8 +237,6 @@ def export_rows(account: Account) -> list[dict[str, Any]]:
     """Assigned users in bulk-assign's columns, never a secret. A user who was given
     credentials is exported with setup `later` (secrets cannot be exported): re-importing
     sets the user up, and an administrator activates them."""
-    from extadmin.services.extensions import select
-
     user_columns = [c for c in COLUMNS if c in USER_FIELDS]
     rows = []
     for ext in select(account):
@@ -258,8 +257,6 @@ def update_rows(account: Account, rows: list[Row], emails: EmailIndex) -> list[A
     """bulk-update: every row (the extension its key; an empty cell leaves the field as it
     is) checked by `users update`'s rules, against the account and the rows before it; raise
     RowErrors with every error of every row, or return the changes (services.update.Update)."""
-    from extadmin.services import update
-
     changes: list[Any] = []
     errors: list[tuple[int, str, ExtadminError]] = []
     seen_ext: dict[str, int] = {}
@@ -280,7 +277,7 @@ def update_rows(account: Account, rows: list[Row], emails: EmailIndex) -> list[A
                 )
             seen_ext[number] = row.line
             given = {c: cells[c] or None for c in update.CHANGEABLE}
-            change = update.plan(account, number, given, emails)
+            change = update.check(account, number, given, emails)
             if "email" in change.changes:
                 key = rules.email_key(change.changes["email"][1])
                 if key in seen_email:
@@ -317,9 +314,6 @@ def assign_all(
     """`bulk-assign`: every row checked, then all written in one transaction with the
     addresses of every registered account claimed, and the welcome emails queued with the
     save (run); RowErrors with every error of every row, and nothing written."""
-    from extadmin.services import mail
-    from extadmin.services.directory import claiming
-
     with claiming(store, "bulk-assign") as (account, emails):
         outcomes = run(account, rows, emails, default_setup, progress, dry_run)
         queueing = mail.queue_on_save(store, account, outcomes)
@@ -328,9 +322,6 @@ def assign_all(
 
 def update_all(store: AccountStore, rows: list[Row], dry_run: bool = False) -> BulkDone:
     """`bulk-update`: every row checked (update_rows), then all written in one transaction."""
-    from extadmin.services import update
-    from extadmin.services.directory import claiming
-
     with claiming(store, "bulk-update") as (account, emails):
         changes = update_rows(account, rows, emails)
         if not dry_run:

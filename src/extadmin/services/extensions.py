@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from extadmin.domain import rules
 from extadmin.domain.account import Account, in_number_order, label, ref
 from extadmin.domain.model import Device, Extension, Site
 from extadmin.errors import Conflict, InvalidValue, UsageError
 
+if TYPE_CHECKING:
+    from extadmin.storage.store import AccountStore
 
-def add_site(account: Account, name: str, code: str = "") -> Site:
+
+def add_site(store: AccountStore, name: str, code: str = "") -> Site:
+    with store.transaction("site add") as account:
+        return _add_site(account, name, code)
+
+
+def _add_site(account: Account, name: str, code: str) -> Site:
     name = rules.text(name, "site name", required=True)
     if name.casefold() in account.by_site:
         raise Conflict(f"site {name!r} already exists")
@@ -36,13 +45,24 @@ def check_number_for_site(account: Account, number: str, site: Site) -> None:
 
 
 def add_extensions(
-    account: Account,
+    store: AccountStore,
     numbers: Iterable[str],
     site_name: str | None = None,
     model: str | None = None,
     mac: str | None = None,
 ) -> list[Extension]:
     """Add unassigned extensions; all or none (a number in use is a conflict, nothing added)."""
+    with store.transaction("extension add") as account:
+        return _add_extensions(account, numbers, site_name, model, mac)
+
+
+def _add_extensions(
+    account: Account,
+    numbers: Iterable[str],
+    site_name: str | None,
+    model: str | None,
+    mac: str | None,
+) -> list[Extension]:
     site = account.site(site_name) if site_name else account.main_site()
     wanted: list[str] = []
     for item in numbers:
@@ -82,7 +102,22 @@ def add_extensions(
     return added
 
 
-def remove_extension(account: Account, number: str) -> Extension:
+def removable(account: Account, numbers: list[str]) -> list[str]:
+    """The numbers given (each once), every one checked: an unassigned extension that was never
+    on the platform."""
+    numbers = list(dict.fromkeys(n.strip() for n in numbers))
+    for number in numbers:
+        _remove(account, number)
+    return numbers
+
+
+def remove_extensions(store: AccountStore, numbers: list[str]) -> list[str]:
+    """Remove unassigned extensions: all or none."""
+    with store.transaction("extension remove") as account:
+        return removable(account, numbers)
+
+
+def _remove(account: Account, number: str) -> Extension:
     ext = account.find(number.strip()) or account.extension(rules.extension_number(number))
     number = ref(ext)
     if "id" in ext:

@@ -9,7 +9,7 @@ from extadmin.domain.account import Account
 from extadmin.domain.model import EngageVoice, Extension
 from extadmin.errors import Conflict, InvalidValue, UsageError
 from extadmin.services.extensions import select
-from extadmin.storage.store import now_iso
+from extadmin.storage.store import AccountStore, now_iso
 
 ENGAGE_ACCESS = ("agent", "admin", "both")
 
@@ -34,24 +34,38 @@ def targets(account: Account, numbers: list[str], site: str | None, all_: bool) 
     return [e for e in select(account, site=site, ordered=False) if e["status"] != "unassigned"]
 
 
-def set_recording(account: Account, exts: list[Extension], direction: str) -> list[Extension]:
+def set_recording(
+    store: AccountStore, numbers: list[str], site: str | None, all_: bool, direction: str
+) -> tuple[int, int]:
+    """Automatic call recording of the users named: (how many, how many changed)."""
     direction = rules.recording(direction)
-    changed = []
-    for ext in exts:
-        user = ext["user"]
-        if user["recording"] != direction:
-            account.record(
-                "set-recording", ext["number"], recording=direction, previous=user["recording"]
-            )
-            user["recording"] = direction
-            changed.append(ext)
-    return changed
+    with store.transaction("set-recording") as account:
+        exts = targets(account, numbers, site, all_)
+        changed = 0
+        for ext in exts:
+            user = ext["user"]
+            if user["recording"] != direction:
+                account.record(
+                    "set-recording", ext["number"], recording=direction, previous=user["recording"]
+                )
+                user["recording"] = direction
+                changed += 1
+    return len(exts), changed
 
 
 def engage_import(
+    store: AccountStore, numbers: list[str], access: str, group: str | None, update: bool
+) -> int:
+    """Give assigned users Engage Voice access (importing them from the account)."""
+    with store.transaction("engage-voice import") as account:
+        exts = assigned(account, numbers)
+        _engage_import(account, exts, access, group, update)
+    return len(exts)
+
+
+def _engage_import(
     account: Account, exts: list[Extension], access: str, group: str | None, update: bool
 ) -> None:
-    """Give assigned users Engage Voice access (importing them from the account)."""
     access = rules.choice(access, ENGAGE_ACCESS, "access")
     group = rules.text(group, "agent group") or None
     if group and access == "admin":
@@ -77,18 +91,29 @@ def engage_import(
         account.record("engage-voice import", ext["number"], access=access, agent_group=group)
 
 
-def engage_remove(account: Account, exts: list[Extension]) -> None:
-    missing = [e["number"] for e in exts if "engage_voice" not in e["user"]]
-    if missing:
-        raise Conflict(f"extension(s) {', '.join(missing)} have no Engage Voice access")
-    for ext in exts:
-        del ext["user"]["engage_voice"]
-        account.record("engage-voice remove", ext["number"])
+def engage_remove(store: AccountStore, numbers: list[str]) -> int:
+    with store.transaction("engage-voice remove") as account:
+        exts = assigned(account, numbers)
+        missing = [e["number"] for e in exts if "engage_voice" not in e["user"]]
+        if missing:
+            raise Conflict(f"extension(s) {', '.join(missing)} have no Engage Voice access")
+        for ext in exts:
+            del ext["user"]["engage_voice"]
+            account.record("engage-voice remove", ext["number"])
+    return len(exts)
 
 
-def unassign(account: Account, ext: Extension) -> None:
+def unassign(store: AccountStore, number: str) -> None:
     """The extension returns to unassigned; the user's data, credentials, recording and
-    Engage Voice access go with the user. The audit log keeps the fact."""
+    Engage Voice access go with the user, and a welcome email still queued goes to nobody.
+    The audit log keeps the fact."""
+    with store.transaction("unassign") as account:
+        ext = assigned(account, [number])[0]
+        _unassign(account, ext)
+        store.queue_with_save([], void=[ext["number"]])
+
+
+def _unassign(account: Account, ext: Extension) -> None:
     previous = ext["status"]
     user = ext.pop("user")
     ext["status"] = "unassigned"
@@ -102,7 +127,16 @@ def unassign(account: Account, ext: Extension) -> None:
     )
 
 
-def set_disabled(account: Account, ext: Extension, disabled: bool) -> None:
+def set_disabled(store: AccountStore, numbers: list[str], disabled: bool) -> int:
+    """Disable users, or enable them again: how many."""
+    with store.transaction("disable" if disabled else "enable") as account:
+        exts = assigned(account, numbers)
+        for ext in exts:
+            _set_disabled(account, ext, disabled)
+    return len(exts)
+
+
+def _set_disabled(account: Account, ext: Extension, disabled: bool) -> None:
     if ext["status"] == "frozen":
         raise Conflict(f"extension {ext['number']} is frozen: only the Admin Portal changes it")
     if disabled:

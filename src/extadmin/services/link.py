@@ -6,6 +6,7 @@ is written in one transaction, after checking that the file did not change meanw
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from extadmin.platform.client import (
     Governor,
     check_server,
 )
+from extadmin.services import accounts
 from extadmin.storage import credentials, limits, schema
 from extadmin.storage.store import AccountStore, seconds_from_env
 
@@ -100,8 +102,6 @@ def _said(left: float, why: str) -> None:
 def pinned_server() -> str:
     """The server the secrets from the environment are for: $RINGCENTRAL_SERVER, else the
     default (https://platform.ringcentral.com)."""
-    import os
-
     value = os.environ.get(SERVER_ENV) or DEFAULT_SERVER
     try:
         return check_server(value)
@@ -156,8 +156,6 @@ def connect(
 ) -> Connected:
     """Log in once to prove the credentials, then link the file (a new one if `path` does not
     exist) to the platform account they open. Nothing is written if the login fails."""
-    from extadmin.services import accounts
-
     server = check_server(server)
     client_id = client_id.strip()
     if not client_id:

@@ -11,6 +11,7 @@ import html
 import os
 import re
 import secrets
+from binascii import b2a_qp
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,11 +24,12 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from extadmin.domain import rules
 from extadmin.domain.account import Account
 from extadmin.domain.model import Extension, MailSettings
+from extadmin.errors import AccountFileError, ExtadminError, InvalidValue
 from extadmin.storage import files
 
 if TYPE_CHECKING:
@@ -79,7 +81,7 @@ TLS_MODES = ("starttls", "implicit", "none")
 
 
 def configure(
-    account: Account,
+    store: AccountStore,
     host: str,
     port: int | None,
     sender: str,
@@ -88,8 +90,6 @@ def configure(
 ) -> MailSettings:
     """The mail server. `tls`: starttls (the default, port 587), implicit (TLS from the first
     byte, the default for port 465) or none (loopback hosts only: a local relay)."""
-    from extadmin.errors import InvalidValue
-
     host = rules.text(host, "host", required=True, limit=253)
     if tls is None:
         tls = "implicit" if port == 465 else "starttls"
@@ -108,8 +108,9 @@ def configure(
     }
     if username:
         settings["username"] = rules.text(username, "username", limit=256)
-    account.doc["mail"] = settings
-    account.record("mail configure", host=host, port=port, sender=settings["sender"], tls=tls)
+    with store.transaction("mail configure") as account:
+        account.doc["mail"] = settings
+        account.record("mail configure", host=host, port=port, sender=settings["sender"], tls=tls)
     return settings
 
 
@@ -122,8 +123,6 @@ def tls_mode(settings: MailSettings) -> str:
 
 
 def _check_plain(host: str, tls: str) -> None:
-    from extadmin.errors import InvalidValue
-
     if tls == "none" and not rules.is_loopback(host):
         raise InvalidValue(
             "tls",
@@ -137,8 +136,6 @@ _ADDRESS = re.compile(r"\s*(?:(?P<name>[^<>]*?)\s*<(?P<angle>[^<>]*)>|(?P<bare>[
 
 def sender_address(value: str) -> str:
     """`address` or `Name <address>`, exactly: anything else is refused, never guessed."""
-    from extadmin.errors import InvalidValue
-
     match = _ADDRESS.fullmatch(value)
     if match is None:
         raise InvalidValue("sender", f"{value!r} must be an address or Name <address>")
@@ -160,8 +157,6 @@ def activation_base(account: Account) -> str:
 
 def placeholder(url: str) -> bool:
     """A link to a page that cannot exist: the default, or a documentation address."""
-    from urllib.parse import urlsplit
-
     host = (urlsplit(url).hostname or "").rstrip(".").lower()
     return (
         host.rpartition(".")[2] in _PLACEHOLDER_TLDS
@@ -214,7 +209,6 @@ class WelcomeEmails:
         self._forms: dict[str, list[bytes]] = {}
 
     def compose(self, ext: Extension, token: str) -> Welcome:
-        from binascii import b2a_qp
         from email.policy import compat32
 
         user = ext["user"]
@@ -429,8 +423,6 @@ def send(
     that another command delivered meanwhile is reported delivered, never sent twice. Returns
     the entries with their new state. A message whose activation link points to a placeholder
     address (`placeholder`) is not sent unless `allow_placeholder`."""
-    from extadmin.errors import AccountFileError
-
     if settings is None:
         for item in items:
             item.error = "no mail server configured (`extadmin mail configure`)"
@@ -554,11 +546,16 @@ def queue_on_save(
     return out
 
 
+def outbox(store: AccountStore) -> list[Queued]:
+    """`mail queue`: the welcome emails waiting, once the outbox holds only what its account's
+    saves queued."""
+    store.settle_outbox()
+    return queued(store.outbox)
+
+
 def send_queued(store: AccountStore, allow_placeholder: bool = False) -> list[Queued]:
     """`mail send`: every queued welcome email of the account, through its mail server; each
     with its error if it stays queued."""
-    from extadmin.errors import ExtadminError
-
     settings = store.read().doc.get("mail")
     if settings is None:
         raise ExtadminError("no mail server configured: run `extadmin mail configure`")

@@ -3,7 +3,7 @@
 Resumable by construction: every apply starts from the platform's state (read anew), not from
 a record of what an earlier apply did. A bulk task an earlier apply left running (its id is
 journaled beside the account file before it is polled) is polled to its end first; then each
-field is compared three ways (platform.plan), so that what is on the platform already is
+field is compared three ways (platform.changes), so that what is on the platform already is
 never sent again and a change made in the Admin Portal meanwhile is never overwritten. After
 sending, the platform is read again, and each extension now as the file wants it gets its
 base updated: a second plan is empty."""
@@ -11,6 +11,7 @@ base updated: a second plan is empty."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,13 +22,14 @@ from typing import Any
 from extadmin.domain import hashing, rules
 from extadmin.domain.account import Account
 from extadmin.errors import PlatformError, PlatformNotFound
-from extadmin.platform import mapping, send
-from extadmin.platform import plan as planner
+from extadmin.platform import changes, mapping, send
 from extadmin.platform import pull as reader
+from extadmin.platform.changes import Change
 from extadmin.platform.client import PER_PAGE, Client
-from extadmin.platform.plan import Change
 from extadmin.services.link import AppSecrets, link_of, open_session
 from extadmin.storage import files
+from extadmin.storage.credentials import link_name
+from extadmin.storage.registry import data_dir
 from extadmin.storage.store import AccountStore, seconds_from_env
 
 # what `apply` is given for a credentials user, by number or id: (password, PIN, answer)
@@ -43,7 +45,7 @@ def refresh(client: Client, account: Account) -> dict[str, dict[str, str]]:
 
 @dataclass
 class Planned:
-    plan: planner.Plan
+    plan: changes.Plan
     requests: list[send.ApiCall]
 
 
@@ -51,10 +53,10 @@ def plan(store: AccountStore, *, secrets: AppSecrets | None, offline: bool) -> P
     account = store.read()
     link = link_of(account)
     if offline:
-        computed = planner.compute(account, None)
+        computed = changes.compute(account, None)
     else:
         with open_session(link, secrets) as client:
-            computed = planner.compute(account, refresh(client, account), invited=_invited(store))
+            computed = changes.compute(account, refresh(client, account), invited=_invited(store))
     todo = computed.of("assign", "update")
     return Planned(computed, send.requests(todo, mapping.question_ids(account.doc)))
 
@@ -96,7 +98,7 @@ def apply(
         with open_session(link, secrets) as client:
             platform = _Platform(client, account)
             held = _settle(journal, client, platform, account, task_wait)
-            computed = planner.compute(account, platform.views, invited=frozenset(journal.invited))
+            computed = changes.compute(account, platform.views, invited=frozenset(journal.invited))
             for c in computed.of("conflict", "not applied"):
                 report.results.append(send.Result(c.extension, "plan", c.kind, c.reason))
             for c in computed.of("assign", "update"):
@@ -123,7 +125,7 @@ def apply(
         final = computed
         if after is not None:
             accepted, asked = frozenset(sent.accepted), frozenset(sent.asked)
-            final = planner.compute(account, after, accepted, asked, frozenset(journal.invited))
+            final = changes.compute(account, after, accepted, asked, frozenset(journal.invited))
         done = {c.ext_id for c in final.of("done")}
         unsettled = {
             c.ext_id for c in final.of("assign", "update") if set(c.fields) - {"security_question"}
@@ -166,7 +168,7 @@ class _Platform:
         records = reader.user_extensions(self.client)
         self.page_of = {str(r.get("id")): n // PER_PAGE + 1 for n, r in enumerate(records)}
         recording = reader.recording_list(self.client)
-        self.views = planner.platform_views(self.account, records, recording)
+        self.views = changes.platform_views(self.account, records, recording)
         return self.views
 
     def read_again(self, ext_ids: list[str]) -> None:
@@ -183,7 +185,7 @@ class _Platform:
             self.read_all()
             return
         recording = reader.recording_list(self.client)
-        self.views.update(planner.platform_views(self.account, records, recording))
+        self.views.update(changes.platform_views(self.account, records, recording))
 
 
 def _recheck(
@@ -200,7 +202,7 @@ def _recheck(
     results: list[send.Result] = []
     for old in batch:
         ext = account.by_id[old.ext_id]
-        change = planner.change_of(account, ext, platform.views, invited=old.ext_id in invited)
+        change = changes.change_of(account, ext, platform.views, invited=old.ext_id in invited)
         if change is None or change.kind == "done":
             continue
         if change.kind in ("assign", "update"):
@@ -289,16 +291,16 @@ def _pending(
         ext = account.by_id.get(str(ext_id))
         if ext is None:
             continue
-        change = planner.change_of(account, ext, platform.views, invited=ext_id in invited)
+        change = changes.change_of(account, ext, platform.views, invited=ext_id in invited)
         if change is not None and change.kind in ("assign", "update") and change.record:
             return True  # its update has not landed (a role or recording left is not its)
     return False
 
 
 def _with_changes(
-    results: list[send.Result], changes: list[Change]
+    results: list[send.Result], planned: list[Change]
 ) -> Iterator[tuple[send.Result, Change]]:
-    by_name = {c.extension: c for c in changes}
+    by_name = {c.extension: c for c in planned}
     for result in results:
         change = by_name.get(result.extension)
         if change is not None:
@@ -354,7 +356,6 @@ def _verify_all(pairs: list[tuple[dict[str, Any], tuple[str, str, str]]]) -> lis
     users would take minutes on one core)."""
     if len(pairs) < 4:
         return [_mismatch(pair) for pair in pairs]
-    import os
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
@@ -383,9 +384,6 @@ def _apply_lock(store: AccountStore) -> Iterator[Account]:
     """One apply at a time per file, and per platform account (its server and id), whatever
     file or name of a file it is run on (a hard link, a copy linked to the same account); the
     account, read once the file's lock is held."""
-    from extadmin.storage.credentials import link_name
-    from extadmin.storage.registry import data_dir
-
     busy = f"{store.path}: another `extadmin platform apply` is running on this account"
     with files.locked(store.path.with_name(f".{store.path.name}.apply.lock"), 0, busy):
         account = store.read()

@@ -3,7 +3,7 @@
 email unique across the registered accounts, phones E.164, the site's code in the number. On a
 linked file the change is local until `platform apply` sends it (only the fields that changed).
 
-Two phases, as assign: `plan()` checks a change against the account (pure; every broken rule at
+Two phases, as assign: `check()` checks a change against the account (pure; every broken rule at
 once), `apply()` writes it and audits old and new values (never a secret: no field of the form
 is one)."""
 
@@ -17,8 +17,10 @@ from extadmin.domain import fields, rules
 from extadmin.domain.account import Account
 from extadmin.domain.model import Extension
 from extadmin.errors import Collector, Conflict
+from extadmin.services import activate, mail
 from extadmin.services.assign import check_email_unique, refuse, target_number
 from extadmin.services.directory import EmailIndex, build_index, claiming
+from extadmin.storage.outbox import queued_for
 
 if TYPE_CHECKING:
     from extadmin.services.mail import Queued
@@ -56,7 +58,9 @@ def updatable(account: Account, number: str) -> Extension:
     return ext
 
 
-def plan(account: Account, number: str, given: dict[str, str | None], emails: EmailIndex) -> Update:
+def check(
+    account: Account, number: str, given: dict[str, str | None], emails: EmailIndex
+) -> Update:
     """The change the values given make (None: not given; "" clears an optional field);
     raises every broken rule at once. Values equal to the current ones are no change."""
     check = Collector()
@@ -100,8 +104,6 @@ def invitation_follows(account: Account, update: Update, outbox: Path) -> bool:
     link), or whose name changed while the email is still queued in `outbox`: a new
     invitation replaces the old (a new token: the old link dies; the old email, if queued, is
     dropped)."""
-    from extadmin.storage.outbox import queued_for
-
     ext = account.extension(update.extension)
     user = ext.get("user", {})
     if account.linked or ext["status"] != "not-activated" or "activation" not in user:
@@ -134,7 +136,7 @@ def apply(account: Account, update: Update) -> Extension:
 def preview(store: AccountStore, number: str, given: dict[str, str | None]) -> Update:
     """The change, checked against the account as it is now (nothing locked or written)."""
     account = store.read()
-    return plan(account, number, given, build_index(account, store.path))
+    return check(account, number, given, build_index(account, store.path))
 
 
 @dataclass
@@ -149,11 +151,9 @@ def run(store: AccountStore, number: str, given: dict[str, str | None], dry_run:
     """`users update`: the change checked and (unless `dry_run`) written in one transaction,
     with every registered account's addresses claimed; a new invitation queued with it when
     the old one can no longer reach the user (invitation_follows)."""
-    from extadmin.services import activate, mail
-
     with claiming(store, "users update") as (account, emails):
         warnings = list(emails.warnings)
-        update = plan(account, number, given, emails)
+        update = check(account, number, given, emails)
         queued: list[Queued] = []
         if update.changes and not dry_run:
             again = invitation_follows(account, update, store.outbox)

@@ -17,6 +17,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from extadmin import __version__
 from extadmin.storage import files
 
 
@@ -68,8 +69,6 @@ def _tag() -> str:
     """The checker's identity: the source of the modules that decide what is valid and how it
     is read, and the Python that reads it. Any change to them (an upgrade, a development edit)
     makes every record stale."""
-    from extadmin import __version__
-
     here = Path(__file__).parent  # storage/ (read by name: store.py imports this module)
     domain = here.parent / "domain"
     deciders = [here / f"{m}.py" for m in ("schema", "codec", "store")] + [

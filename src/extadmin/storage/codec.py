@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from json import encoder
 from pathlib import Path
 from typing import Any, cast
 
@@ -224,8 +225,6 @@ def json_list(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str:
 
 
 def _item_encoder(ensure_ascii: bool) -> Callable[[Any], str]:
-    from json import encoder
-
     c_make_encoder = getattr(encoder, "c_make_encoder", None)  # typeshed does not know it
     if c_make_encoder is None:  # a Python without the C accelerator
         return json.JSONEncoder(ensure_ascii=ensure_ascii, check_circular=False).encode

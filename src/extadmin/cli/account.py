@@ -7,9 +7,13 @@ from typing import Annotated
 
 import typer
 
+from extadmin import render
+from extadmin.cli import declares
 from extadmin.cli.app import get_app
 from extadmin.cli.options import ListFormat, ListFormatOpt
+from extadmin.errors import UsageError
 from extadmin.render import message
+from extadmin.services import accounts, mail
 
 ActivationUrlOpt = Annotated[
     str,
@@ -20,14 +24,12 @@ ActivationUrlOpt = Annotated[
     ),
 ]
 
-account_app = typer.Typer(help="Accounts known on this machine (used by verify-email).")
+commands = declares()
+account = typer.Typer(help="Accounts known on this machine (used by verify-email).")
+commands.add_typer(account, name="account")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.add_typer(account_app, name="account")
-
-
+@commands.command("init")
 def init(
     path: Annotated[
         Path, typer.Argument(metavar="PATH", help="New account file: .toml or .json.")
@@ -52,13 +54,11 @@ def init(
 ) -> None:
     """Create an account file with the predefined roles and a main site; register it and make
     it the current account."""
-    from extadmin.errors import UsageError
-    from extadmin.services import accounts
 
     if not name:
         raise UsageError("missing --name: the account's name is required")
-    account = accounts.init(path, name, country, locale, site_code, activation_url)
-    message(f"created account {account.name!r} in {path} (now the current account)")
+    created = accounts.init(path, name, country, locale, site_code, activation_url)
+    message(f"created account {created.name!r} in {path} (now the current account)")
     if not activation_url:
         message(
             "next: set the page your welcome emails link to, before inviting anyone: "
@@ -66,11 +66,9 @@ def init(
         )
 
 
-@account_app.command("list")
+@account.command("list")
 def account_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
     """Registered accounts, the current one marked."""
-    from extadmin import render
-    from extadmin.services import accounts
 
     rows = accounts.listed()
     render.emit(
@@ -85,69 +83,63 @@ def account_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -
     )
 
 
-@account_app.command("add")
+@account.command("add")
 def account_add(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="Existing account file.")],
 ) -> None:
     """Register an existing account file (so verify-email searches it)."""
-    from extadmin.services import accounts
 
     added = accounts.add(path)
     message(f"registered {path}" if added else f"{path} was already registered")
 
 
-@account_app.command("forget")
+@account.command("forget")
 def account_forget(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="Registered account file.")],
 ) -> None:
     """Stop knowing an account file (the file itself is not touched)."""
-    from extadmin.services import accounts
 
     accounts.forget(path)
     message(f"forgot {path}")
 
 
-@account_app.command("use")
+@account.command("use")
 def account_use(
     ctx: typer.Context, path: Annotated[Path, typer.Argument(metavar="PATH", help="Account file.")]
 ) -> None:
     """Make an account file the current one (and register it)."""
-    from extadmin.services import accounts
 
     accounts.use(path)
     message(f"current account: {path}")
 
 
-@account_app.command("convert")
+@account.command("convert")
 def account_convert(
     source: Annotated[Path, typer.Argument(metavar="SOURCE", help="Existing account file.")],
     target: Annotated[Path, typer.Argument(metavar="TARGET", help="New file: .json or .toml.")],
 ) -> None:
     """Convert an account between TOML and JSON (a new file; the old one is kept). A
     registered source is replaced by the new file in the registry."""
-    from extadmin.services import accounts
 
     replaced = accounts.convert(source, target)
     message(f"wrote {target}" + (f" (registered in place of {source})" if replaced else ""))
 
 
-@account_app.command("set")
+@account.command("set")
 def account_set(
     ctx: typer.Context,
     activation_url: ActivationUrlOpt,
 ) -> None:
     """Change a setting of the account: the page welcome emails link to. Emails already queued
     keep their link: re-issue them with `extadmin activate NUMBER --invite`."""
-    from extadmin.services import accounts, mail
 
-    with get_app(ctx).store.transaction("account set") as account:
-        url = accounts.set_activation_url(account, activation_url)
+    url = accounts.set_activation_url(get_app(ctx).store, activation_url)
     message(f"activation url: {url}")
     if mail.placeholder(url):
         message(mail.placeholder_warning(url))
 
 
-@account_app.command("show")
+@account.command("show")
 def account_show(ctx: typer.Context) -> None:
     """The path of the account file that commands use now."""
     print(get_app(ctx).account_path)
