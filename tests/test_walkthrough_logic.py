@@ -448,9 +448,7 @@ def test_users_update_asks_the_field_picked_until_save(store: AccountStore, run:
 def test_activation_asks_the_token_then_the_credentials(store: AccountStore, run: Any) -> None:
     assign(run, "101", "--setup", "invite", "--first-name", "Ada", "--last-name", "Lovelace",
            "--email", "ada@example.com")  # fmt: skip
-    fake = FakePrompter(
-        {"token": "tok-123", **SECRETS, "password": ["Ada!x9Kq7", PASSWORD]}
-    )
+    fake = FakePrompter({"token": "tok-123", **SECRETS, "password": ["Ada!x9Kq7", PASSWORD]})
     given = Request(extension="101", setup="credentials", temporary_password=False)
     token, req = walkthrough.activation(fake, store, given, token=None, invited=True)
     assert token == "tok-123"

@@ -151,7 +151,7 @@ def assign(
     if app.can_prompt(no_input):
         from extadmin.cli import walkthrough
 
-        req = walkthrough.run(app.store, req, confirm=not yes)
+        req = walkthrough.run(app.prompter, app.store, req, confirm=not yes)
         reviewed = not yes
     else:
         require(req)
@@ -335,7 +335,9 @@ def activate(
     if app.can_prompt(no_input):
         from extadmin.cli import walkthrough
 
-        token, req = walkthrough.activation(app.store, req, token=token, invited=invited)
+        token, req = walkthrough.activation(
+            app.prompter, app.store, req, token=token, invited=invited
+        )
     fields = ["password", "pin", "security_question", "security_answer"]
     missing = ([FLAGS["token"]] if invited and not token else []) + [
         FLAGS[f] for f in fields if not getattr(req, f)
