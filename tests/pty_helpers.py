@@ -5,16 +5,33 @@ cursor moves instead of unchanged cells. `Terminal.expect` therefore matches a p
 fragment with any escape sequence allowed between its characters, and `Terminal.screen` is
 everything shown so far with the escape sequences removed. `Terminal.display` is what the
 terminal shows now, row by row, as a small VT100 model (`Display`) draws it: where a message
-landed, and whether it was cut at the terminal's width."""
+landed, and whether it was cut at the terminal's width.
+
+`Screen` and `running` drive one prompt (or the walkthrough) in-process instead: a thread
+reads keys from prompt_toolkit's pipe and draws on a Screen the test reads."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TextIO, cast
 
 import pexpect
+from prompt_toolkit.data_structures import Size
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.input.base import PipeInput
+from prompt_toolkit.output.vt100 import Vt100_Output
+
+from extadmin.cli.prompts import Prompter
+from extadmin.domain.fields import FORM, LABELS
 
 ENTER = "\r"
 DOWN = "\x1b[B"
@@ -221,3 +238,78 @@ class Terminal:
     def close(self) -> None:
         if self.child.isalive():
             self.child.terminate(force=True)
+
+
+def enter_through(t: Terminal, start: str, stop: str | None = None) -> None:
+    """Enter at each question of the walkthrough's form from field `start` up to field `stop`
+    (not included; else to the end of the form), waiting for each label: the form's fields
+    come from their declarations, so a field added to the form is answered too."""
+    for name in FORM[FORM.index(start) : FORM.index(stop) if stop else None]:
+        t.answer(LABELS[name], ENTER)
+
+
+# --- in-process: one prompt in a thread, drawing on a Screen ------------------------------------
+
+
+class Screen:
+    """A 40x120 terminal that keeps what the prompts draw, readable as plain text."""
+
+    _escape = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._lock = threading.Lock()
+        self.output = Vt100_Output(
+            cast(TextIO, self), lambda: Size(rows=40, columns=120), term="xterm", enable_cpr=False
+        )
+        self.prompt: Future[Any] | None = None  # the prompt drawing here, when in a thread
+
+    # the file-like side Vt100_Output writes to
+    encoding = "utf-8"
+
+    def write(self, data: str) -> int:
+        with self._lock:
+            return self._buffer.write(data)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+    @property
+    def text(self) -> str:
+        with self._lock:
+            raw = self._buffer.getvalue()
+        raw = re.sub(r"\x1b\[(\d*)C", lambda m: " " * int(m.group(1) or 1), raw)
+        return self._escape.sub("", raw).replace("\r", "")
+
+    def wait_for(self, text: str, timeout: float = 10, count: int = 1) -> None:
+        deadline = time.monotonic() + timeout
+        while self.text.count(text) < count:
+            if self.prompt is not None and self.prompt.done():
+                self.prompt.result()  # ended early: its exception, if any, is the failure
+                raise AssertionError(f"the prompt ended without showing {text!r}:\n{self.text}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never shown; the screen:\n{self.text}")
+            time.sleep(0.02)
+
+
+@contextmanager
+def running(ask: Callable[[Prompter], Any]) -> Iterator[tuple[PipeInput, Screen, Future[Any]]]:
+    """Run `ask(prompter)` in a thread, the prompter drawing on a Screen and reading keys from
+    a pipe."""
+    screen = Screen()
+    with ThreadPoolExecutor(1) as pool, create_pipe_input() as pipe:
+        future = pool.submit(ask, Prompter(input=pipe, output=screen.output))
+        screen.prompt = future
+        try:
+            yield pipe, screen, future
+        finally:
+            # a test that failed half way: Ctrl-C ends the prompt still waiting, and its thread
+            for _ in range(3):
+                if future.done():
+                    break
+                pipe.send_text(CTRL_C)
+                with contextlib.suppress(BaseException):
+                    future.exception(timeout=2)

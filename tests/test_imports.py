@@ -78,7 +78,7 @@ EXCEPTIONS = {
     ("cli/__init__.py", "logging"): "only with EXTADMIN_DEBUG",
     ("cli/app.py", "extadmin.services"): "the root makes the App: --help loads no service",
     ("cli/app.py", "extadmin.services.accounts"): "the root makes the App: --help loads no service",
-    ("cli/app.py", "extadmin.cli"): "prompts only when a confirmation is asked",
+    ("cli/app.py", "extadmin.cli.prompts"): "the root makes the App: --help loads no prompt",
     ("cli/prompts.py", "getpass"): "the plain terminal's hidden input only",
 }
 

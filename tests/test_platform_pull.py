@@ -514,6 +514,7 @@ def test_the_walkthrough_runs_on_a_pulled_account(linked: Path, fake: FakePlatfo
     from prompt_toolkit.output import DummyOutput
 
     from extadmin.cli import walkthrough
+    from extadmin.cli.prompts import Prompter
     from extadmin.services.assign import Request
 
     fake.stop()
@@ -527,9 +528,8 @@ def test_the_walkthrough_runs_on_a_pulled_account(linked: Path, fake: FakePlatfo
     )
     with create_pipe_input() as pipe:
         pipe.send_text(typed)
-        req = walkthrough.run(
-            AccountStore(linked), Request(), confirm=True, input=pipe, output=DummyOutput()
-        )
+        prompter = Prompter(input=pipe, output=DummyOutput())
+        req = walkthrough.run(prompter, AccountStore(linked), Request(), confirm=True)
     assert req.extension == "2201" and req.site == "Boston"
     assert req.role == "Standard (International)"
 
@@ -541,6 +541,7 @@ def test_the_walkthrough_asks_a_number_for_an_extension_pulled_without_one(
     from prompt_toolkit.output import DummyOutput
 
     from extadmin.cli import walkthrough
+    from extadmin.cli.prompts import Prompter
     from extadmin.services.assign import Request
 
     ext_id = next(str(i) for i, e in fake.extensions.items() if "extensionNumber" not in e)
@@ -556,12 +557,9 @@ def test_the_walkthrough_asks_a_number_for_an_extension_pulled_without_one(
     )
     with create_pipe_input() as pipe:
         pipe.send_text(typed)
+        prompter = Prompter(input=pipe, output=DummyOutput())
         req = walkthrough.run(
-            AccountStore(linked),
-            Request(extension=ext_id),
-            confirm=True,
-            input=pipe,
-            output=DummyOutput(),
+            prompter, AccountStore(linked), Request(extension=ext_id), confirm=True
         )
     assert req.extension == ext_id and req.short_extension == "150"
 

@@ -5,42 +5,31 @@ Keys: "\\r" is Enter, "\\x1b[B" the Down arrow, "\\x7f" Backspace, "\\x03" Ctrl-
 every question are sent before the prompt runs; a prompt that wants more input than was sent
 would wait forever, hence the timeout on every test. Where a test must see what was shown (a
 rule's message, the header of a step), the prompt runs in a thread and draws into `Screen`, and
-the test types its next answer only once the message is on screen."""
+the test types its next answer only once the message is on screen (`running` and `Screen`, from
+tests/pty_helpers.py). The walkthrough's logic is tested without keys in
+test_walkthrough_logic.py; here, its keys."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
-import threading
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any
 
 import pytest
-from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.input.base import PipeInput
 from prompt_toolkit.output import DummyOutput
-from prompt_toolkit.output.vt100 import Vt100_Output
 
-from extadmin.cli import prompts, walkthrough
+from extadmin.cli import walkthrough
+from extadmin.cli.prompts import Prompter
 from extadmin.domain import rules
+from extadmin.domain.fields import FORM
 from extadmin.errors import Cancelled, Conflict, InvalidValue, NotFound
 from extadmin.services.assign import Request
 from extadmin.storage.store import AccountStore
+from tests.pty_helpers import BACKSPACE, CTRL_C, DOWN, ENTER, ESCAPE, UP, Screen, running
 
 pytestmark = pytest.mark.timeout(20)
-
-ENTER = "\r"
-DOWN = "\x1b[B"
-UP = "\x1b[A"
-BACKSPACE = "\x7f"
-CTRL_C = "\x03"
-ESCAPE = "\x1b"
 
 
 @pytest.fixture
@@ -49,90 +38,25 @@ def keys() -> Iterator[PipeInput]:
         yield pipe
 
 
-def io_for(pipe: PipeInput, typed: str) -> dict[str, Any]:
-    """Type `typed` ahead, and return the prompt's input/output keywords."""
-    pipe.send_text(typed)
-    return {"input": pipe, "output": DummyOutput()}
-
-
-class Screen:
-    """A 40x120 terminal that keeps what the prompts draw, readable as plain text."""
-
-    _escape = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-
-    def __init__(self) -> None:
-        self._buffer = io.StringIO()
-        self._lock = threading.Lock()
-        self.output = Vt100_Output(
-            cast(TextIO, self), lambda: Size(rows=40, columns=120), term="xterm", enable_cpr=False
-        )
-        self.prompt: Future[Any] | None = None  # the prompt drawing here, when in a thread
-
-    # the file-like side Vt100_Output writes to
-    encoding = "utf-8"
-
-    def write(self, data: str) -> int:
-        with self._lock:
-            return self._buffer.write(data)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return True
-
-    @property
-    def text(self) -> str:
-        with self._lock:
-            raw = self._buffer.getvalue()
-        raw = re.sub(r"\x1b\[(\d*)C", lambda m: " " * int(m.group(1) or 1), raw)
-        return self._escape.sub("", raw).replace("\r", "")
-
-    def wait_for(self, text: str, timeout: float = 10, count: int = 1) -> None:
-        deadline = time.monotonic() + timeout
-        while self.text.count(text) < count:
-            if self.prompt is not None and self.prompt.done():
-                self.prompt.result()  # ended early: its exception, if any, is the failure
-                raise AssertionError(f"the prompt ended without showing {text!r}:\n{self.text}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never shown; the screen:\n{self.text}")
-            time.sleep(0.02)
-
-
-@contextmanager
-def running(
-    prompt: Callable[..., Any], *args: Any, **kwargs: Any
-) -> Iterator[tuple[PipeInput, Screen, Future[Any]]]:
-    """Run a prompt in a thread, drawing on a Screen, reading keys from a pipe."""
-    screen = Screen()
-    with ThreadPoolExecutor(1) as pool, create_pipe_input() as pipe:
-        future = pool.submit(prompt, *args, input=pipe, output=screen.output, **kwargs)
-        screen.prompt = future
-        try:
-            yield pipe, screen, future
-        finally:
-            # a test that failed half way: Ctrl-C ends the prompt still waiting, and its thread
-            for _ in range(3):
-                if future.done():
-                    break
-                pipe.send_text(CTRL_C)
-                with contextlib.suppress(BaseException):
-                    future.exception(timeout=2)
+def ahead(pipe: PipeInput, keys: str) -> Prompter:
+    """Type `keys` ahead: the prompter that reads them."""
+    pipe.send_text(keys)
+    return Prompter(input=pipe, output=DummyOutput())
 
 
 # --- text ---------------------------------------------------------------------------------------
 
 
 def test_text_returns_the_answer_trimmed(keys: PipeInput) -> None:
-    assert prompts.text("First name", **io_for(keys, "  Ada  " + ENTER)) == "Ada"
+    assert ahead(keys, "  Ada  " + ENTER).text("First name") == "Ada"
 
 
 def test_text_default_is_kept_with_enter(keys: PipeInput) -> None:
-    assert prompts.text("Short extension number", default="103", **io_for(keys, ENTER)) == "103"
+    assert ahead(keys, ENTER).text("Short extension number", default="103") == "103"
 
 
 def test_text_asks_again_after_an_invalid_answer_showing_the_rule() -> None:
-    with running(prompts.text, "Email address", rules.email) as (pipe, screen, answer):
+    with running(lambda p: p.text("Email address", rules.email)) as (pipe, screen, answer):
         screen.wait_for("? Email address")
         pipe.send_text("ada@" + ENTER)
         screen.wait_for("email: 'ada@' is not a valid address")
@@ -143,7 +67,7 @@ def test_text_asks_again_after_an_invalid_answer_showing_the_rule() -> None:
 
 def test_text_required_value_cannot_be_skipped() -> None:
     check = rules.first_name
-    with running(prompts.text, "First name", check) as (pipe, screen, answer):
+    with running(lambda p: p.text("First name", check)) as (pipe, screen, answer):
         pipe.send_text(ENTER)
         screen.wait_for("first name: is required")
         assert not answer.done()
@@ -153,7 +77,7 @@ def test_text_required_value_cannot_be_skipped() -> None:
 
 def test_optional_text_is_skipped_with_enter() -> None:
     check = rules.email  # an empty answer would break the rule, but it may be skipped
-    with running(prompts.text, "Job title", check, optional=True) as (pipe, screen, answer):
+    with running(lambda p: p.text("Job title", check, optional=True)) as (pipe, screen, answer):
         screen.wait_for("? Job title (Enter to skip)")
         pipe.send_text(ENTER)
         assert answer.result(timeout=10) == ""
@@ -163,7 +87,7 @@ def test_optional_text_still_checks_what_is_typed() -> None:
     def check(value: str) -> str:
         return rules.phone(value, "US", "contact phone")
 
-    with running(prompts.text, "Contact phone", check, optional=True) as (pipe, screen, answer):
+    with running(lambda p: p.text("Contact phone", check, optional=True)) as (pipe, screen, answer):
         pipe.send_text("12" + ENTER)
         screen.wait_for("contact phone: '12' is not")
         pipe.send_text(BACKSPACE * 2 + "650 253 0000" + ENTER)
@@ -175,11 +99,11 @@ def test_optional_text_still_checks_what_is_typed() -> None:
 
 def test_secret_twice_returns_the_value_when_both_entries_match(keys: PipeInput) -> None:
     typed = "Kx7!mQ2#vZ" + ENTER + "Kx7!mQ2#vZ" + ENTER
-    assert prompts.secret_twice("Password", rules.password, **io_for(keys, typed)) == "Kx7!mQ2#vZ"
+    assert ahead(keys, typed).secret_twice("Password", rules.password) == "Kx7!mQ2#vZ"
 
 
 def test_secret_twice_asks_both_again_after_a_mismatch() -> None:
-    with running(prompts.secret_twice, "Password", rules.password) as (pipe, screen, answer):
+    with running(lambda p: p.secret_twice("Password", rules.password)) as (pipe, screen, answer):
         screen.wait_for("? Password")
         pipe.send_text("Kx7!mQ2#vZ" + ENTER)
         screen.wait_for("? Re-enter password")
@@ -193,7 +117,11 @@ def test_secret_twice_asks_both_again_after_a_mismatch() -> None:
 
 
 def test_secret_twice_asks_again_after_an_invalid_value() -> None:
-    with running(prompts.secret_twice, "PIN (6 to 10 digits)", rules.pin) as (pipe, screen, pin):
+    with running(lambda p: p.secret_twice("PIN (6 to 10 digits)", rules.pin)) as (
+        pipe,
+        screen,
+        pin,
+    ):
         pipe.send_text("1234" + ENTER)
         screen.wait_for("PIN: must be 6 to 10 digits")
         assert "Re-enter" not in screen.text  # the first entry is fixed before the second
@@ -206,12 +134,12 @@ def test_secret_twice_asks_again_after_an_invalid_value() -> None:
 
 def test_secret_twice_keys_typed_ahead(keys: PipeInput) -> None:
     typed = "1234" + ENTER + BACKSPACE * 4 + "583920" + ENTER + "583920" + ENTER
-    assert prompts.secret_twice("PIN", rules.pin, **io_for(keys, typed)) == "583920"
+    assert ahead(keys, typed).secret_twice("PIN", rules.pin) == "583920"
 
 
 def test_secret_is_hidden_and_checked() -> None:
     check = rules.security_answer
-    with running(prompts.secret, "Security answer", check) as (pipe, screen, answer):
+    with running(lambda p: p.secret("Security answer", check)) as (pipe, screen, answer):
         pipe.send_text("Rex" + ENTER)
         screen.wait_for("security answer: must be at least 5 characters")
         pipe.send_text(" the dog" + ENTER)
@@ -220,7 +148,7 @@ def test_secret_is_hidden_and_checked() -> None:
 
 
 def test_secret_without_a_check(keys: PipeInput) -> None:
-    assert prompts.secret("Activation token", **io_for(keys, "tok-123" + ENTER)) == "tok-123"
+    assert ahead(keys, "tok-123" + ENTER).secret("Activation token") == "tok-123"
 
 
 # --- select -------------------------------------------------------------------------------------
@@ -229,19 +157,17 @@ RECORDING = [("Off", "off"), ("Inbound calls", "inbound"), ("Outbound calls", "o
 
 
 def test_select_default_is_preselected(keys: PipeInput) -> None:
-    assert prompts.select("Recording", RECORDING, "inbound", **io_for(keys, ENTER)) == "inbound"
+    assert ahead(keys, ENTER).select("Recording", RECORDING, "inbound") == "inbound"
 
 
 def test_select_moves_from_the_default(keys: PipeInput) -> None:
     typed = DOWN + ENTER
-    assert prompts.select("Recording", RECORDING, "inbound", **io_for(keys, typed)) == "outbound"
+    assert ahead(keys, typed).select("Recording", RECORDING, "inbound") == "outbound"
 
 
 def test_select_without_default_starts_at_the_first(keys: PipeInput) -> None:
-    assert prompts.select("Recording", RECORDING, **io_for(keys, ENTER)) == "off"
-    assert prompts.select("Recording", RECORDING, **io_for(keys, DOWN + DOWN + UP + ENTER)) == (
-        "inbound"
-    )
+    assert ahead(keys, ENTER).select("Recording", RECORDING) == "off"
+    assert ahead(keys, DOWN + DOWN + UP + ENTER).select("Recording", RECORDING) == ("inbound")
 
 
 def test_select_shows_titles_and_descriptions() -> None:
@@ -249,7 +175,7 @@ def test_select_shows_titles_and_descriptions() -> None:
         ("Send invite", "invite", "sends the user a welcome email"),
         ("Activate later", "later", "no email or notifications"),
     ]
-    with running(prompts.select, "Setup option", choices, "later") as (pipe, screen, answer):
+    with running(lambda p: p.select("Setup option", choices, "later")) as (pipe, screen, answer):
         screen.wait_for("no email or notifications")  # the description of the default
         assert "Send invite" in screen.text
         pipe.send_text(ENTER)
@@ -261,16 +187,13 @@ def test_select_with_search_filters_as_you_type(keys: PipeInput) -> None:
         (f"{n:<8} Boston", n) for n in ("2201", "2202")
     ]
     typed = "bost" + DOWN + ENTER  # only the Boston ones are left: the second of them
-    assert prompts.select(
-        "Extension to assign", extensions, search=True, **io_for(keys, typed)
-    ) == ("2202")
+    picker = ahead(keys, typed)
+    assert picker.select("Extension to assign", extensions, search=True) == "2202"
 
 
 def test_select_with_search_typing_the_number(keys: PipeInput) -> None:
     extensions = [(f"{n:<8} Main Site", n) for n in ("101", "102", "103")]
-    assert prompts.select("Extension", extensions, search=True, **io_for(keys, "103" + ENTER)) == (
-        "103"
-    )
+    assert ahead(keys, "103" + ENTER).select("Extension", extensions, search=True) == ("103")
 
 
 # --- confirm ------------------------------------------------------------------------------------
@@ -281,19 +204,17 @@ def test_select_with_search_typing_the_number(keys: PipeInput) -> None:
     [("y", False, True), ("n", True, False), (ENTER, True, True), (ENTER, False, False)],
 )
 def test_confirm(keys: PipeInput, typed: str, default: bool, expected: bool) -> None:
-    assert (
-        prompts.confirm("Temporary password?", default=default, **io_for(keys, typed)) is expected
-    )
+    assert ahead(keys, typed).confirm("Temporary password?", default=default) is expected
 
 
 def test_confirm_or_cancel_goes_on_with_yes(keys: PipeInput) -> None:
-    prompts.confirm_or_cancel("Delete extension 101?", **io_for(keys, "y"))
+    ahead(keys, "y").confirm_or_cancel("Delete extension 101?")
 
 
 @pytest.mark.parametrize("typed", ["n", ENTER])  # the default is no
 def test_confirm_or_cancel_raises_cancelled(keys: PipeInput, typed: str) -> None:
     with pytest.raises(Cancelled) as caught:
-        prompts.confirm_or_cancel("Delete extension 101?", **io_for(keys, typed))
+        ahead(keys, typed).confirm_or_cancel("Delete extension 101?")
     assert caught.value.exit_code == 130
     assert caught.value.message == "cancelled: nothing was written"
 
@@ -304,17 +225,17 @@ def test_confirm_or_cancel_raises_cancelled(keys: PipeInput, typed: str) -> None
 @pytest.mark.parametrize(
     "ask",
     [
-        lambda io: prompts.text("First name", **io),
-        lambda io: prompts.secret("Security answer", **io),
-        lambda io: prompts.secret_twice("Password", **io),
-        lambda io: prompts.select("Recording", RECORDING, **io),
-        lambda io: prompts.confirm("Temporary password?", **io),
+        lambda p: p.text("First name"),
+        lambda p: p.secret("Security answer"),
+        lambda p: p.secret_twice("Password"),
+        lambda p: p.select("Recording", RECORDING),
+        lambda p: p.confirm("Temporary password?"),
     ],
     ids=["text", "secret", "secret_twice", "select", "confirm"],
 )
 def test_ctrl_c_interrupts_every_prompt(keys: PipeInput, ask: Callable[[Any], Any]) -> None:
     with pytest.raises(KeyboardInterrupt):
-        ask(io_for(keys, "abc" + CTRL_C))
+        ask(ahead(keys, "abc" + CTRL_C))
 
 
 # --- headers and messages -----------------------------------------------------------------------
@@ -322,14 +243,14 @@ def test_ctrl_c_interrupts_every_prompt(keys: PipeInput, ask: Callable[[Any], An
 
 def test_step_header() -> None:
     screen = Screen()
-    prompts.step(3, 8, "Credentials", output=screen.output)
+    Prompter(output=screen.output).step(3, 8, "Credentials")
     assert screen.text.strip() == "Step 3 of 8: Credentials"
 
 
-def test_say_accepts_the_prompt_keywords(keys: PipeInput) -> None:
-    """The walkthrough passes the same **io (input and output) to every call."""
+def test_say_writes_to_the_prompters_output(keys: PipeInput) -> None:
+    """The prompter holds the input and output once: saying something takes neither."""
     screen = Screen()
-    prompts.say("  → +16502530000", input=keys, output=screen.output)
+    Prompter(input=keys, output=screen.output).say("  → +16502530000")
     assert screen.text == "  → +16502530000\n"
 
 
@@ -341,53 +262,61 @@ def store(account: Path) -> AccountStore:
     return AccountStore(account)
 
 
-def walk(store: AccountStore, req: Request, typed: str, **kwargs: Any) -> Request:
+def walk(store: AccountStore, req: Request, typed: str) -> Request:
     with create_pipe_input() as pipe:
         pipe.send_text(typed)
-        return walkthrough.run(store, req, confirm=True, input=pipe, output=DummyOutput(), **kwargs)
+        return walkthrough.run(Prompter(input=pipe, output=DummyOutput()), store, req, confirm=True)
 
 
-SKIP_DETAILS = ENTER * 5  # short extension (kept), contact, mobile, job title, department
-KEEP_SETTINGS = ENTER * 6  # site, role, language, greeting language, regional format, recording
+# the form's questions after the email, from the field declarations: step "Contact details"
+# (short extension, phones, job title, department), then step "Settings" (site, role, the
+# languages, recording); Enter keeps or skips each
+DETAILS = FORM[FORM.index("short_extension") : FORM.index("site")]
+SETTINGS = FORM[FORM.index("site") :]
+SKIP_DETAILS = ENTER * len(DETAILS)
+KEEP_SETTINGS = ENTER * len(SETTINGS)
 SAVE = ENTER
+# the review's "Which field?" list without credentials, then "Back to the review"
+WHICH = ["extension", "setup", *FORM]
 
 
 def test_walkthrough_invite(store: AccountStore) -> None:
     before = store.path.read_bytes()
+    form = {  # the form after the email, by field: Enter at any other (kept, or skipped)
+        "contact_phone": "(650) 253-0000" + ENTER,
+        "job_title": "Analyst" + ENTER,
+        "language": DOWN * 4 + ENTER,  # French (France)
+        "recording": DOWN + ENTER,  # inbound
+    }
     typed = (
         DOWN + DOWN + ENTER  # extension 103
         + ENTER  # setup: Send invite (preselected)
         + "Ada" + ENTER + "Lovelace" + ENTER  # name
         + "Ada@Example.com" + ENTER  # email
-        + ENTER  # short extension kept
-        + "(650) 253-0000" + ENTER  # contact phone
-        + ENTER  # no mobile phone
-        + "Analyst" + ENTER + ENTER  # job title; no department
-        + ENTER + ENTER  # site, role
-        + DOWN * 4 + ENTER  # user language: French (France)
-        + ENTER + ENTER  # greeting language, regional format
-        + DOWN + ENTER  # recording: inbound
+        + "".join(form.get(name, ENTER) for name in (*DETAILS, *SETTINGS))
         + SAVE
     )  # fmt: skip
     req = walk(store, Request(), typed)
-    assert req == Request(
-        extension="103",
-        setup="invite",
-        first_name="Ada",
-        last_name="Lovelace",
-        email="Ada@Example.com",
-        short_extension="",
-        contact_phone="+16502530000",
-        mobile_phone="",
-        job_title="Analyst",
-        department="",
-        site="Main Site",
-        role="Standard User (International)",
-        language="fr-FR",
-        greeting_language="fr-FR",  # both follow the user language: Enter keeps it
-        regional_format="fr-FR",
-        recording="inbound",
-    )
+    expected = {
+        "extension": "103",
+        "setup": "invite",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "Ada@Example.com",
+        "contact_phone": "+16502530000",
+        "job_title": "Analyst",
+        "site": "Main Site",
+        "role": "Standard User (International)",
+        "language": "fr-FR",
+        "greeting_language": "fr-FR",  # both follow the user language: Enter keeps it
+        "regional_format": "fr-FR",
+        "recording": "inbound",
+    }
+    assert {key: getattr(req, key) for key in expected} == expected
+    assert {n: getattr(req, n) for n in FORM if n not in expected} == {
+        n: "" for n in FORM if n not in expected
+    }  # the short extension kept, no mobile phone, no department
+    assert req == Request(**{n: getattr(req, n) for n in FORM}, extension="103", setup="invite")
     assert store.path.read_bytes() == before  # the walkthrough only asks; `assign` saves
 
 
@@ -413,10 +342,16 @@ def test_walkthrough_credentials(store: AccountStore) -> None:
 def test_walkthrough_asks_only_what_is_missing(store: AccountStore) -> None:
     screen = Screen()
     given = Request(extension="103", setup="invite", first_name="Ada", job_title="Analyst")
-    typed = "Byron" + ENTER + "ada@example.com" + ENTER + ENTER * 4 + KEEP_SETTINGS + SAVE
+    typed = (
+        "Byron" + ENTER + "ada@example.com" + ENTER
+        + ENTER * (len(DETAILS) - 1)  # the job title is given
+        + KEEP_SETTINGS + SAVE
+    )  # fmt: skip
     with create_pipe_input() as pipe:
         pipe.send_text(typed)
-        req = walkthrough.run(store, given, confirm=True, input=pipe, output=screen.output)
+        req = walkthrough.run(
+            Prompter(input=pipe, output=screen.output), store, given, confirm=True
+        )
     assert (req.first_name, req.last_name, req.job_title) == ("Ada", "Byron", "Analyst")
     shown = screen.text
     assert "Step 3 of 7: Name" in shown
@@ -440,7 +375,9 @@ def test_walkthrough_password_with_the_name_is_asked_again(store: AccountStore) 
     screen = Screen()
     with create_pipe_input() as pipe:
         pipe.send_text(typed)
-        req = walkthrough.run(store, Request(), confirm=True, input=pipe, output=screen.output)
+        req = walkthrough.run(
+            Prompter(input=pipe, output=screen.output), store, Request(), confirm=True
+        )
     assert req.password == "Kx7!mQ2#vZ"
     shown = screen.text
     message = "password: must not contain the extension number, the user's name or email"
@@ -453,7 +390,7 @@ def test_walkthrough_edit_a_field_at_the_review(store: AccountStore) -> None:
     typed = (
         "ada@example.com" + ENTER + SKIP_DETAILS + KEEP_SETTINGS
         + DOWN + ENTER  # Edit a field
-        + DOWN * 3 + ENTER  # Last name
+        + DOWN * WHICH.index("last_name") + ENTER
         + BACKSPACE * 8 + "Byron" + ENTER
         + SAVE
     )  # fmt: skip
@@ -463,9 +400,9 @@ def test_walkthrough_edit_a_field_at_the_review(store: AccountStore) -> None:
 @pytest.mark.parametrize(
     "back",
     [
-        [DOWN * 16 + ENTER],  # the last entry, "Back to the review" (the list does not wrap)
+        [DOWN * len(WHICH) + ENTER],  # the last entry, "Back to the review" (no wrap-around)
         [ESCAPE],  # Escape at the list
-        [DOWN * 3 + ENTER, "? Last name", ESCAPE],  # Escape at the field chosen
+        [DOWN * WHICH.index("last_name") + ENTER, "? Last name", ESCAPE],  # Escape at the field
     ],
     ids=["choice", "escape", "escape-at-the-field"],
 )
@@ -474,7 +411,11 @@ def test_walkthrough_which_field_has_a_way_back(store: AccountStore, back: list[
     given = Request(
         extension="101", setup="later", first_name="A", last_name="B", email="b@example.com"
     )
-    with running(walkthrough.run, store, given, confirm=True) as (pipe, screen, answer):
+    with running(lambda p: walkthrough.run(p, store, given, confirm=True)) as (
+        pipe,
+        screen,
+        answer,
+    ):
         screen.wait_for("? Save this user?")
         pipe.send_text(DOWN + ENTER)  # Edit a field
         screen.wait_for("Back to the review")
@@ -498,7 +439,9 @@ def test_walkthrough_without_confirm_has_no_review(store: AccountStore) -> None:
         extension="101", setup="later", first_name="A", last_name="B", email="b@example.com"
     )
     with create_pipe_input() as pipe:  # nothing typed: a question would wait until the timeout
-        req = walkthrough.run(store, given, confirm=False, input=pipe, output=DummyOutput())
+        req = walkthrough.run(
+            Prompter(input=pipe, output=DummyOutput()), store, given, confirm=False
+        )
     assert req == given
 
 
@@ -514,7 +457,7 @@ def test_walkthrough_refuses_a_wrong_extension_or_setup_at_once(
 ) -> None:
     with create_pipe_input() as pipe:  # nothing typed: fails before the first question
         with pytest.raises(error):
-            walkthrough.run(store, given, confirm=True, input=pipe, output=DummyOutput())
+            walkthrough.run(Prompter(input=pipe, output=DummyOutput()), store, given, confirm=True)
 
 
 def test_walkthrough_refuses_an_assigned_extension_at_once(store: AccountStore, run: Any) -> None:
@@ -525,7 +468,10 @@ def test_walkthrough_refuses_an_assigned_extension_at_once(store: AccountStore, 
     assert result.code == 0, result.err
     with create_pipe_input() as pipe, pytest.raises(Conflict, match="102 is not unassigned"):
         walkthrough.run(
-            store, Request(extension="102"), confirm=True, input=pipe, output=DummyOutput()
+            Prompter(input=pipe, output=DummyOutput()),
+            store,
+            Request(extension="102"),
+            confirm=True,
         )
 
 
@@ -547,7 +493,9 @@ def test_walkthrough_edit_setup_to_credentials_asks_the_whole_credentials_step(
     )  # fmt: skip
     with create_pipe_input() as pipe:
         pipe.send_text(typed)
-        req = walkthrough.run(store, given, confirm=True, input=pipe, output=screen.output)
+        req = walkthrough.run(
+            Prompter(input=pipe, output=screen.output), store, given, confirm=True
+        )
     assert req.setup == "credentials"
     assert req.temporary_password is False
     assert req.pin == "583920"
@@ -588,7 +536,9 @@ def test_walkthrough_credentials_may_waive_unique_email(store: AccountStore, run
     screen = Screen()
     with create_pipe_input() as pipe:
         pipe.send_text(typed)
-        req = walkthrough.run(store, given, confirm=True, input=pipe, output=screen.output)
+        req = walkthrough.run(
+            Prompter(input=pipe, output=screen.output), store, given, confirm=True
+        )
     assert (req.email, req.allow_duplicate_email) == ("ada@example.com", True)
     shown = screen.text
     assert shown.count("is already used (extension 102 in 'Acme Corp')") == 2
@@ -618,6 +568,8 @@ def test_walkthrough_invite_cannot_keep_a_waived_unique_email(
     screen = Screen()
     with create_pipe_input() as pipe:
         pipe.send_text(typed)
-        req = walkthrough.run(store, given, confirm=True, input=pipe, output=screen.output)
+        req = walkthrough.run(
+            Prompter(input=pipe, output=screen.output), store, given, confirm=True
+        )
     assert (req.email, req.allow_duplicate_email) == ("ada.byron@example.com", False)
     assert "unique email may be waived only with setup credentials" in screen.text

@@ -22,14 +22,25 @@ from prompt_toolkit.output import DummyOutput
 
 from extadmin.cli import assign as assign_cli
 from extadmin.cli import prompts, walkthrough
+from extadmin.cli.prompts import Plain, Prompter
 from extadmin.domain import rules
+from extadmin.domain.fields import FORM
 from extadmin.errors import InvalidValue
 from extadmin.services import assign as service
 from extadmin.services.assign import Request
 from extadmin.services.directory import build_index
 from extadmin.storage.store import AccountStore
-from tests.pty_helpers import BACKSPACE, CTRL_C, DOWN, ENTER, ESCAPE, UP, Terminal
-from tests.test_prompts import running
+from tests.pty_helpers import (
+    BACKSPACE,
+    CTRL_C,
+    DOWN,
+    ENTER,
+    ESCAPE,
+    UP,
+    Terminal,
+    enter_through,
+    running,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -89,13 +100,8 @@ def highlighted(t: Terminal) -> str:
     return rows[0][2:]
 
 
-def skip(t: Terminal, *prompts_: str) -> None:
-    for prompt in prompts_:
-        t.answer(prompt, ENTER)
-
-
-DETAILS = ("Short extension number", "Contact phone", "Mobile phone", "Job title", "Department")
-LANGUAGES = ("User language", "Greeting language", "Regional format")
+# the review's "Which field?" list without credentials
+WHICH = ["extension", "setup", *FORM]
 
 
 # --- the extension picker: no match selects nothing, and says why --------------------------------
@@ -125,7 +131,7 @@ def test_extension_picker_no_match_says_why_and_selects_nothing(
     assert lines[row + 1 : row + 1 + len(expected)] == expected
     assert "»" not in t.display.text  # no list: nothing to pick
     t.send(BACKSPACE * 3 + "103" + ENTER)
-    skip(t, *DETAILS, "Site", "Assigned role", *LANGUAGES, "Automatic call recording")
+    enter_through(t, "short_extension")
     t.expect("assigned extension 103 to Ada Lovelace (not-activated)")
     assert t.finish() == 0
     assert extension(account, "103")["user"]["email"] == "ada@example.com"
@@ -140,16 +146,16 @@ def test_role_picker_starts_on_the_default_does_not_wrap_and_confirms_an_admin_r
 ) -> None:
     t = term("101", "--setup", "later", *ADA)
     t.answer("Email address", "ada@example.com" + ENTER)
-    skip(t, *DETAILS, "Site")
+    enter_through(t, "short_extension", "role")
     t.question("Assigned role")
     t.expect("(default)")
     assert highlighted(t) == "Standard User (International)  (default)"
     t.send(DOWN)  # the last of the list: the cursor stays (it used to wrap to Super Admin)
     t.send(ENTER)
     t.expect("? Assigned role Standard User (International)")
-    skip(t, *LANGUAGES, "Automatic call recording")
+    enter_through(t, FORM[FORM.index("role") + 1])
     t.answer("Save this user?", DOWN + ENTER)  # Edit a field
-    t.answer("Which field?", DOWN * 11 + ENTER)  # Assigned role
+    t.answer("Which field?", DOWN * WHICH.index("role") + ENTER)  # Assigned role
     t.question("Assigned role")
     t.send(UP * 6)  # the top: Super Admin
     t.send(UP + ENTER)  # one more does not wrap either
@@ -194,7 +200,8 @@ def test_an_unknown_site_is_reported_at_once_and_the_site_asked(account: Path, t
     t.send(DOWN + ENTER)  # Boston
     t.expect("Extension 101 becomes 2101 on site Boston")
     t.answer("Email address", "ada@example.com" + ENTER)
-    skip(t, *DETAILS, "Assigned role", *LANGUAGES, "Automatic call recording")
+    enter_through(t, "short_extension", "site")  # the site was asked: not again
+    enter_through(t, FORM[FORM.index("site") + 1])
     review = t.question("Save this user?")
     assert (
         "  Extension                  2101 (renumbered from 101: moved to site Boston, code 2)"
@@ -277,7 +284,7 @@ def test_escape_goes_back_a_question_then_a_step_with_the_answers_kept(
     t.send(ENTER)  # Ada, kept
     t.answer("Last name", ENTER)  # Lovelace, kept
     t.answer("Email address", "ada@example.com" + ENTER)
-    skip(t, *DETAILS, "Site", "Assigned role", *LANGUAGES, "Automatic call recording")
+    enter_through(t, "short_extension")
     review = t.question("Save this user?")
     for label, value in (
         ("Setup option", "Activate later"),
@@ -333,14 +340,14 @@ def test_a_dumb_terminal_gets_plain_lines_and_no_escape_sequence(
     t.answer("Email address", "ada@" + ENTER)
     t.expect("There must be something after the @-sign.")
     t.answer("Email address", "ada@example.com" + ENTER)
-    skip(t, *DETAILS, "Site", "Assigned role")
+    enter_through(t, "short_extension", "language")
     t.answer("User language", "french" + ENTER)
     shown = t.question("User language")  # two match: listed, asked again
     assert "French (France) (fr-FR)" in shown and "French (Canada) (fr-CA)" in shown
     t.send("fr-CA" + ENTER)
     t.answer("Greeting language (type to filter) [fr-CA]", ENTER)
     t.answer("Regional format (type to filter) [fr-CA]", ENTER)
-    t.answer("Automatic call recording", ENTER)
+    enter_through(t, FORM[FORM.index("regional_format") + 1])
     t.answer("Save this user?", ENTER)
     t.expect("assigned extension 104 to Ada Lovelace (not-activated)")
     assert t.finish() == 0
@@ -373,7 +380,7 @@ def test_the_user_language_is_the_default_of_the_greeting_and_the_format(
 ) -> None:
     t = term("101", "--setup", "invite", "--first-name", "Kenji", "--last-name", "Sato")
     t.answer("Email address", "kenji@example.com" + ENTER)
-    skip(t, *DETAILS, "Site", "Assigned role")
+    enter_through(t, "short_extension", "language")
     t.question("User language")
     t.send("klingon")
     t.expect("no language matches klingon")
@@ -385,7 +392,7 @@ def test_the_user_language_is_the_default_of_the_greeting_and_the_format(
         t.expect("(default)")
         assert highlighted(t) == "Japanese (Japan) (ja-JP)  (default)"
         t.send(ENTER)
-    t.answer("Automatic call recording", ENTER)
+    enter_through(t, FORM[FORM.index("regional_format") + 1])
     review = t.question("Save this user?")
     for label in ("User language", "Greeting language", "Regional format"):
         assert f"  {label:<26} Japanese (Japan) (ja-JP)" in review
@@ -406,10 +413,12 @@ def test_the_user_language_is_the_default_of_the_greeting_and_the_format(
 RECORDING = [("Off", "off"), ("Inbound calls", "inbound"), ("Outbound calls", "outbound")]
 
 
-def ask(prompt: Any, typed: str, *args: Any, **kwargs: Any) -> Any:
+def ask(question: str, typed: str, *args: Any, **kwargs: Any) -> Any:
+    """The prompter's `question` (its method's name), the keys typed ahead."""
     with create_pipe_input() as pipe:
         pipe.send_text(typed)
-        return prompt(*args, input=pipe, output=DummyOutput(), **kwargs)
+        prompter = Prompter(input=pipe, output=DummyOutput())
+        return getattr(prompter, question)(*args, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -417,17 +426,17 @@ def ask(prompt: Any, typed: str, *args: Any, **kwargs: Any) -> Any:
     [(UP * 5 + ENTER, "off"), (DOWN * 5 + ENTER, "outbound"), (DOWN * 5 + UP + ENTER, "inbound")],
 )
 def test_select_stops_at_both_ends(typed: str, expected: str) -> None:
-    assert ask(prompts.select, typed, "Recording", RECORDING, "inbound") == expected
+    assert ask("select", typed, "Recording", RECORDING, "inbound") == expected
 
 
 def test_select_escape_goes_back_only_when_allowed() -> None:
     with pytest.raises(prompts.Back):
-        ask(prompts.select, ESCAPE, "Recording", RECORDING, back=True)
+        ask("select", ESCAPE, "Recording", RECORDING, back=True)
     with pytest.raises(prompts.Back):
-        ask(prompts.text, "Ad" + ESCAPE, "First name", back=True)
+        ask("text", "Ad" + ESCAPE, "First name", back=True)
     with pytest.raises(prompts.Back):
-        ask(prompts.confirm, ESCAPE, "Temporary password?", back=True)
-    assert ask(prompts.select, ESCAPE + ENTER, "Recording", RECORDING) == "off"  # not here
+        ask("confirm", ESCAPE, "Temporary password?", back=True)
+    assert ask("select", ESCAPE + ENTER, "Recording", RECORDING) == "off"  # not here
 
 
 def test_search_orders_values_that_start_with_the_text_first() -> None:
@@ -442,24 +451,23 @@ def test_a_list_of_50000_extensions_stays_responsive() -> None:
     choices = [(f"{n:<8} Main Site", str(n)) for n in range(10000, 60000)]
     started = time.monotonic()
     typed = "5999" + "9" + ENTER  # five keystrokes, each filtering the whole list
-    assert ask(prompts.select, typed, "Extension", choices, search=True) == "59999"
+    assert ask("select", typed, "Extension", choices, search=True) == "59999"
     assert time.monotonic() - started < 10
 
 
 def test_plain_prompts_write_no_escape_sequence() -> None:
     out = io.StringIO()
     lines = "\n".join(["", "9", "2", "<", "x", "y", "zz", "103", "Ada", ""]) + "\n"
-    plain = prompts.Plain(io.StringIO(lines), out)
-    kw = {"plain": plain}
-    assert prompts.select("Recording", RECORDING, "inbound", marked="off", **kw) == "inbound"
-    assert prompts.select("Recording", RECORDING, **kw) == "inbound"  # "9" refused, then 2
+    p = Prompter(plain=Plain(io.StringIO(lines), out))
+    assert p.select("Recording", RECORDING, "inbound", marked="off") == "inbound"
+    assert p.select("Recording", RECORDING) == "inbound"  # "9" refused, then 2
     with pytest.raises(prompts.Back):
-        prompts.confirm("Temporary password?", back=True, **kw)
-    assert prompts.confirm("Temporary password?", **kw) is True  # "x" refused, then y
+        p.confirm("Temporary password?", back=True)
+    assert p.confirm("Temporary password?") is True  # "x" refused, then y
     extensions = [(f"{n}  Main Site", n) for n in ("101", "103")]
-    assert prompts.select("Extension", extensions, search=True, **kw) == "103"  # zz: none
-    assert prompts.text("First name", **kw) == "Ada"
-    assert prompts.text("Job title", default="Analyst", **kw) == "Analyst"  # Enter keeps it
+    assert p.select("Extension", extensions, search=True) == "103"  # zz: none
+    assert p.text("First name") == "Ada"
+    assert p.text("Job title", default="Analyst") == "Analyst"  # Enter keeps it
     shown = out.getvalue()
     assert "\x1b" not in shown
     assert "   1) Off (default)\n   2) Inbound calls\n" in shown
@@ -477,7 +485,11 @@ def store(account: Path) -> AccountStore:
 
 def test_going_back_over_secrets_keeps_them_with_enter(store: AccountStore) -> None:
     given = Request(extension="101", setup="credentials")
-    with running(walkthrough.run, store, given, confirm=True) as (pipe, screen, answer):
+    with running(lambda p: walkthrough.run(p, store, given, confirm=True)) as (
+        pipe,
+        screen,
+        answer,
+    ):
         screen.wait_for("? Password")
         pipe.send_text("Kx7!mQ2#vZ" + ENTER)
         screen.wait_for("? Re-enter password")
@@ -490,7 +502,8 @@ def test_going_back_over_secrets_keeps_them_with_enter(store: AccountStore) -> N
         pipe.send_text(
             "n" + "583920" + ENTER + "583920" + ENTER + ENTER + "Wisteria Lane" + ENTER
             + "Ada" + ENTER + "Lovelace" + ENTER + "ada@example.com" + ENTER
-            + ENTER * 5 + ENTER * 6 + ENTER
+            + ENTER * len(FORM[FORM.index("short_extension") :])  # the rest of the form
+            + ENTER
         )  # fmt: skip
         req = answer.result(timeout=20)
     assert req.password == "Kx7!mQ2#vZ"
@@ -499,12 +512,17 @@ def test_going_back_over_secrets_keeps_them_with_enter(store: AccountStore) -> N
 
 def test_escape_at_the_first_question_stays_there(store: AccountStore) -> None:
     given = Request(setup="later", first_name="A", last_name="B", email="b@example.com")
-    with running(walkthrough.run, store, given, confirm=False) as (pipe, screen, answer):
+    with running(lambda p: walkthrough.run(p, store, given, confirm=False)) as (
+        pipe,
+        screen,
+        answer,
+    ):
         screen.wait_for("? Extension to assign")
         pipe.send_text(ESCAPE)
         screen.wait_for("This is the first question.")
         screen.wait_for("? Extension to assign", count=2)
-        pipe.send_text("105" + ENTER + ENTER * 5 + ENTER * 6)  # then the details, the settings
+        rest = FORM[FORM.index("short_extension") :]  # then the details, the settings
+        pipe.send_text("105" + ENTER + ENTER * len(rest))
         assert answer.result(timeout=10).extension == "105"
 
 
@@ -525,7 +543,7 @@ def _plan(store: AccountStore, **changes: Any) -> tuple[Any, Any]:
     req = Request(
         extension="101", setup="invite", first_name="Ada", last_name="L", email="ada@example.com"
     )
-    return service.plan(account, req, build_index(account, store.path)), account
+    return service.check(account, req, build_index(account, store.path)), account
 
 
 def test_the_review_says_what_happens_to_the_welcome_email(store: AccountStore) -> None:

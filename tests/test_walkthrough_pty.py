@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.pty_helpers import BACKSPACE, CTRL_C, DOWN, ENTER, Terminal
+from extadmin.domain.fields import FORM, LABELS
+from tests.pty_helpers import BACKSPACE, CTRL_C, DOWN, ENTER, Terminal, enter_through
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -71,21 +72,9 @@ def name_and_email(t: Terminal, first: str, last: str, email: str) -> None:
 
 
 def skip_details_and_keep_settings(t: Terminal) -> None:
-    """Step "Contact details": Enter everywhere; step "Settings": every default."""
-    for prompt in (
-        "Short extension number",
-        "Contact phone",
-        "Mobile phone",
-        "Job title",
-        "Department",
-        "Site",
-        "Assigned role",
-        "User language",
-        "Greeting language",
-        "Regional format",
-        "Automatic call recording",
-    ):
-        t.answer(prompt, ENTER)
+    """Step "Contact details": Enter everywhere; step "Settings": every default (each field of
+    the form after the email, from the field declarations, its label waited for)."""
+    enter_through(t, "short_extension")
 
 
 # --- (a) the whole walkthrough with "Activate by assigning credentials" ------------------------
@@ -176,18 +165,16 @@ def test_invite_walkthrough_queues_one_welcome_email(account: Path, term: Any) -
     t.send("Grace" + ENTER)
     t.answer("Last name", "Hopper" + ENTER)
     t.answer("Email address", "Grace.Hopper@Example.com" + ENTER)
-    t.answer("Short extension number", ENTER)
-    t.answer("Contact phone", "(650) 253-0000" + ENTER)
-    assert "+16502530000" in t.question("Mobile phone")  # the normalised number is shown
-    t.send(ENTER)
-    t.answer("Job title", "Rear Admiral" + ENTER)
-    t.answer("Department", "Navy" + ENTER)
-    t.answer("Site", ENTER)
-    t.answer("Assigned role", ENTER)
-    t.answer("User language", ENTER)
-    t.answer("Greeting language", ENTER)
-    t.answer("Regional format", ENTER)
-    t.answer("Automatic call recording", DOWN * 3 + ENTER)  # both directions
+    typed = {  # the rest of the form, by field; Enter at any other (kept, or skipped)
+        "contact_phone": "(650) 253-0000" + ENTER,
+        "job_title": "Rear Admiral" + ENTER,
+        "department": "Navy" + ENTER,
+        "recording": DOWN * 3 + ENTER,  # both directions
+    }
+    for name in FORM[FORM.index("short_extension") :]:
+        before = t.answer(LABELS[name], typed.get(name, ENTER))
+        if name == "mobile_phone":
+            assert "+16502530000" in before  # the normalised number is shown
     review = t.answer("Save this user?", ENTER)
     assert "Step 7 of 7: Review" in review
     assert "Credentials" not in review
@@ -300,17 +287,8 @@ def test_ctrl_c_at_any_step_exits_130_and_writes_nothing(
         "First name": "Ada" + ENTER,
         "Last name": "Lovelace" + ENTER,
         "Email address": "ada@example.com" + ENTER,
-        "Short extension number": ENTER,
-        "Contact phone": ENTER,
-        "Mobile phone": ENTER,
-        "Job title": ENTER,
-        "Department": ENTER,
-        "Site": ENTER,
-        "Assigned role": ENTER,
-        "User language": ENTER,
-        "Greeting language": ENTER,
-        "Regional format": ENTER,
-        "Automatic call recording": ENTER,
+        # the rest of the form, from the field declarations: Enter keeps or skips each
+        **{LABELS[name]: ENTER for name in FORM[FORM.index("short_extension") :]},
     }
     for prompt, keys in prompts.items():
         if prompt == where:
@@ -348,7 +326,8 @@ def test_edit_a_field_at_the_review(account: Path, term: Any) -> None:
     name_and_email(t, "Grace", "Hoper", "grace@example.com")
     skip_details_and_keep_settings(t)
     t.answer("Save this user?", DOWN + ENTER)  # Edit a field
-    t.answer("Which field?", DOWN * 3 + ENTER)  # Extension, Setup option, First name, Last name
+    which = ["extension", "setup", *FORM]  # the review's list without credentials
+    t.answer("Which field?", DOWN * which.index("last_name") + ENTER)
     t.answer("Last name", BACKSPACE * 5 + "Hopper" + ENTER)
     review = t.question("Save this user?")
     assert reviewed("Last name", "Hopper") in review

@@ -123,7 +123,9 @@ def activate(
     )
     token = secrets["--token-file"]
     if app.can_prompt(no_input):
-        token, req = walkthrough.activation(app.store, req, token=token, invited=invited)
+        token, req = walkthrough.activation(
+            app.prompter, app.store, req, token=token, invited=invited
+        )
     fields = ("password", "pin", "security_question", "security_answer")
     require({**({"token": token} if invited else {}), **{f: getattr(req, f) for f in fields}})
     done = activating.activate(app.store, number, req, token)

@@ -1,5 +1,5 @@
 """The application object every command receives (hatch's Application): the account store,
-whether prompting is allowed, and the one way to print messages."""
+whether prompting is allowed, the terminal's prompter, and the one way to print messages."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from extadmin import render
 from extadmin.errors import UsageError
 
 if TYPE_CHECKING:
+    from extadmin.cli.prompts import Prompter
     from extadmin.storage.store import AccountStore
 
 
 class App:
-    def __init__(self, account: str | None) -> None:
+    def __init__(self, account: str | None, prompter: Prompter | None = None) -> None:
         self.account_option = account
+        if prompter is not None:  # a test's; else the terminal's, made when first asked
+            self.prompter = prompter
 
     @cached_property
     def account_path(self) -> Path:
@@ -33,6 +36,13 @@ class App:
 
         return accounts.store(self.account_path)
 
+    @cached_property
+    def prompter(self) -> Prompter:
+        """The terminal's prompts (questionary is loaded only once one is shown)."""
+        from extadmin.cli.prompts import Prompter
+
+        return Prompter()
+
     @staticmethod
     def can_prompt(no_input: bool = False) -> bool:
         """Prompt only when stdin and stdout are terminals and --no-input is not given."""
@@ -44,9 +54,7 @@ class App:
             return
         if not self.can_prompt(no_input):
             raise UsageError(f"{question} Pass --yes to confirm without a prompt.")
-        from extadmin.cli import prompts
-
-        prompts.confirm_or_cancel(question)
+        self.prompter.confirm_or_cancel(question)
 
     @staticmethod
     def say(text: str) -> None:

@@ -123,7 +123,7 @@ def assign(
     app = get_app(ctx)
     reviewed = False
     if app.can_prompt(no_input):
-        req = walkthrough.run(app.store, req, confirm=not yes)
+        req = walkthrough.run(app.prompter, app.store, req, confirm=not yes)
         reviewed = not yes
     else:
         require({f: getattr(req, f) for f in required_fields(req.setup)})
@@ -137,26 +137,30 @@ def save(app: App, req: Request, *, dry_run: bool, fmt: str, reviewed: bool = Fa
     done = assigning.run(app.store, req, dry_run)
     for warning in done.warnings:
         app.say(warning)
-    account, plan, outcome, queued = done.account, done.plan, done.outcome, done.queued
+    account, assignment, outcome, queued = done.account, done.assignment, done.outcome, done.queued
     if outcome is None:
         render.emit_fields(
-            {"dry_run": True, **plan.summary()}, fmt, walkthrough.summary_lines(plan, account)
+            {"dry_run": True, **assignment.summary()},
+            fmt,
+            walkthrough.summary_lines(assignment, account),
         )
         app.say("dry run: nothing was written")
         return
     result = views.extension_detail(account, outcome.extension)
     if queued:
         result["welcome_email"] = welcome_email(app, account, queued)
-    elif account.linked and plan.setup == "invite":
+    elif account.linked and assignment.setup == "invite":
         app.say("welcome email: the platform sends it when this is applied (`platform apply`)")
     if not (reviewed and fmt == "table"):
         render.emit_fields(result, fmt, detail_fields(result))
     app.say(
-        f"assigned extension {plan.number} to {plan.user['first_name']} "
-        f"{plan.user['last_name']} ({result['status']})"
+        f"assigned extension {assignment.number} to {assignment.user['first_name']} "
+        f"{assignment.user['last_name']} ({result['status']})"
     )
     if reviewed:
-        for line in next_steps(account, plan.number, plan.setup, result.get("welcome_email")):
+        for line in next_steps(
+            account, assignment.number, assignment.setup, result.get("welcome_email")
+        ):
             app.say(line)
 
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 import csv
 import json
 import os
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from extadmin import render
-from extadmin.cli import declares, prompts
+from extadmin.cli import declares
 from extadmin.cli.app import get_app
 from extadmin.cli.link import app_secrets, env_secrets, say_waits
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, YesOpt
+from extadmin.cli.prompts import Prompter
 from extadmin.errors import ExitCode, InvalidValue, NotFound, UsageError
 from extadmin.services import link, sync
 
@@ -260,7 +262,7 @@ def apply(
     given = _secret_rows(secrets_file) if secrets_file else {}
     app.confirm("Send the local changes to the platform?", yes=yes)
     say_waits()
-    ask = _ask_secrets if app.can_prompt() and secrets_file is None else None
+    ask = partial(_ask_secrets, app.prompter) if app.can_prompt() and secrets_file is None else None
     with render.progress("Applying") as update:
         progress = (lambda n: update(advance=n)) if update else None
         report = sync.apply(app.store, secrets=secrets, given=given, ask=ask, progress=progress)
@@ -294,10 +296,10 @@ def _secret_rows(path: Path) -> dict[str, tuple[str, str, str]]:
     return rows
 
 
-def _ask_secrets(extension: str) -> tuple[str, str, str] | None:
+def _ask_secrets(prompter: Prompter, extension: str) -> tuple[str, str, str] | None:
     """At a terminal: the credentials of one user, hidden (empty: hold this user)."""
 
-    password = prompts.secret(f"Password of extension {extension} (Enter to hold)")
+    password = prompter.secret(f"Password of extension {extension} (Enter to hold)")
     if not password:
         return None
-    return password, prompts.secret("PIN"), prompts.secret("Security answer")
+    return password, prompter.secret("PIN"), prompter.secret("Security answer")

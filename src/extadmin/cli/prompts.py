@@ -1,13 +1,15 @@
-"""Every interactive prompt, behind one module. questionary and prompt_toolkit are imported
-here, lazily, and nowhere else; every function takes `**io` (prompt_toolkit's `input` and
-`output`) so tests can drive it with a pipe.
+"""Every interactive prompt, behind one object: `Prompter`, which holds the terminal's input
+and output once and is handed to whatever asks (the walkthrough, `App.confirm`, `platform
+apply`). questionary and prompt_toolkit are imported here, lazily, and nowhere else. Tests drive
+it with prompt_toolkit's pipe (`Prompter(input=pipe, output=...)`), or replace it with the fake
+prompter of tests/fake_prompter.py to test the walkthrough's logic.
 
 Validators are plain callables that return the normalised value or raise ExtadminError. The
 answer is checked once it is given; a broken rule is printed right below the prompt, wrapped
 to the terminal's width (never in a toolbar on the last row, never cut), and the question is
 asked again with the answer to correct.
 
-Two ways of asking, the same functions:
+Two ways of asking, the same methods:
 - at a terminal that can move its cursor: questionary, and a picker of our own (`select`) that
   starts on the default, marks the account's default, does not wrap around, filters as you
   type and selects nothing when nothing matches;
@@ -78,34 +80,9 @@ class Plain:
         return line.rstrip("\r\n")
 
 
-def _plain(io: dict[str, Any]) -> Plain | None:
-    if "plain" in io:
-        plain: Plain = io["plain"]
-        return plain
-    if "input" in io or "output" in io:  # prompt_toolkit's pipe and screen (tests)
-        return None
-    return Plain() if plain_terminal() else None
-
-
-def _toolkit(io: dict[str, Any]) -> dict[str, Any]:
-    return {k: io[k] for k in ("input", "output") if k in io}
-
-
-def _width(io: dict[str, Any]) -> int:
-    output = io.get("output")
-    if output is not None:
-        return int(output.get_size().columns)
-    plain = io.get("plain")
-    stream = plain.stdout if plain is not None else sys.stdout
-    try:  # the terminal itself: a COLUMNS left in the environment may be stale
-        return os.get_terminal_size(stream.fileno()).columns
-    except (OSError, ValueError, AttributeError):
-        return shutil.get_terminal_size().columns
-
-
-def wrap(text: str, io: dict[str, Any], indent: str = "  ") -> str:
-    """`text` wrapped to the terminal's width, every line indented."""
-    width = max(20, _width(io) - 1)
+def wrap(text: str, width: int, indent: str = "  ") -> str:
+    """`text` wrapped to a terminal `width` columns wide, every line indented."""
+    width = max(20, width - 1)
     return "\n".join(
         textwrap.fill(
             line,
@@ -118,59 +95,13 @@ def wrap(text: str, io: dict[str, Any], indent: str = "  ") -> str:
     )
 
 
-def fit(message: str, io: dict[str, Any], reserve: int = 12) -> str:
-    """A question that fits the terminal: wrapped at words onto more lines (after "? ", with
-    `reserve` columns left for the answer) rather than cut by the terminal in a word."""
-    width = _width(io)
+def fit(message: str, width: int, reserve: int = 12) -> str:
+    """A question that fits a terminal `width` columns wide: wrapped at words onto more lines
+    (after "? ", with `reserve` columns left for the answer) rather than cut by the terminal in
+    a word."""
     if len(message) + 2 + reserve <= width:
         return message
     return "\n  ".join(textwrap.wrap(message, max(20, width - 3), break_on_hyphens=False))
-
-
-def pair(label: str, value: str, **io: Any) -> None:
-    """A label and its value in two columns (the review); a long value wraps in its column."""
-    head = f"  {label:<26} "
-    width = max(20, _width(io) - 1)
-    if width - len(head) < 20:  # too narrow for two columns: the value below, indented
-        say(f"  {label}\n" + wrap(value, io, "      "), **io)
-        return
-    say(textwrap.fill(value, width, initial_indent=head, subsequent_indent=" " * len(head),
-                      break_on_hyphens=False), **io)  # fmt: skip
-
-
-def back_hint(**io: Any) -> str:
-    """How to go back, in the words of the prompts in use."""
-    if _plain(io) is not None:
-        return f"Enter {BACK_PLAIN} to go back one question; Ctrl-C cancels (nothing is written)."
-    return "Esc goes back one question; Ctrl-C cancels (nothing is written)."
-
-
-# --- output -------------------------------------------------------------------------------------
-
-
-def say(text: str, style: str | None = None, **io: Any) -> None:
-    plain = _plain(io)
-    if plain is not None:
-        plain.write(text + "\n")
-        return
-    import questionary
-
-    questionary.print(text, style=style, output=io.get("output"))  # printing takes no input
-
-
-def problem(text: str, **io: Any) -> None:
-    """A broken rule, right below the prompt, wrapped to the terminal's width."""
-    say(wrap(text, io), style="fg:ansired", **io)
-
-
-def hint(text: str, indent: str = "  ", **io: Any) -> None:
-    """What a value must be, shown before it is typed, wrapped to the terminal's width."""
-    say(wrap(text, io, indent), **io)
-
-
-def step(number: int, total: int, title: str, **io: Any) -> None:
-    """The header that shows where the admin is: "Step 3 of 8: Credentials"."""
-    say(f"\nStep {number} of {total}: {title}", style="bold", **io)
 
 
 # --- questionary, with a way back ---------------------------------------------------------------
@@ -199,7 +130,8 @@ def _bind_escape(app: Any) -> None:
     )
 
 
-def _error(check: Check | None, value: str, optional: bool) -> str | None:
+def error(check: Check | None, value: str, optional: bool) -> str | None:
+    """The broken rule of an answer, or None (an optional answer left empty breaks none)."""
     if check is None or (optional and not value.strip()):
         return None
     try:
@@ -219,104 +151,281 @@ def _plain_line(
     return value if value.strip() or hidden else (default or value)
 
 
-# --- the prompts --------------------------------------------------------------------------------
-
-
-def text(
-    message: str,
-    check: Check | None = None,
-    *,
-    default: str = "",
-    optional: bool = False,
-    back: bool = False,
-    **io: Any,
-) -> str:
-    """A line of text, checked once submitted and asked again (with the answer to correct)
-    until it is valid; optional ones may be skipped with Enter."""
-    hint_ = " (Enter to skip)" if optional and not default else ""
-    value = default
-    while True:
-        plain = _plain(io)
-        if plain is not None:
-            value = _plain_line(plain, message + hint_, default=default, back=back)
-        else:
-            import questionary
-
-            value = _ask(questionary.text(message + hint_, default=value, **_toolkit(io)), back)
-        error = _error(check, value, optional)
-        if error is None:
-            return value.strip()
-        problem(error, **io)
-
-
-def secret(
-    message: str, check: Check | None = None, *, back: bool = False, keep: bool = False, **io: Any
-) -> str:
-    """A hidden value, checked once submitted and asked again until valid. With `keep`, Enter
-    keeps the value given before: the answer is then ''."""
-    shown = f"{message} (Enter keeps the one given)" if keep else message
-    value = ""
-    while True:
-        plain = _plain(io)
-        if plain is not None:
-            value = _plain_line(plain, shown, hidden=True, back=back)
-        else:  # asked again with the rejected entry (hidden) to correct, as text is
-            import questionary
-
-            question = questionary.password(fit(shown, io), default=value, **_toolkit(io))
-            value = _ask(question, back)
-        if keep and value == "":
-            return ""
-        error = _error(check, value, False)
-        if error is None:
-            return value
-        problem(error, **io)
-
-
-def secret_twice(
-    message: str, check: Check | None = None, *, back: bool = False, keep: bool = False, **io: Any
-) -> str:
-    """A hidden value entered twice; asked again until valid and both entries match. Escape at
-    the second entry asks the first again. With `keep`, Enter at the first keeps the value
-    given before: the answer is then ''."""
-    # "Password" -> "Re-enter password", but "PIN" stays "Re-enter PIN" (an acronym)
+def re_enter(message: str) -> str:
+    """The second entry of a secret: "Password" -> "Re-enter password", but "PIN" stays
+    "Re-enter PIN" (an acronym)."""
     name = message if message[:2].isupper() else message[0].lower() + message[1:]
-    while True:
-        first = secret(message, check, back=back, keep=keep, **io)
-        if keep and first == "":
-            return ""
-        try:
-            again = secret(f"Re-enter {name}", back=True, **io)
-        except Back:
-            continue
-        if first == again:
-            return first
-        problem("The two entries do not match: enter them again.", **io)
+    return f"Re-enter {name}"
 
 
-def confirm(message: str, *, default: bool = True, back: bool = False, **io: Any) -> bool:
-    plain = _plain(io)
-    if plain is None:
+# --- the prompter -------------------------------------------------------------------------------
+
+
+class Prompter:
+    """The terminal's prompts, holding its input and output once: `Prompter()` for the real
+    terminal (plain lines at a dumb one), `Prompter(input=pipe, output=screen)` to drive it
+    from prompt_toolkit's pipe, `Prompter(plain=Plain(stdin, stdout))` for plain streams.
+
+    The questions (`text`, `secret`, `secret_twice`, `select`, `confirm`) take `name`, the
+    field asked: the terminal shows only the message; a fake prompter (tests/fake_prompter.py)
+    answers by it. Everything said goes through `say`."""
+
+    def __init__(self, *, input: Any = None, output: Any = None, plain: Plain | None = None):
+        self.input, self.output = input, output
+        if plain is None and input is None and output is None and plain_terminal():
+            plain = Plain()
+        self.plain = plain
+
+    # --- where --------------------------------------------------------------------------------
+    def width(self) -> int:
+        if self.output is not None:
+            return int(self.output.get_size().columns)
+        stream = self.plain.stdout if self.plain is not None else sys.stdout
+        try:  # the terminal itself: a COLUMNS left in the environment may be stale
+            return os.get_terminal_size(stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            return shutil.get_terminal_size().columns
+
+    def back_hint(self) -> str:
+        """How to go back, in the words of the prompts in use."""
+        if self.plain is not None:
+            return (
+                f"Enter {BACK_PLAIN} to go back one question; Ctrl-C cancels (nothing is written)."
+            )
+        return "Esc goes back one question; Ctrl-C cancels (nothing is written)."
+
+    # --- output -------------------------------------------------------------------------------
+    def say(self, text: str, style: str | None = None) -> None:
+        if self.plain is not None:
+            self.plain.write(text + "\n")
+            return
         import questionary
 
-        question = questionary.confirm(fit(message, io, 8), default=default, **_toolkit(io))
-        value: bool = _ask(question, back)
-        return value
-    while True:
-        answer = _plain_line(plain, f"{message} ({'Y/n' if default else 'y/N'})", back=back)
-        word = answer.strip().casefold()
-        if not word:
-            return default
-        if word in ("y", "yes"):
-            return True
-        if word in ("n", "no"):
-            return False
-        problem("Answer y or n.", **io)
+        questionary.print(text, style=style, output=self.output)  # printing takes no input
 
+    def problem(self, text: str) -> None:
+        """A broken rule, right below the prompt, wrapped to the terminal's width."""
+        self.say(wrap(text, self.width()), style="fg:ansired")
 
-def confirm_or_cancel(message: str, *, default: bool = False, **io: Any) -> None:
-    if not confirm(message, default=default, **io):
-        raise Cancelled()
+    def hint(self, text: str, indent: str = "  ") -> None:
+        """What a value must be, shown before it is typed, wrapped to the terminal's width."""
+        self.say(wrap(text, self.width(), indent))
+
+    def step(self, number: int, total: int, title: str) -> None:
+        """The header that shows where the admin is: "Step 3 of 8: Credentials"."""
+        self.say(f"\nStep {number} of {total}: {title}", style="bold")
+
+    def pair(self, label: str, value: str) -> None:
+        """A label and its value in two columns (the review); a long value wraps in its
+        column."""
+        head = f"  {label:<26} "
+        width = max(20, self.width() - 1)
+        if width - len(head) < 20:  # too narrow for two columns: the value below, indented
+            self.say(f"  {label}\n" + wrap(value, self.width(), "      "))
+            return
+        indent = " " * len(head)
+        self.say(
+            textwrap.fill(
+                value, width, initial_indent=head, subsequent_indent=indent, break_on_hyphens=False
+            )
+        )
+
+    # --- the questions ------------------------------------------------------------------------
+    def text(
+        self,
+        message: str,
+        check: Check | None = None,
+        *,
+        default: str = "",
+        optional: bool = False,
+        back: bool = False,
+        name: str = "",
+    ) -> str:
+        """A line of text, checked once submitted and asked again (with the answer to correct)
+        until it is valid; optional ones may be skipped with Enter."""
+        hint_ = " (Enter to skip)" if optional and not default else ""
+        value = default
+        while True:
+            if self.plain is not None:
+                value = _plain_line(self.plain, message + hint_, default=default, back=back)
+            else:
+                import questionary
+
+                question = questionary.text(
+                    message + hint_, default=value, input=self.input, output=self.output
+                )
+                value = _ask(question, back)
+            broken = error(check, value, optional)
+            if broken is None:
+                return value.strip()
+            self.problem(broken)
+
+    def secret(
+        self,
+        message: str,
+        check: Check | None = None,
+        *,
+        back: bool = False,
+        keep: bool = False,
+        name: str = "",
+    ) -> str:
+        """A hidden value, checked once submitted and asked again until valid. With `keep`,
+        Enter keeps the value given before: the answer is then ''."""
+        shown = f"{message} (Enter keeps the one given)" if keep else message
+        value = ""
+        while True:
+            if self.plain is not None:
+                value = _plain_line(self.plain, shown, hidden=True, back=back)
+            else:  # asked again with the rejected entry (hidden) to correct, as text is
+                import questionary
+
+                question = questionary.password(
+                    fit(shown, self.width()), default=value, input=self.input, output=self.output
+                )
+                value = _ask(question, back)
+            if keep and value == "":
+                return ""
+            broken = error(check, value, False)
+            if broken is None:
+                return value
+            self.problem(broken)
+
+    def secret_twice(
+        self,
+        message: str,
+        check: Check | None = None,
+        *,
+        back: bool = False,
+        keep: bool = False,
+        name: str = "",
+    ) -> str:
+        """A hidden value entered twice; asked again until valid and both entries match.
+        Escape at the second entry asks the first again. With `keep`, Enter at the first keeps
+        the value given before: the answer is then ''."""
+        while True:
+            first = self.secret(message, check, back=back, keep=keep, name=name)
+            if keep and first == "":
+                return ""
+            try:
+                again = self.secret(re_enter(message), back=True, name=name)
+            except Back:
+                continue
+            if first == again:
+                return first
+            self.problem("The two entries do not match: enter them again.")
+
+    def confirm(
+        self, message: str, *, default: bool = True, back: bool = False, name: str = ""
+    ) -> bool:
+        if self.plain is None:
+            import questionary
+
+            question = questionary.confirm(
+                fit(message, self.width(), 8),
+                default=default,
+                input=self.input,
+                output=self.output,
+            )
+            value: bool = _ask(question, back)
+            return value
+        while True:
+            answer = _plain_line(
+                self.plain, f"{message} ({'Y/n' if default else 'y/N'})", back=back
+            )
+            word = answer.strip().casefold()
+            if not word:
+                return default
+            if word in ("y", "yes"):
+                return True
+            if word in ("n", "no"):
+                return False
+            self.problem("Answer y or n.")
+
+    def confirm_or_cancel(self, message: str, *, default: bool = False) -> None:
+        if not self.confirm(message, default=default):
+            raise Cancelled()
+
+    def select(
+        self,
+        message: str,
+        choices: Sequence[Choice],
+        default: str | None = None,
+        *,
+        search: bool = False,
+        marked: str | None = None,
+        no_match: Callable[[str], str] | None = None,
+        back: bool = False,
+        name: str = "",
+    ) -> str:
+        """One of (title, value[, description]) choices. The cursor starts on `default` (else
+        on the first); the choice whose value is `marked` is labelled "default"; the list does
+        not wrap around. With `search`, typing filters the list (values that start with the
+        text first, then titles that contain it); when nothing matches, `no_match(text)` says
+        why and Enter selects nothing."""
+        items = items_of(choices)
+        if not items:
+            raise ExtadminError(f"{message}: nothing to choose from")
+        start = next((i for i, item in enumerate(items) if item.value == default), 0)
+        explain = no_match or (lambda typed: f"nothing matches {typed!r}")
+        if self.plain is not None:
+            return self._plain_select(message, items, start, search, marked, explain, back)
+        picker = Picker(message, items, start, search, marked, explain, back)
+        return picker.run(self.input, self.output)
+
+    def _plain_select(
+        self,
+        message: str,
+        items: list[Item],
+        start: int,
+        search: bool,
+        marked: str | None,
+        no_match: Callable[[str], str],
+        back: bool,
+    ) -> str:
+        """Numbered choices (a searchable list: its titles, the value typed), asked line by
+        line."""
+        plain = self.plain
+        assert plain is not None
+
+        def show(positions: Sequence[int], numbered: bool) -> None:
+            lines = []
+            for n, i in enumerate(positions[:PLAIN_LIST_LIMIT], 1):
+                item = items[i]
+                mark = " (default)" if item.value == marked else ""
+                label = f"{n:>2}) " if numbered else ""
+                desc = f": {item.description}" if item.description else ""
+                line = wrap(f"{label}{item.title.rstrip()}{mark}{desc}", self.width(), "  ")
+                lines.append(line.replace("\n  ", "\n      " if numbered else "\n    "))
+            if len(positions) > PLAIN_LIST_LIMIT:
+                lines.append(f"  … {len(positions) - PLAIN_LIST_LIMIT} more: type to narrow")
+            plain.write("\n".join(lines) + "\n")
+
+        keys = _keys(items)
+        show(list(range(len(items))), not search)
+        while True:
+            if search:
+                prompt = f"{message} (type to filter)"
+            else:
+                prompt = f"{message} (1-{len(items)})"
+            default = items[start].value if search else str(start + 1)
+            answer = _plain_line(plain, prompt, default=default, back=back).strip()
+            exact = [
+                i
+                for i, item in enumerate(items)
+                if answer.casefold() in (item.value.casefold(), item.title.casefold())
+            ]
+            if exact:
+                return items[exact[0]].value
+            if not search and answer.isdigit() and 1 <= int(answer) <= len(items):
+                return items[int(answer) - 1].value
+            if not search:
+                self.problem(f"Choose a number from 1 to {len(items)}.")
+                continue
+            matches = filtered(items, keys, answer)
+            if not matches:
+                self.problem(no_match(answer))
+                continue
+            show(matches, False)
 
 
 # --- select: the picker -------------------------------------------------------------------------
@@ -329,31 +438,8 @@ class Item:
     description: str | None = None
 
 
-def select(
-    message: str,
-    choices: Sequence[Choice],
-    default: str | None = None,
-    *,
-    search: bool = False,
-    marked: str | None = None,
-    no_match: Callable[[str], str] | None = None,
-    back: bool = False,
-    **io: Any,
-) -> str:
-    """One of (title, value[, description]) choices. The cursor starts on `default` (else on
-    the first); the choice whose value is `marked` is labelled "default"; the list does not
-    wrap around. With `search`, typing filters the list (values that start with the text
-    first, then titles that contain it); when nothing matches, `no_match(text)` says why and
-    Enter selects nothing."""
-    items = [Item(c[0], c[1], c[2] if len(c) > 2 else None) for c in choices]
-    if not items:
-        raise ExtadminError(f"{message}: nothing to choose from")
-    start = next((i for i, item in enumerate(items) if item.value == default), 0)
-    explain = no_match or (lambda typed: f"nothing matches {typed!r}")
-    plain = _plain(io)
-    if plain is not None:
-        return _plain_select(plain, message, items, start, search, marked, explain, back, io)
-    return Picker(message, items, start, search, marked, explain, back).run(**_toolkit(io))
+def items_of(choices: Sequence[Choice]) -> list[Item]:
+    return [Item(c[0], c[1], c[2] if len(c) > 2 else None) for c in choices]
 
 
 def filtered(items: Sequence[Item], keys: Sequence[str], typed: str) -> list[int]:
@@ -462,7 +548,7 @@ class Picker:
         return self.items[self.matches[self.pos]].description or ""
 
     # --- running --------------------------------------------------------------------------------
-    def run(self, **io: Any) -> str:
+    def run(self, input: Any = None, output: Any = None) -> str:
         from prompt_toolkit.application import Application
         from prompt_toolkit.buffer import Buffer
         from prompt_toolkit.filters import Condition
@@ -512,7 +598,7 @@ class Picker:
                 event.app.exit(exception=Back(), style="class:aborting")
 
         def error_line() -> Fragments:
-            return [("class:error", wrap(self.problem(), {"output": app.output}))]
+            return [("class:error", wrap(self.problem(), app.output.get_size().columns))]
 
         def listing() -> Fragments:
             size = app.output.get_size()
@@ -572,61 +658,6 @@ class Picker:
             }
         )
         app: Application[str] = Application(
-            layout=Layout(layout), key_bindings=bindings, style=style, **io
+            layout=Layout(layout), key_bindings=bindings, style=style, input=input, output=output
         )
         return app.run()
-
-
-def _plain_select(
-    plain: Plain,
-    message: str,
-    items: list[Item],
-    start: int,
-    search: bool,
-    marked: str | None,
-    no_match: Callable[[str], str],
-    back: bool,
-    io: dict[str, Any],
-) -> str:
-    """Numbered choices (a searchable list: its titles, the value typed), asked line by line."""
-
-    def show(positions: Sequence[int], numbered: bool) -> None:
-        lines = []
-        for n, i in enumerate(positions[:PLAIN_LIST_LIMIT], 1):
-            item = items[i]
-            mark = " (default)" if item.value == marked else ""
-            label = f"{n:>2}) " if numbered else ""
-            desc = f": {item.description}" if item.description else ""
-            line = f"{label}{item.title.rstrip()}{mark}{desc}"
-            lines.append(wrap(line, io, "  ").replace("\n  ", "\n      " if numbered else "\n    "))
-        if len(positions) > PLAIN_LIST_LIMIT:
-            lines.append(f"  … {len(positions) - PLAIN_LIST_LIMIT} more: type to narrow")
-        plain.write("\n".join(lines) + "\n")
-
-    keys = _keys(items)
-    shown = list(range(len(items)))
-    show(shown, not search)
-    while True:
-        if search:
-            prompt = f"{message} (type to filter)"
-        else:
-            prompt = f"{message} (1-{len(items)})"
-        default = items[start].value if search else str(start + 1)
-        answer = _plain_line(plain, prompt, default=default, back=back).strip()
-        exact = [
-            i
-            for i, item in enumerate(items)
-            if answer.casefold() in (item.value.casefold(), item.title.casefold())
-        ]
-        if exact:
-            return items[exact[0]].value
-        if not search and answer.isdigit() and 1 <= int(answer) <= len(items):
-            return items[int(answer) - 1].value
-        if not search:
-            problem(f"Choose a number from 1 to {len(items)}.", **io)
-            continue
-        matches = filtered(items, keys, answer)
-        if not matches:
-            problem(no_match(answer), **io)
-            continue
-        show(matches, False)

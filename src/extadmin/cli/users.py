@@ -141,7 +141,7 @@ def users_update(
     if all(v is None for v in given.values()):
         if not app.can_prompt(no_input):
             raise UsageError("give a field to change (--email, --job-title, …; see --help)")
-        given = walkthrough.update(app.store, number)
+        given = walkthrough.update(app.prompter, app.store, number)
     planned = update.preview(app.store, number, given)
     previewed = planned.changes and not dry_run and not yes and app.can_prompt(no_input)
     if previewed:

@@ -2,7 +2,7 @@
 
 It only gathers answers into a Request: every answer is checked as it is given by the same
 domain rules the flags and the CSV import use, and before the review the whole request goes
-through the same `services.assign.plan` that saves it. Nothing is written here; Ctrl-C or
+through the same `services.assign.check` that saves it. Nothing is written here; Ctrl-C or
 "Cancel" at any step leaves the account untouched.
 
 The steps keep the seed's order. Escape (`<` at a plain prompt) goes back one question, the
@@ -14,6 +14,7 @@ given, and asked again there. A value given by a flag that names nothing in the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +25,12 @@ from extadmin.domain.catalog import LOCALES, RECORDING, RECORDING_TITLES, SETUP_
 from extadmin.domain.fields import BY_NAME, FORM, LABELS, USER, USER_FIELDS
 from extadmin.errors import Cancelled, ExtadminError, NotFound
 from extadmin.services import assign as service
+from extadmin.services import extensions, mail
+from extadmin.services import update as updates
 from extadmin.services.directory import EmailIndex, build_index
 
 if TYPE_CHECKING:
+    from extadmin.cli.prompts import Prompter
     from extadmin.domain.account import Account
     from extadmin.services.assign import Request
     from extadmin.storage.store import AccountStore
@@ -66,7 +70,8 @@ PIN_RULES = (
     "6 to 10 digits; no 1234 or 4321, no 222, no repeated pattern such as 050505; not the "
     "extension number or the last 6 digits of a phone."
 )
-LOCALE_FIELDS = tuple(f.name for f in USER if f.kind == "locale")
+# the languages that follow the user language while the admin does not choose otherwise
+LOCALE_FIELDS = tuple(f.name for f in USER if f.kind == "locale" and f.name != "language")
 # the settings a flag may name wrongly: reported before the first question, then asked
 SETTINGS = STEPS[-1].fields
 
@@ -77,15 +82,15 @@ def administrative(role: str) -> bool:
     return re.search(r"\badmin", role, re.IGNORECASE) is not None
 
 
-def run(store: AccountStore, req: Request, *, confirm: bool, **io: Any) -> Request:
-    return Walkthrough(store.read(), store.path, req, io).run(confirm)
+def run(prompter: Prompter, store: AccountStore, req: Request, *, confirm: bool) -> Request:
+    return Walkthrough(prompter, store.read(), store.path, req).run(confirm)
 
 
 def activation(
-    store: AccountStore, req: Request, *, token: str | None, invited: bool, **io: Any
+    prompter: Prompter, store: AccountStore, req: Request, *, token: str | None, invited: bool
 ) -> tuple[str | None, Request]:
     """Ask what activating needs: the invitation token, then the credentials."""
-    walk = Walkthrough(store.read(), store.path, req, io)
+    walk = Walkthrough(prompter, store.read(), store.path, req)
     ext = walk.account.extension(req.extension or "")
     walk.req = replace(
         req,
@@ -96,10 +101,10 @@ def activation(
         mobile_phone=ext["user"].get("mobile_phone"),
     )
     if invited and not token:
-        token = prompts.secret(
+        token = prompter.secret(
             "Activation token (from the welcome email)",
             lambda v: rules.text(v, "token", required=True),
-            **io,
+            name="token",
         )
     for name in STEPS[2].fields:
         if getattr(walk.req, name) is None:
@@ -109,18 +114,13 @@ def activation(
 
 
 class Walkthrough:
-    def __init__(self, account: Account, path: Any, req: Request, io: dict[str, Any]) -> None:
+    def __init__(self, prompter: Prompter, account: Account, path: Any, req: Request) -> None:
+        self.p = prompter
         self.account = account
         self.emails: EmailIndex = build_index(account, path)
         self.req = req
-        self.io = io
         self.given: set[str] = set()  # the fields given by flags: never asked in the walk
         self.back = False  # whether the question being asked may go back
-
-    @property
-    def q(self) -> dict[str, Any]:
-        """The keywords of a question: the prompts' io, and whether Escape goes back."""
-        return {**self.io, "back": self.back}
 
     # --- the walk -----------------------------------------------------------------------------
     def steps(self) -> list[Step]:
@@ -128,7 +128,7 @@ class Walkthrough:
 
     def run(self, confirm: bool) -> Request:
         for warning in self.emails.warnings:
-            prompts.say(warning, **self.io)
+            self.p.say(warning)
         # a wrong NUMBER or --setup fails now, as it would by flags, not after every question
         if self.req.extension is not None:
             service.assignable(self.account, self.req.extension)
@@ -158,14 +158,14 @@ class Walkthrough:
                     BY_NAME[name].check(self.account, value)
             except ExtadminError as exc:
                 flag = "--" + name.replace("_", "-")
-                prompts.problem(f"{flag}: {exc.message}", **self.io)
+                self.p.problem(f"{flag}: {exc.message}")
                 self.set(name, None)
                 self.ask(name)
 
     def walk(self) -> None:
         """The questions of the steps in order, each unless given by a flag. Escape goes back
         one question (to the previous step from the first of a step), the answers kept."""
-        prompts.hint(prompts.back_hint(**self.io), indent="", **self.io)
+        self.p.hint(self.p.back_hint(), indent="")
         history: list[int] = []  # the questions answered, to go back through
         shown: Step | None = None
         i = 0
@@ -177,7 +177,7 @@ class Walkthrough:
                 i += 1
                 continue
             if step is not shown:
-                prompts.step(steps.index(step) + 1, len(steps) + 1, step.title, **self.io)
+                self.p.step(steps.index(step) + 1, len(steps) + 1, step.title)
                 shown = step
             try:
                 self.ask(name, back=True)
@@ -187,7 +187,7 @@ class Walkthrough:
                 if history:
                     i = history.pop()
                 else:
-                    prompts.hint("This is the first question.", **self.io)
+                    self.p.hint("This is the first question.")
                 continue
             history.append(i)
             i += 1
@@ -196,7 +196,7 @@ class Walkthrough:
         """Check the whole request with the service; show each broken rule and ask its field
         again until none is left (an error that names no field ends the walkthrough)."""
         while (problem := self.check()) is not None:
-            prompts.problem(problem.message, **self.io)
+            self.p.problem(problem.message)
             field = service.field_key(problem.field)
             if field is None:
                 raise problem
@@ -204,26 +204,25 @@ class Walkthrough:
 
     def check(self) -> ExtadminError | None:
         try:
-            service.plan(self.account, self.req, self.emails)
+            service.check(self.account, self.req, self.emails)
         except ExtadminError as exc:
             return exc
         return None
 
     def review(self) -> None:
         while True:
-            plan = service.plan(self.account, self.req, self.emails)
+            assignment = service.check(self.account, self.req, self.emails)
             total = len(self.steps()) + 1  # an edited setup option adds or removes a step
-            prompts.step(total, total, "Review", **self.io)
-            for label, value in summary_lines(plan, self.account):
-                prompts.pair(label, value, **self.io)
+            self.p.step(total, total, "Review")
+            for label, value in summary_lines(assignment, self.account):
+                self.p.pair(label, value)
             save = "Save"
-            if plan.number != plan.extension:  # saving renumbers: the choice says so
-                save = f"Save and renumber extension {plan.extension} to {plan.number}"
-            action = prompts.select(
+            if assignment.number != assignment.extension:  # saving renumbers: the choice says so
+                save = f"Save and renumber extension {assignment.extension} to {assignment.number}"
+            action = self.p.select(
                 "Save this user?",
                 [(save, "save"), ("Edit a field", "edit"), ("Cancel", "cancel")],
                 "save",
-                **self.io,
             )
             if action == "save":
                 return
@@ -231,11 +230,10 @@ class Walkthrough:
                 raise Cancelled()
             fields = [f for s in self.steps() for f in s.fields]
             try:  # Escape, here or at the field, is back to the review
-                edited = prompts.select(
+                edited = self.p.select(
                     "Which field?",
                     [*((LABELS[f], f) for f in fields), ("Back to the review", "")],
                     back=True,
-                    **self.io,
                 )
                 if not edited:
                     continue
@@ -253,10 +251,9 @@ class Walkthrough:
     def ask(self, name: str, *, back: bool = False) -> None:
         """Ask one field (its answer given before, if any, as the default), then check again
         the answers that depend on it."""
-        method = getattr(self, f"_ask_{name}", None)
         self.back = back
         try:
-            answer: Any = method() if method else self._ask_text(name)
+            answer: Any = question(name)(self, name)
         finally:
             self.back = False
         before = getattr(self.req, name)
@@ -296,7 +293,7 @@ class Walkthrough:
             check(getattr(self.req, name))
         except ExtadminError as exc:
             known = f"now that the {LABELS[because].lower()} is known"
-            prompts.problem(f"{exc.message} ({known}): enter it again.", **self.io)
+            self.p.problem(f"{exc.message} ({known}): enter it again.")
             self.set(name, None)
             self.ask(name)
 
@@ -305,7 +302,7 @@ class Walkthrough:
         not chosen yet) follow the new one; a flag's or a different choice stays."""
         language = self.req.language
         followed = []
-        for name in ("greeting_language", "regional_format"):
+        for name in LOCALE_FIELDS:
             value = getattr(self.req, name)
             if name in self.given or value is None or value == language:
                 continue
@@ -314,7 +311,7 @@ class Walkthrough:
                 followed.append(LABELS[name].lower())
         if followed and language:
             what = " and ".join(followed)
-            prompts.hint(f"The {what} follow: {LOCALES[language]} ({language}).", **self.io)
+            self.p.hint(f"The {what} follow: {LOCALES[language]} ({language}).")
 
     def _ext(self) -> Any:
         return self.account.extension(self.req.extension or "")
@@ -335,9 +332,8 @@ class Walkthrough:
         except ExtadminError:
             return str(ext.get("number", ""))
 
-    def _ask_extension(self) -> str:
-        from extadmin.services import extensions
-
+    # --- the questions: each takes the name of what it asks (see QUESTIONS and BY_KIND) -------
+    def _ask_extension(self, name: str) -> str:
         free = extensions.select(self.account, status="unassigned")
         if not free:
             raise NotFound("no unassigned extensions: add some with `extadmin extension add`")
@@ -348,13 +344,14 @@ class Walkthrough:
             )
             for e in free
         ]
-        return prompts.select(
+        return self.p.select(
             "Extension to assign",
             choices,
             self.req.extension,
             search=True,
             no_match=self._no_extension,
-            **self.q,
+            back=self.back,
+            name=name,
         )
 
     def _no_extension(self, typed: str) -> str:
@@ -369,11 +366,12 @@ class Walkthrough:
             return f"{text}: extension {typed} is assigned to {name} ({ext['status']})"
         return f"{text}: extension {typed} is {ext['status']}"
 
-    def _ask_setup(self) -> str:
+    def _ask_setup(self, name: str) -> str:
         choices = [
             (text.split(":")[0], key, text.split(": ", 1)[1]) for key, text in SETUP_OPTIONS.items()
         ]
-        return prompts.select("Setup option", choices, self.req.setup or "invite", **self.q)
+        default = self.req.setup or "invite"
+        return self.p.select("Setup option", choices, default, back=self.back, name=name)
 
     def _personal(self) -> list[str]:
         local = (self.req.email or "").rpartition("@")[0]
@@ -388,23 +386,25 @@ class Walkthrough:
         """Going back (or forth again) to a secret given before: Enter keeps it."""
         return self.back and getattr(self.req, name) is not None
 
-    def _ask_password(self) -> str:
-        prompts.hint(f"Password: {PASSWORD_RULES}", **self.io)
-        keep = self._kept("password")
-        value = prompts.secret_twice(
+    def _ask_password(self, name: str) -> str:
+        self.p.hint(f"Password: {PASSWORD_RULES}")
+        keep = self._kept(name)
+        value = self.p.secret_twice(
             "Password",
             lambda v: rules.password(v, personal=self._personal()),
             keep=keep,
-            **self.q,
+            back=self.back,
+            name=name,
         )
         return (self.req.password or "") if keep and not value else value
 
-    def _ask_temporary_password(self) -> bool:
+    def _ask_temporary_password(self, name: str) -> bool:
         default = True if self.req.temporary_password is None else self.req.temporary_password
-        return prompts.confirm(
+        return self.p.confirm(
             "Temporary password (changed at first login)?",
             default=default,
-            **self.q,
+            back=self.back,
+            name=name,
         )
 
     def _phones(self) -> list[str]:
@@ -419,91 +419,102 @@ class Walkthrough:
     def _check_pin(self, value: str) -> str:
         return rules.pin(value, extension=self._number(), phones=self._phones())
 
-    def _ask_pin(self) -> str:
-        prompts.hint(f"PIN: {PIN_RULES}", **self.io)
-        keep = self._kept("pin")
-        value = prompts.secret_twice("PIN (6 to 10 digits)", self._check_pin, keep=keep, **self.q)
+    def _ask_pin(self, name: str) -> str:
+        self.p.hint(f"PIN: {PIN_RULES}")
+        keep = self._kept(name)
+        value = self.p.secret_twice(
+            "PIN (6 to 10 digits)", self._check_pin, keep=keep, back=self.back, name=name
+        )
         return (self.req.pin or "") if keep and not value else value
 
-    def _ask_security_question(self) -> str:
+    def _ask_security_question(self, name: str) -> str:
         questions = self.account.security_questions
         try:
             default = rules.security_question(self.req.security_question or "", questions)
         except ExtadminError:
             default = None
-        return prompts.select("Security question", [(q, q) for q in questions], default, **self.q)
+        choices = [(q, q) for q in questions]
+        return self.p.select("Security question", choices, default, back=self.back, name=name)
 
-    def _ask_security_answer(self) -> str:
-        keep = self._kept("security_answer")
-        value = prompts.secret("Security answer", rules.security_answer, keep=keep, **self.q)
+    def _ask_security_answer(self, name: str) -> str:
+        keep = self._kept(name)
+        value = self.p.secret(
+            "Security answer", rules.security_answer, keep=keep, back=self.back, name=name
+        )
         return (self.req.security_answer or "") if keep and not value else value
 
-    def _ask_email(self) -> str:
+    def _ask_email(self, name: str) -> str:
+        """The user's email: unique across the accounts, unless the admin waives it for a
+        user given credentials."""
         if self.req.setup != "credentials":  # the waiver is for credentials only: the address
             self.req = replace(self.req, allow_duplicate_email=False)  # must now be unique
 
         def check(value: str) -> None:
-            email = rules.email(value)
+            email = BY_NAME[name].check(self.account, value)
             if not self.req.allow_duplicate_email and self.req.setup != "credentials":
                 service.check_email_unique(self.emails, email)
 
-        value = prompts.text(LABELS["email"], check, default=self.req.email or "", **self.q)
+        default = getattr(self.req, name) or ""
+        value = self.p.text(LABELS[name], check, default=default, back=self.back, name=name)
         matches = self.emails.matches(rules.email(value))
         if matches and not self.req.allow_duplicate_email:  # only with setup credentials
             where = ", ".join(f"extension {m.extension} in {m.account!r}" for m in matches)
-            prompts.problem(f"{value} is already used ({where}).", **self.io)
-            if not prompts.confirm(
-                "Users require unique email IDs: waive it for this user?", default=False, **self.io
+            self.p.problem(f"{value} is already used ({where}).")
+            if not self.p.confirm(
+                "Users require unique email IDs: waive it for this user?",
+                default=False,
+                name="allow_duplicate_email",
             ):
-                return self._ask_email()
+                return self._ask_email(name)
             self.req = replace(self.req, allow_duplicate_email=True)
         return value
 
-    def _ask_short_extension(self) -> str:
+    def _ask_short_extension(self, name: str) -> str:
         ext = self._ext()
         current = self.account.short_number(ext)
         site = self._site_name(self.req.site) or ext["site"]
-        value = prompts.text(
-            LABELS["short_extension"],
+        value = self.p.text(
+            LABELS[name],
             lambda v: service.target_number(self.account, ext, site, v),
             default=self.req.short_extension or current,
             optional="number" in ext,  # pulled without a number: the admin gives one
-            **self.q,
+            back=self.back,
+            name=name,
         )
         return value if value != current else ""
 
     def _ask_phone(self, name: str) -> str:
-        mobile = name == "mobile_phone"
-
-        def check(value: str) -> str:
-            return rules.phone(value, self.account.country, LABELS[name].lower(), mobile=mobile)
-
+        """A phone (a mobile one by its kind), shown normalised once given."""
+        field = BY_NAME[name]
         current = getattr(self.req, name) or ""
-        value = prompts.text(LABELS[name], check, default=current, optional=True, **self.q)
+        value = self.p.text(
+            field.label,
+            lambda v: field.check(self.account, v),
+            default=current,
+            optional=True,
+            back=self.back,
+            name=name,
+        )
         if value:
-            normalised = check(value)
+            normalised = field.check(self.account, value)
             if normalised != value:
-                prompts.say(f"  → {normalised}", **self.io)
+                self.p.say(f"  → {normalised}")
             return normalised
         return ""
 
-    def _ask_contact_phone(self) -> str:
-        return self._ask_phone("contact_phone")
-
-    def _ask_mobile_phone(self) -> str:
-        return self._ask_phone("mobile_phone")
-
     def _ask_text(self, name: str) -> str:
-        required = name in ("first_name", "last_name")
-        return prompts.text(
-            LABELS[name],
-            lambda v: rules.text(v, LABELS[name].lower(), required=required),
+        """A line of text, required or not as declared, checked by its kind's rule."""
+        field = BY_NAME[name]
+        return self.p.text(
+            field.label,
+            lambda v: field.check(self.account, v),
             default=getattr(self.req, name) or "",
-            optional=not required,
-            **self.q,
+            optional=not field.required,
+            back=self.back,
+            name=name,
         )
 
-    def _ask_site(self) -> str:
+    def _ask_site(self, name: str) -> str:
         ext = self._ext() if self.req.extension else None
         own = ext["site"] if ext else self.account.main_site()["name"]
         default = self._site_name(self.req.site) or own
@@ -511,42 +522,48 @@ class Walkthrough:
             (s["name"] + (f" (code {s['code']})" if s.get("code") else ""), s["name"])
             for s in self.account.sites
         ]
-        site = prompts.select(LABELS["site"], choices, default, marked=own, **self.q)
+        site = self.p.select(LABELS[name], choices, default, marked=own, back=self.back, name=name)
         if ext is not None and "number" in ext and site != own:
             before, after = self._number(own), self._number(site)
             if before != after:
-                prompts.hint(
+                self.p.hint(
                     f"Extension {before} becomes {after} on site {site}: the review asks to "
-                    "confirm it.",
-                    **self.io,
+                    "confirm it."
                 )
         return site
 
-    def _ask_role(self) -> str:
+    def _ask_role(self, name: str) -> str:
         default_role = self.account.default_role
+        given = getattr(self.req, name)
         try:
-            default = self.account.role(self.req.role or "") if self.req.role else default_role
+            default = self.account.role(given) if given else default_role
         except ExtadminError:
             default = default_role  # a wrong --role: the cursor on the default, not the first
-        name = f"{self.req.first_name or ''} {self.req.last_name or ''}".strip() or "this user"
+        who = f"{self.req.first_name or ''} {self.req.last_name or ''}".strip() or "this user"
         while True:
-            role = prompts.select(
-                LABELS["role"],
+            role = self.p.select(
+                BY_NAME[name].label,
                 [(r, r) for r in self.account.roles],
                 default,
                 marked=default_role,
-                **self.q,
+                back=self.back,
+                name=name,
             )
             if not administrative(role):
                 return role
             access = "full administrative" if role.casefold() == "super admin" else "administrative"
-            if prompts.confirm(
-                f"Give {name} the {role} role ({access} access)?", default=False, **self.io
+            if self.p.confirm(
+                f"Give {who} the {role} role ({access} access)?",
+                default=False,
+                name="administrative",
             ):
                 return role
             default = default_role
 
     def _ask_locale(self, name: str) -> str:
+        """A language: the user language's default is the account's; the others' default is
+        the user language."""
+
         def valid(value: str | None) -> str | None:
             try:
                 return rules.locale(value, name) if value and value.strip() else None
@@ -558,95 +575,126 @@ class Walkthrough:
         else:  # the user language is the default of the others
             marked = valid(self.req.language) or self.account.locale
         default = valid(getattr(self.req, name)) or marked
-        return prompts.select(
-            LABELS[name],
+        return self.p.select(
+            BY_NAME[name].label,
             [(f"{title} ({code})", code) for code, title in LOCALES.items()],
             default,
             search=True,
             marked=marked,
             no_match=lambda typed: f"no language matches {typed}",
-            **self.q,
+            back=self.back,
+            name=name,
         )
 
-    def _ask_language(self) -> str:
-        return self._ask_locale("language")
-
-    def _ask_greeting_language(self) -> str:
-        return self._ask_locale("greeting_language")
-
-    def _ask_regional_format(self) -> str:
-        return self._ask_locale("regional_format")
-
-    def _ask_recording(self) -> str:
+    def _ask_recording(self, name: str) -> str:
+        given = getattr(self.req, name)
         try:
-            default = rules.recording(self.req.recording or "") if self.req.recording else "off"
+            default = rules.recording(given) if given else "off"
         except ExtadminError:
             default = "off"
-        return prompts.select(
-            LABELS["recording"],
+        return self.p.select(
+            BY_NAME[name].label,
             [(RECORDING_TITLES[r], r) for r in RECORDING],
             default,
             marked="off",
-            **self.q,
+            back=self.back,
+            name=name,
         )
 
 
-def summary_lines(plan: service.Plan, account: Account | None = None) -> list[tuple[str, str]]:
+Ask = Callable[[Walkthrough, str], Any]
+
+# How a field of the user form is asked, by its kind (domain.fields.KINDS): a new field of a
+# known kind is asked with no change here.
+BY_KIND: dict[str, Ask] = {
+    "name": Walkthrough._ask_text,
+    "text": Walkthrough._ask_text,
+    "email": Walkthrough._ask_email,
+    "phone": Walkthrough._ask_phone,
+    "mobile": Walkthrough._ask_phone,
+    "role": Walkthrough._ask_role,
+    "locale": Walkthrough._ask_locale,
+    "recording": Walkthrough._ask_recording,
+}
+# The questions that are not the user's own fields: the extension, its setup and credentials,
+# and the extension's own fields in the form (its short number, its site).
+QUESTIONS: dict[str, Ask] = {
+    "extension": Walkthrough._ask_extension,
+    "setup": Walkthrough._ask_setup,
+    "password": Walkthrough._ask_password,
+    "temporary_password": Walkthrough._ask_temporary_password,
+    "pin": Walkthrough._ask_pin,
+    "security_question": Walkthrough._ask_security_question,
+    "security_answer": Walkthrough._ask_security_answer,
+    "short_extension": Walkthrough._ask_short_extension,
+    "site": Walkthrough._ask_site,
+}
+
+
+def question(name: str) -> Ask:
+    """How `name` is asked: its own question, else the question of its field's kind."""
+    return QUESTIONS.get(name) or BY_KIND[BY_NAME[name].kind]
+
+
+def summary_lines(
+    assignment: service.Assignment, account: Account | None = None
+) -> list[tuple[str, str]]:
     """The review: every value that will be saved (never a secret), and what saving will do."""
-    user = plan.user
-    number = plan.number
+    user = assignment.user
+    number = assignment.number
     short: str | None = None
     if account is not None:
-        code = account.site(plan.site).get("code", "")
+        code = account.site(assignment.site).get("code", "")
         short = number[len(code) :] if code and number.startswith(code) else number
-    if plan.number != plan.extension:
+    if assignment.number != assignment.extension:
         why = ""
-        if account is not None and account.extension(plan.extension)["site"] != plan.site:
-            new_code = account.site(plan.site).get("code")
-            why = f": moved to site {plan.site}" + (f", code {new_code}" if new_code else "")
-        number += f" (renumbered from {plan.extension}{why})"
+        if (
+            account is not None
+            and account.extension(assignment.extension)["site"] != assignment.site
+        ):
+            new_code = account.site(assignment.site).get("code")
+            why = f": moved to site {assignment.site}" + (f", code {new_code}" if new_code else "")
+        number += f" (renumbered from {assignment.extension}{why})"
     lines = [("Extension", number)]
     if short is not None:
         lines.append(("Short extension number", short))
     lines += [
-        ("Site", plan.site),
-        ("Setup option", SETUP_OPTIONS[plan.setup].split(":")[0]),
-        ("Status after saving", service.STATUS_AFTER[plan.setup]),
+        ("Site", assignment.site),
+        ("Setup option", SETUP_OPTIONS[assignment.setup].split(":")[0]),
+        ("Status after saving", service.STATUS_AFTER[assignment.setup]),
     ]
-    if plan.secrets:
+    if assignment.secrets:
         lines += [
-            ("Password", "set" + (" (temporary)" if plan.secrets.temporary_password else "")),
+            ("Password", "set" + (" (temporary)" if assignment.secrets.temporary_password else "")),
             ("PIN", "set"),
-            ("Security question", plan.secrets.security_question),
+            ("Security question", assignment.secrets.security_question),
             ("Security answer", "set"),
         ]
     for key in USER_FIELDS:
         value = str(user.get(key, "")) or "—"
-        if key in ("language", "greeting_language", "regional_format"):
+        if BY_NAME[key].kind == "locale":
             value = f"{LOCALES[value]} ({value})"
-        elif key == "recording":
+        elif BY_NAME[key].kind == "recording":
             value = RECORDING_TITLES[value]
         lines.append((LABELS[key], value))
     if user.get("unique_email") is False:
         lines.append(("Users require unique email IDs", "waived"))
-    lines += outcome_lines(plan, account)
+    lines += outcome_lines(assignment, account)
     return lines
 
 
-def outcome_lines(plan: service.Plan, account: Account | None) -> list[tuple[str, str]]:
+def outcome_lines(assignment: service.Assignment, account: Account | None) -> list[tuple[str, str]]:
     """What saving will do about email: sent, queued, left to the platform, or nothing."""
-    email = plan.user["email"]
-    if plan.setup == "credentials":
+    email = assignment.user["email"]
+    if assignment.setup == "credentials":
         return [("After saving", "no welcome email will be sent: the user signs in now")]
-    if plan.setup == "later":
+    if assignment.setup == "later":
         return [("After saving", "no welcome email will be sent, and no notifications")]
     if account is None:
         return [("Welcome email", f"to {email}, with an activation link")]
     if account.linked:
         return [("After saving", f"the platform sends a welcome email to {email} at `extadmin "
                  "platform apply`")]  # fmt: skip
-    from extadmin.services import mail
-
     days = account.doc["account"].get("token_days", service.DEFAULT_TOKEN_DAYS)
     if "mail" in account.doc:
         what = f"a welcome email will be sent to {email}, with an activation link ({days} days)"
@@ -656,7 +704,7 @@ def outcome_lines(plan: service.Plan, account: Account | None) -> list[tuple[str
             "(`extadmin mail configure`)"
         )
     lines = [("After saving", what)]
-    language = plan.user["language"]
+    language = assignment.user["language"]
     if language.split("-")[0] not in mail.TRANSLATIONS:
         lines.append(
             ("Welcome email language", f"English: there is no template in {LOCALES[language]}")
@@ -664,12 +712,10 @@ def outcome_lines(plan: service.Plan, account: Account | None) -> list[tuple[str
     return lines
 
 
-def update(store: AccountStore, number: str, **io: Any) -> dict[str, str | None]:
+def update(prompter: Prompter, store: AccountStore, number: str) -> dict[str, str | None]:
     """`users update` at a terminal: the form's fields with their current values; pick one,
     change it (checked as it is given, by the same rules), until Save. The fields changed,
     as the flags would give them (nothing written here)."""
-    from extadmin.services import update as updates
-
     account = store.read()
     ext = updates.updatable(account, number)
     user: dict[str, Any] = dict(ext["user"])
@@ -678,49 +724,52 @@ def update(store: AccountStore, number: str, **io: Any) -> dict[str, str | None]
     names = [n for n in FORM if n in current]
     while True:
         choices = [(f"{LABELS[n]}: {answers[n] or '(none)'}", n) for n in names]
-        picked = prompts.select(
+        picked = prompter.select(
             f"Extension {ext['number']}: which field?",
             [*choices, ("Save", "save"), ("Cancel", "cancel")],
             "save",
-            **io,
+            name="field",
         )
         if picked == "cancel":
             raise Cancelled()
         if picked == "save":
             return {n: v for n, v in answers.items() if v != current[n]}
-        answers[picked] = _changed(account, picked, answers[picked], user, io)
+        answers[picked] = _changed(prompter, account, picked, answers[picked], user)
 
 
-def _changed(account: Account, name: str, value: str, user: dict[str, Any], io: Any) -> str:
+def _changed(
+    prompter: Prompter, account: Account, name: str, value: str, user: dict[str, Any]
+) -> str:
     """One field asked again, its value as the default."""
     if name == "site":
-        return prompts.select(
-            LABELS[name], [(s["name"], s["name"]) for s in account.sites], value, **io
-        )
+        sites = [(s["name"], s["name"]) for s in account.sites]
+        return prompter.select(LABELS[name], sites, value, name=name)
     f = BY_NAME[name]
     if f.kind == "locale":
         offered = account.offered_locales(f.said) or list(LOCALES)
-        return prompts.select(
-            f.label, [(f"{LOCALES.get(c, c)} ({c})", c) for c in offered], value, search=True, **io
-        )
+        choices = [(f"{LOCALES.get(c, c)} ({c})", c) for c in offered]
+        return prompter.select(f.label, choices, value, search=True, name=name)
     if f.kind == "recording":
-        return prompts.select(f.label, [(RECORDING_TITLES[r], r) for r in RECORDING], value, **io)
+        choices = [(RECORDING_TITLES[r], r) for r in RECORDING]
+        return prompter.select(f.label, choices, value, name=name)
     if f.kind == "role":
         while True:
-            role = prompts.select(f.label, [(r, r) for r in account.roles], value, **io)
+            role = prompter.select(f.label, [(r, r) for r in account.roles], value, name=name)
             who = f"{user['first_name']} {user['last_name']}"
             if (
                 not administrative(role)
                 or role == value
-                or prompts.confirm(
-                    f"Give {who} the {role} role (administrative access)?", default=False, **io
+                or prompter.confirm(
+                    f"Give {who} the {role} role (administrative access)?",
+                    default=False,
+                    name="administrative",
                 )
             ):
                 return role
-    return prompts.text(
+    return prompter.text(
         f.label,
         lambda v: f.check(account, v),
         default=value,
         optional=not f.required,
-        **io,
+        name=name,
     )

@@ -1,8 +1,8 @@
 """Assigning a user to an unassigned extension: the seed's steps 4 to 10.
 
 Two phases, so that the flags, the walkthrough and the bulk import share one path:
-`plan()` validates everything against the account (pure; raises every broken rule at once), then
-`apply()` writes the plan into the account with the hashed credentials from `hash_plan()`
+`check()` validates everything against the account (pure; raises every broken rule at once), then
+`apply()` writes the assignment into the account with the hashed credentials from `hash_secrets()`
 (separate, because hashing is the slow part and bulk spreads it over the cores)."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class NewCredentials:
 
 
 @dataclass
-class Plan:
+class Assignment:
     extension: str  # the extension as it is now
     number: str  # its number after saving (the short extension or the site may change it)
     site: str
@@ -196,7 +196,7 @@ def refuse(field_name: str, rule: str) -> None:
     raise InvalidValue(field_name, rule)
 
 
-def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
+def check(account: Account, req: Request, emails: EmailIndex) -> Assignment:
     """Validate a request against the account; raise every broken rule at once (Problems),
     a rule that depends on a broken one (the number on a missing extension) left out."""
     check = Collector()
@@ -260,7 +260,7 @@ def plan(account: Account, req: Request, emails: EmailIndex) -> Plan:
             )
     check.done()
     assert ext is not None and setup and site and number
-    return Plan(ref(ext), number, site, setup, cast(User, user), secrets)
+    return Assignment(ref(ext), number, site, setup, cast(User, user), secrets)
 
 
 def _default(account: Account, name: str, user: dict[str, Any]) -> str:
@@ -308,8 +308,8 @@ class Outcome:
     token: str | None = field(default=None, repr=False)  # for the welcome email only
 
 
-def apply(account: Account, p: Plan, credentials: Credentials | None) -> Outcome:
-    """Write a validated plan into the account (the caller holds the lock)."""
+def apply(account: Account, p: Assignment, credentials: Credentials | None) -> Outcome:
+    """Write a checked assignment into the account (the caller holds the lock)."""
     ext = account.extension(p.extension)
     if p.number != ext.get("number"):
         account.renumber(ext, p.number)
@@ -346,7 +346,7 @@ def field_key(label: str) -> str | None:
 @dataclass
 class Assigned:
     account: Account
-    plan: Plan
+    assignment: Assignment
     outcome: Outcome | None  # None for a dry run
     queued: list[Queued]  # the welcome email, once saved
     warnings: list[str]
@@ -358,10 +358,10 @@ def run(store: AccountStore, req: Request, dry_run: bool) -> Assigned:
     the welcome email queued with the save; nothing written for a dry run."""
     with claiming(store, "assign") as (account, emails):
         warnings = list(emails.warnings)
-        plan_ = plan(account, req, emails)
+        assignment = check(account, req, emails)
         if dry_run:
-            return Assigned(account, plan_, None, [], warnings)
-        credentials = hash_secrets(plan_.secrets) if plan_.secrets else None
-        outcome = apply(account, plan_, credentials)
+            return Assigned(account, assignment, None, [], warnings)
+        credentials = hash_secrets(assignment.secrets) if assignment.secrets else None
+        outcome = apply(account, assignment, credentials)
         queueing = mail.queue_on_save(store, account, [outcome])
-    return Assigned(account, plan_, outcome, queueing.queued, warnings + queueing.warnings)
+    return Assigned(account, assignment, outcome, queueing.queued, warnings + queueing.warnings)

@@ -1,6 +1,6 @@
 """Bulk onboarding: assign many extensions from a CSV file, all or nothing; and export.
 
-Every row is validated first, by the same `assign.plan` as one assignment, against the account
+Every row is validated first, by the same `assign.check` as one assignment, against the account
 and against the other rows; if any row fails nothing is written and every failing row is
 reported with its line, column and rule (every broken rule of a row, not only the first). On
 success the account is written once."""
@@ -129,7 +129,7 @@ def to_request(values: dict[str, str], default_setup: str | None) -> assign.Requ
 
 @dataclass
 class Checked:
-    plans: list[tuple[int, assign.Plan]]
+    plans: list[tuple[int, assign.Assignment]]
     errors: list[tuple[int, str, ExtadminError]]
 
 
@@ -141,7 +141,7 @@ def validate(
     progress: Progress | None = None,
 ) -> Checked:
     """Every row against the field rules, the account and the rows before it."""
-    plans: list[tuple[int, assign.Plan]] = []
+    plans: list[tuple[int, assign.Assignment]] = []
     errors: list[tuple[int, str, ExtadminError]] = []
     seen_ext: dict[str, int] = {}
     seen_email: dict[str, int] = {}
@@ -160,14 +160,14 @@ def validate(
                 raise Conflict(f"email {req.email} is also on line {seen_email[key]}", "email")
             if key:  # before the row's own checks, so a later duplicate is always reported
                 seen_email.setdefault(key, row.line)
-            plan = assign.plan(account, req, emails)
-            for num in {plan.number, plan.extension}:
+            assignment = assign.check(account, req, emails)
+            for num in {assignment.number, assignment.extension}:
                 if claimed.get(num, row.line) != row.line:
                     raise Conflict(
                         f"number {num} is also taken on line {claimed[num]}", "short extension"
                     )
                 claimed[num] = row.line
-            plans.append((row.line, plan))
+            plans.append((row.line, assignment))
         except ExtadminError as exc:  # every broken rule of the row, each with its column
             for problem in exc.problems if isinstance(exc, Problems) else [exc]:
                 field = problem.field
@@ -186,7 +186,7 @@ def _email_key(email: str | None) -> str:
 
 
 def hash_all(
-    plans: list[assign.Plan], progress: Progress | None = None
+    plans: list[assign.Assignment], progress: Progress | None = None
 ) -> list[Credentials | None]:
     """Hash the credentials rows, spread over the machine's cores (scrypt is the cost)."""
     todo = [p.secrets for p in plans if p.secrets is not None]
