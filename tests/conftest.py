@@ -122,10 +122,11 @@ class Result:
     err: str
 
 
-def invoke(*args: object, stdin: str | bytes = "") -> Result:
+def invoke(*args: object, stdin: str | bytes = "", stdout: io.StringIO | None = None) -> Result:
     """The CLI in-process, as a user would call it: standard input given as text (UTF-8) or
-    bytes, standard output and error captured (neither a terminal)."""
-    out, err = io.StringIO(), io.StringIO()
+    bytes, standard output and error captured (neither a terminal, unless `stdout` is given
+    and says it is one)."""
+    out, err = io.StringIO() if stdout is None else stdout, io.StringIO()
     old_stdin = sys.stdin
     data = stdin.encode() if isinstance(stdin, str) else stdin
     sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")

@@ -33,6 +33,12 @@ def load_gen_reference() -> ModuleType:
     return module
 
 
+def command_paths() -> list[str]:
+    """Every command of the program as it is typed ("extadmin extension add"), in the order of
+    the generated reference."""
+    return [path for path, _, _ in load_gen_reference().walk()]
+
+
 def ok(result: Any) -> Any:
     """The result of a command that must succeed, without a traceback."""
     assert result.code == 0, (result.code, result.err)

@@ -109,9 +109,9 @@ def test_the_main_commands_have_examples_that_parse() -> None:
 
 
 def test_no_help_page_shows_a_python_type(run: object) -> None:
-    from tests.test_docs import PATHS
+    from tests.helpers import command_paths
 
-    for path in PATHS:
+    for path in command_paths():
         result = run(*path.split()[1:], "--help")  # type: ignore[operator]
         assert result.code == 0, path
         found = re.findall(r"<(?:str|int|float|bool|path|list\[[a-z]+\])>", result.out)
