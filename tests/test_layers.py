@@ -132,7 +132,8 @@ PENDING = {("test_walkthrough_contact.py", "test_prompts")}
 
 
 def test_no_test_file_imports_another() -> None:
-    """tests/test_everyday.py took the command paths from tests/test_docs.py (issue 24)."""
+    """tests/test_everyday.py (now test_error_reports_and_help.py) took the command paths from
+    tests/test_docs.py (issue 24)."""
     found = [
         line
         for path in sorted(TESTS.glob("*.py"))

@@ -1,4 +1,4 @@
-"""Issue 22: `platform apply` against a platform that loses answers, runs tasks that never end,
+"""`platform apply` (issue 22) against a platform that loses answers, runs tasks that never end,
 and is edited in the Admin Portal while extadmin sends: no welcome email twice, no Portal edit
 overwritten, no journal that blocks without saying what to do; and the fault-injection test
 (kill -9 or a lost answer at 20 random moments, a Portal edit meanwhile)."""

@@ -1,8 +1,8 @@
-"""Issue 13 (trust), two independent defences. What is loaded is checked: every value rule of
-docs/account-file.md holds on load, not only the types (a hand-edited file breaking one is
-refused, exit 6, one line naming the file, the field and the rule). And whatever reaches a
-terminal is made safe: a control character in a name, a role, a CSV cell or an error message is
-shown escaped (`\\x1b`), never written raw, even for content the check never saw."""
+"""Load checks and escaping (issue 13, trust), two independent defences. What is loaded is checked:
+every value rule of docs/account-file.md holds on load, not only the types (a hand-edited file
+breaking one is refused, exit 6, one line naming the file, the field and the rule). And whatever
+reaches a terminal is made safe: a control character in a name, a role, a CSV cell or an error
+message is shown escaped (`\\x1b`), never written raw, even for content the check never saw."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Everyday commands (issue 14): every broken rule reported at once, by `assign --no-input` and
-per row by `bulk-assign`; `bulk-assign --help` lists its columns."""
+"""Error reports and help of everyday commands (issue 14): every broken rule reported at once, by
+`assign --no-input` and per row by `bulk-assign`; `bulk-assign --help` lists its columns."""
 
 from __future__ import annotations
 

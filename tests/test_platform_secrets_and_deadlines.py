@@ -1,8 +1,9 @@
-"""Issue 22, items 3, 13 and 6 (the rest): secrets go only to the server they were given for;
-a password or PIN the platform quotes back is never shown; the token is revoked after Ctrl-C
-and SIGTERM; `platform disconnect` forgets the kept secrets; a request has a deadline (an
-answer trickled a byte at a time ends); the platform's waits are said while they last; paging
-stops beyond the pages the platform announced. Each test failed on the code before."""
+"""The platform link's secrets and deadlines (issue 22, items 3, 13 and 6): secrets go only to the
+server they were given for; a password or PIN the platform quotes back is never shown; the token
+is revoked after Ctrl-C and SIGTERM; `platform disconnect` forgets the kept secrets; a request
+has a deadline (an answer trickled a byte at a time ends); the platform's waits are said while
+they last; paging stops beyond the pages the platform announced. Each test failed on the code
+before."""
 
 from __future__ import annotations
 
