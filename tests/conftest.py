@@ -26,7 +26,7 @@ from extadmin.storage import registry, schema
 from extadmin.storage.store import AccountStore
 from tests import published_api
 from tests.fake_platform import FakePlatform, serve
-from tests.helpers import outbox
+from tests.helpers import credential_flags, outbox
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -122,10 +122,11 @@ class Result:
     err: str
 
 
-def invoke(*args: object, stdin: str | bytes = "") -> Result:
+def invoke(*args: object, stdin: str | bytes = "", stdout: io.StringIO | None = None) -> Result:
     """The CLI in-process, as a user would call it: standard input given as text (UTF-8) or
-    bytes, standard output and error captured (neither a terminal)."""
-    out, err = io.StringIO(), io.StringIO()
+    bytes, standard output and error captured (neither a terminal, unless `stdout` is given
+    and says it is one)."""
+    out, err = io.StringIO() if stdout is None else stdout, io.StringIO()
     old_stdin = sys.stdin
     data = stdin.encode() if isinstance(stdin, str) else stdin
     sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
@@ -149,16 +150,24 @@ def run() -> object:
 
 
 def exe(
-    *args: str, stdin: str | None = None, timeout: float = 60, env: dict[str, str] | None = None
+    *args: object,
+    stdin: str | None = None,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+    buffered: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """The real `extadmin` program in its own process."""
+    """The real `extadmin` program in its own process; `buffered`: its output buffered as it is
+    by default (this machine may set PYTHONUNBUFFERED)."""
+    environ = {**os.environ, **(env or {})}
+    if buffered:
+        environ.pop("PYTHONUNBUFFERED", None)
     return subprocess.run(
         [sys.executable, "-m", "extadmin", *map(str, args)],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env=environ,
     )
 
 
@@ -226,23 +235,8 @@ def build_acme(run: Any, path: Path) -> None:
 @pytest.fixture
 def secret_args(tmp_path: Path) -> list[str]:
     """`assign` options for setup credentials, the secrets in files (never flag values)."""
-    folder = tmp_path / "secrets"
-    folder.mkdir()
-    (folder / "password").write_text("Zebra7!Quix\n")
-    (folder / "pin").write_text("5820417396\n")
-    (folder / "answer").write_text("fluffy the cat\n")
-    return [
-        "--setup",
-        "credentials",
-        "--password-file",
-        str(folder / "password"),
-        "--pin-file",
-        str(folder / "pin"),
-        "--security-question",
-        "1",
-        "--security-answer-file",
-        str(folder / "answer"),
-    ]
+    flags = credential_flags(tmp_path / "secrets", "Zebra7!Quix", "5820417396", "fluffy the cat")
+    return ["--setup", "credentials", *flags]
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
@@ -14,7 +13,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import load, outbox
+from tests.helpers import audit_path, load, outbox
 
 # The columns of SPEC section 4, in the order the SPEC lists them.
 SPEC_COLUMNS = (
@@ -76,19 +75,6 @@ def extensions(account: Path) -> dict[str, dict[str, Any]]:
     return by_number
 
 
-def audit_path(account: Path) -> Path:
-    return account.with_name(f"{account.stem}.audit.jsonl")
-
-
-def audit(account: Path, command: str | None = None) -> list[dict[str, Any]]:
-    """The audit log's entries, optionally only those of one command."""
-    path = audit_path(account)
-    if not path.exists():
-        return []
-    entries = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
-    return [e for e in entries if command is None or e["command"] == command]
-
-
 def queued(account: Path) -> list[EmailMessage]:
     """Every queued welcome email, parsed."""
     messages = []
@@ -135,3 +121,20 @@ class Snapshot:
 def error_lines(stderr: str) -> list[str]:
     """The per-row lines of a bulk-assign error report ("line N, column C: rule")."""
     return [line.strip() for line in stderr.splitlines() if line.startswith("  line ")]
+
+
+def secrets_csv(folder: Path, *rows: tuple[str, str, str, str]) -> Path:
+    """`platform apply --secrets-file`'s file, secrets.csv in `folder` (mode 600): a row an
+    extension (extension, password, pin, security answer)."""
+    path = folder / "secrets.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["extension", "password", "pin", "security_answer"])
+        writer.writerows(rows)
+    path.chmod(0o600)
+    return path
+
+
+def secret_rows(*numbers: str) -> list[tuple[str, str, str, str]]:
+    """secrets_csv's rows for these extensions, each with the conftest `secret_args` secrets."""
+    return [(number, "Zebra7!Quix", "5820417396", "fluffy the cat") for number in numbers]

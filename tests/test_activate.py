@@ -19,19 +19,9 @@ import tomli_w
 from extadmin.domain.catalog import SECURITY_QUESTIONS
 from extadmin.domain.hashing import hash_token, verify_secret
 from extadmin.domain.rules import normalise_answer
-from tests.helpers import load
+from tests.helpers import ADA, audit, credential_flags, load, queued_files, stored
 
-ADA = ("--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@example.com")
 PASSWORD, PIN, ANSWER = "Kiwi9#Plum", "7305928164", "Marble Arch Road"
-
-
-def ext(account: Path, number: str) -> dict[str, Any]:
-    (found,) = [e for e in load(account)["extensions"] if e["number"] == number]
-    return found
-
-
-def messages(account: Path) -> list[Path]:
-    return sorted(account.with_name("acme.outbox").glob("*.eml"))
 
 
 def plain_text(eml: Path) -> str:
@@ -52,21 +42,7 @@ def token_from(eml: Path) -> str:
 
 @pytest.fixture
 def creds(tmp_path: Path) -> list[str]:
-    folder = tmp_path / "creds"
-    folder.mkdir()
-    (folder / "password").write_text(PASSWORD + "\n")
-    (folder / "pin").write_text(PIN + "\n")
-    (folder / "answer").write_text(ANSWER + "\n")
-    return [
-        "--password-file",
-        str(folder / "password"),
-        "--pin-file",
-        str(folder / "pin"),
-        "--security-question",
-        "2",
-        "--security-answer-file",
-        str(folder / "answer"),
-    ]
+    return credential_flags(tmp_path / "creds", PASSWORD, PIN, ANSWER, "2")
 
 
 @pytest.fixture
@@ -74,31 +50,26 @@ def invited(run, account: Path, tmp_path: Path) -> Path:
     """Ada invited on 101; returns the file holding the token from her welcome email."""
     result = run("assign", "101", "--setup", "invite", *ADA)
     assert result.code == 0, result.err
-    (eml,) = messages(account)
+    (eml,) = queued_files(account)
     token_file = tmp_path / "token"
     token_file.write_text(token_from(eml) + "\n")
     return token_file
 
 
 def check_enabled_with(account: Path, number: str, *, temporary: bool) -> dict[str, Any]:
-    found = ext(account, number)
+    found = stored(account, number)
     assert found["status"] == "enabled"
     user = found["user"]
     assert "activation" not in user
-    stored = user["credentials"]
+    kept = user["credentials"]
     for key in ("password_hash", "pin_hash", "security_answer_hash"):
-        assert stored[key].startswith("scrypt$n="), key
-    assert verify_secret(PASSWORD, stored["password_hash"])
-    assert verify_secret(PIN, stored["pin_hash"])
-    assert verify_secret(normalise_answer(ANSWER), stored["security_answer_hash"])
-    assert stored["security_question"] == SECURITY_QUESTIONS[1]
-    assert stored["temporary_password"] is temporary
+        assert kept[key].startswith("scrypt$n="), key
+    assert verify_secret(PASSWORD, kept["password_hash"])
+    assert verify_secret(PIN, kept["pin_hash"])
+    assert verify_secret(normalise_answer(ANSWER), kept["security_answer_hash"])
+    assert kept["security_question"] == SECURITY_QUESTIONS[1]
+    assert kept["temporary_password"] is temporary
     return user
-
-
-def audit_entries(account: Path) -> list[dict[str, Any]]:
-    lines = account.with_name("acme.audit.jsonl").read_text("utf-8").splitlines()
-    return [json.loads(line) for line in lines]
 
 
 # --- with the token ---------------------------------------------------------------------------
@@ -117,7 +88,7 @@ def test_invited_user_activates_with_the_token(
     assert shown["status"] == "enabled"
     assert shown["user"]["password_set"] is True and shown["user"]["pin_set"] is True
     assert shown["user"]["invite_expires_at"] is None
-    last = audit_entries(account)[-1]
+    last = audit(account)[-1]
     assert (last["action"], last["extension"]) == ("activate", "101")
     assert last["changes"] == {"status": "enabled", "via": "token", "credentials": "set"}
 
@@ -141,13 +112,13 @@ def test_token_works_once(run, account: Path, invited: Path, creds: list[str]) -
 def test_a_new_invite_replaces_the_old_token(
     run, account: Path, invited: Path, creds: list[str], tmp_path: Path
 ) -> None:
-    first_hash = ext(account, "101")["user"]["activation"]["token_hash"]
+    first_hash = stored(account, "101")["user"]["activation"]["token_hash"]
     renewed = run("activate", "101", "--invite")
     assert renewed.code == 0, renewed.err
     assert "invitation for extension 101: queued (`extadmin mail send`)" in renewed.err
-    activation = ext(account, "101")["user"]["activation"]
+    activation = stored(account, "101")["user"]["activation"]
     assert activation["token_hash"] != first_hash
-    by_hash = {hash_token(token_from(eml)): eml for eml in messages(account)}
+    by_hash = {hash_token(token_from(eml)): eml for eml in queued_files(account)}
     # the email with the dead link left the queue: `mail send` delivers only the new one
     assert set(by_hash) == {activation["token_hash"]}
     new_eml = by_hash[activation["token_hash"]]
@@ -179,11 +150,11 @@ def test_expired_token_is_refused(run, account: Path, invited: Path, creds: list
     assert "extadmin activate NUMBER --invite" in result.err
     assert len(result.err.splitlines()) == 1
     assert account.read_bytes() == before
-    assert ext(account, "101")["status"] == "not-activated"
+    assert stored(account, "101")["status"] == "not-activated"
 
 
 def test_token_expires_after_seven_days_by_default(run, account: Path, invited: Path) -> None:
-    expires = datetime.fromisoformat(ext(account, "101")["user"]["activation"]["expires_at"])
+    expires = datetime.fromisoformat(stored(account, "101")["user"]["activation"]["expires_at"])
     assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
 
 
@@ -256,8 +227,8 @@ def test_later_user_is_activated_by_an_administrator(
     assert result.code == 0, result.err
     user = check_enabled_with(account, "104", temporary=True)  # set by an admin: change it
     assert user["setup"] == "later"
-    assert messages(account) == []  # still no email of any kind
-    last = audit_entries(account)[-1]
+    assert queued_files(account) == []  # still no email of any kind
+    last = audit(account)[-1]
     assert last["changes"]["via"] == "administrator"
 
 
@@ -268,11 +239,11 @@ def test_later_user_gets_the_invite_on_request(
 
     assert result.code == 0, result.err
     assert "invitation for extension 104: queued (`extadmin mail send`)" in result.err
-    found = ext(account, "104")
+    found = stored(account, "104")
     assert found["status"] == "not-activated"
     assert found["user"]["setup"] == "invite"
     assert "credentials" not in found["user"]
-    (eml,) = messages(account)
+    (eml,) = queued_files(account)
     token = token_from(eml)
     assert hash_token(token) == found["user"]["activation"]["token_hash"]
     assert "extension=104&token=" in plain_text(eml)
@@ -291,7 +262,7 @@ def test_invite_takes_no_credentials(run, account: Path, later: None, creds: lis
     assert result.code == 2
     assert "--invite takes no credentials" in result.err
     assert account.read_bytes() == before
-    assert messages(account) == []
+    assert queued_files(account) == []
 
 
 # --- nothing to activate ----------------------------------------------------------------------
@@ -323,14 +294,14 @@ def test_an_enabled_user_gets_no_invite(run, account: Path, creds: list[str]) ->
     assert result.code == 5
     assert "extension 101 is enabled, not waiting for activation" in result.err
     assert account.read_bytes() == before
-    assert messages(account) == []
+    assert queued_files(account) == []
 
 
 def test_unassigning_an_invited_user_drops_the_queued_invitation(
     run, account: Path, invited: Path
 ) -> None:
-    assert len(messages(account)) == 1
+    assert len(queued_files(account)) == 1
     result = run("unassign", "101", "--yes")
     assert result.code == 0, result.err
-    assert messages(account) == []  # no activation link for a user who is gone
+    assert queued_files(account) == []  # no activation link for a user who is gone
     assert run("mail", "queue", "--format", "json").out.strip() == "[]"

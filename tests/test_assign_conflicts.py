@@ -5,19 +5,13 @@ way around "Users require unique email IDs": --allow-duplicate-email, with crede
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.helpers import stored
+
 ADA = ("--first-name", "Ada", "--last-name", "Lovelace")
-
-
-def stored_user(path: Path, number: str) -> dict[str, Any]:
-    doc = tomllib.loads(path.read_text("utf-8"))
-    (ext,) = [e for e in doc["extensions"] if e["number"] == number]
-    return ext.get("user", {})
 
 
 def check_conflict(result, account: Path, before: bytes, *fragments: str) -> None:
@@ -52,7 +46,7 @@ def test_assigning_an_assigned_extension_is_a_conflict(
         "bob@example.com",
     )
     check_conflict(again, account, before, "extension 101 is not unassigned", "Ada Lovelace")
-    assert stored_user(account, "101")["email"] == "ada@example.com"
+    assert stored(account, "101").get("user", {})["email"] == "ada@example.com"
 
 
 def test_email_taken_in_this_account_whatever_the_case(run, account: Path) -> None:
@@ -72,7 +66,7 @@ def test_email_taken_in_this_account_whatever_the_case(run, account: Path) -> No
         "Ada@Example.COM",
     )
     check_conflict(result, account, before, "email:", "extension 101", "'Acme Corp'")
-    assert stored_user(account, "102") == {}
+    assert stored(account, "102").get("user", {}) == {}
     assert not account.with_name("acme.outbox").exists()
 
 
@@ -150,10 +144,10 @@ def test_allow_duplicate_email_with_credentials(run, account: Path, secret_args:
         "--allow-duplicate-email",
     )
     assert result.code == 0, result.err
-    user = stored_user(account, "102")
+    user = stored(account, "102").get("user", {})
     assert user["email"] == "ADA@example.com"
     assert user["unique_email"] is False
-    assert stored_user(account, "101").get("unique_email", True) is True
+    assert stored(account, "101").get("user", {}).get("unique_email", True) is True
     shown = json.loads(run("extension", "show", "102", "--format", "json").out)
     assert shown["user"]["unique_email"] is False
 
@@ -240,4 +234,4 @@ def test_keeping_its_own_short_extension_is_no_conflict(run, account: Path) -> N
         "201",
     )
     assert result.code == 0, result.err
-    assert stored_user(account, "2201")["email"] == "ada@example.com"
+    assert stored(account, "2201").get("user", {})["email"] == "ada@example.com"

@@ -21,17 +21,17 @@ import pytest
 from extadmin.domain.catalog import SECURITY_QUESTIONS
 from extadmin.domain.hashing import hash_token, verify_secret
 from extadmin.domain.rules import normalise_answer
-from tests.helpers import load, outbox, stored
+from tests.helpers import ADA, credential_flags, load, outbox, queued_files, stored
 
 PASSWORD = "Zebra7!Quix"
 PIN = "5820417396"
 ANSWER = "Fluffy the Cat"
 
-ADA = ("--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@example.com")
 
-
-def queued_messages(account: Path) -> list[Path]:
-    return sorted(outbox(account).glob("*.eml"))
+@pytest.fixture
+def creds(tmp_path: Path) -> list[str]:
+    """The credentials flags, secrets in files (never on the command line)."""
+    return credential_flags(tmp_path / "secrets", PASSWORD, PIN, ANSWER, "2")
 
 
 def all_messages(account: Path) -> list[Path]:
@@ -52,26 +52,6 @@ def text_of(msg: EmailMessage, subtype: str) -> str:
     content = part.get_content()
     assert isinstance(content, str)
     return content
-
-
-@pytest.fixture
-def secret_args(tmp_path: Path) -> list[str]:
-    """The credentials flags, secrets in files (never on the command line)."""
-    folder = tmp_path / "secrets"
-    folder.mkdir()
-    (folder / "password").write_text(PASSWORD + "\n")
-    (folder / "pin").write_text(PIN + "\n")
-    (folder / "answer").write_text(ANSWER + "\n")
-    return [
-        "--password-file",
-        str(folder / "password"),
-        "--pin-file",
-        str(folder / "pin"),
-        "--security-question",
-        "2",
-        "--security-answer-file",
-        str(folder / "answer"),
-    ]
 
 
 # --- invite -----------------------------------------------------------------------------------
@@ -111,7 +91,7 @@ def test_invite_queues_exactly_one_welcome_email(run, account: Path) -> None:
     assert result.code == 0, result.err
 
     messages = all_messages(account)
-    assert messages == queued_messages(account)  # queued, not sent: no mail server
+    assert messages == queued_files(account)  # queued, not sent: no mail server
     assert len(messages) == 1
     msg = parse(messages[0])
     assert msg.is_multipart()
@@ -205,9 +185,9 @@ def test_welcome_email_is_addressed_to_the_user_as_written(
 
 
 def test_credentials_enable_the_user_with_hashed_secrets_and_no_email(
-    run, account: Path, secret_args: list[str]
+    run, account: Path, creds: list[str]
 ) -> None:
-    result = run("assign", "101", "--setup", "credentials", *ADA, *secret_args)
+    result = run("assign", "101", "--setup", "credentials", *ADA, *creds)
 
     assert result.code == 0, result.err
     assert "assigned extension 101 to Ada Lovelace (enabled)" in result.err
@@ -230,22 +210,22 @@ def test_credentials_enable_the_user_with_hashed_secrets_and_no_email(
     assert all_messages(account) == []
 
 
-def test_credentials_without_temporary_password(run, account: Path, secret_args: list[str]) -> None:
+def test_credentials_without_temporary_password(run, account: Path, creds: list[str]) -> None:
     result = run(
         "assign",
         "101",
         "--setup",
         "credentials",
         *ADA,
-        *secret_args,
+        *creds,
         "--no-temporary-password",
     )
     assert result.code == 0, result.err
     assert stored(account, "101")["user"]["credentials"]["temporary_password"] is False
 
 
-def test_security_question_by_its_text(run, account: Path, secret_args: list[str]) -> None:
-    args = list(secret_args)
+def test_security_question_by_its_text(run, account: Path, creds: list[str]) -> None:
+    args = list(creds)
     args[args.index("--security-question") + 1] = SECURITY_QUESTIONS[4].upper()
     result = run("assign", "101", "--setup", "credentials", *ADA, *args)
     assert result.code == 0, result.err
@@ -321,10 +301,10 @@ def test_later_stores_not_activated_and_sends_nothing(run, account: Path) -> Non
 
 @pytest.mark.parametrize("setup", ["invite", "later"])
 def test_secrets_are_refused_without_setup_credentials(
-    run, account: Path, secret_args: list[str], setup: str
+    run, account: Path, creds: list[str], setup: str
 ) -> None:
     before = account.read_bytes()
-    result = run("assign", "101", "--setup", setup, *ADA, *secret_args)
+    result = run("assign", "101", "--setup", setup, *ADA, *creds)
     assert result.code == 3
     assert result.err == (
         f"extadmin: error: password: is set only with setup credentials, not {setup}\n"
@@ -404,9 +384,9 @@ def test_site_change_renumbers_on_the_new_site(run, account: Path) -> None:
 
 
 def test_json_result_is_the_saved_extension_without_secrets(
-    run, account: Path, secret_args: list[str]
+    run, account: Path, creds: list[str]
 ) -> None:
-    result = run("assign", "101", "--setup", "credentials", *ADA, *secret_args, "--format", "json")
+    result = run("assign", "101", "--setup", "credentials", *ADA, *creds, "--format", "json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert data["extension"] == "101"
@@ -452,9 +432,9 @@ def test_table_result_shows_the_saved_fields(run, account: Path) -> None:
 
 
 def test_extension_show_after_assign_has_flags_but_no_hashes(
-    run, account: Path, secret_args: list[str]
+    run, account: Path, creds: list[str]
 ) -> None:
-    assert run("assign", "101", "--setup", "credentials", *ADA, *secret_args).code == 0
+    assert run("assign", "101", "--setup", "credentials", *ADA, *creds).code == 0
     result = run("extension", "show", "101", "--format", "json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
@@ -499,9 +479,7 @@ def test_dry_run_invite_writes_nothing_and_shows_the_plan(run, account: Path) ->
     assert not outbox(account).exists()
 
 
-def test_dry_run_json_with_credentials_writes_nothing(
-    run, account: Path, secret_args: list[str]
-) -> None:
+def test_dry_run_json_with_credentials_writes_nothing(run, account: Path, creds: list[str]) -> None:
     before = account.read_bytes()
     result = run(
         "assign",
@@ -509,7 +487,7 @@ def test_dry_run_json_with_credentials_writes_nothing(
         "--setup",
         "credentials",
         *ADA,
-        *secret_args,
+        *creds,
         "--dry-run",
         "--format",
         "json",

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import exe
-
-ADA = ("--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@example.com")
+from tests.helpers import ADA
 
 
 def check_usage(result, account: Path, before: bytes, expected: str) -> None:

@@ -22,23 +22,17 @@ from tests.csv_helpers import (
     SECRET_COLUMNS,
     SPEC_COLUMNS,
     Snapshot,
-    audit,
     csv_text,
     error_lines,
     extensions,
-    outbox,
     recipients,
     write_csv,
     written_text,
 )
+from tests.helpers import audit, ok, outbox
 
 DEFAULT_ROLE = "Standard User (International)"
 STATUS_AFTER = {"invite": "not-activated", "credentials": "enabled", "later": "not-activated"}
-
-
-def ok(result: Any) -> Any:
-    assert result.code == 0, result.err
-    return result
 
 
 def user_fields(stored_user: dict[str, Any]) -> dict[str, Any]:

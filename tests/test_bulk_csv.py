@@ -16,10 +16,10 @@ from tests.csv_helpers import (
     csv_text,
     error_lines,
     extensions,
-    outbox,
     recipients,
     write_csv,
 )
+from tests.helpers import outbox
 
 ROWS = [
     {

@@ -9,14 +9,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from filelock import FileLock
 
 from extadmin.storage.store import AccountStore
 from tests.conftest import exe
-from tests.helpers import load
+from tests.helpers import audit, load
 
 pytestmark = pytest.mark.slow
 
@@ -45,11 +44,6 @@ def finish(procs: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
                 proc.kill()
                 proc.wait()
     return results
-
-
-def audit(path: Path) -> list[dict[str, Any]]:
-    text = path.with_name(f"{path.stem}.audit.jsonl").read_text("utf-8")
-    return [json.loads(line) for line in text.splitlines()]
 
 
 @pytest.fixture(params=[".toml", ".json"])

@@ -3,33 +3,19 @@ text, the generated reference is current, and the README documents every exit co
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from extadmin.errors import ExitCode
+from tests.helpers import ROOT, load_gen_reference
 
-ROOT = Path(__file__).resolve().parent.parent
 GEN_REFERENCE = ROOT / "scripts" / "gen-reference"
-
-
-def _load_gen_reference() -> ModuleType:
-    loader = importlib.machinery.SourceFileLoader("gen_reference", str(GEN_REFERENCE))
-    spec = importlib.util.spec_from_loader("gen_reference", loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-gen_reference = _load_gen_reference()
+gen_reference = load_gen_reference()
 COMMANDS: list[tuple[str, Any, Any]] = list(gen_reference.walk())
 PATHS = [path for path, _, _ in COMMANDS]
 
@@ -88,7 +74,7 @@ def test_readme_documents_every_exit_code() -> None:
 
 def test_gen_reference_check_reports_a_stale_file(tmp_path: Path) -> None:
     """--check exits 1 and names the stale file (run on a copy of the checkout's docs)."""
-    module = _load_gen_reference()
+    module = load_gen_reference()
     module.README = tmp_path / "README.md"
     module.COMMANDS = tmp_path / "docs" / "commands.md"
     module.ROOT = tmp_path

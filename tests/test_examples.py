@@ -18,8 +18,8 @@ import pytest
 
 from extadmin.domain.catalog import LOCALES, SECURITY_QUESTIONS
 from extadmin.storage.store import AccountStore
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 HASHED = ("password_hash", "pin_hash", "security_answer_hash")
 SCRYPT = re.compile(r"scrypt\$n=\d+,r=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")

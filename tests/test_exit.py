@@ -12,23 +12,15 @@ from pathlib import Path
 from subprocess import PIPE
 from typing import Any
 
+from tests.conftest import exe
+
 # output buffered as it is by default (this machine may set PYTHONUNBUFFERED)
 BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
 
 
-def exe(*args: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "extadmin", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=BUFFERED,
-    )
-
-
 def test_a_large_output_reaches_a_pipe_whole(run: Any, account: Path) -> None:
     assert run("extension", "add", "3000-5999").code == 0
-    proc = exe("--account", account, "extension", "list", "--format", "json")
+    proc = exe("--account", account, "extension", "list", "--format", "json", buffered=True)
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)  # some 400 KB: many times a pipe's buffer
     assert len(rows) == 8 + 3000 and rows[-1]["extension"] == "5999"
@@ -51,13 +43,13 @@ def test_a_reader_that_goes_away_is_no_error(run: Any, account: Path) -> None:
 
 
 def test_exit_codes_and_changes_survive_the_quick_exit(account: Path) -> None:
-    missing = exe("--account", account, "extension", "show", "998")
+    missing = exe("--account", account, "extension", "show", "998", buffered=True)
     assert missing.returncode == 4 and "998" in missing.stderr
-    done = exe("--account", account, "set-recording", "--all", "--direction", "both")
+    done = exe("--account", account, "set-recording", "--all", "--direction", "both", buffered=True)
     assert done.returncode == 0 and "recording both" in done.stderr
-    added = exe("--account", account, "extension", "add", "150")
+    added = exe("--account", account, "extension", "add", "150", buffered=True)
     assert added.returncode == 0
-    shown = exe("--account", account, "extension", "show", "150", "--format", "json")
+    shown = exe("--account", account, "extension", "show", "150", "--format", "json", buffered=True)
     assert json.loads(shown.stdout)["status"] == "unassigned"
     audit = account.with_name(f"{account.stem}.audit.jsonl").read_text().splitlines()
     assert json.loads(audit[-1])["extension"] == "150"

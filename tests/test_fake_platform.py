@@ -10,36 +10,35 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fake_platform import FakePlatform, serve
+from tests.fake_platform import JWT_GRANT, FakePlatform, serve
 
 API = "/restapi/v1.0/account/~"
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PLAIN: Any = {"timeout": 5, "verify": False}  # plain HTTP: no certificates to load (slow)
 
 
 @pytest.fixture
-def fake() -> Iterator[FakePlatform]:
+def bare_fake() -> Iterator[FakePlatform]:
     with serve() as platform:
         yield platform
 
 
-def client(fake: FakePlatform, token: str | None = None) -> httpx.Client:
+def client(bare_fake: FakePlatform, token: str | None = None) -> httpx.Client:
     """A client that sends a valid access token (or the given one)."""
-    token = token or fake.issue_token()
+    token = token or bare_fake.issue_token()
     headers = {"Authorization": f"Bearer {token}"}
-    return httpx.Client(base_url=fake.url, headers=headers, **PLAIN)
+    return httpx.Client(base_url=bare_fake.url, headers=headers, **PLAIN)
 
 
 @pytest.fixture
-def api(fake: FakePlatform) -> Iterator[httpx.Client]:
-    with client(fake) as http:
+def api(bare_fake: FakePlatform) -> Iterator[httpx.Client]:
+    with client(bare_fake) as http:
         yield http
 
 
-def login(fake: FakePlatform, **form: str) -> httpx.Response:
-    data = form or {"grant_type": JWT_GRANT, "assertion": fake.jwt}
-    auth = (fake.client_id, fake.client_secret)
-    return httpx.post(f"{fake.url}/restapi/oauth/token", data=data, auth=auth, **PLAIN)
+def login(bare_fake: FakePlatform, **form: str) -> httpx.Response:
+    data = form or {"grant_type": JWT_GRANT, "assertion": bare_fake.jwt}
+    auth = (bare_fake.client_id, bare_fake.client_secret)
+    return httpx.post(f"{bare_fake.url}/restapi/oauth/token", data=data, auth=auth, **PLAIN)
 
 
 def error_code(response: httpx.Response) -> str:
@@ -50,8 +49,8 @@ def error_code(response: httpx.Response) -> str:
 # -- auth -----------------------------------------------------------------------------------------
 
 
-def test_jwt_grant_then_refresh(fake: FakePlatform) -> None:
-    first = login(fake)
+def test_jwt_grant_then_refresh(bare_fake: FakePlatform) -> None:
+    first = login(bare_fake)
     assert first.status_code == 200
     grant = first.json()
     assert grant["token_type"] == "bearer" and grant["expires_in"] == 3600
@@ -62,82 +61,82 @@ def test_jwt_grant_then_refresh(fake: FakePlatform) -> None:
         "scope",
         "owner_id",
     } <= set(grant)
-    with client(fake, grant["access_token"]) as http:
-        assert http.get(API).json()["id"] == int(fake.account_id)
+    with client(bare_fake, grant["access_token"]) as http:
+        assert http.get(API).json()["id"] == int(bare_fake.account_id)
 
-    second = login(fake, grant_type="refresh_token", refresh_token=grant["refresh_token"])
+    second = login(bare_fake, grant_type="refresh_token", refresh_token=grant["refresh_token"])
     assert second.status_code == 200
     assert second.json()["access_token"] != grant["access_token"]
-    again = login(fake, grant_type="refresh_token", refresh_token=grant["refresh_token"])
+    again = login(bare_fake, grant_type="refresh_token", refresh_token=grant["refresh_token"])
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
-    assert (fake.tokens_issued, fake.refreshes) == (1, 1)
-    assert fake.requests[0].body == {"grant_type": JWT_GRANT, "assertion": fake.jwt}
-    assert not fake.violations
+    assert (bare_fake.tokens_issued, bare_fake.refreshes) == (1, 1)
+    assert bare_fake.requests[0].body == {"grant_type": JWT_GRANT, "assertion": bare_fake.jwt}
+    assert not bare_fake.violations
 
 
-def test_wrong_secret_is_401_and_wrong_jwt_is_400(fake: FakePlatform) -> None:
-    data = {"grant_type": JWT_GRANT, "assertion": fake.jwt}
-    url, auth = f"{fake.url}/restapi/oauth/token", (fake.client_id, "x")
+def test_wrong_secret_is_401_and_wrong_jwt_is_400(bare_fake: FakePlatform) -> None:
+    data = {"grant_type": JWT_GRANT, "assertion": bare_fake.jwt}
+    url, auth = f"{bare_fake.url}/restapi/oauth/token", (bare_fake.client_id, "x")
     wrong = httpx.post(url, data=data, auth=auth, **PLAIN)
     assert wrong.status_code == 401
     assert wrong.json()["error"] == "invalid_client" and error_code(wrong) == "OAU-123"
 
-    bad_jwt = login(fake, grant_type=JWT_GRANT, assertion="eyJ.not.it")
+    bad_jwt = login(bare_fake, grant_type=JWT_GRANT, assertion="eyJ.not.it")
     assert bad_jwt.status_code == 400 and error_code(bad_jwt) == "OAU-213"
-    assert fake.tokens_issued == 0
-    assert not fake.violations  # wrong credentials are the user's mistake, not the client's
+    assert bare_fake.tokens_issued == 0
+    assert not bare_fake.violations  # wrong credentials are the user's mistake, not the client's
 
 
-def test_an_unknown_grant_field_is_a_violation(fake: FakePlatform) -> None:
-    response = login(fake, grant_type=JWT_GRANT, assertion=fake.jwt, scope="everything")
+def test_an_unknown_grant_field_is_a_violation(bare_fake: FakePlatform) -> None:
+    response = login(bare_fake, grant_type=JWT_GRANT, assertion=bare_fake.jwt, scope="everything")
     assert response.status_code == 400
-    assert len(fake.violations) == 1 and "'scope' was unexpected" in fake.violations[0]
-    assert fake.jwt not in fake.violations[0]
+    assert len(bare_fake.violations) == 1 and "'scope' was unexpected" in bare_fake.violations[0]
+    assert bare_fake.jwt not in bare_fake.violations[0]
 
 
-def test_a_missing_bearer_token_is_a_violation(fake: FakePlatform) -> None:
-    response = httpx.get(f"{fake.url}{API}/extension", **PLAIN)
+def test_a_missing_bearer_token_is_a_violation(bare_fake: FakePlatform) -> None:
+    response = httpx.get(f"{bare_fake.url}{API}/extension", **PLAIN)
     assert response.status_code == 401
-    assert fake.violations == [f"GET {API}/extension: no Bearer access token"]
+    assert bare_fake.violations == [f"GET {API}/extension: no Bearer access token"]
 
 
-def test_expired_tokens_answer_401_and_a_refresh_token_still_works(fake: FakePlatform) -> None:
-    grant = login(fake).json()
-    with client(fake, grant["access_token"]) as http:
+def test_expired_tokens_answer_401_and_a_refresh_token_still_works(bare_fake: FakePlatform) -> None:
+    grant = login(bare_fake).json()
+    with client(bare_fake, grant["access_token"]) as http:
         assert http.get(API).status_code == 200
-        fake.expire_tokens()
+        bare_fake.expire_tokens()
         expired = http.get(API)
     assert expired.status_code == 401
     assert expired.json()["errorCode"] == "TokenInvalid" and error_code(expired) == "TokenInvalid"
-    renewed = login(fake, grant_type="refresh_token", refresh_token=grant["refresh_token"])
-    with client(fake, renewed.json()["access_token"]) as http:
+    renewed = login(bare_fake, grant_type="refresh_token", refresh_token=grant["refresh_token"])
+    with client(bare_fake, renewed.json()["access_token"]) as http:
         assert http.get(API).status_code == 200
-    assert not fake.violations  # expiry is normal
+    assert not bare_fake.violations  # expiry is normal
 
 
 def test_a_short_token_lifetime_expires_by_itself() -> None:
-    with serve(token_lifetime=0) as fake, client(fake) as http:
+    with serve(token_lifetime=0) as bare_fake, client(bare_fake) as http:
         time.sleep(0.01)
         assert http.get(API).status_code == 401
 
 
-def test_revoke(fake: FakePlatform) -> None:
-    token = login(fake).json()["access_token"]
-    auth = (fake.client_id, fake.client_secret)
-    url = f"{fake.url}/restapi/oauth/revoke"
+def test_revoke(bare_fake: FakePlatform) -> None:
+    token = login(bare_fake).json()["access_token"]
+    auth = (bare_fake.client_id, bare_fake.client_secret)
+    url = f"{bare_fake.url}/restapi/oauth/revoke"
     revoked = httpx.post(url, data={"token": token}, auth=auth, **PLAIN)
     assert revoked.status_code == 200 and revoked.content == b""
-    with client(fake, token) as http:
+    with client(bare_fake, token) as http:
         assert http.get(API).status_code == 401
 
 
 # -- lists and records ----------------------------------------------------------------------------
 
 
-def test_paging_follows_next_page(fake: FakePlatform, api: httpx.Client) -> None:
-    users = fake.populate(2500)
-    assert len(fake.extensions) > 2500  # also some Department, IvrMenu... extensions
-    url: str | None = f"{fake.url}{API}/extension?type=User&perPage=1000"
+def test_paging_follows_next_page(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    users = bare_fake.populate(2500)
+    assert len(bare_fake.extensions) > 2500  # also some Department, IvrMenu... extensions
+    url: str | None = f"{bare_fake.url}{API}/extension?type=User&perPage=1000"
     pages: list[dict[str, Any]] = []
     while url:
         page = api.get(url).json()
@@ -155,7 +154,7 @@ def test_paging_follows_next_page(fake: FakePlatform, api: httpx.Client) -> None
     assert any("extensionNumber" not in r for r in records)
     assert all("regionalSettings" not in r for r in records)
     assert "type=User" in pages[1]["navigation"]["previousPage"]["uri"]
-    assert not fake.violations
+    assert not bare_fake.violations
 
 
 def test_populate_is_deterministic_and_never_uses_reserved_numbers() -> None:
@@ -172,10 +171,10 @@ def test_populate_is_deterministic_and_never_uses_reserved_numbers() -> None:
         assert len(emails) == len(set(emails))
 
 
-def test_list_filters(fake: FakePlatform, api: httpx.Client) -> None:
-    ann = fake.add_extension("101", first_name="Ann", last_name="Lee", email="Ann@Example.com")
-    fake.add_extension("102", status="Unassigned")
-    fake.add_extension("103", type="Department", first_name="Sales")
+def test_list_filters(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    ann = bare_fake.add_extension("101", first_name="Ann", last_name="Lee", email="Ann@Example.com")
+    bare_fake.add_extension("102", status="Unassigned")
+    bare_fake.add_extension("103", type="Department", first_name="Sales")
 
     def ids(**params: Any) -> list[int]:
         return [r["id"] for r in api.get(f"{API}/extension", params=params).json()["records"]]
@@ -186,18 +185,20 @@ def test_list_filters(fake: FakePlatform, api: httpx.Client) -> None:
     assert api.get(f"{API}/extension", params={"status": "Gone"}).status_code == 400
     assert api.get(f"{API}/extension", params={"perPage": 1001}).status_code == 400
     assert api.get(f"{API}/extension", params={"sort": "id"}).status_code == 400
-    assert len(fake.violations) == 3
+    assert len(bare_fake.violations) == 3
 
 
 def test_one_record_has_regional_settings_the_list_does_not(
-    fake: FakePlatform, api: httpx.Client
+    bare_fake: FakePlatform, api: httpx.Client
 ) -> None:
-    ext = fake.add_extension(
+    ext = bare_fake.add_extension(
         "101", first_name="Ann", last_name="Lee", email="ann@example.com", language="fr-CA"
     )
-    unassigned = fake.add_extension(None, status="Unassigned")
+    unassigned = bare_fake.add_extension(None, status="Unassigned")
     one = api.get(f"{API}/extension/{ext}").json()
-    assert one["uri"] == f"{fake.url}/restapi/v1.0/account/{fake.account_id}/extension/{ext}"
+    assert (
+        one["uri"] == f"{bare_fake.url}/restapi/v1.0/account/{bare_fake.account_id}/extension/{ext}"
+    )
     assert one["name"] == "Ann Lee" and one["roles"][0]["displayName"] == "Standard (International)"
     assert one["regionalSettings"]["language"] == {
         "id": "3084", "localeCode": "fr-CA", "name": "French (Canada)"
@@ -214,8 +215,8 @@ def test_one_record_has_regional_settings_the_list_does_not(
     assert missing.status_code == 404 and error_code(missing) == "CMN-102"
 
 
-def test_dictionaries_sites_and_account(fake: FakePlatform, api: httpx.Client) -> None:
-    site = fake.add_site("Paris", code="PAR")
+def test_dictionaries_sites_and_account(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    site = bare_fake.add_site("Paris", code="PAR")
     languages = api.get("/restapi/v1.0/dictionary/language").json()["records"]
     assert {"en-US", "fr-CA", "es-419", "zh-HK"} <= {lang["localeCode"] for lang in languages}
     india = next(lang for lang in languages if lang["localeCode"] == "en-IN")
@@ -223,20 +224,20 @@ def test_dictionaries_sites_and_account(fake: FakePlatform, api: httpx.Client) -
     sites = api.get(f"{API}/sites").json()["records"]
     assert sites == [{"id": "main-site", "name": "Main Site"}, {"id": site, "name": "Paris",
                                                                "code": "PAR"}]  # fmt: skip
-    account = api.get(f"/restapi/v1.0/account/{fake.account_id}").json()
-    assert account["id"] == int(fake.account_id) and account["status"] == "Confirmed"
+    account = api.get(f"/restapi/v1.0/account/{bare_fake.account_id}").json()
+    assert account["id"] == int(bare_fake.account_id) and account["status"] == "Confirmed"
 
 
-def test_an_unknown_endpoint_is_a_violation(fake: FakePlatform, api: httpx.Client) -> None:
+def test_an_unknown_endpoint_is_a_violation(bare_fake: FakePlatform, api: httpx.Client) -> None:
     response = api.delete(f"{API}/extension/1")
     assert response.status_code == 404 and error_code(response) == "CMN-102"
-    assert fake.violations == [f"unknown endpoint DELETE {API}/extension/1"]
+    assert bare_fake.violations == [f"unknown endpoint DELETE {API}/extension/1"]
 
 
 # -- rate limits ----------------------------------------------------------------------------------
 
 
-def test_rate_limit_headers(fake: FakePlatform, api: httpx.Client) -> None:
+def test_rate_limit_headers(bare_fake: FakePlatform, api: httpx.Client) -> None:
     first, second = api.get(API), api.get(API)
     assert first.headers["X-Rate-Limit-Group"] == "Light"
     assert first.headers["X-Rate-Limit-Limit"] == "50"
@@ -247,43 +248,43 @@ def test_rate_limit_headers(fake: FakePlatform, api: httpx.Client) -> None:
 
 
 def test_passing_a_group_limit_is_a_violation_and_starts_a_penalty() -> None:
-    with serve(limits={"Light": (2, 0.5)}) as fake, client(fake) as http:
+    with serve(limits={"Light": (2, 0.5)}) as bare_fake, client(bare_fake) as http:
         assert [http.get(API).status_code for _ in range(2)] == [200, 200]
         over = http.get(API)
         assert over.status_code == 429 and over.headers["Retry-After"] == "0.5"
         assert error_code(over) == "CMN-301"
-        assert len(fake.violations) == 1 and "Light limit" in fake.violations[0]
+        assert len(bare_fake.violations) == 1 and "Light limit" in bare_fake.violations[0]
         time.sleep(0.6)
         assert http.get(API).status_code == 200
-        assert len(fake.violations) == 1
+        assert len(bare_fake.violations) == 1
 
 
 def test_a_request_during_a_429_penalty_is_a_violation(
-    fake: FakePlatform, api: httpx.Client
+    bare_fake: FakePlatform, api: httpx.Client
 ) -> None:
-    fake.fail_with_429(after=1, retry_after=0.5)
+    bare_fake.fail_with_429(after=1, retry_after=0.5)
     assert api.get(API).status_code == 200
     refused = api.get(API)
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "0.5"
-    assert not fake.violations  # the injected 429 is the platform's doing
+    assert not bare_fake.violations  # the injected 429 is the platform's doing
     too_soon = api.get(API)
     assert too_soon.status_code == 429
-    assert fake.violations == [f"GET {API}: sent during a 429 penalty"]
-    assert fake.requests[-1].during_penalty
+    assert bare_fake.violations == [f"GET {API}: sent during a 429 penalty"]
+    assert bare_fake.requests[-1].during_penalty
     time.sleep(0.6)  # the early request restarted the penalty: wait it out in full
     assert api.get(API).status_code == 200
-    assert len(fake.violations) == 1 and not fake.requests[-1].during_penalty
+    assert len(bare_fake.violations) == 1 and not bare_fake.requests[-1].during_penalty
 
 
-def test_a_429_without_retry_after(fake: FakePlatform, api: httpx.Client) -> None:
-    fake.fail_with_429(retry_after=None)
+def test_a_429_without_retry_after(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    bare_fake.fail_with_429(retry_after=None)
     response = api.get(API)
     assert response.status_code == 429 and "Retry-After" not in response.headers
 
 
-def test_injected_server_errors(fake: FakePlatform, api: httpx.Client) -> None:
-    ext = fake.add_extension("101", status="Unassigned")
-    fake.fail_with_status(503, count=2)
+def test_injected_server_errors(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    ext = bare_fake.add_extension("101", status="Unassigned")
+    bare_fake.fail_with_status(503, count=2)
     body = {"status": "Enabled"}
     statuses = [api.put(f"{API}/extension/{ext}", json=body).status_code for _ in range(3)]
     assert statuses == [503, 503, 200]
@@ -293,12 +294,12 @@ def test_injected_server_errors(fake: FakePlatform, api: httpx.Client) -> None:
 
 
 def test_an_update_carries_only_what_changes_status_included(
-    fake: FakePlatform, api: httpx.Client
+    bare_fake: FakePlatform, api: httpx.Client
 ) -> None:
     """The definition requires no field of an update (ExtensionUpdateRequest, and a bulk
     record beyond its id): one without status leaves the status as it is."""
-    ext = fake.add_extension("110", first_name="Ada", email="ada@acme.example")
-    fake.change_behind(ext, status="Disabled")
+    ext = bare_fake.add_extension("110", first_name="Ada", email="ada@acme.example")
+    bare_fake.change_behind(ext, status="Disabled")
     response = api.put(f"{API}/extension/{ext}", json={"contact": {"department": "Sales"}})
     assert response.status_code == 200, response.text
     bulk = api.post(
@@ -306,9 +307,9 @@ def test_an_update_carries_only_what_changes_status_included(
         json={"records": [{"id": str(ext), "contact": {"jobTitle": "Lead"}}]},
     )
     assert bulk.status_code == 202, bulk.text
-    assert fake.extensions[ext]["status"] == "Disabled"
-    assert fake.extensions[ext]["contact"]["department"] == "Sales"
-    assert not fake.violations
+    assert bare_fake.extensions[ext]["status"] == "Disabled"
+    assert bare_fake.extensions[ext]["contact"]["department"] == "Sales"
+    assert not bare_fake.violations
 
 
 @pytest.mark.parametrize(
@@ -323,19 +324,19 @@ def test_an_update_carries_only_what_changes_status_included(
     ],
 )
 def test_a_bad_update_is_refused_and_recorded(
-    fake: FakePlatform, api: httpx.Client, body: dict[str, Any]
+    bare_fake: FakePlatform, api: httpx.Client, body: dict[str, Any]
 ) -> None:
-    ext = fake.add_extension("101", status="Unassigned")
-    before = dict(fake.extensions[ext])
+    ext = bare_fake.add_extension("101", status="Unassigned")
+    before = dict(bare_fake.extensions[ext])
     response = api.put(f"{API}/extension/{ext}", json=body)
     assert response.status_code == 400 and error_code(response) == "CMN-101"
-    assert len(fake.violations) == 1 and "schema" in fake.violations[0]
-    assert fake.extensions[ext] == before
+    assert len(bare_fake.violations) == 1 and "schema" in bare_fake.violations[0]
+    assert bare_fake.extensions[ext] == before
 
 
-def test_a_valid_update_assigns_the_extension(fake: FakePlatform, api: httpx.Client) -> None:
-    site = fake.add_site("Paris", code="PAR")
-    ext = fake.add_extension("101", status="Unassigned")
+def test_a_valid_update_assigns_the_extension(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    site = bare_fake.add_site("Paris", code="PAR")
+    ext = bare_fake.add_extension("101", status="Unassigned")
     body = {
         "status": "NotActivated",
         "extensionNumber": "201",
@@ -356,23 +357,25 @@ def test_a_valid_update_assigns_the_extension(fake: FakePlatform, api: httpx.Cli
     )
     assert record["site"] == {"id": site, "name": "Paris", "code": "PAR"}
     assert record["roles"] == [
-        {"id": fake.default_role_id, "displayName": "Standard (International)"}
+        {"id": bare_fake.default_role_id, "displayName": "Standard (International)"}
     ]
     assert record["regionalSettings"]["greetingLanguage"]["localeCode"] == "da-DK"
-    assert fake.extensions[ext]["contact"]["email"] == "ann@example.com"
-    assert fake.welcome_emails == [ext]
+    assert bare_fake.extensions[ext]["contact"]["email"] == "ann@example.com"
+    assert bare_fake.welcome_emails == [ext]
     secret = api.put(
         f"{API}/extension/{ext}", json={"status": "Enabled", "password": "pw", "ivrPin": "2468"}
     )
     assert secret.status_code == 200
-    assert fake.credentials[ext] == {"password": "pw", "ivrPin": "2468"}
-    assert not fake.violations
+    assert bare_fake.credentials[ext] == {"password": "pw", "ivrPin": "2468"}
+    assert not bare_fake.violations
 
 
-def test_the_platform_refuses_without_a_violation(fake: FakePlatform, api: httpx.Client) -> None:
-    fake.add_extension("101", first_name="Ann", email="ann@example.com")
-    ext = fake.add_extension("102", status="Unassigned")
-    nameless = fake.add_extension(None, status="Unassigned")
+def test_the_platform_refuses_without_a_violation(
+    bare_fake: FakePlatform, api: httpx.Client
+) -> None:
+    bare_fake.add_extension("101", first_name="Ann", email="ann@example.com")
+    ext = bare_fake.add_extension("102", status="Unassigned")
+    nameless = bare_fake.add_extension(None, status="Unassigned")
 
     def put(body: dict[str, Any], target: int = ext) -> str:
         response = api.put(f"{API}/extension/{target}", json={"status": "Enabled", **body})
@@ -385,41 +388,41 @@ def test_the_platform_refuses_without_a_violation(fake: FakePlatform, api: httpx
     assert put({"regionalSettings": {"language": {"id": "en-US"}}}) == "CMN-101"  # a code
     assert put({"site": {"id": "nowhere"}}) == "CMN-101"
     assert put({}, nameless) == "CMN-101"  # no number to assign
-    fake.sso = True
+    bare_fake.sso = True
     assert put({"password": "pw"}) == "EXT-413"
-    assert fake.extensions[ext]["status"] == "Unassigned"
-    assert not fake.violations
+    assert bare_fake.extensions[ext]["status"] == "Unassigned"
+    assert not bare_fake.violations
 
 
 def test_the_credentials_api_answers_only_when_a_test_offers_it(
-    fake: FakePlatform, api: httpx.Client
+    bare_fake: FakePlatform, api: httpx.Client
 ) -> None:
     """Not in the published definition: by default the platform has no such endpoints."""
-    ext = fake.add_extension("101", first_name="Ann")
+    ext = bare_fake.add_extension("101", first_name="Ann")
     body = {"secretQuestion": {"id": "2", "answer": "Paris"}}
     assert api.put(f"{API}/extension/{ext}/credentials", json=body).status_code == 404
     assert api.get("/restapi/v1.0/dictionary/secret-question").status_code == 404
-    assert len(fake.violations) == 2 and "unknown endpoint" in fake.violations[0]
-    fake.violations.clear()
+    assert len(bare_fake.violations) == 2 and "unknown endpoint" in bare_fake.violations[0]
+    bare_fake.violations.clear()
 
-    fake.offer_credentials_api()  # BEYOND THE PUBLISHED DEFINITION
+    bare_fake.offer_credentials_api()  # BEYOND THE PUBLISHED DEFINITION
     questions = api.get("/restapi/v1.0/dictionary/secret-question").json()["records"]
     assert len(questions) == 6 and set(questions[0]) == {"id", "questionText"}
     assert api.put(f"{API}/extension/{ext}/credentials", json=body).status_code == 200
-    assert fake.credentials[ext]["secretQuestion"] == {"id": "2", "answer": "Paris"}
+    assert bare_fake.credentials[ext]["secretQuestion"] == {"id": "2", "answer": "Paris"}
     unknown = {"secretQuestion": {"id": "99", "answer": "x"}}
     assert api.put(f"{API}/extension/{ext}/credentials", json=unknown).status_code == 400
-    fake.refuse_security_question()
+    bare_fake.refuse_security_question()
     refused = api.put(f"{API}/extension/{ext}/credentials", json=body)
     assert refused.status_code == 403 and error_code(refused) == "CMN-419"
-    assert not fake.violations
+    assert not bare_fake.violations
 
 
 def test_each_operation_needs_its_published_app_permission() -> None:
     """A read-only app (ReadAccounts) reads every list, but not the default role
     (RoleManagement), and cannot update an extension (EditExtensions)."""
-    with serve(permissions=("ReadAccounts",)) as fake, client(fake) as api:
-        ext = fake.add_extension("101", status="Unassigned")
+    with serve(permissions=("ReadAccounts",)) as bare_fake, client(bare_fake) as api:
+        ext = bare_fake.add_extension("101", status="Unassigned")
         for path in (f"{API}/extension", f"{API}/sites", f"{API}/user-role", API):
             assert api.get(path).status_code == 200, path
         refused = api.get(f"{API}/user-role/default")
@@ -427,7 +430,7 @@ def test_each_operation_needs_its_published_app_permission() -> None:
         assert "RoleManagement" in refused.json()["message"]
         update = {"status": "NotActivated", "contact": {"firstName": "Ann"}}
         assert api.put(f"{API}/extension/{ext}", json=update).status_code == 403
-        assert fake.extensions[ext]["status"] == "Unassigned"
+        assert bare_fake.extensions[ext]["status"] == "Unassigned"
 
 
 @pytest.mark.parametrize(
@@ -436,34 +439,36 @@ def test_each_operation_needs_its_published_app_permission() -> None:
     ids=["unsaid", "false", "true"],
 )
 def test_the_welcome_email_goes_out_on_leaving_unassigned_unless_told_not_to(
-    fake: FakePlatform, api: httpx.Client, transition: dict[str, bool] | None, emails: int
+    bare_fake: FakePlatform, api: httpx.Client, transition: dict[str, bool] | None, emails: int
 ) -> None:
     """The guide: the email goes out when an extension moves from Unassigned to NotActivated;
     the definition gives sendWelcomeEmail no default."""
-    ext = fake.add_extension("101", status="Unassigned")
+    ext = bare_fake.add_extension("101", status="Unassigned")
     body: dict[str, Any] = {"status": "NotActivated", "contact": {"firstName": "Ann"}}
     if transition is not None:
         body["transition"] = transition
     assert api.put(f"{API}/extension/{ext}", json=body).status_code == 200
-    assert fake.welcome_emails == [ext] * emails
+    assert bare_fake.welcome_emails == [ext] * emails
 
 
 def test_lists_without_declared_paging_refuse_per_page(
-    fake: FakePlatform, api: httpx.Client
+    bare_fake: FakePlatform, api: httpx.Client
 ) -> None:
     for path in (f"{API}/sites", f"{API}/call-recording/extensions"):
         assert api.get(path, params={"perPage": 1000}).status_code == 400
-    assert len(fake.violations) == 2
-    assert all("unknown query parameter perPage" in v for v in fake.violations)
+    assert len(bare_fake.violations) == 2
+    assert all("unknown query parameter perPage" in v for v in bare_fake.violations)
 
 
 # -- bulk update ----------------------------------------------------------------------------------
 
 
-def test_a_bulk_task_advances_one_state_per_poll(fake: FakePlatform, api: httpx.Client) -> None:
-    ids = [fake.add_extension(str(n), status="Unassigned") for n in (101, 102, 103)]
-    fake.bulk_steps(3)
-    fake.fail_bulk_records({ids[1]}, "CMN-409", "Email already used")
+def test_a_bulk_task_advances_one_state_per_poll(
+    bare_fake: FakePlatform, api: httpx.Client
+) -> None:
+    ids = [bare_fake.add_extension(str(n), status="Unassigned") for n in (101, 102, 103)]
+    bare_fake.bulk_steps(3)
+    bare_fake.fail_bulk_records({ids[1]}, "CMN-409", "Email already used")
     records = [{"id": str(i), "status": "NotActivated", "transition": {"sendWelcomeEmail": True},
                 "contact": {"firstName": f"User{n}", "email": f"u{n}@example.com"}}
                for n, i in enumerate(ids)]  # fmt: skip
@@ -476,7 +481,7 @@ def test_a_bulk_task_advances_one_state_per_poll(fake: FakePlatform, api: httpx.
         states.append(task["status"])
         if task["status"] != "Completed":
             assert "result" not in task
-            assert fake.extensions[ids[0]]["status"] == "Unassigned"  # applied at completion
+            assert bare_fake.extensions[ids[0]]["status"] == "Unassigned"  # applied at completion
     assert states == ["InProgress", "InProgress", "Completed"]
     result = task["result"]["affectedItems"]["result"]
     assert [(r["extensionId"], r["status"]) for r in result] == [
@@ -485,14 +490,14 @@ def test_a_bulk_task_advances_one_state_per_poll(fake: FakePlatform, api: httpx.
         (str(ids[2]), "Success"),
     ]
     assert result[1]["errors"] == [{"errorCode": "CMN-409", "message": "Email already used"}]
-    statuses = [fake.extensions[i]["status"] for i in ids]
+    statuses = [bare_fake.extensions[i]["status"] for i in ids]
     assert statuses == ["NotActivated", "Unassigned", "NotActivated"]
-    assert fake.welcome_emails == [ids[0], ids[2]]
-    assert not fake.violations
+    assert bare_fake.welcome_emails == [ids[0], ids[2]]
+    assert not bare_fake.violations
 
 
-def test_bulk_records_fail_on_a_taken_number(fake: FakePlatform, api: httpx.Client) -> None:
-    one, two = (fake.add_extension(n, status="Unassigned") for n in ("101", "102"))
+def test_bulk_records_fail_on_a_taken_number(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    one, two = (bare_fake.add_extension(n, status="Unassigned") for n in ("101", "102"))
     records = [{"id": str(one), "status": "Enabled", "extensionNumber": "300"},
                {"id": str(two), "status": "Enabled", "extensionNumber": "300"}]  # fmt: skip
     task_id = api.post(f"{API}/extension-bulk-update", json={"records": records}).json()["id"]
@@ -513,22 +518,25 @@ def test_bulk_records_fail_on_a_taken_number(fake: FakePlatform, api: httpx.Clie
     ],
 )
 def test_a_bad_bulk_update_is_refused_and_recorded(
-    fake: FakePlatform, api: httpx.Client, records: list[dict[str, Any]], why: str
+    bare_fake: FakePlatform, api: httpx.Client, records: list[dict[str, Any]], why: str
 ) -> None:
-    fake.populate(10)
+    bare_fake.populate(10)
     response = api.post(f"{API}/extension-bulk-update", json={"records": records})
     assert response.status_code == 400
-    assert len(fake.violations) == 1 and why in fake.violations[0]
-    assert not fake.tasks
+    assert len(bare_fake.violations) == 1 and why in bare_fake.violations[0]
+    assert not bare_fake.tasks
 
 
 # -- roles and call recording ---------------------------------------------------------------------
 
 
-def test_roles(fake: FakePlatform, api: httpx.Client) -> None:
-    lead = fake.add_role("Team Lead")
-    one, two = fake.add_extension("101", first_name="A"), fake.add_extension("102", first_name="B")
-    unassigned = fake.add_extension("103", status="Unassigned")
+def test_roles(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    lead = bare_fake.add_role("Team Lead")
+    one, two = (
+        bare_fake.add_extension("101", first_name="A"),
+        bare_fake.add_extension("102", first_name="B"),
+    )
+    unassigned = bare_fake.add_extension("103", status="Unassigned")
     page = api.get(f"{API}/user-role", params={"perPage": 5}).json()
     assert len(page["records"]) == 5 and "nextPage" in page["navigation"]
     assert page["records"][0] == {"id": "1", "displayName": "Super Admin", "custom": False,
@@ -536,18 +544,18 @@ def test_roles(fake: FakePlatform, api: httpx.Client) -> None:
     assert api.get(f"{API}/user-role/default").json()["displayName"] == "Standard (International)"
     body = {"records": [{"id": lead}]}
     assert api.put(f"{API}/extension/{one}/assigned-role", json=body).status_code == 200
-    assert fake.extensions[one]["roles"] == [{"id": lead, "displayName": "Team Lead"}]
+    assert bare_fake.extensions[one]["roles"] == [{"id": lead, "displayName": "Team Lead"}]
     bulk = api.post(f"{API}/user-role/1/bulk-assign", json={"addedExtensionIds": [str(two)]})
     assert bulk.status_code == 200 and bulk.content == b""
-    assert fake.extensions[two]["roles"][0]["displayName"] == "Super Admin"
+    assert bare_fake.extensions[two]["roles"][0]["displayName"] == "Super Admin"
     refused = api.put(f"{API}/extension/{unassigned}/assigned-role", json=body)
     assert refused.status_code == 400 and error_code(refused) == "EXT-409"
-    assert not fake.violations
+    assert not bare_fake.violations
 
 
-def test_call_recording(fake: FakePlatform, api: httpx.Client) -> None:
-    one = fake.add_extension("101", first_name="A", recording="Inbound")
-    two = fake.add_extension("102", first_name="B")
+def test_call_recording(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    one = bare_fake.add_extension("101", first_name="A", recording="Inbound")
+    two = bare_fake.add_extension("102", first_name="B")
     listed = api.get(f"{API}/call-recording/extensions").json()["records"]
     assert [(r["id"], r["extensionNumber"], r["callDirection"]) for r in listed] == [
         (str(one), "101", "Inbound")
@@ -555,86 +563,88 @@ def test_call_recording(fake: FakePlatform, api: httpx.Client) -> None:
     change = {"addedExtensions": [{"id": str(two), "callDirection": "All"}],
               "removedExtensions": [{"id": str(one)}]}  # fmt: skip
     assert api.post(f"{API}/call-recording/bulk-assign", json=change).status_code == 200
-    assert fake.recording == {two: "All"}
+    assert bare_fake.recording == {two: "All"}
     again = api.post(f"{API}/call-recording/bulk-assign", json=change)
-    assert again.status_code == 400 and fake.recording == {two: "All"}
+    assert again.status_code == 400 and bare_fake.recording == {two: "All"}
     empty = api.post(f"{API}/call-recording/bulk-assign", json={"addedExtensions": []})
-    assert empty.status_code == 400 and len(fake.violations) == 1
+    assert empty.status_code == 400 and len(bare_fake.violations) == 1
     switch = api.put(f"{API}/call-recording", json={"automatic": {"enabled": False}})
-    assert switch.json()["automatic"]["enabled"] is False and not fake.recording_enabled
+    assert switch.json()["automatic"]["enabled"] is False and not bare_fake.recording_enabled
     assert api.get(f"{API}/call-recording").json()["automatic"]["extensionCount"] == 1
 
 
 # -- behind the client's back ---------------------------------------------------------------------
 
 
-def test_change_behind(fake: FakePlatform, api: httpx.Client) -> None:
-    ext = fake.add_extension("101", first_name="Ann", last_name="Lee", recording="All")
-    fake.change_behind(ext, email="ann.lee@example.com", last_name="Smith", extension_number="150")
+def test_change_behind(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    ext = bare_fake.add_extension("101", first_name="Ann", last_name="Lee", recording="All")
+    bare_fake.change_behind(
+        ext, email="ann.lee@example.com", last_name="Smith", extension_number="150"
+    )
     record = api.get(f"{API}/extension/{ext}").json()
     assert (record["name"], record["extensionNumber"], record["contact"]["email"]) == (
         "Ann Smith",
         "150",
         "ann.lee@example.com",
     )
-    fake.change_behind(ext, status="Unassigned")
+    bare_fake.change_behind(ext, status="Unassigned")
     record = api.get(f"{API}/extension/{ext}").json()
     assert record["status"] == "Unassigned" and record["contact"] == {} and "roles" not in record
-    assert ext not in fake.recording
+    assert ext not in bare_fake.recording
     with pytest.raises(TypeError):
-        fake.change_behind(ext, nickname="Al")
+        bare_fake.change_behind(ext, nickname="Al")
 
 
 def test_a_dropped_connection_after_the_change_is_applied(
-    fake: FakePlatform, api: httpx.Client
+    bare_fake: FakePlatform, api: httpx.Client
 ) -> None:
-    ext = fake.add_extension("101", status="Unassigned")
-    fake.drop_connection("PUT", rf"{API}/extension/\d+")
+    ext = bare_fake.add_extension("101", status="Unassigned")
+    bare_fake.drop_connection("PUT", rf"{API}/extension/\d+")
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         api.put(f"{API}/extension/{ext}", json={"status": "Enabled"})
-    assert fake.extensions[ext]["status"] == "Enabled"
-    assert fake.requests_to("PUT", rf"{API}/extension/\d+")[0].status == 0
+    assert bare_fake.extensions[ext]["status"] == "Enabled"
+    assert bare_fake.requests_to("PUT", rf"{API}/extension/\d+")[0].status == 0
     # the next one is answered, on a new connection
     assert api.put(f"{API}/extension/{ext}", json={"status": "Disabled"}).status_code == 200
 
 
 def test_a_dropped_connection_before_the_change_is_applied(
-    fake: FakePlatform, api: httpx.Client
+    bare_fake: FakePlatform, api: httpx.Client
 ) -> None:
-    ext = fake.add_extension("101", status="Unassigned")
-    fake.drop_connection("PUT", rf"{API}/extension/\d+", apply=False)
+    ext = bare_fake.add_extension("101", status="Unassigned")
+    bare_fake.drop_connection("PUT", rf"{API}/extension/\d+", apply=False)
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         api.put(f"{API}/extension/{ext}", json={"status": "Enabled"})
-    assert fake.extensions[ext]["status"] == "Unassigned"
+    assert bare_fake.extensions[ext]["status"] == "Unassigned"
 
 
-def test_delay(fake: FakePlatform, api: httpx.Client) -> None:
-    fake.delay(0.3)
+def test_delay(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    bare_fake.delay(0.3)
     started = time.monotonic()
     assert api.get(API).status_code == 200
     assert time.monotonic() - started >= 0.3
 
 
-def test_requests_are_recorded(fake: FakePlatform, api: httpx.Client) -> None:
+def test_requests_are_recorded(bare_fake: FakePlatform, api: httpx.Client) -> None:
     api.get(f"{API}/extension", params={"type": "User", "status": ["Enabled", "Disabled"]})
-    [seen] = fake.requests_to("GET", f"{API}/extension")
+    [seen] = bare_fake.requests_to("GET", f"{API}/extension")
     assert seen.query == {"type": ["User"], "status": ["Enabled", "Disabled"]}
     assert seen.raw_query == "type=User&status=Enabled&status=Disabled"
     assert seen.status == 200 and seen.body is None and not seen.during_penalty
 
 
-def test_a_failed_bulk_task(fake: FakePlatform, api: httpx.Client) -> None:
-    ext = fake.add_extension("101", status="Unassigned")
-    fake.fail_bulk_task()
+def test_a_failed_bulk_task(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    ext = bare_fake.add_extension("101", status="Unassigned")
+    bare_fake.fail_bulk_task()
     body = {"records": [{"id": str(ext), "status": "Enabled"}]}
     task_id = api.post(f"{API}/extension-bulk-update", json=body).json()["id"]
     task = api.get(f"{API}/extension-bulk-update/tasks/{task_id}").json()
     assert task["status"] == "Failed" and "result" not in task
-    assert fake.extensions[ext]["status"] == "Unassigned"
+    assert bare_fake.extensions[ext]["status"] == "Unassigned"
 
 
-def test_unreadable_bodies_are_violations(fake: FakePlatform, api: httpx.Client) -> None:
-    ext = fake.add_extension("101", status="Unassigned")
+def test_unreadable_bodies_are_violations(bare_fake: FakePlatform, api: httpx.Client) -> None:
+    ext = bare_fake.add_extension("101", status="Unassigned")
     url = f"{API}/extension/{ext}"
     not_json = api.put(
         url, content=b"{status: Enabled", headers={"Content-Type": "application/json"}
@@ -642,20 +652,20 @@ def test_unreadable_bodies_are_violations(fake: FakePlatform, api: httpx.Client)
     as_form = api.put(url, data={"status": "Enabled"})
     no_body = api.put(url)
     assert [r.status_code for r in (not_json, as_form, no_body)] == [400, 400, 400]
-    assert len(fake.violations) == 3
-    assert fake.extensions[ext]["status"] == "Unassigned"
+    assert len(bare_fake.violations) == 3
+    assert bare_fake.extensions[ext]["status"] == "Unassigned"
 
 
 def test_a_stopped_platform_answers_nothing() -> None:
-    fake = FakePlatform().start()
-    with client(fake) as http:
+    bare_fake = FakePlatform().start()
+    with client(bare_fake) as http:
         assert http.get(API).status_code == 200
-        fake.stop()
+        bare_fake.stop()
         with pytest.raises(httpx.TransportError):
             http.get(API)
 
 
-def test_one_connection_serves_many_requests(fake: FakePlatform, api: httpx.Client) -> None:
+def test_one_connection_serves_many_requests(bare_fake: FakePlatform, api: httpx.Client) -> None:
     for _ in range(5):
         assert api.get(API).status_code == 200
-    assert len(fake._connections) == 1  # keep-alive
+    assert len(bare_fake._connections) == 1  # keep-alive

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 INNER = "EXTADMIN_INSTALL_TEST_INNER"
 # the inner test run: quick, and through the installed tool and the demo
 INNER_TESTS = "tests/test_smoke.py tests/test_examples.py tests/test_docs.py"

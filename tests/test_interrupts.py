@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import exe
+from tests.helpers import default_signals, load
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from generate import numbers, write  # noqa: E402
@@ -34,13 +33,6 @@ EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 MESSAGE = {signal.SIGINT: "extadmin: cancelled", signal.SIGTERM: "extadmin: terminated"}
 
 
-def _default_signals() -> None:
-    """The child starts with the default dispositions, whatever the test runner ignores (a
-    process started in the background by a shell ignores SIGINT, and Python keeps that)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def start(*args: object, group: bool = False) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "extadmin", *map(str, args)],
@@ -48,7 +40,7 @@ def start(*args: object, group: bool = False) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ),
-        preexec_fn=_default_signals,
+        preexec_fn=default_signals,
         start_new_session=group,
     )
 
@@ -61,12 +53,6 @@ def wait_for(proc: subprocess.Popen[str], reached: Callable[[], bool], timeout: 
             return True
         time.sleep(0.001)
     return False
-
-
-def parse(path: Path) -> dict[str, Any]:
-    if path.suffix == ".json":
-        return json.loads(path.read_bytes())  # type: ignore[no-any-return]
-    return tomllib.loads(path.read_text("utf-8"))
 
 
 def temporary_files(folder: Path) -> list[Path]:
@@ -89,7 +75,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Template]:
     found = {}
     for suffix in (".json", ".toml"):
         path = write(EXTENSIONS, folder / f"bench{suffix}")
-        found[suffix] = Template(path.read_bytes(), parse(path))
+        found[suffix] = Template(path.read_bytes(), load(path))
     return found
 
 
@@ -122,7 +108,7 @@ def check_state(path: Path, template: Template, numbers_in_csv: list[str]) -> st
     data = path.read_bytes()
     if data == template.data:
         return "old"
-    doc = parse(path)  # a torn file does not even parse
+    doc = load(path)  # a torn file does not even parse
     before = {e["number"]: e for e in template.doc["extensions"]}
     after = {e["number"]: e for e in doc["extensions"]}
     assert after.keys() == before.keys()
@@ -205,7 +191,7 @@ def next_command_runs(path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 20
-    assert "999999" in {e["number"] for e in parse(path)["extensions"]}
+    assert "999999" in {e["number"] for e in load(path)["extensions"]}
     assert temporary_files(path.parent) == []
 
 
@@ -326,7 +312,7 @@ def test_an_interrupt_after_the_rename_does_not_claim_nothing_was_written(
         f"\nextadmin: cancelled: {account} may hold part of the work: check it before running "
         "it again\n"
     )
-    assert "150" in {e["number"] for e in parse(account)["extensions"]}  # the new state, whole
+    assert "150" in {e["number"] for e in load(account)["extensions"]}  # the new state, whole
     assert temporary_files(account.parent) == []
     assert run("extension", "add", "151").code == 0  # and the lock is free
 
@@ -336,7 +322,7 @@ def test_a_saved_change_is_always_in_the_audit_log(
 ) -> None:
     interrupt_after_the_rename(monkeypatch)
     assert run("extension", "add", "150").code == 130
-    assert "150" in {e["number"] for e in parse(account)["extensions"]}
+    assert "150" in {e["number"] for e in load(account)["extensions"]}
     log = account.with_name("acme.audit.jsonl").read_text()
     assert '"extension": "150"' in log
 

@@ -100,3 +100,61 @@ def test_no_import_circle() -> None:
                     seen.add(nxt)
                     stack.append((nxt, (*trail, nxt)))
     assert circles == []
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def imported_test_modules(path: Path) -> list[str]:
+    """The test modules (test_*.py of tests/) a file imports, anywhere in it (line, module).
+    What tests share belongs in tests/helpers.py and the other helper modules, so that no test
+    file depends on another."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):  # `from tests import test_x`, `from . import ...`
+            package = node.module or ""
+            modules = [package, *(f"{package}.{alias.name}".lstrip(".") for alias in node.names)]
+        else:
+            continue
+        for module in modules:
+            parts = module.split(".")
+            name = parts[1] if parts[0] == "tests" and len(parts) > 1 else parts[0]
+            if name.startswith("test_"):
+                found.add(f"{path.name}:{node.lineno} imports {name}")
+    return sorted(found)
+
+
+# Not mine to change here: the prompter branch (issue 24, item 2) rewrites this file, and there
+# it takes `running` from tests/pty_helpers.py. Remove the line when that branch is merged.
+PENDING = {("test_walkthrough_contact.py", "test_prompts")}
+
+
+def test_no_test_file_imports_another() -> None:
+    """tests/test_everyday.py (now test_error_reports_and_help.py) took the command paths from
+    tests/test_docs.py (issue 24)."""
+    found = [
+        line
+        for path in sorted(TESTS.glob("*.py"))
+        for line in imported_test_modules(path)
+        if (path.name, line.rsplit(" ", 1)[1]) not in PENDING
+    ]
+    assert found == []
+
+
+def test_the_check_sees_a_test_file_imported(tmp_path: Path) -> None:
+    """The check itself works: inside a function too, relative or absolute; a helper module is
+    no test module."""
+    sample = tmp_path / "test_sample.py"
+    sample.write_text(
+        "from tests.helpers import ROOT\nimport tests.test_docs\nfrom tests import test_bulk\n"
+        "def f():\n    from tests.test_docs import PATHS\n"
+        "    from . import test_mail, csv_helpers\n"
+    )
+    assert imported_test_modules(sample) == [
+        "test_sample.py:2 imports test_docs",
+        "test_sample.py:3 imports test_bulk",
+        "test_sample.py:5 imports test_docs",
+        "test_sample.py:6 imports test_mail",
+    ]

@@ -18,30 +18,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from extadmin.domain.hashing import hash_token
-from tests.helpers import outbox
+from tests.helpers import ADA, configure_mail, outbox, queued_files
 from tests.smtp_server import free_port, smtp_server, trusted_tls
 
 pytestmark = pytest.mark.timeout(60)
 
-ADA = ("--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@example.com")
 SENDER = "it@acme.example"
-
-
-def configure(run, port: int, *extra: str) -> None:
-    result = run(
-        "mail", "configure", "--host", "127.0.0.1", "--port", port, "--sender", SENDER, *extra
-    )
-    assert result.code == 0, result.err
 
 
 def ext_101(account: Path) -> dict[str, Any]:
     doc = tomllib.loads(account.read_text("utf-8"))
     (ext,) = [e for e in doc["extensions"] if e["number"] == "101"]
     return ext
-
-
-def queued(account: Path) -> list[Path]:
-    return sorted(outbox(account).glob("*.eml"))
 
 
 def sent(account: Path) -> list[Path]:
@@ -76,7 +64,7 @@ def queue_json(run) -> list[dict[str, Any]]:
 
 def test_invite_is_delivered_by_the_configured_server(run, account: Path) -> None:
     with smtp_server() as server:
-        configure(run, server.port, "--tls", "none")
+        configure_mail(run, server.port, "--tls", "none")
         result = run("assign", "101", "--setup", "invite", *ADA, "--format", "json")
 
         assert result.code == 0, result.err
@@ -91,7 +79,7 @@ def test_invite_is_delivered_by_the_configured_server(run, account: Path) -> Non
     assert msg["Subject"] == "Welcome to Acme Corp: activate your phone account"
     assert hash_token(token_in(msg)) == ext_101(account)["user"]["activation"]["token_hash"]
 
-    assert queued(account) == []
+    assert queued_files(account) == []
     (path,) = sent(account)
     assert parse(path.read_bytes())["Message-ID"] == msg["Message-ID"]
     assert json.loads(result.out)["welcome_email"] == {
@@ -109,7 +97,7 @@ def test_no_starttls_means_no_login_and_no_message(run, account: Path, monkeypat
     offers AUTH in clear, as a careless one does) sees no login and no message."""
     monkeypatch.setenv("EXTADMIN_SMTP_PASSWORD", "smtp-password-1")
     with smtp_server() as server:
-        configure(run, server.port, "--username", "mailer")
+        configure_mail(run, server.port, "--username", "mailer")
         assert shown_tls(run) == "starttls"
         result = run("assign", "101", "--setup", "invite", *ADA)
         assert result.code == 0, result.err
@@ -119,7 +107,7 @@ def test_no_starttls_means_no_login_and_no_message(run, account: Path, monkeypat
     assert sending.code == 1
     assert "delivered 0, still queued 1" in sending.err
     assert "InsecureServer: 127.0.0.1:" in sending.out
-    assert len(queued(account)) == 1 and sent(account) == []
+    assert len(queued_files(account)) == 1 and sent(account) == []
 
 
 def test_starttls_delivers_encrypted_with_a_verified_certificate(
@@ -127,13 +115,13 @@ def test_starttls_delivers_encrypted_with_a_verified_certificate(
 ) -> None:
     monkeypatch.setenv("EXTADMIN_SMTP_PASSWORD", "smtp-password-1")
     with trusted_tls(monkeypatch, tmp_path) as tls, smtp_server(tls=tls) as server:
-        configure(run, server.port, "--username", "mailer")
+        configure_mail(run, server.port, "--username", "mailer")
         result = run("assign", "101", "--setup", "invite", *ADA)
         assert result.code == 0, result.err
         assert server.logins == [("mailer", "smtp-password-1")]
         assert len(server.handler.messages) == 1
         assert server.handler.tls_sessions == 1
-    assert queued(account) == [] and len(sent(account)) == 1
+    assert queued_files(account) == [] and len(sent(account)) == 1
 
 
 def test_implicit_tls_is_the_default_on_port_465_and_delivers(
@@ -144,18 +132,18 @@ def test_implicit_tls_is_the_default_on_port_465_and_delivers(
     ).code == 0  # fmt: skip
     assert shown_tls(run) == "implicit"
     with trusted_tls(monkeypatch, tmp_path) as tls, smtp_server(tls=tls, implicit=True) as server:
-        configure(run, server.port, "--tls", "implicit")
+        configure_mail(run, server.port, "--tls", "implicit")
         result = run("assign", "101", "--setup", "invite", *ADA)
         assert result.code == 0, result.err
         assert len(server.handler.messages) == 1
         assert server.handler.tls_sessions == 1
-    assert queued(account) == []
+    assert queued_files(account) == []
 
 
 def test_an_untrusted_certificate_is_refused(run, account: Path, monkeypatch, tmp_path) -> None:
     with trusted_tls(monkeypatch, tmp_path) as tls, smtp_server(tls=tls) as server:
         monkeypatch.delenv("SSL_CERT_FILE")  # the throwaway CA is no longer trusted
-        configure(run, server.port)
+        configure_mail(run, server.port)
         assert run("assign", "101", "--setup", "invite", *ADA).code == 0
         assert server.handler.messages == []
     assert "certificate verify failed" in queue_json(run)[0]["error"]
@@ -197,7 +185,7 @@ def test_refused_message_stays_queued_and_is_sent_later(
     run, account: Path, refusal: dict[str, str], error: str
 ) -> None:
     with smtp_server(**refusal) as bad:
-        configure(run, bad.port, "--tls", "none")
+        configure_mail(run, bad.port, "--tls", "none")
         result = run("assign", "101", "--setup", "invite", *ADA)
         assert bad.handler.messages == []
 
@@ -206,7 +194,7 @@ def test_refused_message_stays_queued_and_is_sent_later(
     assert "warning: welcome email queued, not delivered" in result.err
     assert error in result.err
     assert "extadmin mail send" in result.err
-    (path,) = queued(account)
+    (path,) = queued_files(account)
     assert sent(account) == []
     original = path.read_bytes()
     (row,) = queue_json(run)
@@ -216,7 +204,7 @@ def test_refused_message_stays_queued_and_is_sent_later(
     assert error in row["error"]
 
     with smtp_server() as good:
-        configure(run, good.port, "--tls", "none")
+        configure_mail(run, good.port, "--tls", "none")
         retry = run("mail", "send", "--format", "json")
         assert retry.code == 0, retry.err
         assert len(good.handler.messages) == 1
@@ -227,7 +215,7 @@ def test_refused_message_stays_queued_and_is_sent_later(
     (row,) = json.loads(retry.out)
     assert row["error"] is None
     assert "delivered 1, still queued 0" in retry.err
-    assert queued(account) == []
+    assert queued_files(account) == []
     assert [p.name for p in sent(account)] == [path.name]
     assert list(outbox(account).glob("*.error")) == []
     assert queue_json(run) == []
@@ -235,7 +223,7 @@ def test_refused_message_stays_queued_and_is_sent_later(
 
 def test_server_down_keeps_the_message_queued(run, account: Path) -> None:
     port = free_port()  # nothing listens there
-    configure(run, port, "--tls", "none")
+    configure_mail(run, port, "--tls", "none")
     result = run("assign", "101", "--setup", "invite", *ADA, "--format", "json")
 
     assert result.code == 0, result.err
@@ -244,7 +232,7 @@ def test_server_down_keeps_the_message_queued(run, account: Path) -> None:
     assert "Connection" in result.err
     email = json.loads(result.out)["welcome_email"]
     assert email["delivered"] is False and "Connection" in email["error"]
-    (path,) = queued(account)
+    (path,) = queued_files(account)
     assert email["file"] == str(path)
     (row,) = queue_json(run)
     assert "Connection" in row["error"]
@@ -252,22 +240,22 @@ def test_server_down_keeps_the_message_queued(run, account: Path) -> None:
     still_down = run("mail", "send")
     assert still_down.code == 1
     assert "delivered 0, still queued 1" in still_down.err
-    assert queued(account) == [path]
+    assert queued_files(account) == [path]
 
     with smtp_server() as server:
-        configure(run, server.port, "--tls", "none")
+        configure_mail(run, server.port, "--tls", "none")
         retry = run("mail", "send")
         assert retry.code == 0, retry.err
         assert len(server.handler.messages) == 1
-    assert queued(account) == [] and [p.name for p in sent(account)] == [path.name]
+    assert queued_files(account) == [] and [p.name for p in sent(account)] == [path.name]
 
 
 def test_queue_shows_only_undelivered_messages(run, account: Path) -> None:
     """One user invited while the server is down, one while it is up."""
-    configure(run, free_port(), "--tls", "none")
+    configure_mail(run, free_port(), "--tls", "none")
     assert run("assign", "101", "--setup", "invite", *ADA).code == 0
     with smtp_server() as server:
-        configure(run, server.port, "--tls", "none")
+        configure_mail(run, server.port, "--tls", "none")
         bob = ("--first-name", "Bob", "--last-name", "Ng", "--email", "bob@example.com")
         assert run("assign", "102", "--setup", "invite", *bob).code == 0
         assert [m.rcpt_tos for m in server.handler.messages] == [["bob@example.com"]]
@@ -285,7 +273,7 @@ def test_no_email_of_any_kind_without_invite(
         secrets = ["--password-file", "pw", "--pin-file", "pin", "--security-question", "1"]
         secrets += ["--security-answer-file", "ans"]
     with smtp_server() as server:
-        configure(run, server.port, "--tls", "none")
+        configure_mail(run, server.port, "--tls", "none")
         result = run("assign", "101", "--setup", setup, *ADA, *secrets)
         assert result.code == 0, result.err
         sent_now = run("mail", "send")
@@ -296,7 +284,7 @@ def test_no_email_of_any_kind_without_invite(
 
 def test_the_outbox_is_private(run, account: Path) -> None:
     assert run("assign", "101", "--setup", "invite", *ADA).code == 0
-    (path,) = queued(account)
+    (path,) = queued_files(account)
     assert stat.S_IMODE(outbox(account).stat().st_mode) == 0o700
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
@@ -308,11 +296,11 @@ def test_mail_send_without_a_server_is_an_error(run, account: Path) -> None:
     assert (
         result.err == "extadmin: error: no mail server configured: run `extadmin mail configure`\n"
     )
-    assert len(queued(account)) == 1
+    assert len(queued_files(account)) == 1
 
 
 def test_mail_configure_is_stored_and_shown(run, account: Path) -> None:
-    configure(run, 2525, "--tls", "none")
+    configure_mail(run, 2525, "--tls", "none")
     stored = tomllib.loads(account.read_text("utf-8"))["mail"]
     assert stored == {"host": "127.0.0.1", "port": 2525, "sender": SENDER, "tls": "none"}
     shown = run("mail", "show", "--format", "json")
@@ -343,7 +331,7 @@ ZOE = ("--first-name", "Zoë", "--last-name", "Åberg", "--email", "zoë@example
 
 def test_internationalised_address_is_delivered_with_smtputf8(run, account: Path) -> None:
     with smtp_server(smtputf8=True) as server:
-        configure(run, server.port, "--tls", "none")
+        configure_mail(run, server.port, "--tls", "none")
         result = run("assign", "101", "--setup", "invite", *ZOE)
         assert result.code == 0, result.err
         assert "warning" not in result.err
@@ -351,12 +339,12 @@ def test_internationalised_address_is_delivered_with_smtputf8(run, account: Path
     received = server.handler.messages[0]
     assert received.rcpt_tos == ["zoë@example.com"]
     assert "To: =?utf-8?b?Wm/DqyDDhWJlcmc=?= <zoë@example.com>".encode() in received.content
-    assert queued(account) == []
+    assert queued_files(account) == []
 
 
 def test_internationalised_address_waits_for_a_server_with_smtputf8(run, account: Path) -> None:
     with smtp_server() as server:
-        configure(run, server.port, "--tls", "none")
+        configure_mail(run, server.port, "--tls", "none")
         result = run("assign", "101", "--setup", "invite", *ZOE)
         assert server.handler.messages == []
     assert result.code == 0, result.err
@@ -376,7 +364,7 @@ def test_bulk_invitations_go_in_one_session_and_a_refused_one_stays_queued(
     ]
     (tmp_path / "hires.csv").write_text("\n".join(rows) + "\n")
     with smtp_server(refuse=frozenset({"user103@example.com"})) as server:
-        configure(run, server.port, "--tls", "none")
+        configure_mail(run, server.port, "--tls", "none")
         result = run("bulk-assign", tmp_path / "hires.csv")
         assert result.code == 0, result.err  # the assignment never depends on the mail
         assert server.handler.sessions == 1

@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ACTIVATION_URL, Result, invoke
-from tests.csv_helpers import audit_path, csv_text, outbox, write_csv
+from tests.csv_helpers import csv_text, write_csv
+from tests.helpers import ADA, audit_path, outbox
 from tests.smtp_server import smtp_server
 
 pytestmark = pytest.mark.timeout(180)
-
-ADA = ("--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@example.com")
 
 
 def permissive(*args: object) -> Result:

@@ -19,19 +19,22 @@ from typing import Any
 import pytest
 
 from tests.conftest import connect_options
+from tests.csv_helpers import secrets_csv
 from tests.fake_platform import FakePlatform, serve
-
-ACCOUNT = r"/restapi/v1\.0/account/(~|[0-9]+)"
-BULK = ACCOUNT + "/extension-bulk-update"
-PUT_ONE = ACCOUNT + r"/extension/[0-9]+"
-
-
-def sent_since(fake: FakePlatform, mark: int) -> list[Any]:
-    return [r for r in fake.requests[mark:] if r.method != "GET" and "oauth" not in r.path]
+from tests.helpers import (
+    API_ACCOUNT,
+    BULK,
+    PUT_ONE,
+    assign,
+    ext_id,
+    link,
+    plan_json,
+    sent_since,
+)
 
 
 @pytest.fixture
-def account(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]) -> Path:
+def linked(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]) -> Path:
     """A linked, pulled JSON file: Main Site and Boston (code 2), unassigned 101-106 and
     2201-2202, an enabled user at 110, a custom role "Team Lead"."""
     boston = fake.add_site("Boston", "2")
@@ -41,14 +44,11 @@ def account(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str
     for number in ("2201", "2202"):
         fake.add_extension(number, status="Unassigned", site_id=boston)
     fake.add_extension("110", first_name="Ada", last_name="Lovelace", email="ada@acme.example")
-    path = tmp_path / "linked.json"
-    assert run("--account", path, "platform", "connect", *secret_files).code == 0
-    assert run("platform", "pull").code == 0
-    return path
+    return link(run, tmp_path / "linked.json", secret_files)
 
 
 @pytest.fixture
-def credentials_api(account: Path, run: Any, fake: FakePlatform, secret_files: list[str]) -> Path:
+def credentials_api(linked: Path, run: Any, fake: FakePlatform, secret_files: list[str]) -> Path:
     """BEYOND THE PUBLISHED DEFINITION: the account linked again by an app that RingCentral
     granted its credentials API (the fake offers it), and pulled: the questions are the
     platform's."""
@@ -56,47 +56,20 @@ def credentials_api(account: Path, run: Any, fake: FakePlatform, secret_files: l
     connected = run("platform", "connect", *secret_files, "--credentials-api")
     assert connected.code == 0, connected.err
     assert run("platform", "pull").code == 0
-    return account
-
-
-def ext_id(fake: FakePlatform, number: str) -> int:
-    return next(i for i, e in fake.extensions.items() if e.get("extensionNumber") == number)
-
-
-def assign(run: Any, number: str, first: str, email: str, *extra: str) -> None:
-    result = run(
-        "assign", number, "--first-name", first, "--last-name", "Tester", "--email", email,
-        "--no-input", *(extra if "--setup" in extra else ("--setup", "later", *extra)),
-    )  # fmt: skip
-    assert result.code == 0, result.err
-
-
-def plan(run: Any) -> dict[str, Any]:
-    result = run("platform", "plan", "--format", "json")
-    assert result.code in (0, 5), result.err
-    return json.loads(result.out)  # type: ignore[no-any-return]
-
-
-def secrets_csv(tmp_path: Path, *rows: tuple[str, str, str, str]) -> Path:
-    path = tmp_path / "secrets.csv"
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["extension", "password", "pin", "security_answer"])
-        writer.writerows(rows)
-    path.chmod(0o600)
-    return path
+    return linked
 
 
 # --- one user, each setup option ---------------------------------------------------------------
 
 
-def test_invite_one_user_as_the_portal_would(account: Path, run: Any, fake: FakePlatform) -> None:
+def test_invite_one_user_as_the_portal_would(linked: Path, run: Any, fake: FakePlatform) -> None:
     assign(
-        run, "2201", "Ivy", "ivy@acme.example", "--setup", "invite", "--role", "Team Lead",
+        run, "2201", "Ivy", "Tester", "ivy@acme.example", "--setup", "invite",
+        "--role", "Team Lead",
         "--recording", "both", "--language", "fr-FR", "--job-title", "Analyst",
         "--contact-phone", "+16175550123",
     )  # fmt: skip
-    shown = plan(run)
+    shown = plan_json(run)
     assert [r["method"] for r in shown["requests"]] == ["PUT", "PUT", "POST"]
     put = shown["requests"][0]
     assert put["body"]["status"] == "NotActivated"
@@ -124,18 +97,18 @@ def test_invite_one_user_as_the_portal_would(account: Path, run: Any, fake: Fake
     assert [r["displayName"] for r in record["roles"]] == ["Team Lead"]
     assert fake.recording[record["id"]] == "All"
     assert fake.welcome_emails == [record["id"]]
-    assert plan(run)["requests"] == [] and plan(run)["changes"] == []
+    assert plan_json(run)["requests"] == [] and plan_json(run)["changes"] == []
 
 
-def test_later_one_user_sends_no_welcome_email(account: Path, run: Any, fake: FakePlatform) -> None:
-    assign(run, "101", "Lea", "lea@acme.example")
+def test_later_one_user_sends_no_welcome_email(linked: Path, run: Any, fake: FakePlatform) -> None:
+    assign(run, "101", "Lea", "Tester", "lea@acme.example")
     result = run("platform", "apply", "--yes")
     assert result.code == 0, result.err
     record = fake.extensions[ext_id(fake, "101")]
     assert record["status"] == "NotActivated" and fake.welcome_emails == []
     assert [r["displayName"] for r in record["roles"]] == ["Standard (International)"]
-    assert len(fake.requests_to("PUT", ACCOUNT + r"/extension/[0-9]+/assigned-role")) == 0
-    assert plan(run)["changes"] == []
+    assert len(fake.requests_to("PUT", API_ACCOUNT + r"/extension/[0-9]+/assigned-role")) == 0
+    assert plan_json(run)["changes"] == []
 
 
 def test_credentials_one_user_with_the_secrets_file(
@@ -145,7 +118,7 @@ def test_credentials_one_user_with_the_secrets_file(
     secret_args: list[str],
     tmp_path: Path,
 ) -> None:
-    assign(run, "102", "Cal", "cal@acme.example", *secret_args)
+    assign(run, "102", "Cal", "Tester", "cal@acme.example", *secret_args)
     held = run("platform", "apply", "--yes", "--format", "json")
     assert held.code == 5
     assert json.loads(held.out) == [
@@ -172,7 +145,7 @@ def test_credentials_one_user_with_the_secrets_file(
     assert fake.credentials[record["id"]]["ivrPin"] == "5820417396"
     assert fake.credentials[record["id"]]["secretQuestion"]["answer"] == "Fluffy the cat"
     assert fake.welcome_emails == []
-    assert "Zebra7!Quix" not in json.dumps(plan(run)) and plan(run)["changes"] == []
+    assert "Zebra7!Quix" not in json.dumps(plan_json(run)) and plan_json(run)["changes"] == []
 
 
 def test_a_refused_security_question_is_not_applied_and_the_rest_stands(
@@ -183,7 +156,7 @@ def test_a_refused_security_question_is_not_applied_and_the_rest_stands(
     tmp_path: Path,
 ) -> None:
     fake.refuse_security_question()
-    assign(run, "103", "Sam", "sam@acme.example", *secret_args)
+    assign(run, "103", "Sam", "Tester", "sam@acme.example", *secret_args)
     right = secrets_csv(tmp_path, ("103", "Zebra7!Quix", "5820417396", "fluffy the cat"))
     result = run("platform", "apply", "--yes", "--secrets-file", right, "--format", "json")
     assert result.code == 5
@@ -197,10 +170,10 @@ def test_a_refused_security_question_is_not_applied_and_the_rest_stands(
 def test_plan_secrets_are_shown_as_secret(
     credentials_api: Path, run: Any, secret_args: list[str]
 ) -> None:
-    assign(run, "104", "Pat", "pat@acme.example", *secret_args)
-    put = plan(run)["requests"][0]
+    assign(run, "104", "Pat", "Tester", "pat@acme.example", *secret_args)
+    put = plan_json(run)["requests"][0]
     assert put["body"]["password"] == "<secret>" and put["body"]["ivrPin"] == "<secret>"
-    question = plan(run)["requests"][1]
+    question = plan_json(run)["requests"][1]
     assert question["body"]["secretQuestion"]["answer"] == "<secret>"
 
 
@@ -208,7 +181,7 @@ def test_plan_secrets_are_shown_as_secret(
 
 
 def test_recording_disable_and_enable_on_assigned_users(
-    account: Path, run: Any, fake: FakePlatform
+    linked: Path, run: Any, fake: FakePlatform
 ) -> None:
     assert run("set-recording", "110", "--direction", "inbound").code == 0
     assert run("disable", "110").code == 0
@@ -220,17 +193,17 @@ def test_recording_disable_and_enable_on_assigned_users(
     assert run("set-recording", "110", "--direction", "off").code == 0
     assert run("platform", "apply", "--yes").code == 0
     assert record["status"] == "Enabled" and record["id"] not in fake.recording
-    assert plan(run)["changes"] == []
+    assert plan_json(run)["changes"] == []
 
 
 # --- conflicts, not applied ----------------------------------------------------------------------
 
 
 def test_a_portal_change_to_a_locally_changed_extension_is_a_conflict(
-    account: Path, run: Any, fake: FakePlatform
+    linked: Path, run: Any, fake: FakePlatform
 ) -> None:
     assert run("set-recording", "110", "--direction", "both").code == 0
-    assign(run, "105", "Uma", "uma@acme.example")
+    assign(run, "105", "Uma", "Tester", "uma@acme.example")
     fake.change_behind(ext_id(fake, "110"), job_title="Countess")
     result = run("platform", "plan", "--format", "json")
     assert result.code == 5
@@ -247,11 +220,11 @@ def test_a_portal_change_to_a_locally_changed_extension_is_a_conflict(
     assert all(str(ext_id(fake, "110")) not in json.dumps(r.body) for r in sent_since(fake, mark))
 
 
-def test_what_the_api_cannot_do_is_listed_as_not_applied(account: Path, run: Any) -> None:
+def test_what_the_api_cannot_do_is_listed_as_not_applied(linked: Path, run: Any) -> None:
     assert run("site", "add", "Austin", "--code", "3").code == 0
     assert run("extension", "add", "120").code == 0
     assert run("unassign", "110", "--yes").code == 0
-    changes = {c["extension"]: c for c in plan(run)["changes"]}
+    changes = {c["extension"]: c for c in plan_json(run)["changes"]}
     assert {k: c["kind"] for k, c in changes.items()} == {
         "site Austin": "not applied", "120": "not applied", "110": "not applied",
     }  # fmt: skip
@@ -280,10 +253,7 @@ def big(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]) -
     fake.add_role("Night Shift")
     for n in range(1200):
         fake.add_extension(str(3000 + n), status="Unassigned")
-    path = tmp_path / "big.json"
-    assert run("--account", path, "platform", "connect", *secret_files).code == 0
-    assert run("platform", "pull").code == 0
-    return path
+    return link(run, tmp_path / "big.json", secret_files)
 
 
 def test_1200_assignments_go_in_three_bulk_updates(
@@ -313,7 +283,7 @@ def test_1200_assignments_go_in_three_bulk_updates(
         assert record["roles"][0]["displayName"] == role
         assert fake.recording.get(record["id"]) == (None, "Inbound", "All")[i % 3]
     assert len(fake.welcome_emails) == 1200
-    assert plan(run) == {"changes": [], "requests": [], "notes": []}
+    assert plan_json(run) == {"changes": [], "requests": [], "notes": []}
 
 
 def test_seven_failed_records_are_reported_and_only_they_are_sent_again(
@@ -336,7 +306,7 @@ def test_seven_failed_records_are_reported_and_only_they_are_sent_again(
     fake.bulk_failures.clear()
     for n in failing:
         assert run("unassign", n, "--yes").code == 0
-        assign(run, n, "Fixed", f"fixed{n}@acme.example")
+        assign(run, n, "Fixed", "Tester", f"fixed{n}@acme.example")
     mark = len(fake.requests)
     again = run("platform", "apply", "--yes")
     assert again.code == 0, again.err
@@ -350,9 +320,9 @@ def test_seven_failed_records_are_reported_and_only_they_are_sent_again(
 # --- the network and the rate limits ----------------------------------------------------------
 
 
-def test_a_429_in_the_middle_is_honoured(account: Path, run: Any, fake: FakePlatform) -> None:
+def test_a_429_in_the_middle_is_honoured(linked: Path, run: Any, fake: FakePlatform) -> None:
     for number, name in (("101", "a"), ("102", "b"), ("103", "c")):
-        assign(run, number, name, f"{name}@acme.example", "--role", "Team Lead")
+        assign(run, number, name, "Tester", f"{name}@acme.example", "--role", "Team Lead")
     fake.fail_with_429(after=4, retry_after=1.0)
     result = run("platform", "apply", "--yes")
     assert result.code == 0, result.err
@@ -363,9 +333,9 @@ def test_a_429_in_the_middle_is_honoured(account: Path, run: Any, fake: FakePlat
 
 
 def test_an_answer_lost_after_the_put_arrived_assigns_once(
-    account: Path, run: Any, fake: FakePlatform
+    linked: Path, run: Any, fake: FakePlatform
 ) -> None:
-    assign(run, "106", "Dee", "dee@acme.example", "--setup", "invite")
+    assign(run, "106", "Dee", "Tester", "dee@acme.example", "--setup", "invite")
     fake.drop_connection("PUT", PUT_ONE, count=1, apply=True)
     result = run("platform", "apply", "--yes", "--format", "json")
     assert result.code == 0, result.err
@@ -374,20 +344,20 @@ def test_an_answer_lost_after_the_put_arrived_assigns_once(
     ]
     assert len(fake.requests_to("PUT", PUT_ONE)) == 1  # not sent again
     assert fake.welcome_emails == [ext_id(fake, "106")]
-    assert plan(run)["changes"] == []
+    assert plan_json(run)["changes"] == []
 
 
-def test_one_apply_at_a_time(account: Path, run: Any) -> None:
+def test_one_apply_at_a_time(linked: Path, run: Any) -> None:
     from filelock import FileLock
 
-    assign(run, "101", "Lou", "lou@acme.example")
-    with FileLock(account.with_name(f".{account.name}.apply.lock")):
+    assign(run, "101", "Lou", "Tester", "lou@acme.example")
+    with FileLock(linked.with_name(f".{linked.name}.apply.lock")):
         result = run("platform", "apply", "--yes")
     assert result.code == 6 and "another `extadmin platform apply` is running" in result.err
 
 
-def test_apply_without_a_terminal_needs_yes(account: Path, run: Any) -> None:
-    assign(run, "101", "Lou", "lou@acme.example")
+def test_apply_without_a_terminal_needs_yes(linked: Path, run: Any) -> None:
+    assign(run, "101", "Lou", "Tester", "lou@acme.example")
     result = run("platform", "apply")
     assert result.code == 2 and "--yes" in result.err
 
@@ -455,19 +425,19 @@ def _kill_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: lis
             assert fake.recording.get(record["id"]) == (None, "Inbound", "All")[i % 3]
         invited = sorted(ext_id(fake, n) for n in numbers[:10])
         assert sorted(fake.welcome_emails) == invited, round_
-        assert plan(run) == {"changes": [], "requests": [], "notes": []}
+        assert plan_json(run) == {"changes": [], "requests": [], "notes": []}
         assert run("account", "forget", path).code == 0  # its users' addresses are free again
 
 
 @pytest.mark.timeout(60)
 def test_at_a_terminal_apply_asks_for_the_secrets_hidden(
-    account: Path, run: Any, fake: FakePlatform, secret_args: list[str]
+    linked: Path, run: Any, fake: FakePlatform, secret_args: list[str]
 ) -> None:
     from tests.pty_helpers import ENTER, Terminal
 
-    assign(run, "102", "Cal", "cal@acme.example", *secret_args)
-    assign(run, "103", "Dan", "dan@acme.example", *secret_args)
-    term = Terminal("--account", str(account), "platform", "apply", env={"TERM": "xterm"})
+    assign(run, "102", "Cal", "Tester", "cal@acme.example", *secret_args)
+    assign(run, "103", "Dan", "Tester", "dan@acme.example", *secret_args)
+    term = Terminal("--account", str(linked), "platform", "apply", env={"TERM": "xterm"})
     try:
         term.answer("Send the local changes to the platform?", "y")
         term.answer("Password of extension 102", "Zebra7!Quix" + ENTER)
@@ -488,11 +458,11 @@ def test_at_a_terminal_apply_asks_for_the_secrets_hidden(
 
 
 def test_a_user_on_a_site_the_platform_lacks_is_not_applied_and_never_invited_twice(
-    account: Path, run: Any, fake: FakePlatform
+    linked: Path, run: Any, fake: FakePlatform
 ) -> None:
     assert run("site", "add", "Austin", "--code", "3").code == 0
     assert run("extension", "add", "301", "--site", "Austin").code == 0
-    assign(run, "101", "Ann", "ann@acme.example", "--setup", "invite", "--site", "Austin",
+    assign(run, "101", "Ann", "Tester", "ann@acme.example", "--setup", "invite", "--site", "Austin",
            "--short-extension", "101")  # fmt: skip
     for _ in range(2):
         result = run("platform", "apply", "--yes", "--format", "json")
@@ -504,9 +474,9 @@ def test_a_user_on_a_site_the_platform_lacks_is_not_applied_and_never_invited_tw
 
 
 def test_an_apply_cut_short_after_the_platform_took_it_settles_the_base(
-    account: Path, run: Any, fake: FakePlatform
+    linked: Path, run: Any, fake: FakePlatform
 ) -> None:
-    assign(run, "101", "Ann", "ann@acme.example")
+    assign(run, "101", "Ann", "Tester", "ann@acme.example")
     record = fake.extensions[ext_id(fake, "101")]  # as if an earlier apply got through
     record.update(status="NotActivated", contact={"firstName": "Ann", "lastName": "Tester",
                                                   "email": "ann@acme.example"})  # fmt: skip
@@ -520,22 +490,22 @@ def test_an_apply_cut_short_after_the_platform_took_it_settles_the_base(
 
 
 def test_enabling_a_credentials_user_again_sends_no_password(
-    account: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+    linked: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
 ) -> None:
-    assign(run, "102", "Cal", "cal@acme.example", *secret_args)
+    assign(run, "102", "Cal", "Tester", "cal@acme.example", *secret_args)
     right = secrets_csv(tmp_path, ("102", "Zebra7!Quix", "5820417396", "fluffy the cat"))
     assert run("platform", "apply", "--yes", "--secrets-file", right).code == 0
     assert run("disable", "102").code == 0
     assert run("platform", "apply", "--yes").code == 0
     assert run("enable", "102").code == 0
-    requests = plan(run)["requests"]
+    requests = plan_json(run)["requests"]
     assert [r["body"] for r in requests] == [{"status": "Enabled"}]
     assert run("platform", "apply", "--yes").code == 0  # no secrets needed
     assert fake.extensions[ext_id(fake, "102")]["status"] == "Enabled"
 
 
 def test_another_user_on_an_extension_the_platform_still_assigns_is_refused(
-    account: Path, run: Any, fake: FakePlatform
+    linked: Path, run: Any, fake: FakePlatform
 ) -> None:
     """Unassigned here but not on the platform: a new user there would be an update of Ada's
     record (her extension, her history), so assign refuses and says what to do."""
@@ -546,7 +516,7 @@ def test_another_user_on_an_extension_the_platform_still_assigns_is_refused(
     )  # fmt: skip
     assert refused.code == 5
     assert "still has a user on the platform (ada@acme.example)" in refused.err
-    change = plan(run)["changes"]
+    change = plan_json(run)["changes"]
     assert [c["kind"] for c in change] == ["not applied"]  # the unassignment, for the Portal
     assert run("platform", "apply", "--yes").code == 5
     assert fake.extensions[ext_id(fake, "110")]["contact"]["firstName"] == "Ada"
@@ -560,7 +530,7 @@ def test_a_failed_security_question_is_sent_again_by_the_next_apply(
     secret_args: list[str],
     tmp_path: Path,
 ) -> None:
-    assign(run, "103", "Sam", "sam@acme.example", *secret_args)
+    assign(run, "103", "Sam", "Tester", "sam@acme.example", *secret_args)
     right = secrets_csv(tmp_path, ("103", "Zebra7!Quix", "5820417396", "fluffy the cat"))
     questions = fake.secret_questions
     fake.secret_questions = []  # unknown question: the platform answers 400
@@ -575,25 +545,25 @@ def test_a_failed_security_question_is_sent_again_by_the_next_apply(
         ("security question", "done")
     ]
     assert "secretQuestion" in fake.credentials[ext_id(fake, "103")]
-    assert plan(run)["changes"] == []
+    assert plan_json(run)["changes"] == []
 
 
 def test_a_journaled_task_the_platform_no_longer_knows_is_dropped(
-    account: Path, run: Any, fake: FakePlatform
+    linked: Path, run: Any, fake: FakePlatform
 ) -> None:
-    account.with_name("linked.apply-journal.json").write_text('{"tasks": ["bulk-gone"]}')
-    assign(run, "101", "Ann", "ann@acme.example")
+    linked.with_name("linked.apply-journal.json").write_text('{"tasks": ["bulk-gone"]}')
+    assign(run, "101", "Ann", "Tester", "ann@acme.example")
     result = run("platform", "apply", "--yes")
     assert result.code == 0, result.err
-    assert not account.with_name("linked.apply-journal.json").exists()
+    assert not linked.with_name("linked.apply-journal.json").exists()
 
 
 def test_credentials_users_go_by_bulk_and_a_wrong_secret_refuses_only_its_user(
-    account: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
+    linked: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
 ) -> None:
     numbers = ["101", "102", "103", "104", "105", "106"]
     for number in numbers:
-        assign(run, number, f"U{number}", f"u{number}@acme.example", *secret_args)
+        assign(run, number, f"U{number}", "Tester", f"u{number}@acme.example", *secret_args)
     rows = [(n, "Zebra7!Quix", "5820417396", "fluffy the cat") for n in numbers]
     rows[2] = ("103", "Zebra7!Quix", "5820417396", "not the answer")
     result = run(

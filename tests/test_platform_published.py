@@ -6,7 +6,6 @@ request), and every request of a full cycle checked against the published operat
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -15,23 +14,11 @@ import pytest
 
 from tests import published_api
 from tests.conftest import connect_options
+from tests.csv_helpers import secret_rows, secrets_csv
 from tests.fake_platform import FakePlatform, serve
+from tests.helpers import API_ACCOUNT, assign_someone, ext_id, link, plan_json
 
-ACCOUNT = r"/restapi/v1\.0/account/(~|[0-9]+)"
-CREDENTIALS = ACCOUNT + r"/extension/[0-9]+/credentials"
-PUT_ONE = ACCOUNT + r"/extension/[0-9]+"
-BULK = ACCOUNT + "/extension-bulk-update"
-
-
-def ext_id(fake: FakePlatform, number: str) -> int:
-    return next(i for i, e in fake.extensions.items() if e.get("extensionNumber") == number)
-
-
-def connect(run: Any, path: Path, secret_files: list[str], *extra: str) -> None:
-    result = run("--account", path, "platform", "connect", *secret_files, *extra)
-    assert result.code == 0, result.err
-    pulled = run("platform", "pull")
-    assert pulled.code == 0, pulled.err
+CREDENTIALS = API_ACCOUNT + r"/extension/[0-9]+/credentials"
 
 
 @pytest.fixture
@@ -40,34 +27,7 @@ def linked(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
     fake.add_role("Team Lead")
     for n in range(101, 113):
         fake.add_extension(str(n), status="Unassigned")
-    path = tmp_path / "linked.json"
-    connect(run, path, secret_files)
-    return path
-
-
-def assign(run: Any, number: str, setup: str, *extra: str) -> None:
-    result = run(
-        "assign", number, "--setup", setup, "--first-name", "U", "--last-name", number,
-        "--email", f"u{number}@acme.example", "--no-input", *extra,
-    )  # fmt: skip
-    assert result.code == 0, result.err
-
-
-def plan(run: Any) -> dict[str, Any]:
-    result = run("platform", "plan", "--format", "json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)  # type: ignore[no-any-return]
-
-
-def secrets_csv(tmp_path: Path, *numbers: str) -> Path:
-    path = tmp_path / "secrets.csv"
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["extension", "password", "pin", "security_answer"])
-        for number in numbers:
-            writer.writerow([number, "Zebra7!Quix", "5820417396", "fluffy the cat"])
-    path.chmod(0o600)
-    return path
+    return link(run, tmp_path / "linked.json", secret_files)
 
 
 # --- the cycle: invite, later x6, credentials; every request an operation of the definition ---
@@ -76,16 +36,18 @@ def secrets_csv(tmp_path: Path, *numbers: str) -> Path:
 def test_a_full_cycle_sends_only_published_operations_and_settles(
     linked: Path, run: Any, fake: FakePlatform, secret_args: list[str], tmp_path: Path
 ) -> None:
-    assign(run, "101", "invite", "--role", "Team Lead", "--recording", "both")
+    assign_someone(run, "101", "invite", "--role", "Team Lead", "--recording", "both")
     for number in ("102", "103", "104", "105", "106", "107"):
-        assign(run, number, "later", "--language", "fr-CA")
-    assign(run, "108", "credentials", *secret_args[2:], "--recording", "inbound")
+        assign_someone(run, number, "later", "--language", "fr-CA")
+    assign_someone(run, "108", "credentials", *secret_args[2:], "--recording", "inbound")
 
-    shown = plan(run)
+    shown = plan_json(run, codes=(0,))
     assert [r["method"] for r in shown["requests"]] == ["POST", "PUT", "POST"]  # bulk, role, rec
     assert len(shown["notes"]) == 2  # the security question, the temporary password
     assert "108" in shown["notes"][0] and "first login" in shown["notes"][0]
-    applied = run("platform", "apply", "--yes", "--secrets-file", secrets_csv(tmp_path, "108"))
+    applied = run(
+        "platform", "apply", "--yes", "--secrets-file", secrets_csv(tmp_path, *secret_rows("108"))
+    )
     assert applied.code == 0, applied.out + applied.err
 
     assert fake.welcome_emails == [ext_id(fake, "101")]  # the invite's, and no other
@@ -98,7 +60,7 @@ def test_a_full_cycle_sends_only_published_operations_and_settles(
     assert fake.extensions[ext_id(fake, "101")]["roles"][0]["displayName"] == "Team Lead"
     assert fake.recording[ext_id(fake, "108")] == "Inbound"
 
-    again = plan(run)
+    again = plan_json(run, codes=(0,))
     assert again["changes"] == [] and again["requests"] == []
     assert run("platform", "pull").code == 0  # nothing pending: a plain pull
     assert json.loads(run("platform", "status", "-f", "json").out)["pending_changes"] == 0
@@ -128,9 +90,15 @@ def test_without_the_credentials_api_a_credentials_user_settles(
 ) -> None:
     """Before: PUT …/credentials answered 404, the user stayed a pending change, every apply
     exited 5 and pull refused."""
-    assign(run, "103", "credentials", *secret_args[2:])
+    assign_someone(run, "103", "credentials", *secret_args[2:])
     for _ in range(2):
-        result = run("platform", "apply", "--yes", "--secrets-file", secrets_csv(tmp_path, "103"))
+        result = run(
+            "platform",
+            "apply",
+            "--yes",
+            "--secrets-file",
+            secrets_csv(tmp_path, *secret_rows("103")),
+        )
         assert result.code == 0, result.out + result.err
     assert not fake.requests_to("PUT", CREDENTIALS)
     assert not fake.requests_to("GET", r"/restapi/v1\.0/dictionary/secret-question")
@@ -144,15 +112,15 @@ def test_a_file_linked_before_keeps_no_pending_question(
 ) -> None:
     """A base written while the link still tracked the security question (before this
     version) holds one: that is not a local change."""
-    assign(run, "103", "credentials", *secret_args[2:])
-    given = ("--yes", "--secrets-file", secrets_csv(tmp_path, "103"))
+    assign_someone(run, "103", "credentials", *secret_args[2:])
+    given = ("--yes", "--secrets-file", secrets_csv(tmp_path, *secret_rows("103")))
     assert run("platform", "apply", *given).code == 0
     doc = json.loads(linked.read_text())
     ext = next(e for e in doc["extensions"] if e.get("number") == "103")
     ext["base"]["security_question"] = ext["user"]["credentials"]["security_question"]
     linked.write_text(json.dumps(doc))
     assert json.loads(run("platform", "status", "-f", "json").out)["pending_changes"] == 0
-    assert plan(run)["changes"] == []
+    assert plan_json(run, codes=(0,))["changes"] == []
     assert run("platform", "pull").code == 0
 
 
@@ -167,7 +135,7 @@ def test_with_the_credentials_api_the_questions_are_the_platforms(
     ]
     fake.add_extension("101", status="Unassigned")
     path = tmp_path / "linked.json"
-    connect(run, path, secret_files, "--credentials-api")
+    link(run, path, secret_files, "--credentials-api")
     listed = run("security-question", "list", "--format", "json")
     assert [q["question"] for q in json.loads(listed.out)] == [
         "Your favourite fruit?", "Your first phone model?",
@@ -176,13 +144,15 @@ def test_with_the_credentials_api_the_questions_are_the_platforms(
     folder.mkdir()
     for name, value in (("p", "Zebra7!Quix"), ("n", "5820417396"), ("a", "a nokia brick")):
         (folder / name).write_text(value + "\n")
-    assign(
+    assign_someone(
         run, "101", "credentials", "--password-file", str(folder / "p"), "--pin-file",
         str(folder / "n"), "--security-question", "2", "--security-answer-file", str(folder / "a"),
     )  # fmt: skip
     refused = run("assign", "102", "--security-question", "3")
     assert refused.code != 0
-    question = next(r for r in plan(run)["requests"] if r["step"] == "security question")
+    question = next(
+        r for r in plan_json(run, codes=(0,))["requests"] if r["step"] == "security question"
+    )
     assert question["body"]["secretQuestion"] == {"id": "32", "answer": "<secret>"}
 
 
@@ -201,13 +171,13 @@ def test_with_the_credentials_api_refused_the_question_settles_in_one_line(
     assert pulled.code == 0
     warnings = [line for line in pulled.err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "security questions" in warnings[0]
-    assign(run, "101", "credentials", *secret_args[2:])
-    given = ("--yes", "--secrets-file", secrets_csv(tmp_path, "101"))
+    assign_someone(run, "101", "credentials", *secret_args[2:])
+    given = ("--yes", "--secrets-file", secrets_csv(tmp_path, *secret_rows("101")))
     first = run("platform", "apply", *given)
     assert "not applied" in first.out and "pull again" in first.out
     assert run("platform", "apply", *given).code == 0
     assert fake.extensions[ext_id(fake, "101")]["status"] == "Enabled"
-    assert plan(run)["changes"] == []
+    assert plan_json(run, codes=(0,))["changes"] == []
     assert run("platform", "pull").code == 0
     # the fake counts each request to an endpoint it lacks: here, the claimed API's
     assert set(fake.violations) == {"unknown endpoint GET /restapi/v1.0/dictionary/secret-question"}
@@ -225,8 +195,8 @@ def test_later_says_no_welcome_email_and_invite_says_one(
     from Unassigned to NotActivated."""
     numbers = [str(102 + n) for n in range(count)]
     for number in numbers:
-        assign(run, number, "later")
-    assign(run, "101", "invite")
+        assign_someone(run, number, "later")
+    assign_someone(run, "101", "invite")
     assert run("platform", "apply", "--yes").code == 0
     assert fake.welcome_emails == [ext_id(fake, "101")]
     sent = [r.body for r in fake.requests if r.method in ("PUT", "POST") and "extension" in r.path]
@@ -265,7 +235,7 @@ def test_a_language_the_platform_does_not_offer_is_refused_before_anything_is_se
     for n in (101, 102):
         fake.add_extension(str(n), status="Unassigned")
     path = tmp_path / "linked.json"
-    connect(run, path, secret_files)
+    link(run, path, secret_files)
     before = path.read_bytes()
     refused = run(
         "assign", "101", "--setup", "later", "--first-name", "U", "--last-name", "I",
@@ -290,8 +260,8 @@ def test_a_language_without_the_greeting_flag_is_not_sent_as_the_greeting(
     """en-CA is a greeting language and a format, not a user language on this platform; zh-HK
     is not a user language either; es-419 is not a format: the defaults taken from the
     user's language are only those the platform offers for each setting."""
-    assign(run, "101", "later", "--language", "es-419")
-    request = plan(run)["requests"][0]
+    assign_someone(run, "101", "later", "--language", "es-419")
+    request = plan_json(run, codes=(0,))["requests"][0]
     assert request["body"]["regionalSettings"] == {
         "language": {"id": "58378"}, "greetingLanguage": {"id": "58378"},
     }  # fmt: skip
@@ -303,8 +273,8 @@ def test_a_language_without_the_greeting_flag_is_not_sent_as_the_greeting(
 def test_the_temporary_password_is_said_to_be_not_settable(
     linked: Path, run: Any, secret_args: list[str]
 ) -> None:
-    assign(run, "101", "credentials", *secret_args[2:], "--temporary-password")
-    notes = plan(run)["notes"]
+    assign_someone(run, "101", "credentials", *secret_args[2:], "--temporary-password")
+    notes = plan_json(run, codes=(0,))["notes"]
     assert any("temporary password of 1 user(s) (101): not settable through the API" in n
                for n in notes)  # fmt: skip
     shown = run("platform", "plan")
@@ -320,8 +290,8 @@ def test_a_failed_bulk_task_reports_its_task_level_errors_per_extension(
     """One record with a language id the platform no longer has fails the whole request:
     each extension is reported with the errors the task gave, naming the record at fault."""
     for number in ("101", "102", "104", "105"):
-        assign(run, number, "later")
-    assign(run, "103", "later", "--language", "es-ES")
+        assign_someone(run, number, "later")
+    assign_someone(run, "103", "later", "--language", "es-ES")
     fake.languages = [lang for lang in fake.languages if lang["localeCode"] != "es-ES"]
     result = run("platform", "apply", "--yes", "--format", "json")
     assert result.code == 5
@@ -351,7 +321,7 @@ def test_names_with_the_format_characters_people_use_are_pulled_and_assigned(
     fake.add_extension("101", email="m@acme.example", **NAMES)
     fake.add_extension("102", status="Unassigned")
     path = tmp_path / "linked.json"
-    connect(run, path, secret_files)
+    link(run, path, secret_files)
     shown = json.loads(run("extension", "show", "101", "--format", "json").out)
     assert {k: shown["user"][k] for k in NAMES} == NAMES
     table = run("extension", "show", "101").out
@@ -382,9 +352,9 @@ def test_an_id_that_would_point_a_request_elsewhere_is_never_sent(
     for n in ("101", "102"):
         fake.add_extension(n, status="Unassigned")
     path = tmp_path / "linked.json"
-    connect(run, path, secret_files)
+    link(run, path, secret_files)
     for n in ("101", "102"):
-        assign(run, n, "later", "--role", "Sly")
+        assign_someone(run, n, "later", "--role", "Sly")
     shown = run("platform", "plan")
     assert shown.code == 1
     assert shown.err == (
@@ -407,7 +377,7 @@ def test_activate_invite_on_a_linked_file_says_what_happens(
 ) -> None:
     """Before: "invitation sent" and an invite in the audit log, and nothing was ever sent for
     a user invited already."""
-    assign(run, "101", "later")
+    assign_someone(run, "101", "later")
     invited = run("activate", "101", "--invite")
     assert invited.code == 0, invited.err
     assert "invitation for extension 101: to be sent by RingCentral at `platform apply`" in (
@@ -447,8 +417,8 @@ def test_an_extension_on_an_unlisted_site_is_kept_there_and_sent_there(
     ) in pulled.err
     shown = json.loads(run("extension", "show", "501", "--format", "json").out)
     assert shown["site"] == "Annex"
-    assign(run, "501", "later")
-    request = plan(run)["requests"][0]
+    assign_someone(run, "501", "later")
+    request = plan_json(run, codes=(0,))["requests"][0]
     assert request["body"]["site"] == {"id": "9000001"}
 
 
@@ -466,7 +436,7 @@ def test_two_applies_through_two_names_of_one_file_do_not_both_run(
     import time
 
     for number in ("101", "102", "103"):
-        assign(run, number, "invite")
+        assign_someone(run, number, "invite")
     other = linked.with_name("same-file.json")
     os.link(linked, other)
     fake.delay(0.5)  # each request waits: the first apply holds the lock for seconds
@@ -501,7 +471,7 @@ def rich(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]) 
     fake.populate(60)
     fake.add_extension("9101", status="Unassigned")
     path = tmp_path / "linked.json"
-    connect(run, path, secret_files)
+    link(run, path, secret_files)
     assert run("extension", "add", "9102", "--device", "Yealink T54W").code == 0
     return path
 
@@ -541,7 +511,7 @@ def test_a_page_missing_in_the_middle_writes_nothing(
 ) -> None:
     fake.populate(2500)
     path = tmp_path / "linked.json"
-    connect(run, path, secret_files)
+    link(run, path, secret_files)
     before = path.read_bytes()
     fake.spoil_answer("GET", EXTENSIONS, {"uri": "x"}, skip=1)  # the second page
     result = run("platform", "pull")
@@ -555,7 +525,7 @@ def test_a_next_page_that_links_back_ends_the_pull(
     """Before: 412 requests in 20 s, memory growing, for ever."""
     fake.add_extension("101", status="Unassigned")
     path = tmp_path / "linked.json"
-    connect(run, path, secret_files)
+    link(run, path, secret_files)
     first = f"{fake.url}/restapi/v1.0/account/{fake.account_id}/extension?type=User&page=1"
     looping = {"records": [], "navigation": {"nextPage": {"uri": first}}}
     fake.spoil_answer("GET", EXTENSIONS, looping, count=10)
@@ -603,7 +573,7 @@ def test_a_penalty_longer_than_the_longest_wait_is_reported_at_once_and_not_hand
 
     fake.add_extension("101", status="Unassigned")
     path = tmp_path / "linked.json"
-    connect(run, path, secret_files)
+    link(run, path, secret_files)
     fake.fail_with_429(retry_after=retry_after)
     started = time.monotonic()
     result = run("platform", "pull")

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +21,10 @@ from extadmin.services import link
 from extadmin.storage.store import AccountStore
 from tests.conftest import Result
 from tests.fake_platform import FakePlatform, serve
-from tests.helpers import audit
+from tests.helpers import audit, load
 
 DIRECTIONS = {None: "off", "Inbound": "inbound", "Outbound": "outbound", "All": "both"}
 EXTENSIONS = r"/restapi/v1\.0/account/(~|[0-9]+)/extension"
-
-
-def load(path: Path) -> dict[str, Any]:
-    data = path.read_bytes()
-    return json.loads(data) if path.suffix == ".json" else tomllib.loads(data.decode())
 
 
 def connect(run: Any, path: Path, secret_files: list[str], *extra: str) -> Result:

@@ -45,6 +45,7 @@ from extadmin.services import link
 from extadmin.services.link import SECRET_ENV, SERVER_ENV
 from tests.conftest import CHEAP_HASHING, Result, connect_options, invoke
 from tests.fake_platform import DEFAULT_LIMITS, STATUSES, FakePlatform, Recorded
+from tests.helpers import audit_path, ok
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -400,7 +401,7 @@ class Linked:
         self.fake = fake
         self.path = path
         self.data = path.read_bytes()  # the file's bytes before each example
-        self.audit = _audit(path).read_bytes()
+        self.audit = audit_path(path).read_bytes()
         # extension id -> what only the file holds ("device", "credentials")
         self.local_only = _local_only(json.loads(self.data))
         self.templates = templates
@@ -408,15 +409,6 @@ class Linked:
 
     def __repr__(self) -> str:
         return f"Linked({self.path.name})"
-
-
-def _ok(result: Result) -> Result:
-    assert result.code == 0, result.err
-    return result
-
-
-def _audit(path: Path) -> Path:
-    return path.with_name(f"{path.stem}.audit.jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -437,7 +429,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
             patch.setattr(hashing, "COST", CHEAP_HASHING)
             patch.chdir(folder)
             path = _build(fake, folder)
-        yield Built(fake, path.read_bytes(), _audit(path).read_bytes(), _templates(fake))
+        yield Built(fake, path.read_bytes(), audit_path(path).read_bytes(), _templates(fake))
     finally:
         fake.stop()
 
@@ -461,12 +453,12 @@ def _build(fake: ShapedFake, folder: Path) -> Path:
     fake.add_extension("107", first_name="Elena", last_name="Evans", email="elena@acme.example",
                        site_id=paris, recording="All")  # fmt: skip
     path = folder / "linked.json"
-    _ok(invoke("--account", path, "platform", "connect", *connect_options(fake, folder / "s")))
-    _ok(invoke("--account", path, "platform", "pull"))
+    ok(invoke("--account", path, "platform", "connect", *connect_options(fake, folder / "s")))
+    ok(invoke("--account", path, "platform", "pull"))
     secret_files: list[Any] = []
     for name, value in SECRETS.items():
         secret_files += [f"--{name}-file", _secret(folder, name, value)]
-    _ok(invoke("--account", path, "assign", "103", "--setup", "credentials",
+    ok(invoke("--account", path, "assign", "103", "--setup", "credentials",
                "--first-name", "Farid", "--last-name", "Fischer",
                "--email", "farid@acme.example", "--no-input", "--security-question", "1",
                *secret_files))  # fmt: skip
@@ -475,13 +467,13 @@ def _build(fake: ShapedFake, folder: Path) -> Path:
         "extension,password,pin,security_answer\n103,Zebra7!Quix,5820417396,fluffy cat\n"
     )
     secrets.chmod(0o600)
-    _ok(invoke("--account", path, "platform", "apply", "--yes", "--secrets-file", secrets))
+    ok(invoke("--account", path, "platform", "apply", "--yes", "--secrets-file", secrets))
     doc = json.loads(path.read_text())
     for ext in doc["extensions"]:
         if ext.get("number") in ("101", "102"):
             ext["device"] = DESK_PHONE
     path.write_text(json.dumps(doc, indent=2))
-    status = _ok(invoke("--account", path, "platform", "status", "--format", "json"))
+    status = ok(invoke("--account", path, "platform", "status", "--format", "json"))
     assert json.loads(status.out)["pending"] == []
     assert sorted(_local_only(doc).values()) == ["credentials", "device", "device"]
     assert not fake.violations, fake.violations
@@ -496,7 +488,7 @@ def linked(
     server (what CI does: nothing kept in this test's config folder)."""
     path = tmp_path / "linked.json"
     path.write_bytes(built.data)
-    _audit(path).write_bytes(built.audit)
+    audit_path(path).write_bytes(built.audit)
     fake = built.fake
     monkeypatch.setenv(SECRET_ENV[0], fake.client_secret)
     monkeypatch.setenv(SECRET_ENV[1], fake.jwt)
@@ -545,7 +537,7 @@ def start(linked: Linked, queued: list[Answer]) -> None:
     """The file as pulled, no rate-limit state handed on, and these answers queued."""
     linked.fake.reset()
     linked.path.write_bytes(linked.data)
-    _audit(linked.path).write_bytes(linked.audit)
+    audit_path(linked.path).write_bytes(linked.audit)
     shutil.rmtree(linked.cache / "extadmin" / "rate-limits", ignore_errors=True)
     linked.fake.queued.extend(queued)
 
@@ -561,7 +553,7 @@ def check_failure(result: Result, linked: Linked, codes: set[int]) -> None:
     lines = lines_of(result)
     assert len(lines) == 1 and lines[0].startswith("extadmin: error: "), result.err
     assert linked.path.read_bytes() == linked.data
-    assert _audit(linked.path).read_bytes() == linked.audit
+    assert audit_path(linked.path).read_bytes() == linked.audit
 
 
 def check_requests(linked: Linked) -> None:
@@ -699,8 +691,8 @@ def changed(linked: Linked) -> Linked:
         ("set-recording", "104", "--direction", "inbound"),
         ("disable", "107"),
     ):  # fmt: skip
-        _ok(invoke("--account", linked.path, *args))
-    planned = _ok(invoke("--account", linked.path, "platform", "plan", "--format", "json"))
+        ok(invoke("--account", linked.path, *args))
+    planned = ok(invoke("--account", linked.path, "platform", "plan", "--format", "json"))
     assert len(json.loads(planned.out)["requests"]) >= 3, planned.out
     linked.fake.reset()
     return Linked(linked.fake, linked.path, linked.templates)

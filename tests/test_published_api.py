@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests.fake_platform import JWT_GRANT
 from tests.published_api import (
     BY_ID,
     NOT_IN_DEFINITION,
@@ -22,7 +23,6 @@ from tests.published_api import (
 )
 
 A = "/restapi/v1.0/account/~"
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SECRET = "s3cr3t-value"
 
 CONTACT = {

@@ -8,11 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 # one of each kind: Ctrl-C sent to this process (in-process), to a child while it loads, and
 # typed at a pseudo-terminal in cooked mode

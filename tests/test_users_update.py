@@ -34,7 +34,7 @@ from extadmin.services import bulk
 from extadmin.storage import schema
 from tests.conftest import build_acme, prebuilt
 from tests.fake_platform import FakePlatform
-from tests.helpers import assign, audit, refused
+from tests.helpers import API_ACCOUNT, assign, audit, link, plan_json, refused, sent_since
 from tests.pty_helpers import BACKSPACE, DOWN, ENTER, UP, Terminal
 
 # --- the account: Main Site (no code) 101-105, Boston (code 2) 2201-2203 --------------------------
@@ -376,7 +376,6 @@ def queued(run: Any) -> list[dict[str, Any]]:
 
 # --- 2. on the fake platform: one update with only what changed -----------------------------------
 
-ACCOUNT = r"/restapi/v1\.0/account/(~|[0-9]+)"
 EMPTY_PLAN = {"changes": [], "requests": [], "notes": []}
 
 
@@ -389,26 +388,12 @@ def linked(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
         job_title="Analyst", department="Research", business_phone="+16175550100",
         mobile_phone="+16175550101",
     )  # fmt: skip
-    path = tmp_path / "linked.json"
-    connected = run("--account", path, "platform", "connect", *secret_files)
-    assert connected.code == 0, connected.err
-    assert run("platform", "pull").code == 0
-    return path
-
-
-def platform_plan_json(run: Any) -> dict[str, Any]:
-    result = run("platform", "plan", "--format", "json")
-    assert result.code in (0, 5), result.err
-    return json.loads(result.out)  # type: ignore[no-any-return]
+    return link(run, tmp_path / "linked.json", secret_files)
 
 
 def contact_of(fake: FakePlatform, number: str) -> dict[str, Any]:
     record = next(e for e in fake.extensions.values() if e.get("extensionNumber") == number)
     return dict(record["contact"])
-
-
-def sent_since(fake: FakePlatform, mark: int) -> list[Any]:
-    return [r for r in fake.requests[mark:] if r.method != "GET" and "oauth" not in r.path]
 
 
 @pytest.mark.parametrize(
@@ -430,7 +415,7 @@ def test_a_linked_update_is_one_put_of_only_the_changed_properties(
     assert result.code == 0, result.err
     assert "(local: `extadmin platform apply` sends it)" in result.err
 
-    shown = platform_plan_json(run)
+    shown = plan_json(run)
 
     assert [(c["extension"], c["kind"], c["fields"]) for c in shown["changes"]] == [
         ("110", "update", sorted(given))
@@ -444,10 +429,10 @@ def test_a_linked_update_is_one_put_of_only_the_changed_properties(
     assert {r["result"] for r in json.loads(applied.out)} == {"done"}
     sent = sent_since(fake, mark)
     assert [r.method for r in sent] == ["PUT"]  # one request
-    assert re.fullmatch(ACCOUNT + r"/extension/[0-9]+", sent[0].path)
+    assert re.fullmatch(API_ACCOUNT + r"/extension/[0-9]+", sent[0].path)
     assert sent[0].body == shown["requests"][0]["body"]  # what plan showed
     assert contact_of(fake, "110") == {**before, **changed}
-    assert platform_plan_json(run) == EMPTY_PLAN
+    assert plan_json(run) == EMPTY_PLAN
     # only the properties that changed: no status, no unchanged contact field (a field sent
     # unchanged would undo an edit made in the Admin Portal since the last read)
     assert sent[0].body == {"contact": changed}

@@ -16,23 +16,7 @@ from typing import Any
 
 import pytest
 
-
-def assign(run, number: str, first: str, last: str, email: str, *account: str) -> None:
-    result = run(
-        *account,
-        "assign",
-        number,
-        "--setup",
-        "later",
-        "--first-name",
-        first,
-        "--last-name",
-        last,
-        "--email",
-        email,
-        "--no-input",
-    )
-    assert result.code == 0, result.err
+from tests.helpers import assign
 
 
 def verify(run, email: str, *options: str) -> tuple[int, dict[str, Any], str]:

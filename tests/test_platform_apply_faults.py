@@ -1,4 +1,4 @@
-"""Issue 22: `platform apply` against a platform that loses answers, runs tasks that never end,
+"""`platform apply` (issue 22) against a platform that loses answers, runs tasks that never end,
 and is edited in the Admin Portal while extadmin sends: no welcome email twice, no Portal edit
 overwritten, no journal that blocks without saying what to do; and the fault-injection test
 (kill -9 or a lost answer at 20 random moments, a Portal edit meanwhile)."""
@@ -21,25 +21,11 @@ import pytest
 
 from tests.conftest import connect_options
 from tests.fake_platform import FakePlatform, serve
+from tests.helpers import API_ACCOUNT, BULK, PUT_ONE, assign_someone, ext_id, link, plan_json
 
-ACCOUNT = r"/restapi/v1\.0/account/(~|[0-9]+)"
-PUT_ONE = ACCOUNT + r"/extension/[0-9]+"
-BULK = ACCOUNT + "/extension-bulk-update"
 TASK = BULK + "/tasks/.+"
-LIST = ACCOUNT + "/extension"
-RECORDING_LIST = ACCOUNT + "/call-recording/extensions"
-
-
-def ext_id(fake: FakePlatform, number: str) -> int:
-    return next(i for i, e in fake.extensions.items() if e.get("extensionNumber") == number)
-
-
-def assign(run: Any, number: str, setup: str = "later", *extra: str) -> None:
-    result = run(
-        "assign", number, "--first-name", f"U{number}", "--last-name", "Tester",
-        "--email", f"user{number}@acme.example", "--setup", setup, "--no-input", *extra,
-    )  # fmt: skip
-    assert result.code == 0, result.err
+LIST = API_ACCOUNT + "/extension"
+RECORDING_LIST = API_ACCOUNT + "/call-recording/extensions"
 
 
 def apply(run: Any) -> Any:
@@ -50,26 +36,13 @@ def results(done: Any) -> list[dict[str, str]]:
     return json.loads(done.out)  # type: ignore[no-any-return]
 
 
-def plan(run: Any) -> dict[str, Any]:
-    shown = run("platform", "plan", "--format", "json")
-    assert shown.code in (0, 5), shown.err
-    return json.loads(shown.out)  # type: ignore[no-any-return]
-
-
-def linked(tmp_path: Path, run: Any, secret_files: list[str], name: str = "linked.json") -> Path:
-    path = tmp_path / name
-    assert run("--account", path, "platform", "connect", *secret_files).code == 0
-    assert run("platform", "pull").code == 0
-    return path
-
-
 @pytest.fixture
 def invited_later(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]) -> int:
     """A linked file whose 101 was assigned with setup "later" (NotActivated, no email yet) and
     is now to be re-invited (`activate 101 --invite`): its platform id."""
     fake.add_extension("101", status="Unassigned")
-    linked(tmp_path, run, secret_files)
-    assign(run, "101")
+    link(run, tmp_path / "linked.json", secret_files)
+    assign_someone(run, "101")
     assert apply(run).code == 0
     assert fake.welcome_emails == []
     activated = run("activate", "101", "--invite")
@@ -91,7 +64,7 @@ def test_a_reinvitation_whose_answer_is_lost_is_not_sent_again(
     assert "may have gone out; it is not sent again" in results(done)[0]["error"]
     assert fake.welcome_emails == [invited_later]
     assert len(fake.requests_to("PUT", PUT_ONE)) == 2  # the assignment, then this one: once
-    assert plan(run)["changes"] == []
+    assert plan_json(run)["changes"] == []
     assert apply(run).code == 0 and fake.welcome_emails == [invited_later]
 
 
@@ -109,7 +82,7 @@ def test_a_reinvitation_answered_503_is_not_retried_and_not_sent_by_the_next_app
     assert again.code == 0, again.err
     assert len(fake.requests_to("PUT", PUT_ONE)) == mark + 1  # not sent again
     assert fake.welcome_emails == []  # this fake took nothing: at most one, never two
-    assert plan(run)["changes"] == []
+    assert plan_json(run)["changes"] == []
 
 
 def test_a_reinvitation_refused_by_the_platform_is_sent_by_the_next_apply(
@@ -144,7 +117,7 @@ def test_a_reinvitation_after_kill_9_mid_request_is_not_sent_again(
     assert again.code == 0, again.err
     assert [(r["extension"], r["result"]) for r in results(again)] == [("101", "unconfirmed")]
     assert fake.welcome_emails == [invited_later]
-    assert plan(run)["changes"] == []
+    assert plan_json(run)["changes"] == []
 
 
 # --- item 2: only what changes, read again before it is sent -------------------------------------
@@ -173,7 +146,7 @@ def test_a_user_disabled_in_the_portal_during_an_apply_is_not_enabled_again(
     """Failed before: every record carried status, and the platform was read once; a
     department change for 10 users re-enabled the one disabled in the Portal meanwhile."""
     ids = _ten_users(fake)
-    path = linked(tmp_path, run, secret_files)
+    path = link(run, tmp_path / "linked.json", secret_files)
     edit_users(path, department="Sales")
     # read once (the list, then the recording list): the Portal disables 303 right after
     fake.meanwhile("GET", RECORDING_LIST, lambda: fake.change_behind(ids[3], status="Disabled"))
@@ -198,7 +171,7 @@ def test_a_portal_edit_between_the_read_and_a_put_is_a_conflict(
 ) -> None:
     """One by one (fewer than 5 updates): each PUT's record is read again just before it."""
     ids = _ten_users(fake)
-    path = linked(tmp_path, run, secret_files)
+    path = link(run, tmp_path / "linked.json", secret_files)
     edit_users(path, ["300", "301"], job_title="Lead")
     # the first PUT arrives: the Portal renames 301 at that moment (before its own PUT)
     fake.meanwhile("PUT", PUT_ONE, lambda: fake.change_behind(ids[1], last_name="Portal"))
@@ -229,9 +202,9 @@ def test_a_task_that_never_ends_holds_only_its_records_and_says_what_to_run(
     for n in range(6):
         fake.add_extension(str(500 + n), status="Unassigned")
     fake.add_extension("520", status="Unassigned")
-    path = linked(tmp_path, run, secret_files)
+    path = link(run, tmp_path / "linked.json", secret_files)
     for n in range(6):
-        assign(run, str(500 + n), "invite")
+        assign_someone(run, str(500 + n), "invite")
     fake.task_seconds = math.inf
     fake.bulk_steps(10**9)
     monkeypatch.setenv("EXTADMIN_TASK_WAIT", "1")
@@ -240,7 +213,7 @@ def test_a_task_that_never_ends_holds_only_its_records_and_says_what_to_run(
     task = fake.requests_to("POST", BULK)[0]
     assert all("has not ended after 1 s" in r["error"] for r in results(first))
     # the next apply asks the task once, holds its records, and sends the rest
-    assign(run, "520", "invite")
+    assign_someone(run, "520", "invite")
     polls = len(fake.requests_to("GET", TASK))
     second = apply(run)
     assert second.code == 5
@@ -268,7 +241,7 @@ def test_a_task_that_never_ends_holds_only_its_records_and_says_what_to_run(
         ext_id(fake, str(n)) for n in (500, 501, 502, 503, 504, 505, 520)
     )
     assert not path.with_name("linked.apply-journal.json").exists()
-    assert plan(run)["changes"] == []
+    assert plan_json(run)["changes"] == []
 
 
 # --- the fault-injection test ---------------------------------------------------------------
@@ -314,12 +287,12 @@ def _fault_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: li
         assert run("--account", path, "platform", "connect", *secret_files).code == 0
         assert run("platform", "pull", "--discard-local").code == 0
         for number in later:
-            assign(run, number)
+            assign_someone(run, number)
         assert apply(run).code == 0
         for number in later:
             assert run("activate", number, "--invite").code == 0
         for i, number in enumerate(new):
-            assign(run, number, "invite", *(("--role", "Team Lead") if i % 2 else ()),
+            assign_someone(run, number, "invite", *(("--role", "Team Lead") if i % 2 else ()),
                    *(("--recording", "inbound") if i % 3 == 0 else ()))  # fmt: skip
         edit_users(path, ["800"], role="Team Lead")
         edit_users(path, ["802"], job_title="Lead")  # the Portal disables 802 meanwhile
@@ -332,11 +305,11 @@ def _fault_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: li
             _killed(path, rng.uniform(0.05, 1.2))
         else:
             method, target = rng.choice(
-                [("POST", BULK), ("GET", TASK), ("POST", ACCOUNT + r"/user-role/.+"),
-                 ("POST", ACCOUNT + "/call-recording/bulk-assign"), ("GET", LIST)]
+                [("POST", BULK), ("GET", TASK), ("POST", API_ACCOUNT + r"/user-role/.+"),
+                 ("POST", API_ACCOUNT + "/call-recording/bulk-assign"), ("GET", LIST)]
                 if bulk else
                 [("PUT", PUT_ONE), ("PUT", PUT_ONE + "/assigned-role"),
-                 ("POST", ACCOUNT + "/call-recording/bulk-assign"), ("GET", LIST)]
+                 ("POST", API_ACCOUNT + "/call-recording/bulk-assign"), ("GET", LIST)]
             )  # fmt: skip
             fake.drop_connection(method, target, count=1, apply=True)
             apply(run)
@@ -363,7 +336,7 @@ def _fault_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: li
         assert fake.recording.get(ids["801"]) == "All"
         assert fake.extensions[ids["802"]]["status"] == "Disabled", round_
         assert fake.extensions[ids["802"]]["contact"]["department"] == "Portal", round_
-        shown = plan(run)
+        shown = plan_json(run)
         assert {(c["extension"], c["kind"]) for c in shown["changes"]} == conflict, round_
         assert shown["requests"] == [], round_
         assert run("account", "forget", path).code == 0  # its users' addresses are free again

@@ -19,7 +19,7 @@ import pytest
 from extadmin.domain.catalog import PREDEFINED_ROLES
 from extadmin.domain.model import SCHEMA_VERSION
 from extadmin.storage.store import AccountStore
-from tests.helpers import load, stored
+from tests.helpers import audit, audit_path, load, ok, stored
 
 MAC = "00:04:F2:AB:CD:EF"
 SECRET_WORDS = ("password", "pin", "answer", "token", "hash", "secret")
@@ -30,17 +30,6 @@ SECRET_WORDS = ("password", "pin", "answer", "token", "hash", "secret")
 
 def stored_numbers(path: Path) -> list[str]:
     return sorted((e["number"] for e in load(path).get("extensions", [])), key=int)
-
-
-def audit_path(path: Path) -> Path:
-    return path.with_name(f"{path.stem}.audit.jsonl")
-
-
-def audit(path: Path) -> list[dict[str, Any]]:
-    log = audit_path(path)
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text("utf-8").splitlines()]
 
 
 def check_entries(entries: list[dict[str, Any]], command: str) -> None:
@@ -59,7 +48,7 @@ class Audit:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.start = len(audit(path))
+        self.start = len(audit(path)) if audit_path(path).exists() else 0
 
     def new(self) -> list[dict[str, Any]]:
         return audit(self.path)[self.start :]
@@ -82,12 +71,6 @@ def table_rows(out: str) -> list[list[str]]:
 
 def csv_rows(out: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(out)))
-
-
-def ok(result: Any) -> Any:
-    assert result.code == 0, (result.code, result.err)
-    assert "Traceback" not in result.err
-    return result
 
 
 @pytest.fixture

@@ -1,12 +1,11 @@
-"""Issue 13 (trust), two independent defences. What is loaded is checked: every value rule of
-docs/account-file.md holds on load, not only the types (a hand-edited file breaking one is
-refused, exit 6, one line naming the file, the field and the rule). And whatever reaches a
-terminal is made safe: a control character in a name, a role, a CSV cell or an error message is
-shown escaped (`\\x1b`), never written raw, even for content the check never saw."""
+"""Load checks and escaping (issue 13, trust), two independent defences. What is loaded is checked:
+every value rule of docs/account-file.md holds on load, not only the types (a hand-edited file
+breaking one is refused, exit 6, one line naming the file, the field and the rule). And whatever
+reaches a terminal is made safe: a control character in a name, a role, a CSV cell or an error
+message is shown escaped (`\\x1b`), never written raw, even for content the check never saw."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import io
 import json
@@ -14,7 +13,6 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +22,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from extadmin import render
-from extadmin.cli import main
 from extadmin.domain import rules
 from extadmin.storage import checked, codec
-from tests.conftest import prebuilt
+from tests.conftest import Result, invoke, prebuilt
 from tests.helpers import assign, refused
 
 pytestmark = pytest.mark.timeout(300)
@@ -48,13 +45,6 @@ def raw_controls(text: str) -> list[str]:
     return [ch for ch in text if ch != "\n" and unsafe(ch)]
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
 class Terminal(io.StringIO):
     """Standard output as a terminal (what `isatty` tells render)."""
 
@@ -62,19 +52,8 @@ class Terminal(io.StringIO):
         return True
 
 
-def run_at(stdout: io.StringIO, *args: str) -> Result:
-    """The CLI in-process (as conftest's `run`), standard output given."""
-    err = io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(err):
-        try:
-            main([str(a) for a in args])
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return Result(code, stdout.getvalue(), err.getvalue())
-
-
 def at_terminal(*args: str) -> Result:
-    return run_at(Terminal(), *args)
+    return invoke(*args, stdout=Terminal())
 
 
 def read(path: Path) -> dict[str, Any]:
@@ -194,7 +173,7 @@ def test_a_csv_export_keeps_the_data_and_is_escaped_only_at_a_terminal(
     doc = read(people)
     extension(doc, "101")["user"]["department"] = "Eng\x1b[2Jineer\tII"
     write(people, doc)
-    piped = run_at(io.StringIO(), "users", "list", "--format", "csv")
+    piped = invoke("users", "list", "--format", "csv")
     shown = at_terminal("users", "list", "--format", "csv")
     assert piped.code == shown.code == 0
     assert "Eng\x1b[2Jineer\tII" in piped.out  # into a file or a pipe: the data as it is

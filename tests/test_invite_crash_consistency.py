@@ -22,13 +22,13 @@ from pathlib import Path
 import pytest
 
 from extadmin.domain.hashing import hash_token
+from tests.conftest import ACTIVATION_URL
 from tests.csv_helpers import csv_text, write_csv
 from tests.helpers import outbox
 
 pytestmark = pytest.mark.timeout(600)
 
 ROWS = 3000
-PAGE = "https://phones.acme-widgets.com/activate"
 TRIALS = 20
 _NUMBER = re.compile(rb"^X-Extadmin-Extension: (\d+)$", re.M)
 _TOKEN = re.compile(rb"token=([A-Za-z0-9_-]{43})")
@@ -97,7 +97,7 @@ def big(tmp_path: Path) -> tuple[Path, Path]:
     folder = tmp_path / "big"
     folder.mkdir()
     account = folder / "pristine.json"
-    run_ok(account, "init", str(account), "--name", "Acme Corp", "--activation-url", PAGE)
+    run_ok(account, "init", str(account), "--name", "Acme Corp", "--activation-url", ACTIVATION_URL)
     run_ok(account, "extension", "add", f"1000-{1000 + ROWS - 1}")
     rows = [
         {"extension": str(n), "setup": "invite", "first_name": "Sam", "last_name": f"N{n}",
@@ -148,7 +148,7 @@ def small(tmp_path: Path) -> Path:
     folder = tmp_path / "small"
     folder.mkdir()
     account = folder / "pristine.json"
-    run_ok(account, "init", str(account), "--name", "Acme Corp", "--activation-url", PAGE)
+    run_ok(account, "init", str(account), "--name", "Acme Corp", "--activation-url", ACTIVATION_URL)
     run_ok(account, "extension", "add", "101-105")
     run_ok(account, "assign", "102", "--setup", "invite", "--first-name", "Grace",
            "--last-name", "Hopper", "--email", "grace@acme.example", "--no-input")  # fmt: skip
@@ -280,7 +280,7 @@ def test_a_full_disk_saves_nothing_and_the_same_import_works_once_there_is_room(
     """A real full file system: a small tmpfs, mounted in a user and mount namespace of the
     test's own (`unshare -rm`, no privilege needed), filled but for 32 KiB."""
     source = tmp_path / "acme.json"
-    run_ok(source, "init", str(source), "--name", "Acme Corp", "--activation-url", PAGE)
+    run_ok(source, "init", str(source), "--name", "Acme Corp", "--activation-url", ACTIVATION_URL)
     run_ok(source, "extension", "add", "1001-1100")
     rows = [
         {"extension": str(n), "setup": "invite", "first_name": "Sam", "last_name": f"N{n}",

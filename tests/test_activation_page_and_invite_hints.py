@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ACTIVATION_URL
+from tests.helpers import configure_mail
 from tests.smtp_server import smtp_server
 
 pytestmark = pytest.mark.timeout(60)
 
 ADA = ("--first-name", "Ada", "--last-name", "Lovelace", "--email", "ada@acme.example")
-PAGE = "https://phones.acme-widgets.com/activate"
 
 
 @pytest.fixture
@@ -33,17 +34,11 @@ def bare(tmp_path: Path, run: object) -> Path:
     return path
 
 
-def configure(run: object, port: int) -> None:
-    result = run("mail", "configure", "--host", "127.0.0.1", "--port", port,  # type: ignore[operator]
-                 "--sender", "it@acme.example", "--tls", "none")  # fmt: skip
-    assert result.code == 0, result.err
-
-
 def test_a_placeholder_page_warns_at_invite_and_is_not_sent_unless_told(
     bare: Path, run: object
 ) -> None:
     with smtp_server() as server:
-        configure(run, server.port)
+        configure_mail(run, server.port, "--tls", "none")
         invited = run("assign", "101", "--setup", "invite", *ADA, "--no-input")  # type: ignore[operator]
         assert invited.code == 0, invited.err
         assert (
@@ -66,16 +61,16 @@ def test_a_placeholder_page_warns_at_invite_and_is_not_sent_unless_told(
 def test_account_set_activation_url_is_used_by_the_next_invitations(
     bare: Path, run: object
 ) -> None:
-    result = run("account", "set", "--activation-url", PAGE)  # type: ignore[operator]
-    assert (result.code, result.err) == (0, f"activation url: {PAGE}\n")
-    assert tomllib.loads(bare.read_text("utf-8"))["account"]["activation_url"] == PAGE
+    result = run("account", "set", "--activation-url", ACTIVATION_URL)  # type: ignore[operator]
+    assert (result.code, result.err) == (0, f"activation url: {ACTIVATION_URL}\n")
+    assert tomllib.loads(bare.read_text("utf-8"))["account"]["activation_url"] == ACTIVATION_URL
     with smtp_server() as server:
-        configure(run, server.port)
+        configure_mail(run, server.port, "--tls", "none")
         invited = run("assign", "101", "--setup", "invite", *ADA, "--no-input")  # type: ignore[operator]
         assert invited.code == 0 and "warning" not in invited.err, invited.err
         (received,) = server.handler.messages
     body = received.message().get_body(preferencelist=("plain",))
-    assert body is not None and f"{PAGE}?extension=101&token=" in body.get_content()
+    assert body is not None and f"{ACTIVATION_URL}?extension=101&token=" in body.get_content()
 
 
 @pytest.mark.parametrize(
@@ -92,9 +87,9 @@ def test_a_bad_activation_url_is_refused(bare: Path, run: object, url: str) -> N
 
 def test_init_takes_the_activation_url(tmp_path: Path, run: object) -> None:
     path = tmp_path / "acme.json"
-    result = run("init", path, "--name", "Acme", "--activation-url", PAGE)  # type: ignore[operator]
+    result = run("init", path, "--name", "Acme", "--activation-url", ACTIVATION_URL)  # type: ignore[operator]
     assert result.code == 0 and "next:" not in result.err
-    assert json.loads(path.read_text("utf-8"))["account"]["activation_url"] == PAGE
+    assert json.loads(path.read_text("utf-8"))["account"]["activation_url"] == ACTIVATION_URL
 
 
 def test_setting_a_placeholder_page_warns(bare: Path, run: object) -> None:

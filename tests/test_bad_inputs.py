@@ -18,6 +18,7 @@ from filelock import FileLock
 
 from extadmin.storage.store import AccountStore
 from tests.conftest import exe, prebuilt
+from tests.helpers import load
 
 RESERVED = ["911", "933", "988", "112", "999", "211", "311", "411", "511", "611", "711", "811"]
 
@@ -203,15 +204,9 @@ def dump(path: Path, doc: Any) -> None:
         path.write_text(tomli_w.dumps(doc))
 
 
-def parse(path: Path) -> Any:
-    if path.suffix == ".json":
-        return json.loads(path.read_text())
-    return tomllib.loads(path.read_text())
-
-
 def edit(change: Callable[[dict[str, Any]], None]) -> Callable[[Path], str]:
     def apply(path: Path) -> str:
-        doc = parse(path)
+        doc = load(path)
         change(doc)
         dump(path, doc)
         return ""

@@ -1,5 +1,5 @@
-"""Everyday commands (issue 14): every broken rule reported at once, by `assign --no-input` and
-per row by `bulk-assign`; `bulk-assign --help` lists its columns."""
+"""Error reports and help of everyday commands (issue 14): every broken rule reported at once, by
+`assign --no-input` and per row by `bulk-assign`; `bulk-assign --help` lists its columns."""
 
 from __future__ import annotations
 
@@ -107,9 +107,9 @@ def test_the_main_commands_have_examples_that_parse() -> None:
 
 
 def test_no_help_page_shows_a_python_type(run: object) -> None:
-    from tests.test_docs import PATHS
+    from tests.helpers import command_paths
 
-    for path in PATHS:
+    for path in command_paths():
         result = run(*path.split()[1:], "--help")  # type: ignore[operator]
         assert result.code == 0, path
         found = re.findall(r"<(?:str|int|float|bool|path|list\[[a-z]+\])>", result.out)

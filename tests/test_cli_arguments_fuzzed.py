@@ -17,10 +17,9 @@ from hypothesis import strategies as st
 
 import extadmin.cli
 from extadmin.storage.store import AccountStore
+from tests.helpers import DOCUMENTED_EXIT_CODES
 
 pytestmark = pytest.mark.timeout(300)
-
-DOCUMENTED = {0, 2, 3, 4, 5, 6}
 
 
 @dataclass
@@ -262,7 +261,7 @@ def test_any_command_line(
 
     assert "Traceback" not in result.err, (argv, result.err)
     assert "internal error" not in result.err, (argv, result.err)
-    documented = result.code in DOCUMENTED or (
+    documented = result.code in DOCUMENTED_EXIT_CODES or (
         # README: `mail send` exits 1 while a message stays queued (or no server is configured)
         result.code == 1 and _is_mail_send(argv) and "extadmin: error:" in result.err
     )

@@ -1,4 +1,4 @@
-"""Issue 13 (trust), the items done so far: secrets never quoted in an error; CSV cells a
+"""Hostile inputs and races (issue 13, trust): secrets never quoted in an error; CSV cells a
 spreadsheet would run neutralised and read back unchanged; no symbolic link followed where
 extadmin writes; email uniqueness across accounts under concurrency."""
 

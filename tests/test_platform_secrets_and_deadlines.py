@@ -1,8 +1,9 @@
-"""Issue 22, items 3, 13 and 6 (the rest): secrets go only to the server they were given for;
-a password or PIN the platform quotes back is never shown; the token is revoked after Ctrl-C
-and SIGTERM; `platform disconnect` forgets the kept secrets; a request has a deadline (an
-answer trickled a byte at a time ends); the platform's waits are said while they last; paging
-stops beyond the pages the platform announced. Each test failed on the code before."""
+"""The platform link's secrets and deadlines (issue 22, items 3, 13 and 6): secrets go only to the
+server they were given for; a password or PIN the platform quotes back is never shown; the token
+is revoked after Ctrl-C and SIGTERM; `platform disconnect` forgets the kept secrets; a request
+has a deadline (an answer trickled a byte at a time ends); the platform's waits are said while
+they last; paging stops beyond the pages the platform announced. Each test failed on the code
+before."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from extadmin.platform.client import ACCOUNT, Client, Governor
 from extadmin.services import link
 from extadmin.storage import credentials
 from tests.fake_platform import FakePlatform, serve
-from tests.helpers import refused
+from tests.helpers import default_signals, refused
 
 EXTENSIONS = r"/restapi/v1\.0/account/(~|[0-9]+)/extension"
 DEFAULT = "https://platform.ringcentral.com"
@@ -165,11 +166,6 @@ def test_a_value_given_to_hide_is_never_in_an_error_message(fake: FakePlatform) 
     assert password not in message and pin not in message
 
 
-def _default_signals() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_the_token_is_revoked_after_ctrl_c_and_sigterm(
@@ -185,7 +181,7 @@ def test_the_token_is_revoked_after_ctrl_c_and_sigterm(
     seen = len(fake.requests_to("GET", EXTENSIONS))
     proc = subprocess.Popen(
         [sys.executable, "-m", "extadmin", "--account", str(path), "platform", "pull"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while len(fake.requests_to("GET", EXTENSIONS)) <= seen and time.monotonic() < deadline:

@@ -13,7 +13,6 @@ import json
 import math
 import os
 import tempfile
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,10 +29,9 @@ from extadmin.services import bulk
 from extadmin.services.directory import build_index
 from extadmin.storage import codec, schema
 from extadmin.storage.store import AccountStore
+from tests.helpers import DOCUMENTED_EXIT_CODES, load
 
 pytestmark = pytest.mark.timeout(300)
-
-DOCUMENTED = {0, 2, 3, 4, 5, 6}
 
 
 def fixture_settings(max_examples: int) -> settings:
@@ -48,12 +46,6 @@ def fixture_settings(max_examples: int) -> settings:
 
 TOKEN = "the-invitation-token-of-104"
 SECRETS = {"pw": "Zebra7!Quix", "pin": "5820417396", "ans": "fluffy cat", "tok": TOKEN}
-
-
-def load(path: Path) -> Any:
-    if path.suffix == ".json":
-        return json.loads(path.read_bytes())
-    return tomllib.loads(path.read_text("utf-8"))
 
 
 def dump(path: Path, doc: Any) -> None:
@@ -313,7 +305,7 @@ def check_command(run, path: Path, command: tuple[str, ...]) -> int:
     before = path.read_bytes()
     result = run("--account", path, *args)
     assert "internal error" not in result.err and "Traceback" not in result.err, (args, result.err)
-    assert result.code in DOCUMENTED, (args, result.code, result.err)
+    assert result.code in DOCUMENTED_EXIT_CODES, (args, result.code, result.err)
     if result.code:
         assert path.read_bytes() == before, args
         assert not other.exists()
@@ -449,7 +441,7 @@ def parse(data: bytes) -> list[bulk.Row] | None:
     try:
         return bulk.parse_csv(data, "rows.csv")
     except ExtadminError as exc:
-        assert exc.exit_code in DOCUMENTED and "\n" not in exc.message, exc.message
+        assert exc.exit_code in DOCUMENTED_EXIT_CODES and "\n" not in exc.message, exc.message
         return None
 
 
@@ -508,7 +500,7 @@ def test_bulk_assign_on_any_rows(
     outbox = path.with_name("acme.outbox")
     result = run("--account", path, "bulk-assign", csv_path, *setup, "--format", "json")
     assert "internal error" not in result.err and "Traceback" not in result.err, result.err
-    assert result.code in DOCUMENTED, (result.code, result.err)
+    assert result.code in DOCUMENTED_EXIT_CODES, (result.code, result.err)
     event(f"exit {result.code}")
     if result.code:
         assert load(path) == valid_document(run, tmp_path)
@@ -588,5 +580,5 @@ def test_a_hand_edited_activation_is_no_crash(run, tmp_path: Path, field: str, v
                "--security-answer-file", tmp_path / "ans", "--no-input")  # fmt: skip
     result = run("--account", path, *command)
     assert "internal error" not in result.err, result.err
-    assert result.code in DOCUMENTED - {0}, result.err
+    assert result.code in DOCUMENTED_EXIT_CODES - {0}, result.err
     assert path.read_bytes() == before
