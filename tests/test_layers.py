@@ -78,7 +78,7 @@ def test_the_check_sees_a_breach(tmp_path: Path) -> None:
 
 def test_no_import_circle() -> None:
     """No module reaches itself through the modules it imports (a submodule and its package
-    aside: `from extadmin.cli import app` in cli/users.py is the package's own)."""
+    aside: `from extadmin.cli import declares` in cli/users.py is the package's own)."""
     graph: dict[str, set[str]] = {}
     for path in SRC.rglob("*.py"):
         parts = path.relative_to(SRC.parent).with_suffix("").parts
@@ -126,20 +126,10 @@ def imported_test_modules(path: Path) -> list[str]:
     return sorted(found)
 
 
-# Not mine to change here: the prompter branch (issue 24, item 2) rewrites this file, and there
-# it takes `running` from tests/pty_helpers.py. Remove the line when that branch is merged.
-PENDING = {("test_walkthrough_contact.py", "test_prompts")}
-
-
 def test_no_test_file_imports_another() -> None:
-    """tests/test_everyday.py (now test_error_reports_and_help.py) took the command paths from
-    tests/test_docs.py (issue 24)."""
-    found = [
-        line
-        for path in sorted(TESTS.glob("*.py"))
-        for line in imported_test_modules(path)
-        if (path.name, line.rsplit(" ", 1)[1]) not in PENDING
-    ]
+    """What tests share lives in a helper module (tests/helpers.py and the like), never in a test
+    file that another imports."""
+    found = [line for path in sorted(TESTS.glob("*.py")) for line in imported_test_modules(path)]
     assert found == []
 
 
