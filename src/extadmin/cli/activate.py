@@ -8,10 +8,8 @@ from typing import Annotated
 
 import typer
 
-from extadmin import render
-from extadmin.cli import complete, declares, walkthrough
-from extadmin.cli.app import get_app
-from extadmin.cli.details import detail_fields
+from extadmin.cli import complete, declares, details, walkthrough
+from extadmin.cli.app import App, get_app
 from extadmin.cli.options import (
     AnswerFileOpt,
     ItemFormat,
@@ -25,10 +23,9 @@ from extadmin.cli.options import (
     require,
 )
 from extadmin.cli.secret_input import read_secret_files
-from extadmin.cli.welcome import welcome_email
+from extadmin.cli.welcome import delivery, welcome_email
 from extadmin.errors import UsageError
 from extadmin.services import activate as activating
-from extadmin.services import views
 from extadmin.services.assign import Request
 
 commands = declares()
@@ -79,39 +76,20 @@ def activate(
     """Activate a user: with the invitation token and credentials, or (set up 'later') by an
     administrator assigning credentials or sending the invite."""
     app = get_app(ctx)
+    files = {
+        "--token-file": token_file,
+        "--password-file": password_file,
+        "--pin-file": pin_file,
+        "--security-answer-file": security_answer_file,
+    }
     if invite:
-        given = [
-            f
-            for f, v in (
-                ("--token-file", token_file),
-                ("--password-file", password_file),
-                ("--pin-file", pin_file),
-            )
-            if v
-        ]
+        given = [flag for flag, path in files.items() if path and flag != "--security-answer-file"]
         if given:
             raise UsageError(f"--invite takes no credentials ({', '.join(given)})")
-        done = activating.invite(app.store, number)
-        for warning in done.warnings:
-            app.say(warning)
-        result = views.extension_detail(done.account, done.outcome.extension)
-        where = "to be sent by RingCentral at `platform apply`"
-        if done.queued:
-            email = result["welcome_email"] = welcome_email(app, done.account, done.queued)
-            where = "delivered" if email["delivered"] else "queued (`extadmin mail send`)"
-        render.emit_fields(result, format.value, detail_fields(result))
-        app.say(f"invitation for extension {number}: {where}")
+        _invite(app, number, format.value)
         return
-    secrets = read_secret_files(
-        {
-            "--token-file": token_file,
-            "--password-file": password_file,
-            "--pin-file": pin_file,
-            "--security-answer-file": security_answer_file,
-        }
-    )
-    ext = activating.pending(app.store.read(), number)
-    invited = ext["user"].get("setup") == "invite"
+    secrets = read_secret_files(files)
+    invited = activating.pending(app.store.read(), number)["user"].get("setup") == "invite"
     req = Request(
         extension=number,
         setup="credentials",
@@ -129,6 +107,19 @@ def activate(
     fields = ("password", "pin", "security_question", "security_answer")
     require({**({"token": token} if invited else {}), **{f: getattr(req, f) for f in fields}})
     done = activating.activate(app.store, number, req, token)
-    result = views.extension_detail(done.account, done.outcome.extension)
-    render.emit_fields(result, format.value, detail_fields(result))
+    details.show(done.account, done.outcome.extension, format.value)
     app.say(f"extension {number} activated")
+
+
+def _invite(app: App, number: str, fmt: str) -> None:
+    """--invite: a new invitation (the old link dead), delivered or queued; on a linked file
+    RingCentral sends it at apply."""
+    done = activating.invite(app.store, number)
+    for warning in done.warnings:
+        app.say(warning)
+    extra, said = {}, "to be sent by RingCentral at `platform apply`"
+    if done.queued:
+        email = extra["welcome_email"] = welcome_email(app, done.account, done.queued)
+        said = delivery(email)
+    details.show(done.account, done.outcome.extension, fmt, **extra)
+    app.say(f"invitation for extension {number}: {said}")

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from extadmin import render
+from extadmin.domain.account import Account
 from extadmin.domain.fields import label
+from extadmin.domain.model import Extension
+from extadmin.services import views
 
 
 def device_model(row: dict[str, object]) -> object:
@@ -21,6 +25,14 @@ def mac_address(row: dict[str, object]) -> object:
 def number_or_id(row: dict[str, Any]) -> object:
     """An extension pulled without a number is shown by its platform id."""
     return row["extension"] or f"id {row['id']}"
+
+
+def show(account: Account, ext: Extension, fmt: str, **extra: Any) -> dict[str, Any]:
+    """An extension in full, in the format asked for (with `extra` keys, such as the welcome
+    email just queued); what was shown."""
+    detail = {**views.extension_detail(account, ext), **extra}
+    render.emit_fields(detail, fmt, detail_fields(detail))
+    return detail
 
 
 def detail_fields(detail: dict[str, Any]) -> list[tuple[str, object]]:

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from extadmin import render
-from extadmin.cli import declares
+from extadmin.cli import declares, details
 from extadmin.cli.app import get_app
-from extadmin.cli.details import detail_fields, device_model, mac_address, number_or_id
+from extadmin.cli.details import device_model, mac_address, number_or_id
 from extadmin.cli.options import (
     ItemFormat,
     ItemFormatOpt,
@@ -104,8 +104,7 @@ def extension_show(
     account = get_app(ctx).store.read(
         keep=lambda e: number in (e.get("number"), e.get("id")), hint=f'"{number}"'
     )
-    detail = views.extension_detail(account, account.extension(number))
-    render.emit_fields(detail, format.value, detail_fields(detail))
+    details.show(account, account.extension(number), format.value)
 
 
 @extension.command("remove")

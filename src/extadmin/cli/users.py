@@ -7,9 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from extadmin import render
-from extadmin.cli import complete, declares, walkthrough
+from extadmin.cli import complete, declares, details, walkthrough
 from extadmin.cli.app import get_app
-from extadmin.cli.details import detail_fields
 from extadmin.cli.options import (
     DryRunOpt,
     ItemFormat,
@@ -22,13 +21,13 @@ from extadmin.cli.options import (
     examples,
     form_options,
 )
-from extadmin.cli.welcome import welcome_email
+from extadmin.cli.welcome import delivery, welcome_email
 from extadmin.domain import rules
 from extadmin.domain.catalog import STATUSES
 from extadmin.domain.fields import label
 from extadmin.errors import UsageError
 from extadmin.render import Column
-from extadmin.services import update, views
+from extadmin.services import update
 from extadmin.services.extensions import select
 
 commands = declares()
@@ -109,8 +108,7 @@ def users_show(
 ) -> None:
     """One assigned user in full (never a secret): `extension show` of a user's extension."""
     account = get_app(ctx).store.read()
-    detail = views.extension_detail(account, update.updatable(account, number))
-    render.emit_fields(detail, format.value, detail_fields(detail))
+    details.show(account, update.updatable(account, number), format.value)
 
 
 @users.command(
@@ -155,8 +153,9 @@ def users_update(
         _show_update(planned, format.value)
     if done.queued:
         email = welcome_email(app, done.account, done.queued)
-        where = "delivered" if email["delivered"] else "queued (`extadmin mail send`)"
-        app.say(f"a new invitation for {email['to']}: {where}; the old link no longer works")
+        app.say(
+            f"a new invitation for {email['to']}: {delivery(email)}; the old link no longer works"
+        )
     if dry_run:
         app.say("dry run: nothing was written")
     elif not planned.changes:

@@ -25,6 +25,11 @@ def deliver(app: App, account: Account, items: list[Queued]) -> list[Queued]:
     return mail.send(app.store.outbox, settings, items, app.store.lock_timeout)
 
 
+def delivery(email: dict[str, Any]) -> str:
+    """Where a welcome email just queued is: delivered, or queued for `mail send`."""
+    return "delivered" if email["delivered"] else "queued (`extadmin mail send`)"
+
+
 def welcome_email(app: App, account: Account, queued: list[Queued]) -> dict[str, Any]:
     """Deliver the queued welcome email now if a mail server is configured; where it is."""
     item = deliver(app, account, queued)[0]
