@@ -482,6 +482,7 @@ class Picker:
         self.typed = ""
         self.answer: Item | None = None
         self.closed = False
+        self.rows = 10  # the list's height as last drawn: what PageUp and PageDown move by
 
     # --- state ----------------------------------------------------------------------------------
     def refilter(self, typed: str) -> None:
@@ -549,17 +550,23 @@ class Picker:
 
     # --- running --------------------------------------------------------------------------------
     def run(self, input: Any = None, output: Any = None) -> str:
+        """Ask until Enter chooses (Ctrl-C raises KeyboardInterrupt, Escape with `back` raises
+        Back); the value chosen."""
         from prompt_toolkit.application import Application
-        from prompt_toolkit.buffer import Buffer
-        from prompt_toolkit.filters import Condition
+
+        bindings = self._key_bindings()
+        layout = self._layout(lambda: app.output.get_size())
+        app: Application[str] = Application(
+            layout=layout, key_bindings=bindings, style=_picker_style(), input=input, output=output
+        )
+        return app.run()
+
+    def _key_bindings(self) -> Any:
+        """The picker's keys: Up and Down (or Ctrl-P and Ctrl-N), PageUp and PageDown move,
+        Enter chooses, Ctrl-C interrupts, Escape goes back (with `back` only)."""
         from prompt_toolkit.key_binding import KeyBindings
-        from prompt_toolkit.layout import ConditionalContainer, HSplit, Layout, Window
-        from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
-        from prompt_toolkit.layout.processors import BeforeInput
-        from prompt_toolkit.styles import Style
 
         bindings = KeyBindings()
-        rows = [10]
 
         @bindings.add("up", eager=True)
         @bindings.add("c-p", eager=True)
@@ -573,11 +580,11 @@ class Picker:
 
         @bindings.add("pageup", eager=True)
         def _page_up(event: Any) -> None:
-            self.move(-rows[0])
+            self.move(-self.rows)
 
         @bindings.add("pagedown", eager=True)
         def _page_down(event: Any) -> None:
-            self.move(rows[0])
+            self.move(self.rows)
 
         @bindings.add("enter", eager=True)
         def _enter(event: Any) -> None:
@@ -597,67 +604,91 @@ class Picker:
                 self.closed = True
                 event.app.exit(exception=Back(), style="class:aborting")
 
+        return bindings
+
+    def _layout(self, size: Callable[[], Any]) -> Any:
+        """The question line, then what has something to show: the message when nothing
+        matches, the visible part of the list (sized to the terminal, `size()`) and the
+        description of the choice under the cursor."""
+        from prompt_toolkit.filters import Condition
+        from prompt_toolkit.layout import ConditionalContainer, HSplit, Layout, Window
+        from prompt_toolkit.layout.controls import FormattedTextControl
+
         def error_line() -> Fragments:
-            return [("class:error", wrap(self.problem(), app.output.get_size().columns))]
+            return [("class:error", wrap(self.problem(), size().columns))]
 
         def listing() -> Fragments:
-            size = app.output.get_size()
-            rows[0] = max(3, min(20, size.rows - 6))
-            return self.listing(rows[0])
+            self.rows = max(3, min(20, size().rows - 6))
+            return self.listing(self.rows)
 
         answered = Condition(lambda: self.answer is not None or self.closed)
-        if self.search:
-            buffer = Buffer(multiline=False, on_text_changed=lambda b: self.refilter(b.text))
-            top: Any = HSplit(
+        return Layout(
+            HSplit(
                 [
+                    self._question_line(answered),
                     ConditionalContainer(
                         Window(
-                            BufferControl(buffer, input_processors=[BeforeInput(self.question)]),
-                            height=1,
+                            FormattedTextControl(error_line),
+                            wrap_lines=True,
                         ),
-                        filter=~answered,
+                        filter=Condition(lambda: bool(self.problem())),
                     ),
                     ConditionalContainer(
-                        Window(FormattedTextControl(self.question), height=1), filter=answered
+                        Window(FormattedTextControl(listing, show_cursor=False)),
+                        filter=Condition(lambda: bool(self.matches)) & ~answered,
+                    ),
+                    ConditionalContainer(
+                        Window(
+                            FormattedTextControl(
+                                lambda: [("class:instruction", self.description())]
+                            ),
+                            wrap_lines=True,
+                        ),
+                        filter=Condition(lambda: bool(self.description())),
                     ),
                 ]
             )
-        else:
-            top = Window(FormattedTextControl(self.question, show_cursor=False), height=1)
-        layout = HSplit(
+        )
+
+    def _question_line(self, answered: Any) -> Any:
+        """The question, and when searching the filter typed after it (an input line until
+        `answered`, then the question with its answer)."""
+        from prompt_toolkit.buffer import Buffer
+        from prompt_toolkit.layout import ConditionalContainer, HSplit, Window
+        from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
+        from prompt_toolkit.layout.processors import BeforeInput
+
+        if not self.search:
+            return Window(FormattedTextControl(self.question, show_cursor=False), height=1)
+        buffer = Buffer(multiline=False, on_text_changed=lambda b: self.refilter(b.text))
+        return HSplit(
             [
-                top,
                 ConditionalContainer(
                     Window(
-                        FormattedTextControl(error_line),
-                        wrap_lines=True,
+                        BufferControl(buffer, input_processors=[BeforeInput(self.question)]),
+                        height=1,
                     ),
-                    filter=Condition(lambda: bool(self.problem())),
+                    filter=~answered,
                 ),
                 ConditionalContainer(
-                    Window(FormattedTextControl(listing, show_cursor=False)),
-                    filter=Condition(lambda: bool(self.matches)) & ~answered,
-                ),
-                ConditionalContainer(
-                    Window(
-                        FormattedTextControl(lambda: [("class:instruction", self.description())]),
-                        wrap_lines=True,
-                    ),
-                    filter=Condition(lambda: bool(self.description())),
+                    Window(FormattedTextControl(self.question), height=1), filter=answered
                 ),
             ]
         )
-        style = Style.from_dict(
-            {
-                "qmark": "fg:#5f819d",
-                "question": "bold",
-                "answer": "fg:#ff9d00 bold",
-                "highlighted": "fg:#ff9d00 bold",
-                "instruction": "",
-                "error": "fg:ansired",
-            }
-        )
-        app: Application[str] = Application(
-            layout=Layout(layout), key_bindings=bindings, style=style, input=input, output=output
-        )
-        return app.run()
+
+
+def _picker_style() -> Any:
+    """The picker's colours: the question mark, the question, the answer and the choice under
+    the cursor as questionary shows them; the message when nothing matches in red."""
+    from prompt_toolkit.styles import Style
+
+    return Style.from_dict(
+        {
+            "qmark": "fg:#5f819d",
+            "question": "bold",
+            "answer": "fg:#ff9d00 bold",
+            "highlighted": "fg:#ff9d00 bold",
+            "instruction": "",
+            "error": "fg:ansired",
+        }
+    )

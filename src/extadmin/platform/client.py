@@ -428,12 +428,16 @@ class Client:
         attempts: int = MAX_ATTEMPTS,
         deadline: float | None = None,
     ) -> Any:
+        """One request, sent again as its kind allows (a dropped connection, 429, a token that
+        expired, a 5xx), and its answer as JSON, or the platform's error raised."""
         import httpx
 
         deadline = self._deadline if deadline is None else deadline
         if idempotent is None:
             idempotent = method in ("GET", "PUT", "DELETE") or auth_route
         key = route(method, path)
+        body = {"params": params, "json": json, "data": data}
+        auth = httpx.USE_CLIENT_DEFAULT if auth_route else None
         refreshed = False
         attempt = 0
         while True:
@@ -442,14 +446,7 @@ class Client:
             try:
                 self.sent[key] += 1
                 response, content = self._send(
-                    method,
-                    path,
-                    deadline,
-                    params=params,
-                    json=json,
-                    data=data,
-                    headers=headers,
-                    auth=httpx.USE_CLIENT_DEFAULT if auth_route else None,
+                    method, path, deadline, headers=headers, auth=auth, **body
                 )
             except (httpx.TransportError, _Overdue) as exc:
                 unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
@@ -458,23 +455,9 @@ class Client:
                 if (idempotent or unsent) and attempt < attempts:
                     self.governor.backoff(attempt)
                     continue
-                raise PlatformError(
-                    f"platform: {method} {_path(path)}: {self._scrub(_reason(exc))} "
-                    f"({self.server} after {attempt} attempt(s))"
-                ) from None
+                raise self._unanswered(method, path, exc, attempt) from None
+            self._heed_limits(key, method, path, response)
             status = response.status_code
-            if status == 429:  # Retry-After rules; whatever Remaining says is spent already
-                self.governor.penalty(_retry_after(response.headers.get("retry-after")))
-            else:
-                self.governor.after(key, response.headers)
-            log.debug(
-                "%s %s -> %d [%s remaining %s]",
-                method,
-                _path(path),
-                status,
-                response.headers.get("x-rate-limit-group", "-"),
-                response.headers.get("x-rate-limit-remaining", "-"),
-            )
             if status == 429 and attempt < attempts:
                 attempt += 1
                 continue
@@ -487,17 +470,31 @@ class Client:
                 self.governor.backoff(attempt)
                 continue
             if response.is_success:
-                if not content.strip():
-                    return None
-                try:
-                    return _json.loads(content)
-                except ValueError:
-                    kind = response.headers.get("content-type", "no type").split(";")[0]
-                    raise PlatformError(
-                        f"platform: {method} {_path(path)}: the answer is not JSON ({kind}): "
-                        "nothing was written"
-                    ) from None
+                return _answer(method, path, response, content)
             raise self._error(method, path, response, content, auth_route)
+
+    def _unanswered(self, method: str, path: str, exc: Exception, attempt: int) -> PlatformError:
+        """A request no answer came back to, after its last attempt, as the project's error."""
+        return PlatformError(
+            f"platform: {method} {_path(path)}: {self._scrub(_reason(exc))} "
+            f"({self.server} after {attempt} attempt(s))"
+        )
+
+    def _heed_limits(self, key: str, method: str, path: str, response: httpx.Response) -> None:
+        """What an answer says of the rate limits, told to the governor (and the debug log)."""
+        status = response.status_code
+        if status == 429:  # Retry-After rules; whatever Remaining says is spent already
+            self.governor.penalty(_retry_after(response.headers.get("retry-after")))
+        else:
+            self.governor.after(key, response.headers)
+        log.debug(
+            "%s %s -> %d [%s remaining %s]",
+            method,
+            _path(path),
+            status,
+            response.headers.get("x-rate-limit-group", "-"),
+            response.headers.get("x-rate-limit-remaining", "-"),
+        )
 
     def _send(
         self, method: str, path: str, deadline: float, **kwargs: Any
@@ -561,6 +558,20 @@ class Client:
             if secret:
                 text = text.replace(secret, "<secret>")
         return text
+
+
+def _answer(method: str, path: str, response: httpx.Response, content: bytes) -> Any:
+    """A successful answer's JSON (None for an empty one); an answer that is not JSON raises."""
+    if not content.strip():
+        return None
+    try:
+        return _json.loads(content)
+    except ValueError:
+        kind = response.headers.get("content-type", "no type").split(";")[0]
+        raise PlatformError(
+            f"platform: {method} {_path(path)}: the answer is not JSON ({kind}): "
+            "nothing was written"
+        ) from None
 
 
 class _Overdue(Exception):

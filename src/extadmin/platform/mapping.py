@@ -314,21 +314,12 @@ def extension(
 ) -> tuple[Extension | None, str]:
     """One record of the platform's extension list in the file's words, or (None, why it is
     left out): a record the file cannot hold as the platform gives it is skipped, by its id."""
-    given = record.get("id", "")
-    ext_id = str(given)
+    ext_id = str(record.get("id", ""))
     status = PLATFORM_STATUSES.get(str(record.get("status")))
-    if isinstance(given, bool) or not EXTENSION_ID.fullmatch(ext_id):
-        return None, f"{ext_id[:40]}: not a User extension (no platform id)"
-    if record.get("type", "User") != "User":
-        return None, f"{ext_id}: not a User extension"
-    if status is None:
-        return None, f"{ext_id}: unknown status {record.get('status')!r}"
-    for key in ("contact", "site"):
-        if not isinstance(record.get(key) or {}, dict):
-            return None, f"{ext_id}: its {key} is not an object ({str(record[key])[:40]!r})"
+    why = _unfit(record, ext_id, status)
+    if why or status is None:  # (an unknown status is one of the reasons `why` says)
+        return None, why
     site = record.get("site") or {}
-    if site and not _is_id(site.get("id")):  # on a site, but which: never guessed
-        return None, f"{ext_id}: its site has no id the file can hold ({str(site)[:40]!r})"
     main = next(iter(sites.values()))
     ext: Extension = {
         "site": sites.get(str(site["id"]), f"site {site['id']}") if site else main,
@@ -343,29 +334,60 @@ def extension(
     elif status != "unassigned":
         return None, f"{ext_id}: a {record.get('status')} extension without a number"
     if status != "unassigned":
-        contact = record.get("contact") or {}
-        user: dict[str, Any] = {}
-        for key, local in CONTACT.items():
-            if contact.get(key) in (None, ""):
-                continue
-            text = _text(contact[key])
-            if text is None:
-                shown = str(contact[key])[:40]
-                return (
-                    None,
-                    f"{ext_id}: its contact.{key} is not text the file can hold ({shown!r})",
-                )
-            user[local] = text
-        user.setdefault("first_name", "")
-        user.setdefault("last_name", "")
-        user.setdefault("email", "")
-        given_roles = record.get("roles")
-        listed = given_roles if isinstance(given_roles, list) else []
-        assigned = [str(r.get("id")) for r in listed if isinstance(r, dict)]
-        user["role"] = next((roles[r] for r in assigned if r in roles), default_role)
-        user["recording"] = DIRECTIONS.get(recording.get(ext_id, ""), "off")
+        user, why = _user(record, ext_id, roles, default_role, recording)
+        if user is None:
+            return None, why
         ext["user"] = user  # type: ignore[typeddict-item]
     return ext, ""
+
+
+def _unfit(record: dict[str, Any], ext_id: str, status: str | None) -> str:
+    """Why a record of the extension list is not a User extension the file can hold (its id,
+    type, status, contact or site), or "" when it is."""
+    given = record.get("id", "")
+    if isinstance(given, bool) or not EXTENSION_ID.fullmatch(ext_id):
+        return f"{ext_id[:40]}: not a User extension (no platform id)"
+    if record.get("type", "User") != "User":
+        return f"{ext_id}: not a User extension"
+    if status is None:
+        return f"{ext_id}: unknown status {record.get('status')!r}"
+    for key in ("contact", "site"):
+        if not isinstance(record.get(key) or {}, dict):
+            return f"{ext_id}: its {key} is not an object ({str(record[key])[:40]!r})"
+    site = record.get("site") or {}
+    if site and not _is_id(site.get("id")):  # on a site, but which: never guessed
+        return f"{ext_id}: its site has no id the file can hold ({str(site)[:40]!r})"
+    return ""
+
+
+def _user(
+    record: dict[str, Any],
+    ext_id: str,
+    roles: dict[str, str],
+    default_role: str,
+    recording: dict[str, str],
+) -> tuple[dict[str, Any] | None, str]:
+    """The user of an assigned extension's record in the file's words (its contact, role and
+    recording), or (None, why it is left out)."""
+    contact = record.get("contact") or {}
+    user: dict[str, Any] = {}
+    for key, local in CONTACT.items():
+        if contact.get(key) in (None, ""):
+            continue
+        text = _text(contact[key])
+        if text is None:
+            shown = str(contact[key])[:40]
+            return None, f"{ext_id}: its contact.{key} is not text the file can hold ({shown!r})"
+        user[local] = text
+    user.setdefault("first_name", "")
+    user.setdefault("last_name", "")
+    user.setdefault("email", "")
+    given_roles = record.get("roles")
+    listed = given_roles if isinstance(given_roles, list) else []
+    assigned = [str(r.get("id")) for r in listed if isinstance(r, dict)]
+    user["role"] = next((roles[r] for r in assigned if r in roles), default_role)
+    user["recording"] = DIRECTIONS.get(recording.get(ext_id, ""), "off")
+    return user, ""
 
 
 # what only the file holds and a pull would lose with an extension (or its user), as said

@@ -222,24 +222,50 @@ def _extensions(
     # is sent, and never sent again by an apply that finds it there (nor retried here)
     invites = [c.ext_id for c in req.changes if _invites(c) and c.kind == "update"]
     if req.method == "PUT":
-        change = req.changes[0]
-        body = _with_secrets(change, req.body, secrets)
-        entry = journal.sending([change.ext_id], invites) if invites else None
-        # an assignment is not sent twice blindly either: a lost answer is settled by reading
-        # the platform back
-        try:
-            client.request(
-                "PUT", req.path, json=body, idempotent=change.kind == "update" and not invites
-            )
-        except PlatformError as exc:
-            if entry is not None and _definite(exc):
-                journal.ended(entry, invites)
-            sent.results.append(_failed(change, change.kind, exc))
-            return set()
-        if entry is not None:
-            journal.ended(entry, [])
-        sent.results.append(Result(change.extension, change.kind, "done"))
-        return {change.ext_id}
+        return _one_extension(client, req, secrets, journal, sent, invites)
+    return _bulk_extensions(client, req, secrets, journal, sent, task_wait, invites)
+
+
+def _one_extension(
+    client: Client,
+    req: ApiCall,
+    secrets: UserSecrets,
+    journal: Journal,
+    sent: Sent,
+    invites: list[str],
+) -> set[str]:
+    """One extension update sent by its own PUT; its id if the platform accepted it."""
+    change = req.changes[0]
+    body = _with_secrets(change, req.body, secrets)
+    entry = journal.sending([change.ext_id], invites) if invites else None
+    # an assignment is not sent twice blindly either: a lost answer is settled by reading
+    # the platform back
+    try:
+        client.request(
+            "PUT", req.path, json=body, idempotent=change.kind == "update" and not invites
+        )
+    except PlatformError as exc:
+        if entry is not None and _definite(exc):
+            journal.ended(entry, invites)
+        sent.results.append(_failed(change, change.kind, exc))
+        return set()
+    if entry is not None:
+        journal.ended(entry, [])
+    sent.results.append(Result(change.extension, change.kind, "done"))
+    return {change.ext_id}
+
+
+def _bulk_extensions(
+    client: Client,
+    req: ApiCall,
+    secrets: UserSecrets,
+    journal: Journal,
+    sent: Sent,
+    task_wait: float,
+    invites: list[str],
+) -> set[str]:
+    """Extension updates sent by one bulk-update task, polled until it ends; the ids the
+    platform accepted."""
     by_id = {c.ext_id: c for c in req.changes}
     records = [
         _with_secrets(by_id[r["id"]], r, secrets) for r in req.body["records"]
@@ -259,11 +285,18 @@ def _extensions(
         for c in req.changes:
             sent.results.append(_failed(c, c.kind, exc))
         return set()
+    done = _task_results(task, req.changes, sent)
+    journal.ended(entry, [i for i in invites if i not in done])
+    return done
+
+
+def _task_results(task: dict[str, Any], changes: list[Change], sent: Sent) -> set[str]:
+    """The result of each change a bulk task ended with, kept in `sent`; the ids it updated."""
     items = ((task.get("result") or {}).get("affectedItems") or {}).get("result") or []
     outcome = {str(i.get("extensionId")): i for i in items if isinstance(i, dict)}
-    failed = _task_errors(task, req.changes) if task.get("status") != "Completed" else {}
+    failed = _task_errors(task, changes) if task.get("status") != "Completed" else {}
     done: set[str] = set()
-    for c in req.changes:
+    for c in changes:
         item = outcome.get(c.ext_id)
         if task.get("status") == "Completed" and item and item.get("status") == "Success":
             sent.results.append(Result(c.extension, c.kind, "done"))
@@ -278,7 +311,6 @@ def _extensions(
                     c.extension, c.kind, "failed", f"{code}: {error.get('message', '')}".strip(": ")
                 )  # fmt: skip
             )
-    journal.ended(entry, [i for i in invites if i not in done])
     return done
 
 

@@ -210,17 +210,7 @@ def check(account: Account, req: Request, emails: EmailIndex) -> Assignment:
         if _given(req.setup)
         else check(refuse, "setup", "is required (invite, credentials or later)")
     )
-    user: dict[str, Any] = {}
-    for f in fields.USER:  # the form's fields, each by its declared rule, or its default
-        raw = getattr(req, f.name)
-        if _given(raw):
-            value = check(f.check, account, raw)
-        elif f.required:
-            value = check(refuse, f.said, "is required")
-        else:
-            value = _default(account, f.name, user)
-        if value:
-            user[f.name] = value
+    user = _form(check, account, req)
     if setup:
         user["setup"] = setup
     if req.allow_duplicate_email:
@@ -241,16 +231,48 @@ def check(account: Account, req: Request, emails: EmailIndex) -> Assignment:
         )
         if site is not None:
             number = check(target_number, account, ext, site, req.short_extension)
-    secrets: NewCredentials | None = None
+    secrets = _setup_secrets(check, account, req, setup, number, user)
+    check.done()
+    assert ext is not None and setup and site and number
+    return Assignment(ref(ext), number, site, setup, cast(User, user), secrets)
+
+
+def _form(check: Collector, account: Account, req: Request) -> dict[str, Any]:
+    """The user form's fields of the request, each checked by its declared rule, or its
+    default; a broken rule kept by `check`."""
+    user: dict[str, Any] = {}
+    for f in fields.USER:
+        raw = getattr(req, f.name)
+        if _given(raw):
+            value = check(f.check, account, raw)
+        elif f.required:
+            value = check(refuse, f.said, "is required")
+        else:
+            value = _default(account, f.name, user)
+        if value:
+            user[f.name] = value
+    return user
+
+
+def _setup_secrets(
+    check: Collector,
+    account: Account,
+    req: Request,
+    setup: str | None,
+    number: str | None,
+    user: dict[str, Any],
+) -> NewCredentials | None:
+    """The credentials of setup credentials, checked; with another setup, none, and a secret
+    given anyway refused (a broken rule kept by `check`)."""
     if setup == "credentials":
-        secrets = check(
+        return check(
             validate_secrets,
             req,
             number=number or (req.extension or "").strip(),
             user=user,
             questions=account.security_questions,
         )
-    elif setup:
+    if setup:
         given = [n for n in SECRET_FIELDS + ("security_question",) if _given(getattr(req, n))]
         if given:
             check(
@@ -258,9 +280,7 @@ def check(account: Account, req: Request, emails: EmailIndex) -> Assignment:
                 given[0].replace("_", " "),
                 f"is set only with setup credentials, not {setup}",
             )
-    check.done()
-    assert ext is not None and setup and site and number
-    return Assignment(ref(ext), number, site, setup, cast(User, user), secrets)
+    return None
 
 
 def _default(account: Account, name: str, user: dict[str, Any]) -> str:

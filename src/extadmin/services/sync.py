@@ -90,6 +90,8 @@ def apply(
     ask: Ask | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Report:
+    """Send the plan of a linked file, read the platform back and record in the file what it
+    now holds; a result for each change."""
     report = Report()
     with _apply_lock(store) as account:
         link = link_of(account)
@@ -99,12 +101,7 @@ def apply(
             platform = _Platform(client, account)
             held = _settle(journal, client, platform, account, task_wait)
             computed = changes.compute(account, platform.views, invited=frozenset(journal.invited))
-            for c in computed.of("conflict", "not applied"):
-                report.results.append(send.Result(c.extension, "plan", c.kind, c.reason))
-            for c in computed.of("assign", "update"):
-                if c.ext_id in held:
-                    report.results.append(send.Result(c.extension, c.kind, "held", held[c.ext_id]))
-            todo = [c for c in computed.of("assign", "update") if c.ext_id not in held]
+            todo = _sendable(computed, held, report)
             credentials = _credentials(account, todo, given, ask, report)
             ready = [c for c in todo if not c.needs_secrets or c.ext_id in credentials]
 
@@ -127,22 +124,7 @@ def apply(
             accepted, asked = frozenset(sent.accepted), frozenset(sent.asked)
             final = changes.compute(account, after, accepted, asked, frozenset(journal.invited))
         done = {c.ext_id for c in final.of("done")}
-        unsettled = {
-            c.ext_id for c in final.of("assign", "update") if set(c.fields) - {"security_question"}
-        }
-        confirmed: set[str] = set()
-        for result, change in _with_changes(sent.results, ready):
-            if result.operation == "security question":
-                continue
-            if change.ext_id in done and result.result == "failed":  # a lost answer, but there
-                result.result, result.error = "done", ""
-                if change.ext_id in journal.invited:
-                    result.result, result.error = "unconfirmed", UNCONFIRMED
-            elif change.ext_id in unsettled and result.result == "done":
-                result.result = "failed"
-                result.error = "the platform does not hold it as sent (read back)"
-            if result.result == "done" and result.operation == change.kind:
-                confirmed.add(change.ext_id)
+        confirmed = _read_back(sent.results, ready, final, done, journal.invited)
         report.results += sent.results
         for c in computed.of("done"):  # settled by an earlier apply's journal alone
             if c.ext_id in journal.invited and c.ext_id not in confirmed:
@@ -152,6 +134,46 @@ def apply(
         _record_done(store, account, done)
         journal.settled(done)
     return report
+
+
+def _sendable(computed: changes.Plan, held: dict[str, str], report: Report) -> list[Change]:
+    """The planned assignments and updates to send now; each change that is not (a conflict,
+    not applied, or held by a task still running) is reported."""
+    for c in computed.of("conflict", "not applied"):
+        report.results.append(send.Result(c.extension, "plan", c.kind, c.reason))
+    for c in computed.of("assign", "update"):
+        if c.ext_id in held:
+            report.results.append(send.Result(c.extension, c.kind, "held", held[c.ext_id]))
+    return [c for c in computed.of("assign", "update") if c.ext_id not in held]
+
+
+def _read_back(
+    results: list[send.Result],
+    ready: list[Change],
+    final: changes.Plan,
+    done: set[str],
+    invited: set[str],
+) -> set[str]:
+    """The results of the sent changes corrected by the platform as read back (a lost answer
+    to a change that is there is done; a change the platform does not hold failed); the
+    extensions whose change is confirmed done."""
+    unsettled = {
+        c.ext_id for c in final.of("assign", "update") if set(c.fields) - {"security_question"}
+    }
+    confirmed: set[str] = set()
+    for result, change in _with_changes(results, ready):
+        if result.operation == "security question":
+            continue
+        if change.ext_id in done and result.result == "failed":  # a lost answer, but there
+            result.result, result.error = "done", ""
+            if change.ext_id in invited:
+                result.result, result.error = "unconfirmed", UNCONFIRMED
+        elif change.ext_id in unsettled and result.result == "done":
+            result.result = "failed"
+            result.error = "the platform does not hold it as sent (read back)"
+        if result.result == "done" and result.operation == change.kind:
+            confirmed.add(change.ext_id)
+    return confirmed
 
 
 class _Platform:
