@@ -172,6 +172,15 @@ def sent_since(fake: FakePlatform, mark: int) -> list[Any]:
     return [r for r in fake.requests[mark:] if r.method != "GET" and "oauth" not in r.path]
 
 
+def nothing_planned(plan: dict[str, Any]) -> bool:
+    """A `platform plan --format json` with nothing to send: no change, request or note, and a
+    summary of no operation."""
+    rest = {k: plan[k] for k in ("changes", "requests", "notes")}
+    return (
+        rest == {"changes": [], "requests": [], "notes": []} and not plan["summary"]["operations"]
+    )
+
+
 def plan_json(run: Any, codes: tuple[int, ...] = (0, 5)) -> dict[str, Any]:
     """`platform plan --format json`, parsed; it must exit with one of `codes`."""
     result = run("platform", "plan", "--format", "json")

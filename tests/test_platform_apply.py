@@ -28,6 +28,7 @@ from tests.helpers import (
     assign,
     ext_id,
     link,
+    nothing_planned,
     plan_json,
     sent_since,
 )
@@ -283,7 +284,7 @@ def test_1200_assignments_go_in_three_bulk_updates(
         assert record["roles"][0]["displayName"] == role
         assert fake.recording.get(record["id"]) == (None, "Inbound", "All")[i % 3]
     assert len(fake.welcome_emails) == 1200
-    assert plan_json(run) == {"changes": [], "requests": [], "notes": []}
+    assert nothing_planned(plan_json(run))
 
 
 def test_seven_failed_records_are_reported_and_only_they_are_sent_again(
@@ -425,7 +426,7 @@ def _kill_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: lis
             assert fake.recording.get(record["id"]) == (None, "Inbound", "All")[i % 3]
         invited = sorted(ext_id(fake, n) for n in numbers[:10])
         assert sorted(fake.welcome_emails) == invited, round_
-        assert plan_json(run) == {"changes": [], "requests": [], "notes": []}
+        assert nothing_planned(plan_json(run))
         assert run("account", "forget", path).code == 0  # its users' addresses are free again
 
 
@@ -439,11 +440,11 @@ def test_at_a_terminal_apply_asks_for_the_secrets_hidden(
     assign(run, "103", "Dan", "Tester", "dan@acme.example", *secret_args)
     term = Terminal("--account", str(linked), "platform", "apply", env={"TERM": "xterm"})
     try:
-        term.answer("Send the local changes to the platform?", "y")
         term.answer("Password of extension 102", "Zebra7!Quix" + ENTER)
         term.answer("PIN", "5820417396" + ENTER)
         term.answer("Security answer", "fluffy the cat" + ENTER)
         term.answer("Password of extension 103", ENTER)  # hold this one
+        term.answer("Send this to", "yes" + ENTER)  # the secrets first, then the confirmation
         status = term.finish()
     finally:
         term.close()

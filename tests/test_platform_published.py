@@ -278,7 +278,7 @@ def test_the_temporary_password_is_said_to_be_not_settable(
     assert any("temporary password of 1 user(s) (101): not settable through the API" in n
                for n in notes)  # fmt: skip
     shown = run("platform", "plan")
-    assert "note: temporary password" in shown.err
+    assert "Not possible through the API: temporary password" in shown.out
 
 
 # --- a failed bulk task says why, for each extension ----------------------------------------

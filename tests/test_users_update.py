@@ -34,7 +34,16 @@ from extadmin.services import bulk
 from extadmin.storage import schema
 from tests.conftest import build_acme, prebuilt
 from tests.fake_platform import FakePlatform
-from tests.helpers import API_ACCOUNT, assign, audit, link, plan_json, refused, sent_since
+from tests.helpers import (
+    API_ACCOUNT,
+    assign,
+    audit,
+    link,
+    nothing_planned,
+    plan_json,
+    refused,
+    sent_since,
+)
 from tests.pty_helpers import BACKSPACE, DOWN, ENTER, UP, Terminal
 
 # --- the account: Main Site (no code) 101-105, Boston (code 2) 2201-2203 --------------------------
@@ -376,8 +385,6 @@ def queued(run: Any) -> list[dict[str, Any]]:
 
 # --- 2. on the fake platform: one update with only what changed -----------------------------------
 
-EMPTY_PLAN = {"changes": [], "requests": [], "notes": []}
-
 
 @pytest.fixture
 def linked(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]) -> Path:
@@ -432,7 +439,7 @@ def test_a_linked_update_is_one_put_of_only_the_changed_properties(
     assert re.fullmatch(API_ACCOUNT + r"/extension/[0-9]+", sent[0].path)
     assert sent[0].body == shown["requests"][0]["body"]  # what plan showed
     assert contact_of(fake, "110") == {**before, **changed}
-    assert plan_json(run) == EMPTY_PLAN
+    assert nothing_planned(plan_json(run))
     # only the properties that changed: no status, no unchanged contact field (a field sent
     # unchanged would undo an edit made in the Admin Portal since the last read)
     assert sent[0].body == {"contact": changed}

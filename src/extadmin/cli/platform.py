@@ -4,9 +4,7 @@ account (docs/platform.md)."""
 from __future__ import annotations
 
 import csv
-import json
 import os
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -14,11 +12,12 @@ import typer
 
 from extadmin import render
 from extadmin.cli import declares
-from extadmin.cli.app import get_app
+from extadmin.cli import planned as shown
+from extadmin.cli.app import App, get_app
 from extadmin.cli.link import app_secrets, env_secrets, say_waits
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, YesOpt
 from extadmin.cli.prompts import Prompter
-from extadmin.errors import ExitCode, InvalidValue, NotFound, UsageError
+from extadmin.errors import Cancelled, ExitCode, InvalidValue, NotFound, UsageError
 from extadmin.services import link, sync
 
 commands = declares()
@@ -186,12 +185,6 @@ def disconnect(ctx: typer.Context) -> None:
     )
 
 
-CHANGE_COLUMNS = [
-    render.Column("extension", "Extension"),
-    render.Column("kind", "Change"),
-    render.Column("fields", "Fields", lambda row: ", ".join(row["fields"])),
-    render.Column("reason", "Note"),
-]
 RESULT_COLUMNS = [
     render.Column("extension", "Extension"),
     render.Column("operation", "Operation"),
@@ -207,34 +200,52 @@ def plan(
         bool,
         typer.Option("--offline", help="Compare with the pulled base only (no request)."),
     ] = False,
+    requests: Annotated[
+        bool,
+        typer.Option("--requests", help="Also the REST requests, in order, bodies in full."),
+    ] = False,
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
-    """The requests `platform apply` would send, in order, with their bodies (secrets shown as
-    "<secret>"); conflicts with changes made in the Admin Portal since the pull (exit 5), and
-    changes the platform's API cannot make ("not applied")."""
-
+    """What `platform apply` would do, in words: the account, server and platform account at
+    the top; one line per user grouped by effect (assignments, with the welcome emails
+    RingCentral sends; updates, old → new; conflicts with changes made in the Admin Portal
+    since the pull, exit 5; changes the API cannot make); then a summary: operations, welcome
+    emails, users needing secrets at apply, requests by rate-limit group and the platform time
+    they take. --requests adds the REST requests (secrets shown as "<secret>"); --format json
+    holds everything."""
     secrets = env_secrets()
     say_waits()
     planned = sync.plan(get_app(ctx).store, secrets=secrets, offline=offline)
+    if format == ItemFormat.json:
+        render.emit(_plan_data(planned), "json", [])
+    else:
+        shown.emit(shown.text(planned) + (["", *shown.requests(planned)] if requests else []))
+    if planned.plan.of("conflict"):
+        raise typer.Exit(ExitCode.CONFLICT)
+
+
+def _plan_data(planned: sync.Planned) -> dict[str, object]:
     changes = [
-        {"extension": c.extension, "kind": c.kind, "fields": c.fields, "reason": c.reason}
+        {
+            "extension": c.extension,
+            "kind": c.kind,
+            "user": c.who,
+            "fields": c.fields,
+            "old": c.old,
+            "new": c.new,
+            "welcome_email": c.welcome_email,
+            "needs_secrets": c.needs_secrets,
+            "reason": c.reason,
+        }
         for c in planned.plan.changes
         if c.kind != "done"
     ]
-    requests = [r.shown() for r in planned.requests]
-    notes = planned.plan.notes
-    if format == ItemFormat.json:
-        render.emit({"changes": changes, "requests": requests, "notes": notes}, "json", [])
-    else:
-        render.emit(changes, "table", CHANGE_COLUMNS)
-        for number, request in enumerate(requests, 1):
-            body = json.dumps(request["body"], ensure_ascii=False)
-            print(f"{number}. {request['method']} {request['path']} {body}")
-        for note in notes:
-            render.message(f"note: {note}")
-    render.message(f"{len(requests)} request(s) to send; {len(changes)} change(s)")
-    if planned.plan.of("conflict"):
-        raise typer.Exit(ExitCode.CONFLICT)
+    return {
+        "summary": planned.summary(),
+        "changes": changes,
+        "requests": [{**r.shown(), "group": r.group} for r in planned.requests],
+        "notes": planned.plan.notes,
+    }
 
 
 @platform.command("apply")
@@ -252,20 +263,25 @@ def apply(
     ] = None,
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
-    """Send the plan, then read the platform back so that the file matches it. Per operation:
+    """Send the plan, then read the platform back so that the file matches it. At a terminal
+    the plan is shown first, the secrets it needs are asked (all before any request), then a
+    confirmation: type yes or the account's name. Off a terminal: --yes. Per operation:
     done, unconfirmed (a re-invitation whose answer was lost: never sent twice), failed (with
     the platform's errorCode), held, refused, conflict or not applied. Exit 0 only if all is
     done; a second apply sends only what is not done on the platform."""
-
     app = get_app(ctx)
     secrets = env_secrets()
     given = _secret_rows(secrets_file) if secrets_file else {}
-    app.confirm("Send the local changes to the platform?", yes=yes)
     say_waits()
-    ask = partial(_ask_secrets, app.prompter) if app.can_prompt() and secrets_file is None else None
+    if app.can_prompt():
+        given |= _review(app, sync.plan(app.store, secrets=secrets, offline=False), given, yes)
+    elif not yes:
+        raise UsageError(
+            "Send the local changes to the platform? Pass --yes to confirm without a prompt."
+        )
     with render.progress("Applying") as update:
         progress = (lambda n: update(advance=n)) if update else None
-        report = sync.apply(app.store, secrets=secrets, given=given, ask=ask, progress=progress)
+        report = sync.apply(app.store, secrets=secrets, given=given, progress=progress)
     rows = [r.__dict__ for r in report.results]
     render.emit(rows, format.value, RESULT_COLUMNS)
     done = sum(1 for r in report.results if r.result == "done")
@@ -296,9 +312,31 @@ def _secret_rows(path: Path) -> dict[str, tuple[str, str, str]]:
     return rows
 
 
-def _ask_secrets(prompter: Prompter, extension: str) -> tuple[str, str, str] | None:
-    """At a terminal: the credentials of one user, hidden (empty: hold this user)."""
+def _review(app: App, planned: sync.Planned, given: sync.SecretRows, yes: bool) -> sync.SecretRows:
+    """At a terminal, before any request: the plan in words, every secret it needs (Enter holds
+    that user), then a confirmation that takes yes or the account's name and Enter (never a
+    single key)."""
+    shown.emit(shown.text(planned))
+    asked: sync.SecretRows = {}
+    for change in planned.todo:
+        if change.needs_secrets and change.extension not in given:
+            secret = _ask_secrets(app.prompter, change.extension)
+            if secret is not None:
+                asked[change.extension] = secret
+    if yes or not planned.todo:
+        return asked
+    words = ("yes", planned.account.casefold())
+    question = (
+        f"Send this to {planned.server}? Type yes or {planned.account!r} (anything else cancels)"
+    )
+    typed = app.prompter.text(question)
+    if typed.strip().casefold() not in words:
+        raise Cancelled(f"nothing was sent ({typed.strip() or 'no answer'} is not yes)")
+    return asked
 
+
+def _ask_secrets(prompter: Prompter, extension: str) -> tuple[str, str, str] | None:
+    """The credentials of one user, hidden (empty: hold this user)."""
     password = prompter.secret(f"Password of extension {extension} (Enter to hold)")
     if not password:
         return None

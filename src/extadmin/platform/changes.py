@@ -41,6 +41,14 @@ class Change:
     needs_secrets: bool = False
     reason: str = ""
     fields: list[str] = field(default_factory=list)  # the fields sent
+    who: str = ""  # the user, as the plan names it: "Ada Lovelace <ada@acme.example>"
+    old: dict[str, str] = field(default_factory=dict)  # each field sent: its pulled value
+    new: dict[str, str] = field(default_factory=dict)  # and the file's
+
+    @property
+    def welcome_email(self) -> bool:
+        """Whether the platform emails the user an activation link when this is sent."""
+        return bool((self.record or {}).get("transition", {}).get("sendWelcomeEmail"))
 
 
 @dataclass
@@ -129,8 +137,9 @@ def change_of(
 ) -> Change | None:
     """One extension's part of the plan (None: no local change)."""
     shown = label(ext)
+    who = _who(ext)
     if "id" not in ext:
-        return _not_applied("", shown, "a new extension: create it in the Admin Portal")
+        return _not_applied("", shown, "a new extension: create it in the Admin Portal", who)
     questions = mapping.with_questions(account.doc)
     local, base = mapping.view(ext, questions), mapping.base(ext, questions)
     if local == base:
@@ -156,18 +165,21 @@ def change_of(
     moved = sorted(k for k in keys if there(k) != before(k) and there(k) != wanted(k))
     if moved:
         return Change(
-            ext_id, shown, "conflict",
+            ext_id, shown, "conflict", who=who,
             reason=f"changed in the Admin Portal since the pull ({', '.join(moved)}): nothing "
             "sent; `platform pull --discard-local` takes the portal's version (then redo yours)",
         )  # fmt: skip
     todo = sorted(k for k in keys if wanted(k) != before(k) and there(k) != wanted(k))
     if not todo:
-        return Change(ext_id, shown, "done")
+        return Change(ext_id, shown, "done", who=who)
     why = _cannot(account, local, base)
     if why:
-        return _not_applied(ext_id, shown, why)
+        return _not_applied(ext_id, shown, why, who)
     assigning = platform.get("status", "unassigned") == "unassigned"
-    change = Change(ext_id, shown, "assign" if assigning else "update", fields=todo)
+    change = Change(
+        ext_id, shown, "assign" if assigning else "update", fields=todo, who=who,
+        old={k: base.get(k, "") for k in todo}, new={k: local.get(k, "") for k in todo},
+    )  # fmt: skip
     change.record = _record(account, local, base, platform, todo)
     if "role" in todo:
         change.role = _role_id(account, local["role"])
@@ -211,8 +223,16 @@ def _defaults(view: dict[str, str], account: Account) -> dict[str, str]:
     return dict(view)
 
 
-def _not_applied(ext_id: str, shown: str, why: str) -> Change:
-    return Change(ext_id, shown, "not applied", reason=f"{why} (not applied)")
+def _not_applied(ext_id: str, shown: str, why: str, who: str = "") -> Change:
+    return Change(ext_id, shown, "not applied", reason=f"{why} (not applied)", who=who)
+
+
+def _who(ext: Extension) -> str:
+    """The user the file gives the extension (the one an assignment creates), or ""."""
+    user = ext.get("user")
+    if not user:
+        return ""
+    return f"{user['first_name']} {user['last_name']} <{user['email']}>"
 
 
 def _record(

@@ -41,6 +41,23 @@ class ApiCall:
         """As `platform plan` shows it: secrets as "<secret>"."""
         return {"step": self.step, "method": self.method, "path": self.path, "body": self.body}
 
+    @property
+    def group(self) -> str:
+        return GROUPS[self.step, self.method]
+
+
+# Each request's rate-limit group, as the published definition gives its operation
+# (x-throttling-group; tests/test_platform_plan.py holds this table to it). For the plan's
+# estimate only: the client takes the groups from the answers' headers.
+GROUPS = {
+    ("extensions", "PUT"): "Medium",  # updateExtension
+    ("extensions", "POST"): "Heavy",  # extensionBulkUpdate
+    ("security question", "PUT"): "Medium",  # the credentials API (beyond the definition)
+    ("role", "PUT"): "Medium",  # updateUserAssignedRoles
+    ("role", "POST"): "Heavy",  # assignMultipleUserRoles
+    ("recording", "POST"): "Medium",  # updateCallRecordingExtensionList
+}
+
 
 @dataclass
 class Result:

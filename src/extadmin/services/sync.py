@@ -43,10 +43,67 @@ def refresh(client: Client, account: Account) -> dict[str, dict[str, str]]:
     return _Platform(client, account).read_all()
 
 
+# The platform's default limits, requests a minute (an app may have others): the estimate's
+DEFAULT_LIMITS = {"Light": 50, "Medium": 40, "Heavy": 10}
+
+
 @dataclass
 class Planned:
+    """What `platform apply` would do now, and where: the account's name, its server and its
+    platform account id."""
+
     plan: changes.Plan
     requests: list[send.ApiCall]
+    account: str = ""
+    server: str = ""
+    account_id: str = ""
+    extensions: int = 0  # the platform's User extensions, read before and after
+
+    @property
+    def todo(self) -> list[Change]:
+        return self.plan.of("assign", "update")
+
+    def by_group(self) -> dict[str, int]:
+        """The requests an apply sends by rate-limit group, reads included: the list before and
+        after (a page a 1,000, and the recording list), each extension request's records read
+        again just before it (about a page, and the recording list), a poll a bulk task."""
+        count = dict.fromkeys(DEFAULT_LIMITS, 0)
+        pages = max(1, -(-self.extensions // PER_PAGE))
+        count["Medium"] += 2 * pages
+        count["Light"] += 2
+        for req in self.requests:
+            count[req.group] += 1
+            if req.step == "extensions":
+                count["Medium"] += 1
+                count["Light"] += 1 + (req.method == "POST")
+        return {group: n for group, n in count.items() if n}
+
+    def minutes(self) -> int:
+        """The platform time at the default limits: a minute's window waited each time a
+        group's limit is reached (the requests' own time aside)."""
+        waits = sum(
+            max(0, -(-n // DEFAULT_LIMITS[group]) - 1) for group, n in self.by_group().items()
+        )
+        return waits
+
+    def summary(self) -> dict[str, Any]:
+        todo = self.todo
+        kinds: dict[str, int] = {}
+        for c in self.plan.changes:
+            if c.kind != "done":
+                kinds[c.kind] = kinds.get(c.kind, 0) + 1
+        return {
+            "account": self.account,
+            "server": self.server,
+            "account_id": self.account_id,
+            "operations": kinds,
+            "welcome_emails": sum(1 for c in todo if c.welcome_email),
+            "need_secrets": [c.extension for c in todo if c.needs_secrets],
+            "conflicts": len(self.plan.of("conflict")),
+            "not_applied": len(self.plan.of("not applied")),
+            "requests_by_group": self.by_group(),
+            "platform_minutes_at_default_limits": self.minutes(),
+        }
 
 
 def plan(store: AccountStore, *, secrets: AppSecrets | None, offline: bool) -> Planned:
@@ -58,7 +115,14 @@ def plan(store: AccountStore, *, secrets: AppSecrets | None, offline: bool) -> P
         with open_session(link, secrets) as client:
             computed = changes.compute(account, refresh(client, account), invited=_invited(store))
     todo = computed.of("assign", "update")
-    return Planned(computed, send.requests(todo, mapping.question_ids(account.doc)))
+    return Planned(
+        computed,
+        send.requests(todo, mapping.question_ids(account.doc)),
+        account.name,
+        link["server"],
+        link["account_id"],
+        sum(1 for e in account.extensions if "id" in e),
+    )
 
 
 def _invited(store: AccountStore) -> frozenset[str]:
