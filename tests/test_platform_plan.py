@@ -236,3 +236,61 @@ def test_the_accounts_name_confirms_too(thirty: Path, fake: FakePlatform) -> Non
         term.close()
     assert status == 5  # the two credentials users held
     assert len(fake.welcome_emails) == 27
+
+
+# --- where the answers go, and what the platform will do ---------------------------------------
+
+
+def test_connect_says_the_new_file_is_now_current_everywhere_and_how_to_switch(
+    tmp_path: Path, run: Any, secret_files: list[str]
+) -> None:
+    path = tmp_path / "new.json"
+    result = run("--account", path, "platform", "connect", *secret_files, "--name", "Acme Corp")
+    assert result.code == 0, result.err
+    assert f"{path} is now the current account, in every folder" in result.err
+    assert "`extadmin account use PATH` switches to another" in result.err
+    assert run("account", "show").out.strip() == str(path)
+
+
+def test_the_walkthrough_names_the_account_and_the_platform_it_goes_to(
+    thirty: Path, run: Any, fake: FakePlatform
+) -> None:
+    from extadmin.cli import walkthrough
+    from extadmin.services.assign import Request
+    from extadmin.storage.store import AccountStore
+    from tests.fake_prompter import FakePrompter
+
+    assert run("unassign", "101", "--yes").code == 0  # a local change: 101 free to assign again
+    prompter = FakePrompter({"first_name": "Ann", "last_name": "Tester", "email": "ann@x.example"})
+    walkthrough.run(
+        prompter, AccountStore(thirty), Request(extension="101", setup="later"), confirm=True
+    )
+    where = (
+        f"Acme Corp ({thirty}), linked to platform account {fake.account_id} on {fake.url}: saved "
+        "here, sent by `extadmin platform apply`"
+    )
+    assert prompter.said[0] == f"Account: {where}"  # the first line
+    assert ("Account", where) in prompter.review
+
+
+def test_bulk_assign_on_a_linked_file_says_what_the_platform_will_send(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    for number in ("101", "102", "103"):
+        fake.add_extension(number, status="Unassigned")
+    link(run, tmp_path / "acme.json", secret_files)
+    csv = tmp_path / "hires.csv"
+    csv.write_text(
+        "extension,first_name,last_name,email,setup\n"
+        "101,Ann,Tester,ann@acme.example,invite\n"
+        "102,Bob,Tester,bob@acme.example,invite\n"
+        "103,Cat,Tester,cat@acme.example,later\n"
+    )
+    result = run("bulk-assign", csv)
+    assert result.code == 0, result.err
+    assert (
+        "assigned 3 extension(s) locally: `extadmin platform apply` sends them, and RingCentral "
+        "then emails 2 activation link(s)"
+    ) in result.err
+    assert "queued" not in result.err and "sent" not in result.err.replace("sends", "")
+    assert fake.welcome_emails == []

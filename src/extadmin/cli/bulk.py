@@ -121,7 +121,14 @@ def bulk_assign(
         for r, o in zip(rows, outcomes, strict=True)
     ]
     _report(report, format, dry_run=False, queued=len(queued))
-    app.say(f"assigned {len(outcomes)} extension(s); {len(queued)} welcome email(s) queued")
+    if account.linked:
+        invites = sum(1 for o in outcomes if o.extension["user"].get("setup") == "invite")
+        app.say(
+            f"assigned {len(outcomes)} extension(s) locally: `extadmin platform apply` sends them, "
+            f"and RingCentral then emails {invites} activation link(s)"
+        )
+    else:
+        app.say(f"assigned {len(outcomes)} extension(s); {len(queued)} welcome email(s) queued")
 
 
 def _read(file: str) -> tuple[bytes, str]:

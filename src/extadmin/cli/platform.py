@@ -106,11 +106,13 @@ def connect(
     hint = ""
     if not from_files and server != link.pinned_server():
         hint = f" (with {link.SERVER_ENV}={server}: the secrets from the environment go only there)"
-    render.message(
-        f"{what} {app.account_path} to platform account {done.account_id}"
-        + (" (now the current account)" if done.created else "")
-        + f": next, `extadmin platform pull`{hint}"
-    )
+    render.message(f"{what} {app.account_path} to platform account {done.account_id}{hint}")
+    if done.created:
+        render.message(
+            f"{app.account_path} is now the current account, in every folder: `extadmin account "
+            "use PATH` switches to another, `--account PATH` names one for a single command"
+        )
+    render.message("next: `extadmin platform pull`")
 
 
 @platform.command("pull")

@@ -117,6 +117,7 @@ class Walkthrough:
     def __init__(self, prompter: Prompter, account: Account, path: Any, req: Request) -> None:
         self.p = prompter
         self.account = account
+        self.path = path
         self.emails: EmailIndex = build_index(account, path)
         self.req = req
         self.given: set[str] = set()  # the fields given by flags: never asked in the walk
@@ -126,7 +127,20 @@ class Walkthrough:
     def steps(self) -> list[Step]:
         return [s for s in STEPS if s.title != "Credentials" or self.req.setup == "credentials"]
 
+    def where(self) -> str:
+        """The account the answers are saved to: its name and file, and on a linked file the
+        platform account that `platform apply` sends them to."""
+        shown = f"{self.account.name} ({self.path})"
+        link = self.account.doc.get("platform")
+        if link:
+            shown += (
+                f", linked to platform account {link['account_id']} on {link['server']}: saved "
+                "here, sent by `extadmin platform apply`"
+            )
+        return shown
+
     def run(self, confirm: bool) -> Request:
+        self.p.say(f"Account: {self.where()}")
         for warning in self.emails.warnings:
             self.p.say(warning)
         # a wrong NUMBER or --setup fails now, as it would by flags, not after every question
@@ -214,6 +228,7 @@ class Walkthrough:
             assignment = service.check(self.account, self.req, self.emails)
             total = len(self.steps()) + 1  # an edited setup option adds or removes a step
             self.p.step(total, total, "Review")
+            self.p.pair("Account", self.where())
             for label, value in summary_lines(assignment, self.account):
                 self.p.pair(label, value)
             save = "Save"
