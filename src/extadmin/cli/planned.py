@@ -9,11 +9,14 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from extadmin.domain.fields import label
-from extadmin.platform.changes import Change
 from extadmin.render import safe
 from extadmin.services.sync import DEFAULT_LIMITS, Planned
+
+if TYPE_CHECKING:
+    from extadmin.platform.changes import Change
 
 # the effects, in the order the plan lists them
 EFFECTS = (
