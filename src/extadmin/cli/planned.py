@@ -41,17 +41,22 @@ def where(planned: Planned) -> str:
     )
 
 
+def _kind(change: Change) -> int:
+    """The change's place in EFFECTS (an assignment by its setup option)."""
+    setup = change.new.get("setup", "") if change.kind == "assign" else ""
+    return next(
+        n for n, (kind, how, _) in enumerate(EFFECTS) if kind == change.kind and how in ("", setup)
+    )
+
+
 def effect(change: Change) -> str:
     """What one change does, in words."""
-    setup = change.new.get("setup", "") if change.kind == "assign" else ""
-    for kind, how, words in EFFECTS:
-        if change.kind == kind and (not how or how == setup):
-            if kind == "update":
-                return "; ".join(_old_new(change))
-            if kind in ("conflict", "not applied"):
-                return f"{words}: {change.reason}"
-            return words
-    return change.kind
+    kind, _, words = EFFECTS[_kind(change)]
+    if kind == "update":
+        return "; ".join(_old_new(change))
+    if kind in ("conflict", "not applied"):
+        return f"{words}: {change.reason}"
+    return words
 
 
 # what a field's absence means (the platform's view holds no recording when it is off)
@@ -106,18 +111,8 @@ def summary(planned: Planned) -> list[str]:
 
 def text(planned: Planned) -> list[str]:
     """The whole plan, unwrapped: where, one line per change (grouped by effect), summary."""
-    shown = [c for c in planned.plan.changes if c.kind != "done"]
-    order = {words: n for n, (_, _, words) in enumerate(EFFECTS)}
-
-    def rank(change: Change) -> int:
-        for kind, how, words in EFFECTS:
-            setup = change.new.get("setup", "") if change.kind == "assign" else ""
-            if change.kind == kind and (not how or how == setup):
-                return order[words]
-        return len(EFFECTS)
-
-    lines = [where(planned), ""]
-    lines += [line(c) for c in sorted(shown, key=rank)] or ["No local change to send."]
+    shown = sorted((c for c in planned.plan.changes if c.kind != "done"), key=_kind)
+    lines = [where(planned), "", *([line(c) for c in shown] or ["No local change to send."])]
     return [*lines, "", *summary(planned)]
 
 
