@@ -147,8 +147,8 @@ class Walkthrough:
         self.given = {f for f in ORDER if getattr(self.req, f) is not None}
         if self.req.profile is not None:  # --profile: its values are the defaults at once
             self.use_profile(self.req.profile)
-        elif self.req.extension is not None:  # NUMBER: its site's default profile, if any
-            self.use_profile(SITE_DEFAULT)
+        elif self.req.extension is not None and self.account.doc.get("profiles"):
+            self.use_profile(SITE_DEFAULT)  # NUMBER: its site's default profile, if any
         self.fix_given_settings()
         scripted = all(getattr(self.req, f) for f in service.required_fields(self.req.setup))
         if not scripted:
