@@ -79,6 +79,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "account": ("account", "Accounts known on this machine (used by verify-email)."),
     "site": ("site", "Account sites (the portal's Company Info)."),
     "role": ("role", "Account roles."),
+    "profile": (
+        "profile",
+        "Profiles: named sets of assignment defaults (`assign --profile NAME`, a site's default "
+        "profile).",
+    ),
     "extension": ("extension", "Extensions: add, list, show, remove."),
     "security-question": ("security_question", "Security questions."),
     "mail": ("mail", "Welcome emails: the mail server and the outbox."),

@@ -30,7 +30,7 @@ from extadmin.cli.secret_input import read_secret_files
 from extadmin.cli.welcome import welcome_email
 from extadmin.domain.account import Account
 from extadmin.services import assign as assigning
-from extadmin.services import views
+from extadmin.services import profiles, views
 from extadmin.services.assign import Request, required_fields
 
 commands = declares()
@@ -48,6 +48,8 @@ Opt = typer.Option
         "--security-question 1 --security-answer-file answer.txt --no-input",
         "extadmin assign 103 --setup later --first-name Alan --last-name Turing "
         "--email alan@acme.example --site Boston --role Manager --dry-run --no-input",
+        "extadmin assign 104 --profile Sales --first-name Ada --last-name Byron "
+        "--email ada.b@acme.example --no-input      # the flags override the profile",
     ),
 )
 @form_options("setup", step=True)
@@ -86,6 +88,15 @@ def assign(
     security_question: QuestionOpt = None,
     security_answer_file: AnswerFileOpt = None,
     temporary_password: TemporaryPasswordOpt = None,
+    profile: Annotated[
+        str | None,
+        Opt(
+            "--profile",
+            metavar="NAME",
+            help="Start from this profile's values (`extadmin profile list`); the flags "
+            "override them. Default: the site's default profile, if it has one; '' none.",
+        ),
+    ] = None,
     allow_duplicate_email: Annotated[
         bool,
         Opt(
@@ -119,6 +130,7 @@ def assign(
         security_answer=secrets["--security-answer-file"],
         temporary_password=temporary_password,
         allow_duplicate_email=allow_duplicate_email,
+        profile=profile,
     )
     app = get_app(ctx)
     reviewed = False
@@ -126,6 +138,8 @@ def assign(
         req = walkthrough.run(app.prompter, app.store, req, confirm=not yes)
         reviewed = not yes
     else:
+        if req.setup is None:  # a profile may give it (the account read only then)
+            req = profiles.prefill(app.store, req)
         require({f: getattr(req, f) for f in required_fields(req.setup)})
     save(app, req, dry_run=dry_run, fmt=format.value, reviewed=reviewed)
 

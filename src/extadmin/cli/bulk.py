@@ -66,11 +66,12 @@ def bulk_assign(
     not matter; `,` `;` or tab separated, UTF-8): extension, {required} are required; setup
     (invite, credentials or later; else --setup), {optional} (recording: off, inbound,
     outbound or both), and for setup credentials password, pin, security_question,
-    security_answer and temporary_password (yes or no). `extadmin export` writes this
-    format."""
+    security_answer and temporary_password (yes or no); profile (a row starts from that
+    profile's values, its own cells override them; else from its site's default profile, if
+    any). `extadmin export` writes this format."""
     app = get_app(ctx)
     data, source = _read(file)
-    rows = bulk.parse_csv(data, source)
+    rows = bulk.parse_csv(data, source, columns=bulk.ASSIGN_COLUMNS)
     if (
         file != "-"
         and Path(file).stat().st_mode & 0o077

@@ -117,6 +117,7 @@ def users_show(
         "extadmin users update 101 --job-title 'Head of Sales' --department Sales",
         "extadmin users update 101 --email ada.l@acme.example --dry-run",
         "extadmin users update 101 --site Boston     # renumbered with Boston's code",
+        "extadmin users update 101 --profile Sales   # the profile's values again",
         "extadmin users update 101                   # at a terminal: from the current values",
     ),
 )
@@ -125,6 +126,15 @@ def users_update(
     ctx: typer.Context,
     number: UserNumber,
     site: SiteOpt = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            metavar="NAME",
+            help="Apply this profile's values again (its user fields and site; not its setup "
+            "option or Engage Voice access); the other flags override them.",
+        ),
+    ] = None,
     no_input: NoInputOpt = False,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
@@ -136,16 +146,16 @@ def users_update(
     value. On a linked file, a local change that `platform apply` sends (the fields changed)."""
     app = get_app(ctx)
     given: dict[str, str | None] = {**form, "site": site}
-    if all(v is None for v in given.values()):
+    if profile is None and all(v is None for v in given.values()):
         if not app.can_prompt(no_input):
             raise UsageError("give a field to change (--email, --job-title, …; see --help)")
         given = walkthrough.update(app.prompter, app.store, number)
-    planned = update.preview(app.store, number, given)
+    planned = update.preview(app.store, number, given, profile)
     previewed = planned.changes and not dry_run and not yes and app.can_prompt(no_input)
     if previewed:
         _show_update(planned, "table")
         app.confirm(f"Change extension {planned.extension}?", yes=False)
-    done = update.run(app.store, number, given, dry_run)
+    done = update.run(app.store, number, given, dry_run, profile)
     for warning in done.warnings:
         app.say(warning)
     planned = done.update

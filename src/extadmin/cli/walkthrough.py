@@ -25,7 +25,7 @@ from extadmin.domain.catalog import LOCALES, RECORDING, RECORDING_TITLES, SETUP_
 from extadmin.domain.fields import BY_NAME, FORM, LABELS, USER, USER_FIELDS
 from extadmin.errors import Cancelled, ExtadminError, NotFound
 from extadmin.services import assign as service
-from extadmin.services import extensions, mail
+from extadmin.services import extensions, mail, profiles
 from extadmin.services import update as updates
 from extadmin.services.directory import EmailIndex, build_index
 
@@ -56,9 +56,14 @@ STEPS = (
     Step("Settings", FORM[FORM.index("site") :]),
 )
 
+# first, when the account has profiles: the chosen one's values are the answers' defaults
+PROFILE = Step("Profile", ("profile",))
+# the profile question's choice "the default profile of the extension's site" (no profile's
+# name: a name has no control character)
+SITE_DEFAULT = "\x00site"
 
-STEP_OF = {name: step for step in STEPS for name in step.fields}
-ORDER = [name for step in STEPS for name in step.fields]
+STEP_OF = {name: step for step in (PROFILE, *STEPS) for name in step.fields}
+ORDER = [name for step in (PROFILE, *STEPS) for name in step.fields]
 
 # shown before the secret is typed (the rules themselves are domain.rules.password and .pin)
 PASSWORD_RULES = (
@@ -122,10 +127,15 @@ class Walkthrough:
         self.req = req
         self.given: set[str] = set()  # the fields given by flags: never asked in the walk
         self.back = False  # whether the question being asked may go back
+        self.prefilled: dict[str, str] = {}  # the answers the chosen profile gave
+        self.by_site = False  # the profile is the extension's site's default (follows the site)
 
     # --- the walk -----------------------------------------------------------------------------
     def steps(self) -> list[Step]:
-        return [s for s in STEPS if s.title != "Credentials" or self.req.setup == "credentials"]
+        first = [PROFILE] if self.account.doc.get("profiles") else []
+        return first + [
+            s for s in STEPS if s.title != "Credentials" or self.req.setup == "credentials"
+        ]
 
     def where(self) -> str:
         """The account the answers are saved to: its name and file, and on a linked file the
@@ -149,6 +159,10 @@ class Walkthrough:
         if self.req.setup is not None:
             self.req = replace(self.req, setup=rules.setup_option(self.req.setup))
         self.given = {f for f in ORDER if getattr(self.req, f) is not None}
+        if self.req.profile is not None:  # --profile: its values are the defaults at once
+            self.use_profile(self.req.profile)
+        elif self.req.extension is not None and self.account.doc.get("profiles"):
+            self.use_profile(SITE_DEFAULT)  # NUMBER: its site's default profile, if any
         self.fix_given_settings()
         scripted = all(getattr(self.req, f) for f in service.required_fields(self.req.setup))
         if not scripted:
@@ -243,7 +257,7 @@ class Walkthrough:
                 return
             if action == "cancel":
                 raise Cancelled()
-            fields = [f for s in self.steps() for f in s.fields]
+            fields = [f for s in self.steps() for f in s.fields if f != "profile"]
             try:  # Escape, here or at the field, is back to the review
                 edited = self.p.select(
                     "Which field?",
@@ -287,6 +301,36 @@ class Walkthrough:
     def set(self, name: str, value: Any) -> None:
         self.req = replace(self.req, **{name: value})
 
+    def use_profile(self, name: str) -> None:
+        """Start from a profile's values ("" none; SITE_DEFAULT the default profile of the
+        extension's site, once the extension is known): each answer a flag did not give takes
+        its value as its default (still asked, still changeable); the answers the profile
+        chosen before gave, and the admin kept, go with it. The request then names the profile
+        used, or "" (none, not even a site's default), so that saving adds nothing more."""
+        self.by_site = name == SITE_DEFAULT
+        found = None
+        if self.by_site and self.req.extension:
+            site = self._site_name(self.req.site) if "site" in self.given else self._ext()["site"]
+            found = profiles.default_of(self.account, site) if site else None
+        elif not self.by_site and name.strip():
+            found = profiles.find(self.account, name)
+        given = profiles.values(self.account, found) if found else {}
+        for field, value in self.prefilled.items():
+            if field not in given and getattr(self.req, field) == value:
+                self.set(field, None)
+        self.prefilled = {f: v for f, v in given.items() if f not in self.given}
+        pending = self.by_site and not self.req.extension  # resolved when the extension is
+        used = found["name"] if found else None if pending else ""
+        self.req = replace(self.req, profile=used)
+        for field, value in self.prefilled.items():
+            self.set(field, value)
+        if found:
+            shown = ", ".join(f"{LABELS[f].lower()} {v}" for f, v in self.prefilled.items())
+            whose = f" (the default of site {found['default_for_site']})" if self.by_site else ""
+            self.p.hint(
+                f"From profile {found['name']}{whose}: {shown or 'nothing a flag did not give'}."
+            )
+
     def after(self, name: str, before: Any) -> None:
         """What an answer changes for the others: the password must not hold the names, the
         email's local part or the number; the PIN not the number or a phone's last digits; the
@@ -302,6 +346,8 @@ class Walkthrough:
             self.recheck("pin", self._check_pin, name)
         if name == "language" and self.req.language != before:
             self.follow_language(before)
+        if name == "extension" and self.by_site and self.req.extension != before:
+            self.use_profile(SITE_DEFAULT)
 
     def recheck(self, name: str, check: Any, because: str) -> None:
         try:
@@ -380,6 +426,38 @@ class Walkthrough:
             name = f"{user['first_name']} {user['last_name']}"
             return f"{text}: extension {typed} is assigned to {name} ({ext['status']})"
         return f"{text}: extension {typed} is {ext['status']}"
+
+    def _ask_profile(self, name: str) -> str | None:
+        """The profiles, or none (and, before the extension is chosen, the default profile of
+        its site, when a site has one: the cursor starts there); the chosen one's values become
+        the defaults of the questions that follow. A profile that no longer holds (a role or
+        site removed since) is said, and asked again."""
+        found = self.account.doc.get("profiles", [])
+        choices = [
+            (
+                p["name"]
+                + (f" (default of {p['default_for_site']})" if p.get("default_for_site") else ""),
+                p["name"],
+            )
+            for p in found
+        ]
+        if not self.req.extension and any(p.get("default_for_site") for p in found):
+            choices.insert(0, ("The default profile of the extension's site", SITE_DEFAULT))
+        if choices[0][1] == SITE_DEFAULT and (self.by_site or self.req.profile is None):
+            default = SITE_DEFAULT
+        else:
+            default = self.req.profile or ""
+        while True:
+            picked = self.p.select(
+                LABELS[name], [*choices, ("None", "")], default, back=self.back, name=name
+            )
+            try:
+                self.use_profile(picked)
+            except ExtadminError as exc:
+                self.p.problem(exc.message)
+                default = ""
+                continue
+            return self.req.profile
 
     def _ask_setup(self, name: str) -> str:
         choices = [
@@ -635,6 +713,7 @@ BY_KIND: dict[str, Ask] = {
 # and the extension's own fields in the form (its short number, its site).
 QUESTIONS: dict[str, Ask] = {
     "extension": Walkthrough._ask_extension,
+    "profile": Walkthrough._ask_profile,
     "setup": Walkthrough._ask_setup,
     "password": Walkthrough._ask_password,
     "temporary_password": Walkthrough._ask_temporary_password,
@@ -678,6 +757,8 @@ def summary_lines(
         ("Setup option", SETUP_OPTIONS[assignment.setup].split(":")[0]),
         ("Status after saving", service.STATUS_AFTER[assignment.setup]),
     ]
+    if assignment.profile:
+        lines.insert(1, ("Profile", assignment.profile))
     if assignment.secrets:
         lines += [
             ("Password", "set" + (" (temporary)" if assignment.secrets.temporary_password else "")),
@@ -694,6 +775,8 @@ def summary_lines(
         lines.append((LABELS[key], value))
     if user.get("unique_email") is False:
         lines.append(("Users require unique email IDs", "waived"))
+    if assignment.engage_voice:
+        lines.append((LABELS["engage_voice"], assignment.engage_voice))
     lines += outcome_lines(assignment, account)
     return lines
 

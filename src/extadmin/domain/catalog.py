@@ -53,6 +53,9 @@ SETUP_OPTIONS: dict[str, str] = {
     "later": "Activate later: sets up the user now, activates later; no email or notifications",
 }
 
+# Engage Voice access: the interfaces a user can use
+ENGAGE_ACCESS = ("agent", "admin", "both")
+
 STATUSES = ("unassigned", "not-activated", "enabled", "disabled", "frozen")
 # a platform status: Frozen is set in the Admin Portal only (extadmin shows it, changes nothing)
 PLATFORM_STATUSES = {
@@ -95,4 +98,7 @@ OTHER_LABELS = {
     "pin_set": "PIN set",
     "invite_expires_at": "Invite expires at",
     "created_at": "Created at",
+    "profile": "Profile",
+    "engage_voice": "Engage Voice access",
+    "default_for_site": "Default for site",
 }

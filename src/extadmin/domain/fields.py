@@ -34,6 +34,7 @@ class UserField:
     platform: str | None = None  # the platform's property (mapping): "contact.jobTitle", ...
     pulled: bool = False  # a pull writes it as the platform gives it (the platform judges it)
     choices: tuple[str, ...] = ()  # the only values the file may hold
+    profile: bool = False  # a profile may hold it: it describes the job, not the person
 
     @property
     def flag(self) -> str:
@@ -130,21 +131,21 @@ USER: tuple[UserField, ...] = (
     UserField("mobile_phone", "Mobile phone", 9, "PHONE", "Mobile phone.", "mobile",
               platform="contact.mobilePhone", pulled=True),
     UserField("job_title", "Job title", 9, "TEXT", "Job title.", "text",
-              platform="contact.jobTitle", pulled=True),
+              platform="contact.jobTitle", pulled=True, profile=True),
     UserField("department", "Department", 9, "TEXT", "Department.", "text",
-              platform="contact.department", pulled=True),
+              platform="contact.department", pulled=True, profile=True),
     UserField("role", "Assigned role", 9, "ROLE",
               "Assigned role (default: the account's default role).", "role",
-              platform="roles", always=True),
+              platform="roles", always=True, profile=True),
     UserField("language", "User language", 9, "CODE", "User language, e.g. en-US.", "locale",
-              platform="regionalSettings.language"),
+              platform="regionalSettings.language", profile=True),
     UserField("greeting_language", "Greeting language", 9, "CODE", "Greeting language.",
-              "locale", platform="regionalSettings.greetingLanguage"),
+              "locale", platform="regionalSettings.greetingLanguage", profile=True),
     UserField("regional_format", "Regional format", 9, "CODE", "Regional format.", "locale",
-              platform="regionalSettings.formattingLocale"),
+              platform="regionalSettings.formattingLocale", profile=True),
     UserField("recording", "Automatic call recording", 9, "DIRECTION",
               "Automatic call recording: off, inbound, outbound or both.", "recording",
-              platform="call-recording", choices=RECORDING, always=True),
+              platform="call-recording", choices=RECORDING, always=True, profile=True),
 )  # fmt: skip
 BY_NAME = {f.name: f for f in USER}
 USER_FIELDS = tuple(f.name for f in USER)
@@ -157,6 +158,14 @@ CONTACT = {
 PULLED = tuple(f.name for f in USER if f.pulled)
 # the form's order, with the extension's own fields where the seed puts them
 FORM = (*USER_FIELDS[:3], "short_extension", *USER_FIELDS[3:7], "site", *USER_FIELDS[7:])
+# What a profile (`extadmin profile`: named defaults of an assignment) may hold: the setup
+# option, the form's fields declared `profile` (the job's, not the person's) with the extension's
+# site in its place, and Engage Voice access (given at the assignment, as an import would)
+PROFILE_FIELDS = (
+    "setup",
+    *(n for n in FORM if n == "site" or (n in BY_NAME and BY_NAME[n].profile)),
+    "engage_voice",
+)
 # What a linked extension holds that the platform holds too, in the account file's words: the
 # pulled base records these (`platform.mapping.view`), and a change to any is a local change.
 BASE_FIELDS = ("number", "site", "status", *USER_FIELDS, "setup", "security_question")

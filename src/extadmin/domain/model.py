@@ -124,6 +124,12 @@ class AccountInfo(TypedDict, total=False):
     token_days: int
 
 
+# A profile (`extadmin profile`): its `name`, `default_for_site` (a site's name: a bare `assign`
+# on that site's extensions starts from it), and a value for some of fields.PROFILE_FIELDS, each
+# as `assign` stores it; plain strings, so that a field declared `profile` needs no key here.
+Profile = dict[str, str]
+
+
 class Document(TypedDict, total=False):
     schema_version: Required[int]
     account: Required[AccountInfo]
@@ -132,4 +138,5 @@ class Document(TypedDict, total=False):
     security_questions: list[str]
     mail: MailSettings
     platform: PlatformLink
+    profiles: list[Profile]
     extensions: Required[list[Extension]]

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from extadmin.domain import fields, hashing, rules
 from extadmin.domain.account import Account, ref
-from extadmin.domain.catalog import RECORDING
+from extadmin.domain.catalog import ENGAGE_ACCESS, RECORDING
 from extadmin.domain.model import Activation, Credentials, Extension, User
 from extadmin.errors import Collector, Conflict, InvalidValue
-from extadmin.services import mail
+from extadmin.services import mail, profiles
 from extadmin.services.directory import EmailIndex, claiming
 from extadmin.services.extensions import check_number_for_site
 from extadmin.storage.store import AccountStore, now_iso
@@ -54,6 +54,10 @@ class Request:
     security_answer: str | None = field(default=None, repr=False)
     temporary_password: bool | None = None
     allow_duplicate_email: bool = False
+    engage_voice: str | None = None  # Engage Voice access given at the assignment (a profile's)
+    # the profile to start from (services.profiles): a name; "" none; None the default profile
+    # of the site the user goes to, if it has one
+    profile: str | None = None
 
 
 SECRET_FIELDS = ("password", "pin", "security_answer")
@@ -85,6 +89,8 @@ class Assignment:
     setup: str
     user: User
     secrets: NewCredentials | None = field(default=None, repr=False)
+    engage_voice: str | None = None  # Engage Voice access given with the assignment
+    profile: str | None = None  # the profile its values started from (the audit log says it)
 
     def summary(self) -> dict[str, Any]:
         """What would be saved, never a secret."""
@@ -96,6 +102,10 @@ class Assignment:
         if self.secrets:
             out["user"]["temporary_password"] = self.secrets.temporary_password
             out["user"]["security_question"] = self.secrets.security_question
+        if self.engage_voice:
+            out["engage_voice"] = self.engage_voice
+        if self.profile:
+            out["profile"] = self.profile
         return out
 
 
@@ -232,9 +242,16 @@ def check(account: Account, req: Request, emails: EmailIndex) -> Assignment:
         if site is not None:
             number = check(target_number, account, ext, site, req.short_extension)
     secrets = _setup_secrets(check, account, req, setup, number, user)
+    engage = (
+        check(rules.choice, req.engage_voice or "", ENGAGE_ACCESS, "engage voice")
+        if _given(req.engage_voice)
+        else None
+    )
     check.done()
     assert ext is not None and setup and site and number
-    return Assignment(ref(ext), number, site, setup, cast(User, user), secrets)
+    return Assignment(
+        ref(ext), number, site, setup, cast(User, user), secrets, engage, req.profile or None
+    )
 
 
 def _form(check: Collector, account: Account, req: Request) -> dict[str, Any]:
@@ -340,13 +357,25 @@ def apply(account: Account, p: Assignment, credentials: Credentials | None) -> O
         user["credentials"] = credentials
     if p.setup == "invite" and not account.linked:  # linked: the platform sends the invite
         token, user["activation"] = new_activation(account)
+    if p.engage_voice:  # as `engage-voice import` records it
+        user["engage_voice"] = {
+            "access": p.engage_voice,
+            "first_name": user["first_name"],
+            "last_name": user["last_name"],
+            "email": user["email"],
+            "imported_at": user["created_at"],
+        }
     ext["user"] = user
     ext["status"] = STATUS_AFTER[p.setup]
-    changes = dict(p.user.items())
+    changes: dict[str, Any] = dict(p.user.items())
     if p.number != p.extension:
         changes["renumbered_from"] = p.extension
     if credentials is not None:
         changes["credentials"] = "set"  # the fact, never the values
+    if p.engage_voice:
+        changes["engage_voice"] = p.engage_voice
+    if p.profile:
+        changes["profile"] = p.profile
     account.record("assign", p.number, status=ext["status"], **changes)
     return Outcome(ext, token)
 
@@ -378,7 +407,7 @@ def run(store: AccountStore, req: Request, dry_run: bool) -> Assigned:
     the welcome email queued with the save; nothing written for a dry run."""
     with claiming(store, "assign") as (account, emails):
         warnings = list(emails.warnings)
-        assignment = check(account, req, emails)
+        assignment = check(account, profiles.fill(account, req), emails)
         if dry_run:
             return Assigned(account, assignment, None, [], warnings)
         credentials = hash_secrets(assignment.secrets) if assignment.secrets else None

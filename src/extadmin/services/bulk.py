@@ -13,7 +13,7 @@ import io
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from extadmin.domain import rules
@@ -22,7 +22,7 @@ from extadmin.domain.cells import unprotect
 from extadmin.domain.fields import FORM, USER_FIELDS
 from extadmin.domain.model import Credentials
 from extadmin.errors import Conflict, ExtadminError, InvalidValue, Problems, RowErrors
-from extadmin.services import assign, mail, update
+from extadmin.services import assign, mail, profiles, update
 from extadmin.services.directory import EmailIndex, claiming
 from extadmin.services.extensions import select
 from extadmin.storage.store import AccountStore
@@ -38,6 +38,9 @@ COLUMNS = (
     "security_answer",
     "temporary_password",
 )
+# bulk-assign's: a row may also name the profile it starts from (services.profiles); its own
+# cells override the profile's values
+ASSIGN_COLUMNS = (*COLUMNS, "profile")
 REQUIRED_COLUMNS = ("extension", "first_name", "last_name", "email")
 SECRET_COLUMNS = ("password", "pin", "security_answer")
 Progress = Callable[[int], None]
@@ -48,19 +51,22 @@ def column_key(header: str) -> str:
     return re.sub(r"[\s_\-]", "", header).casefold()
 
 
-_BY_KEY = {column_key(c): c for c in COLUMNS}
-
-
 @dataclass
 class Row:
     line: int
     values: dict[str, str] = field(repr=False)
 
 
-def parse_csv(data: bytes, source: str, required: tuple[str, ...] = REQUIRED_COLUMNS) -> list[Row]:
+def parse_csv(
+    data: bytes,
+    source: str,
+    required: tuple[str, ...] = REQUIRED_COLUMNS,
+    columns: tuple[str, ...] = COLUMNS,
+) -> list[Row]:
     """Decode (UTF-8, with or without a byte-order mark), detect `,` or `;` (or tab), map the
-    header to the known columns; an unknown or missing column (of `required`) is an error
+    header to the known `columns`; an unknown or missing column (of `required`) is an error
     naming it."""
+    by_key = {column_key(c): c for c in columns}
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -80,16 +86,14 @@ def parse_csv(data: bytes, source: str, required: tuple[str, ...] = REQUIRED_COL
         names: list[str] = []
         unknown = []
         for h in header:
-            name = _BY_KEY.get(column_key(h))
+            name = by_key.get(column_key(h))
             if name is None and h.strip():
-                close = difflib.get_close_matches(column_key(h), list(_BY_KEY), n=1)
-                unknown.append(
-                    f"{h!r}" + (f" (did you mean {_BY_KEY[close[0]]}?)" if close else "")
-                )
+                close = difflib.get_close_matches(column_key(h), list(by_key), n=1)
+                unknown.append(f"{h!r}" + (f" (did you mean {by_key[close[0]]}?)" if close else ""))
             names.append(name or "")
         if unknown:
             raise InvalidValue(
-                "header", f"unknown column(s) {', '.join(unknown)}; known: {', '.join(COLUMNS)}"
+                "header", f"unknown column(s) {', '.join(unknown)}; known: {', '.join(columns)}"
             )
         duplicated = sorted({n for n in names if n and names.count(n) > 1})
         if duplicated:
@@ -115,8 +119,9 @@ def parse_csv(data: bytes, source: str, required: tuple[str, ...] = REQUIRED_COL
 
 
 def to_request(values: dict[str, str], default_setup: str | None) -> assign.Request:
-    """A CSV row as a Request: empty cells take the same defaults as `assign`."""
-    fields = {n: unprotect(values.get(n, "")).strip() or None for n in COLUMNS}
+    """A CSV row as a Request: empty cells take the same defaults as `assign` (its profile's
+    values first, when it names one or its site has a default profile: services.profiles)."""
+    fields = {n: unprotect(values.get(n, "")).strip() or None for n in ASSIGN_COLUMNS}
     temporary = fields.pop("temporary_password")
     fields["setup"] = fields["setup"] or default_setup
     return assign.Request(
@@ -140,7 +145,8 @@ def validate(
     default_setup: str | None,
     progress: Progress | None = None,
 ) -> Checked:
-    """Every row against the field rules, the account and the rows before it."""
+    """Every row against the field rules, the account and the rows before it. A row's profile
+    gives the values its cells leave empty, before `--setup` gives the setup option."""
     plans: list[tuple[int, assign.Assignment]] = []
     errors: list[tuple[int, str, ExtadminError]] = []
     seen_ext: dict[str, int] = {}
@@ -148,7 +154,9 @@ def validate(
     claimed: dict[str, int] = {}
     for row in rows:
         try:
-            req = to_request(row.values, default_setup)
+            req = profiles.fill(account, to_request(row.values, None))
+            if req.setup is None:
+                req = replace(req, setup=default_setup)
             number = (req.extension or "").strip()
             if number in seen_ext:
                 raise Conflict(

@@ -17,7 +17,7 @@ from extadmin.domain import fields, rules
 from extadmin.domain.account import Account
 from extadmin.domain.model import Extension
 from extadmin.errors import Collector, Conflict
-from extadmin.services import activate, mail
+from extadmin.services import activate, mail, profiles
 from extadmin.services.assign import check_email_unique, refuse, target_number
 from extadmin.services.directory import EmailIndex, build_index, claiming
 from extadmin.storage.outbox import queued_for
@@ -59,12 +59,19 @@ def updatable(account: Account, number: str) -> Extension:
 
 
 def check(
-    account: Account, number: str, given: dict[str, str | None], emails: EmailIndex
+    account: Account,
+    number: str,
+    given: dict[str, str | None],
+    emails: EmailIndex,
+    profile: str | None = None,
 ) -> Update:
-    """The change the values given make (None: not given; "" clears an optional field);
-    raises every broken rule at once. Values equal to the current ones are no change."""
+    """The change the values given make (None: not given; "" clears an optional field), a
+    `profile`'s values in the fields not given (services.profiles); raises every broken rule at
+    once. Values equal to the current ones are no change."""
     check = Collector()
     ext = updatable(account, number)
+    if profile is not None:
+        given = profiles.for_update(account, profile, given)
     user = ext["user"]
     update = Update(ext["number"], ext["number"])
     for f in fields.USER:
@@ -133,10 +140,12 @@ def apply(account: Account, update: Update) -> Extension:
     return ext
 
 
-def preview(store: AccountStore, number: str, given: dict[str, str | None]) -> Update:
+def preview(
+    store: AccountStore, number: str, given: dict[str, str | None], profile: str | None = None
+) -> Update:
     """The change, checked against the account as it is now (nothing locked or written)."""
     account = store.read()
-    return check(account, number, given, build_index(account, store.path))
+    return check(account, number, given, build_index(account, store.path), profile)
 
 
 @dataclass
@@ -147,13 +156,19 @@ class Updated:
     warnings: list[str]
 
 
-def run(store: AccountStore, number: str, given: dict[str, str | None], dry_run: bool) -> Updated:
+def run(
+    store: AccountStore,
+    number: str,
+    given: dict[str, str | None],
+    dry_run: bool,
+    profile: str | None = None,
+) -> Updated:
     """`users update`: the change checked and (unless `dry_run`) written in one transaction,
     with every registered account's addresses claimed; a new invitation queued with it when
     the old one can no longer reach the user (invitation_follows)."""
     with claiming(store, "users update") as (account, emails):
         warnings = list(emails.warnings)
-        update = check(account, number, given, emails)
+        update = check(account, number, given, emails, profile)
         queued: list[Queued] = []
         if update.changes and not dry_run:
             again = invitation_follows(account, update, store.outbox)

@@ -15,8 +15,14 @@ from typing import Any
 
 from extadmin.domain import fields, rules
 from extadmin.domain.account import security_questions
-from extadmin.domain.catalog import LOCALES, SECURITY_QUESTIONS, SETUP_OPTIONS, STATUSES
-from extadmin.domain.fields import BASE_FIELDS, PULLED
+from extadmin.domain.catalog import (
+    ENGAGE_ACCESS,
+    LOCALES,
+    SECURITY_QUESTIONS,
+    SETUP_OPTIONS,
+    STATUSES,
+)
+from extadmin.domain.fields import BASE_FIELDS, PROFILE_FIELDS, PULLED
 from extadmin.domain.model import SCHEMA_VERSION, Document
 from extadmin.errors import AccountFileError, InvalidValue
 
@@ -52,6 +58,13 @@ USER: Spec = {
     "engage_voice": (dict, False, ENGAGE),
 }
 BASE: Spec = dict.fromkeys(BASE_FIELDS, (str, False, None))
+# a profile's values are the user's (or the extension's site), with their choices
+PROFILE: Spec = {
+    "name": (str, True, None),
+    "default_for_site": (str, False, None),
+    **{n: (str, False, USER[n][2] if n in USER else None) for n in PROFILE_FIELDS},
+    "engage_voice": (str, False, ENGAGE_ACCESS),
+}
 EXTENSION: Spec = {
     "number": (str, False, None),
     "site": (str, True, None),
@@ -145,16 +158,24 @@ USER_RULES: Rules = {
 ACTIVATION_RULES: Rules = {"token_hash": _token_hash, "expires_at": _time}
 ENGAGE_RULES: Rules = {"agent_group": _text(), "imported_at": _time}
 MAIL_RULES: Rules = {"host": _text(253, required=True), "username": _text(256)}
+# a profile's values by the user's rules; its role and site are the account's when it is used
+# (`services.profiles`): one removed since is an error naming the profile then, not on load
+PROFILE_RULES: Rules = {
+    "name": _text(required=True),
+    "default_for_site": _text(required=True),
+    "site": _text(required=True),
+    **{n: USER_RULES[n] for n in PROFILE_FIELDS if n in USER_RULES},
+}
 _RULES = {
     id(ACCOUNT): ACCOUNT_RULES, id(SITE): SITE_RULES, id(DEVICE): DEVICE_RULES,
     id(USER): USER_RULES, id(ACTIVATION): ACTIVATION_RULES, id(ENGAGE): ENGAGE_RULES,
-    id(MAIL): MAIL_RULES,
+    id(MAIL): MAIL_RULES, id(PROFILE): PROFILE_RULES,
 }  # fmt: skip
 
 _ID = re.compile(r"[0-9]{1,19}")  # the platform's int64 ids, kept as text
 _SPECS = (
     DEVICE, CREDENTIALS, ACTIVATION, ENGAGE, USER, BASE, EXTENSION, SITE, MAIL, ACCOUNT,
-    PLATFORM, ROLE_ID, LANGUAGE, QUESTION_ID,
+    PLATFORM, ROLE_ID, LANGUAGE, QUESTION_ID, PROFILE,
 )  # fmt: skip
 _REQUIRED = {id(spec): frozenset(k for k, (_, req, _) in spec.items() if req) for spec in _SPECS}
 # spec -> field -> (the types accepted, the spec's type, its allowed values or nested spec, its
@@ -265,7 +286,7 @@ def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -
         )
     known = {"schema_version", "account", "sites", "roles", "security_questions", "mail"}
     if version >= 2:
-        known.add("platform")
+        known |= {"platform", "profiles"}
     unknown = set(doc) - known - {"extensions"}
     if unknown:
         raise AccountFileError(
@@ -301,6 +322,7 @@ def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -
                 f"{path}: sites[{i}].code: site code {code} is also the code of sites"
                 f"[{site_codes[code]}]"
             )
+    _check_profiles(path, _list_of(path, doc, "profiles", required=False))
     for key in ("roles", "security_questions"):
         _strings(path, _list_of(path, doc, key, required=key == "roles"), key)
     roles = {r.casefold() for r in doc["roles"]}
@@ -329,6 +351,26 @@ def _check_platform(path: Path, link: Any) -> None:
     ):
         for i, item in enumerate(link.get(key, [])):
             _check(path, item, spec, f"platform.{key}[{i}]")
+
+
+def _check_profiles(path: Path, profiles: list[Any]) -> None:
+    """Each profile by its spec; names unique, one default profile per site (ignoring case)."""
+    names: dict[str, int] = {}
+    defaults: dict[str, int] = {}
+    for i, profile in enumerate(profiles):
+        where = f"profiles[{i}]"
+        _check(path, profile, PROFILE, where)
+        name = profile["name"].strip().casefold()
+        if names.setdefault(name, i) != i:
+            raise AccountFileError(
+                f"{path}: {where}.name: profile {profile['name']!r} is also profiles[{names[name]}]"
+            )
+        site = profile.get("default_for_site", "").strip().casefold()
+        if site and defaults.setdefault(site, i) != i:
+            raise AccountFileError(
+                f"{path}: {where}.default_for_site: site {profile['default_for_site']!r} already "
+                f"has a default profile (profiles[{defaults[site]}])"
+            )
 
 
 def upgrade(doc: Document) -> Document:
