@@ -6,19 +6,20 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from extadmin import render
-from extadmin.cli import declares
+from extadmin.cli import Terminated, declares
 from extadmin.cli.app import get_app
 from extadmin.cli.link import app_secrets, env_secrets, say_waits
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, YesOpt
 from extadmin.cli.prompts import Prompter
-from extadmin.errors import ExitCode, InvalidValue, NotFound, UsageError
+from extadmin.errors import Cancelled, ExitCode, ExtadminError, InvalidValue, NotFound, UsageError
 from extadmin.services import link, sync
 
 commands = declares()
@@ -158,12 +159,45 @@ def pull(
 def status(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None:
     """Server, platform account id, last pull time, and the local changes not yet applied."""
 
-    data = link.status(get_app(ctx).store)
-    shown = {**data, "pending": ", ".join(data["pending"][:10])}
+    app = get_app(ctx)
+    data = sync.status(app.store)
+    cut = data["interrupted_apply"]
+    if cut is not None:
+        cut["resume"] = _resume_command(app.account_path, None, False)
+    if format == ItemFormat.json:
+        render.emit_fields(data, "json", [])
+        return
+    pending = data["pending"]
+    more = len(pending) - PENDING_SHOWN
+    shown = {
+        **data,
+        "pending": ", ".join(pending[:PENDING_SHOWN])
+        + (f" and {more} more (--format json lists all)" if more > 0 else ""),
+        "interrupted_apply": _cut_in_words(cut) if cut else "no",
+    }
     render.emit_fields(
         data,
         format.value,
         [(k.replace("_", " ").capitalize(), v) for k, v in shown.items()],
+    )
+
+
+PENDING_SHOWN = 20  # pending extensions named by `platform status` at a terminal
+
+
+def _cut_in_words(cut: dict[str, Any]) -> str:
+    """An apply cut short, as `platform status` says it (its journal)."""
+
+    parts = []
+    for request in cut["requests"]:
+        what = f"bulk task {request['task']}" if request["task"] else "a request with no answer"
+        names = request["extensions"]
+        parts.append(f"{what} sent {request['since']} ({len(names)} extension(s))")
+    if cut["unconfirmed_invitations"]:
+        parts.append(f"re-invitations unconfirmed: {', '.join(cut['unconfirmed_invitations'])}")
+    return (
+        f"{'; '.join(parts)}: the next apply checks them on the platform first; resume with "
+        f"`{cut['resume']}`"
     )
 
 
@@ -263,15 +297,83 @@ def apply(
     app.confirm("Send the local changes to the platform?", yes=yes)
     say_waits()
     ask = partial(_ask_secrets, app.prompter) if app.can_prompt() and secrets_file is None else None
-    with render.progress("Applying") as update:
-        progress = (lambda n: update(advance=n)) if update else None
-        report = sync.apply(app.store, secrets=secrets, given=given, ask=ask, progress=progress)
+    try:
+        with render.progress("Applying") as update:
+            progress = (lambda n: update(advance=n)) if update else None
+            report = sync.apply(app.store, secrets=secrets, given=given, ask=ask, progress=progress)
+    except BaseException as exc:  # cut short: what was done, and the command that goes on
+        if (cut := sync.interrupted(exc)) is None:
+            raise
+        resume = _resume_command(app.account_path, secrets_file, yes)
+        _report_cut(cut, exc, resume, format)
     rows = [r.__dict__ for r in report.results]
     render.emit(rows, format.value, RESULT_COLUMNS)
     done = sum(1 for r in report.results if r.result == "done")
     render.message(f"{done} of {len(report.results)} operation(s) done")
     if not report.ok:
         raise typer.Exit(ExitCode.CONFLICT)
+
+
+def _resume_command(account: Path, secrets_file: Path | None, yes: bool) -> str:
+    """The one command that takes an apply cut short to its end."""
+
+    words = ["extadmin", "--account", str(account.absolute()), "platform", "apply"]
+    if secrets_file is not None:
+        words += ["--secrets-file", str(secrets_file)]
+    if yes:
+        words.append("--yes")
+    return shlex.join(words)
+
+
+CUT_SHOWN = 12  # extensions named per line of the summary of an apply cut short
+
+
+def _report_cut(
+    cut: sync.Interrupted, exc: BaseException, resume: str, fmt: ItemFormat
+) -> NoReturn:
+    """An apply cut short: each operation (done, unknown, not sent, ...), a summary by kind,
+    the journal the next apply reads first and the command that resumes; then the exit code
+    of what cut it short (1 or the platform error's own, 130 for Ctrl-C, 143 for SIGTERM)."""
+
+    if isinstance(exc, KeyboardInterrupt):
+        why, code = "cut short by Ctrl-C", ExitCode.CANCELLED
+    elif isinstance(exc, Terminated):
+        why, code = "cut short by SIGTERM", ExitCode.TERMINATED
+    elif isinstance(exc, ExtadminError):
+        why, code = "cut short: the platform failed (the error is below)", exc.exit_code
+    else:
+        raise exc
+    render.emit([r.__dict__ for r in cut.results], fmt.value, RESULT_COLUMNS)
+    render.message(f"extadmin: platform apply {why}; on the platform:")
+    kinds = (
+        ("done", "sent and confirmed"),
+        ("unknown", "unknown: sent, no answer (the next apply reads the platform back first)"),
+        ("not sent", "not sent"),
+    )
+    for kind, words in kinds:
+        names = list(dict.fromkeys(r.extension for r in cut.of(kind)))
+        render.message(f"  {words}: {_some(names)}")
+    others = [r for r in cut.results if r.result not in ("done", "unknown", "not sent")]
+    if others:
+        names = list(dict.fromkeys(f"{r.extension} ({r.result})" for r in others))
+        render.message(f"  not sent, as planned before any request: {_some(names)}")
+    if cut.journal is not None:
+        render.message(f"  the apply journal {cut.journal} holds what the next apply asks first")
+    render.message("  nothing is sent twice: the next apply starts from the platform's state")
+    render.message(f"resume with: {resume}")
+    if isinstance(exc, ExtadminError):
+        raise exc
+    if code == ExitCode.CANCELLED:  # (a bare exit 130 would say "nothing was written")
+        raise Cancelled("cancelled: the account file is unchanged; resume with the command above")
+    raise typer.Exit(code)
+
+
+def _some(names: list[str]) -> str:
+    if not names:
+        return "none"
+    more = len(names) - CUT_SHOWN
+    shown = ", ".join(names[:CUT_SHOWN])
+    return f"{len(names)}: {shown}" + (f" and {more} more" if more > 0 else "")
 
 
 def _secret_rows(path: Path) -> dict[str, tuple[str, str, str]]:

@@ -328,8 +328,10 @@ def _refuse_local_changes(account: Account, discard_local: bool) -> None:
         )
 
 
-def status(store: AccountStore) -> dict[str, Any]:
-    account = store.read()
+def status(store: AccountStore, account: Account | None = None) -> dict[str, Any]:
+    """Where the link stands: the server and ids, the last pull, every local change not on
+    the platform yet (`account`: the file as just read, if the caller has it)."""
+    account = store.read() if account is None else account
     link = link_of(account)
     last = store.last_audit("platform pull")
     local = mapping.pending(account)
