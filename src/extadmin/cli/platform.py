@@ -19,6 +19,7 @@ from extadmin.cli.app import get_app
 from extadmin.cli.link import app_secrets, env_secrets, say_waits
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, YesOpt
 from extadmin.cli.prompts import Prompter
+from extadmin.domain.fields import label
 from extadmin.errors import Cancelled, ExitCode, ExtadminError, InvalidValue, NotFound, UsageError
 from extadmin.services import link, sync
 
@@ -132,6 +133,10 @@ def pull(
 
     app = get_app(ctx)
     secrets = env_secrets()
+    if discard_local and (dropped := link.local_changes(app.store)):
+        _say_dropped(dropped, "`platform pull --discard-local` drops these local changes")
+        if app.can_prompt():  # off a terminal, the flag itself is the consent
+            app.confirm(f"Drop these {len(dropped)} local change(s) and pull?", yes=False)
     say_waits()
     with render.progress("Reading the platform's extensions") as update:
         progress = (
@@ -199,6 +204,49 @@ def _cut_in_words(cut: dict[str, Any]) -> str:
         f"{'; '.join(parts)}: the next apply checks them on the platform first; resume with "
         f"`{cut['resume']}`"
     )
+
+
+@platform.command("discard")
+def discard(
+    ctx: typer.Context,
+    extensions: Annotated[
+        list[str],
+        typer.Argument(metavar="EXT", help="Extension numbers (or platform ids) to revert."),
+    ],
+    yes: YesOpt = False,
+) -> None:
+    """Revert the named extensions' local changes to the platform's view at the last pull,
+    showing what is dropped (old → new, each field), with a confirmation at a terminal
+    (--yes without one). All or nothing; recorded in the audit log."""
+
+    app = get_app(ctx)
+    dropped = link.discard_plan(app.store, extensions)
+    _say_dropped(dropped, "`platform discard` drops these local changes")
+    app.confirm(f"Drop the local changes of {len(dropped)} extension(s)?", yes=yes)
+    link.discard(app.store, extensions, dropped)
+    names = ", ".join(d.extension for d in dropped)
+    render.message(
+        f"discarded the local changes of {len(dropped)} extension(s) ({names}): as the last "
+        "pull left them"
+    )
+
+
+def _say_dropped(dropped: list[link.Dropped], title: str) -> None:
+    """What a discard drops, on standard error: each extension, and each field as
+    `field: local → platform`."""
+
+    render.message(f"{title} (file → platform at the last pull):")
+    for item in dropped:
+        if item.what:
+            render.message(f"  {item.extension}: {item.what}")
+            continue
+        render.message(f"  {item.extension}:")
+        for key, old, new in item.fields:
+            render.message(f"    {label(key)}: {_shown(old)} → {_shown(new)}")
+
+
+def _shown(value: str | None) -> str:
+    return "(none)" if value is None else repr(value) if value.strip() != value else value
 
 
 @platform.command("disconnect")
