@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import csv
 import os
+import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from extadmin import render
-from extadmin.cli import declares
+from extadmin.cli import Terminated, declares
 from extadmin.cli import planned as shown
 from extadmin.cli.app import App, get_app
 from extadmin.cli.link import app_secrets, env_secrets, say_waits
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, YesOpt
 from extadmin.cli.prompts import Prompter
-from extadmin.errors import Cancelled, ExitCode, InvalidValue, NotFound, UsageError
+from extadmin.domain.fields import label
+from extadmin.errors import Cancelled, ExitCode, ExtadminError, InvalidValue, NotFound, UsageError
 from extadmin.services import link, sync
 
 commands = declares()
@@ -132,6 +134,10 @@ def pull(
 
     app = get_app(ctx)
     secrets = env_secrets()
+    if discard_local and (dropped := link.local_changes(app.store)):
+        _say_dropped(dropped, "`platform pull --discard-local` drops these local changes")
+        if app.can_prompt():  # off a terminal, the flag itself is the consent
+            app.confirm(f"Drop these {len(dropped)} local change(s) and pull?", yes=False)
     say_waits()
     with render.progress("Reading the platform's extensions") as update:
         progress = (
@@ -159,13 +165,89 @@ def pull(
 def status(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None:
     """Server, platform account id, last pull time, and the local changes not yet applied."""
 
-    data = link.status(get_app(ctx).store)
-    shown = {**data, "pending": ", ".join(data["pending"][:10])}
+    app = get_app(ctx)
+    data = sync.status(app.store)
+    cut = data["interrupted_apply"]
+    if cut is not None:
+        cut["resume"] = _resume_command(app.account_path, None, False)
+    if format == ItemFormat.json:
+        render.emit_fields(data, "json", [])
+        return
+    pending = data["pending"]
+    more = len(pending) - PENDING_SHOWN
+    shown = {
+        **data,
+        "pending": ", ".join(pending[:PENDING_SHOWN])
+        + (f" and {more} more (--format json lists all)" if more > 0 else ""),
+        "interrupted_apply": _cut_in_words(cut) if cut else "no",
+    }
     render.emit_fields(
         data,
         format.value,
         [(k.replace("_", " ").capitalize(), v) for k, v in shown.items()],
     )
+
+
+PENDING_SHOWN = 20  # pending extensions named by `platform status` at a terminal
+
+
+def _cut_in_words(cut: dict[str, Any]) -> str:
+    """An apply cut short, as `platform status` says it (its journal)."""
+
+    parts = []
+    for request in cut["requests"]:
+        what = f"bulk task {request['task']}" if request["task"] else "a request with no answer"
+        names = request["extensions"]
+        parts.append(f"{what} sent {request['since']} ({len(names)} extension(s))")
+    if cut["unconfirmed_invitations"]:
+        parts.append(f"re-invitations unconfirmed: {', '.join(cut['unconfirmed_invitations'])}")
+    return (
+        f"{'; '.join(parts)}: the next apply checks them on the platform first; resume with "
+        f"`{cut['resume']}`"
+    )
+
+
+@platform.command("discard")
+def discard(
+    ctx: typer.Context,
+    extensions: Annotated[
+        list[str],
+        typer.Argument(metavar="EXT", help="Extension numbers (or platform ids) to revert."),
+    ],
+    yes: YesOpt = False,
+) -> None:
+    """Revert the named extensions' local changes to the platform's view at the last pull,
+    showing what is dropped (old → new, each field), with a confirmation at a terminal
+    (--yes without one). All or nothing; recorded in the audit log."""
+
+    app = get_app(ctx)
+    dropped = link.discard_plan(app.store, extensions)
+    _say_dropped(dropped, "`platform discard` drops these local changes")
+    app.confirm(f"Drop the local changes of {len(dropped)} extension(s)?", yes=yes)
+    link.discard(app.store, extensions, dropped)
+    names = ", ".join(d.extension for d in dropped)
+    render.message(
+        f"discarded the local changes of {len(dropped)} extension(s) ({names}): as the last "
+        "pull left them"
+    )
+
+
+def _say_dropped(dropped: list[link.Dropped], title: str) -> None:
+    """What a discard drops, on standard error: each extension, and each field as
+    `field: local → platform`."""
+
+    render.message(f"{title} (file → platform at the last pull):")
+    for item in dropped:
+        if item.what:
+            render.message(f"  {item.extension}: {item.what}")
+            continue
+        render.message(f"  {item.extension}:")
+        for key, old, new in item.fields:
+            render.message(f"    {label(key)}: {_shown(old)} → {_shown(new)}")
+
+
+def _shown(value: str | None) -> str:
+    return "(none)" if value is None else repr(value) if value.strip() != value else value
 
 
 @platform.command("disconnect")
@@ -281,15 +363,83 @@ def apply(
         raise UsageError(
             "Send the local changes to the platform? Pass --yes to confirm without a prompt."
         )
-    with render.progress("Applying") as update:
-        progress = (lambda n: update(advance=n)) if update else None
-        report = sync.apply(app.store, secrets=secrets, given=given, progress=progress)
+    try:
+        with render.progress("Applying") as update:
+            progress = (lambda n: update(advance=n)) if update else None
+            report = sync.apply(app.store, secrets=secrets, given=given, progress=progress)
+    except BaseException as exc:  # cut short: what was done, and the command that goes on
+        if (cut := sync.interrupted(exc)) is None:
+            raise
+        resume = _resume_command(app.account_path, secrets_file, yes)
+        _report_cut(cut, exc, resume, format)
     rows = [r.__dict__ for r in report.results]
     render.emit(rows, format.value, RESULT_COLUMNS)
     done = sum(1 for r in report.results if r.result == "done")
     render.message(f"{done} of {len(report.results)} operation(s) done")
     if not report.ok:
         raise typer.Exit(ExitCode.CONFLICT)
+
+
+def _resume_command(account: Path, secrets_file: Path | None, yes: bool) -> str:
+    """The one command that takes an apply cut short to its end."""
+
+    words = ["extadmin", "--account", str(account.absolute()), "platform", "apply"]
+    if secrets_file is not None:
+        words += ["--secrets-file", str(secrets_file)]
+    if yes:
+        words.append("--yes")
+    return shlex.join(words)
+
+
+CUT_SHOWN = 12  # extensions named per line of the summary of an apply cut short
+
+
+def _report_cut(
+    cut: sync.Interrupted, exc: BaseException, resume: str, fmt: ItemFormat
+) -> NoReturn:
+    """An apply cut short: each operation (done, unknown, not sent, ...), a summary by kind,
+    the journal the next apply reads first and the command that resumes; then the exit code
+    of what cut it short (1 or the platform error's own, 130 for Ctrl-C, 143 for SIGTERM)."""
+
+    if isinstance(exc, KeyboardInterrupt):
+        why, code = "cut short by Ctrl-C", ExitCode.CANCELLED
+    elif isinstance(exc, Terminated):
+        why, code = "cut short by SIGTERM", ExitCode.TERMINATED
+    elif isinstance(exc, ExtadminError):
+        why, code = "cut short: the platform failed (the error is below)", exc.exit_code
+    else:
+        raise exc
+    render.emit([r.__dict__ for r in cut.results], fmt.value, RESULT_COLUMNS)
+    render.message(f"extadmin: platform apply {why}; on the platform:")
+    kinds = (
+        ("done", "sent and confirmed"),
+        ("unknown", "unknown: sent, no answer (the next apply reads the platform back first)"),
+        ("not sent", "not sent"),
+    )
+    for kind, words in kinds:
+        names = list(dict.fromkeys(r.extension for r in cut.of(kind)))
+        render.message(f"  {words}: {_some(names)}")
+    others = [r for r in cut.results if r.result not in ("done", "unknown", "not sent")]
+    if others:
+        names = list(dict.fromkeys(f"{r.extension} ({r.result})" for r in others))
+        render.message(f"  not sent, as planned before any request: {_some(names)}")
+    if cut.journal is not None:
+        render.message(f"  the apply journal {cut.journal} holds what the next apply asks first")
+    render.message("  nothing is sent twice: the next apply starts from the platform's state")
+    render.message(f"resume with: {resume}")
+    if isinstance(exc, ExtadminError):
+        raise exc
+    if code == ExitCode.CANCELLED:  # (a bare exit 130 would say "nothing was written")
+        raise Cancelled("cancelled: the account file is unchanged; resume with the command above")
+    raise typer.Exit(code)
+
+
+def _some(names: list[str]) -> str:
+    if not names:
+        return "none"
+    more = len(names) - CUT_SHOWN
+    shown = ", ".join(names[:CUT_SHOWN])
+    return f"{len(names)}: {shown}" + (f" and {more} more" if more > 0 else "")
 
 
 def _secret_rows(path: Path) -> dict[str, tuple[str, str, str]]:

@@ -72,6 +72,10 @@ class Sent:
     results: list[Result] = field(default_factory=list)
     accepted: set[str] = field(default_factory=set)  # extension updates the platform accepted
     asked: set[str] = field(default_factory=set)  # security questions it accepted
+    # the changes of the request on its way now (sent, its answer not in yet): what an apply
+    # cut short at this moment does not know the outcome of
+    flight: list[Change] = field(default_factory=list)
+    flight_step: str = ""  # its step: extensions | security question | role | recording
 
 
 def requests(changes: list[Change], questions: dict[str, str]) -> list[ApiCall]:
@@ -163,15 +167,17 @@ def send(
     recheck: Recheck,
     progress: Callable[[int], None] | None = None,
     task_wait: float = TASK_WAIT,
+    sent: Sent | None = None,
 ) -> Sent:
-    """Send the requests of the changes; what each did. Before each extension request (one
-    PUT, or a bulk chunk) its records are read again from the platform (`recheck`): a record
-    changed in the Admin Portal meanwhile is a conflict, and is not sent."""
+    """Send the requests of the changes; what each did (in `sent`, when given, as it goes: an
+    apply cut short knows what was answered). Before each extension request (one PUT, or a
+    bulk chunk) its records are read again from the platform (`recheck`): a record changed in
+    the Admin Portal meanwhile is a conflict, and is not sent."""
     for c in changes:  # every id that goes into a path, checked before any request is sent
         segment(c.ext_id, "extension id")
         if c.role:
             segment(c.role, "role id")
-    sent = Sent()
+    sent = Sent() if sent is None else sent
     for c in changes:  # a question the platform does not offer: said, and settled
         if c.question and c.question.casefold() not in questions:
             why = "the platform offers no question with this text (pull again)"
@@ -192,7 +198,9 @@ def send(
         fresh = [c for c in fresh if c.record is not None]
         if fresh:
             req = extension_request(fresh, bulk)
+            sent.flight, sent.flight_step = fresh, "extensions"
             done = _extensions(client, req, secrets, journal, sent, task_wait)
+            sent.flight = []
             failed |= {c.ext_id for c in fresh} - done
             sent.accepted |= done
         if progress:
@@ -205,10 +213,12 @@ def send(
         kept = {c.ext_id: c for c in fresh}
         rest = [kept.get(c.ext_id, c) for c in rest if c.record is not None or c.ext_id in kept]
     for req in _others(rest, questions):
+        sent.flight, sent.flight_step = req.changes, req.step
         if req.step == "security question":
             _question(client, req, secrets, sent)
         else:
             _batch(client, req, req.changes, sent)
+        sent.flight = []
         if progress:
             progress(len(req.changes))
     return sent

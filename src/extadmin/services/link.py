@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from extadmin.domain.account import Account
+from extadmin.domain.account import Account, ref
 from extadmin.domain.catalog import LOCALES
-from extadmin.domain.model import PlatformLink
+from extadmin.domain.fields import BASE_FIELDS, USER_FIELDS
+from extadmin.domain.model import Extension, PlatformLink
 from extadmin.errors import (
     AccountFileError,
+    Collector,
     Conflict,
     InvalidValue,
     NotFound,
@@ -328,8 +330,10 @@ def _refuse_local_changes(account: Account, discard_local: bool) -> None:
         )
 
 
-def status(store: AccountStore) -> dict[str, Any]:
-    account = store.read()
+def status(store: AccountStore, account: Account | None = None) -> dict[str, Any]:
+    """Where the link stands: the server and ids, the last pull, every local change not on
+    the platform yet (`account`: the file as just read, if the caller has it)."""
+    account = store.read() if account is None else account
     link = link_of(account)
     last = store.last_audit("platform pull")
     local = mapping.pending(account)
@@ -343,3 +347,133 @@ def status(store: AccountStore) -> dict[str, Any]:
         "pending_changes": len(local),
         "pending": local,
     }
+
+
+@dataclass
+class Dropped:
+    """One extension's (or site's) local change, as discarding it drops it: each field with
+    the file's value now and the platform's at the last pull (None: no value); `what` says a
+    change that is not field by field (an extension or a site added locally: removed)."""
+
+    extension: str
+    fields: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    what: str = ""
+
+
+def local_changes(store: AccountStore) -> list[Dropped]:
+    """Every local change not on the platform yet, as `pull --discard-local` drops it."""
+    account = store.read()
+    link_of(account)
+    questions = mapping.with_questions(account.doc)
+    out: list[Dropped] = []
+    for ext in account.extensions:
+        if "id" not in ext:
+            out.append(Dropped(ref(ext), what="added locally (not on the platform): removed"))
+        elif (dropped := _dropped(ext, questions)).fields:
+            out.append(dropped)
+    for site in account.sites:
+        if "id" not in site:
+            out.append(Dropped(f"site {site['name']}", what="added locally: removed"))
+    return out
+
+
+def _dropped(ext: Extension, questions: bool) -> Dropped:
+    view, base = mapping.view(ext, questions), mapping.base(ext, questions)
+    keys = [k for k in BASE_FIELDS if k in view.keys() | base.keys()]
+    return Dropped(
+        ref(ext), [(k, view.get(k), base.get(k)) for k in keys if view.get(k) != base.get(k)]
+    )
+
+
+def discard_plan(store: AccountStore, keys: list[str]) -> list[Dropped]:
+    """What `platform discard` would drop: each named extension's fields, back to the
+    platform's view at the last pull. All or nothing: an extension that is not in the file,
+    not on the platform, or without a local change is refused, each said."""
+    account = store.read()
+    link_of(account)
+    return _discarded(account, keys)
+
+
+def _discarded(account: Account, keys: list[str]) -> list[Dropped]:
+    questions = mapping.with_questions(account.doc)
+    check = Collector()
+    out: list[Dropped] = []
+    for key in dict.fromkeys(keys):
+        ext = account.find(key)
+        dropped = check(_one, ext, key, questions)
+        if dropped is not None:
+            out.append(dropped)
+    check.done()
+    return out
+
+
+def _one(ext: Extension | None, key: str, questions: bool) -> Dropped:
+    if ext is None:
+        raise NotFound(f"extension {key}: not in the account file")
+    if "id" not in ext:
+        raise Conflict(
+            f"extension {key}: added locally, not on the platform: there is no platform view to "
+            f"go back to (remove it with `extadmin extension remove {key}`)"
+        )
+    dropped = _dropped(ext, questions)
+    if not dropped.fields:
+        raise NotFound(f"extension {key}: no local change to discard (it is as the last pull)")
+    return dropped
+
+
+def discard(store: AccountStore, keys: list[str], shown: list[Dropped]) -> list[Dropped]:
+    """Revert the named extensions to the platform's view at the last pull (their base), in
+    one transaction, each recorded in the audit log with what it dropped. `shown`: what the
+    caller showed (discard_plan); if the file changed since, nothing is written."""
+    with store.transaction("platform discard") as account:
+        link_of(account)
+        dropped = _discarded(account, keys)
+        if dropped != shown:
+            raise Conflict(
+                f"{store.path} changed while the discard was being confirmed: nothing was "
+                "written; run it again"
+            )
+        questions = mapping.with_questions(account.doc)
+        for item in dropped:
+            ext = account.find(item.extension)
+            assert ext is not None
+            _revert(ext, questions)
+            if mapping.view(ext, questions) != mapping.base(ext, questions):
+                raise Conflict(f"extension {item.extension}: cannot be set back to the last pull")
+            account.record(
+                "platform discard",
+                item.extension,
+                dropped={k: [old, new] for k, old, new in item.fields},
+            )
+    return dropped
+
+
+def _revert(ext: Extension, questions: bool) -> None:
+    """The extension's fields as the platform's view at the last pull (its base); what only
+    the file holds (desk phone, and the same user's credentials, setup, Engage Voice access)
+    stays, as a pull keeps it."""
+    base = mapping.base(ext, questions)
+    record: dict[str, Any] = ext  # type: ignore[assignment]
+    for key in ("number", "site", "status"):
+        if key in base:
+            record[key] = base[key]
+        else:
+            record.pop(key, None)
+    if not any(f in base for f in USER_FIELDS):
+        record.pop("user", None)
+        return
+    user: dict[str, Any] = record.setdefault("user", {})
+    if str(user.get("email", "")).casefold() != base.get("email", "").casefold():
+        for key in mapping.LOCAL_ONLY:  # another user's: not kept for this one
+            user.pop(key, None)
+    for key in (*USER_FIELDS, "setup"):
+        if key in base:
+            user[key] = base[key]
+        elif key == "recording":
+            user[key] = "off"
+        else:
+            user.pop(key, None)
+    if questions and "security_question" in base:
+        user.setdefault("credentials", {})["security_question"] = base["security_question"]
+    elif questions:
+        user.get("credentials", {}).pop("security_question", None)

@@ -10,6 +10,7 @@ base updated: a second plan is empty."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -20,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from extadmin.domain import hashing, rules
-from extadmin.domain.account import Account
+from extadmin.domain.account import Account, ref
 from extadmin.errors import PlatformError, PlatformNotFound
 from extadmin.platform import changes, mapping, send
 from extadmin.platform import pull as reader
 from extadmin.platform.changes import Change
 from extadmin.platform.client import PER_PAGE, Client
 from extadmin.services.link import AppSecrets, link_of, open_session
+from extadmin.services.link import status as link_status
 from extadmin.storage import files
 from extadmin.storage.credentials import link_name
 from extadmin.storage.registry import data_dir
@@ -161,28 +163,38 @@ def apply(
         link = link_of(account)
         journal = ApplyJournal(_journal_path(store))
         task_wait = seconds_from_env("EXTADMIN_TASK_WAIT", send.TASK_WAIT)
-        with open_session(link, secrets) as client:
-            platform = _Platform(client, account)
-            held = _settle(journal, client, platform, account, task_wait)
-            computed = changes.compute(account, platform.views, invited=frozenset(journal.invited))
-            todo = _sendable(computed, held, report)
-            credentials = _credentials(account, todo, given, ask, report)
-            ready = [c for c in todo if not c.needs_secrets or c.ext_id in credentials]
+        sent = send.Sent()
+        ready: list[Change] | None = None
+        try:
+            with open_session(link, secrets) as client:
+                platform = _Platform(client, account)
+                held = _settle(journal, client, platform, account, task_wait)
+                computed = changes.compute(
+                    account, platform.views, invited=frozenset(journal.invited)
+                )
+                todo = _sendable(computed, held, report)
+                credentials = _credentials(account, todo, given, ask, report)
+                ready = [c for c in todo if not c.needs_secrets or c.ext_id in credentials]
 
-            def recheck(batch: list[Change]) -> tuple[list[Change], list[send.Result]]:
-                return _recheck(platform, account, batch, journal.invited, credentials)
+                def recheck(batch: list[Change]) -> tuple[list[Change], list[send.Result]]:
+                    return _recheck(platform, account, batch, journal.invited, credentials)
 
-            sent = send.send(
-                client,
-                ready,
-                credentials,
-                mapping.question_ids(account.doc),
-                journal,
-                recheck,
-                progress,
-                task_wait,
-            )
-            after = platform.read_all() if ready else None
+                send.send(
+                    client,
+                    ready,
+                    credentials,
+                    mapping.question_ids(account.doc),
+                    journal,
+                    recheck,
+                    progress,
+                    task_wait,
+                    sent,
+                )
+                after = platform.read_all() if ready else None
+        except BaseException as exc:  # the platform gone, Ctrl-C, SIGTERM: what was done
+            if ready is not None:
+                _cut_short(exc, _interrupted(report, ready, sent, journal))
+            raise
         final = computed
         if after is not None:
             accepted, asked = frozenset(sent.accepted), frozenset(sent.asked)
@@ -198,6 +210,99 @@ def apply(
         _record_done(store, account, done)
         journal.settled(done)
     return report
+
+
+@dataclass
+class Interrupted:
+    """An apply cut short after it began to send (the platform gone, Ctrl-C, SIGTERM): each
+    operation of the plan as far as this apply knows it. `results` hold "done" (sent and
+    answered done), "unknown" (sent, and its answer lost or an error: the next apply reads the
+    platform back before it sends anything, and a journaled request is asked for first), "not
+    sent", and the changes held, refused or in conflict before anything was sent."""
+
+    results: list[send.Result]
+    journal: Path | None  # the apply journal, when it holds requests the next apply checks
+
+    def of(self, *kinds: str) -> list[send.Result]:
+        return [r for r in self.results if r.result in kinds]
+
+
+_FACTS = "extadmin_apply_interrupted"
+
+
+def interrupted(exc: BaseException) -> Interrupted | None:
+    """What an apply that raised `exc` had done (None: it had not begun to send)."""
+    facts = getattr(exc, _FACTS, None)
+    return facts if isinstance(facts, Interrupted) else None
+
+
+def _cut_short(exc: BaseException, facts: Interrupted) -> None:
+    """The exception goes on as it is (its exit code, its message), carrying the facts."""
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(exc, _FACTS, facts)
+
+
+def _operations(change: Change) -> list[str]:
+    """The operations of a planned change, as its results name them, in the order they go."""
+    ops = [change.kind] if change.record is not None else []
+    if change.question:
+        ops.append("security question")
+    if change.role:
+        ops.append("role")
+    if change.recording:
+        ops.append("recording")
+    return ops
+
+
+def _interrupted(
+    report: Report,
+    ready: list[Change],
+    sent: send.Sent,
+    journal: ApplyJournal,
+) -> Interrupted:
+    """Each operation of `ready` at the moment the apply was cut short."""
+    answered = {(r.extension, r.operation): r for r in sent.results}
+    flight = {c.ext_id for c in sent.flight}
+    flight_ops = {"extensions": ("assign", "update")}.get(sent.flight_step, (sent.flight_step,))
+    journaled: dict[str, str] = {}
+    for entry in journal.requests:
+        at = time.strftime("%H:%M", time.localtime(float(entry.get("since", 0))))
+        task = f"bulk task {entry['task']}" if entry.get("task") else "a request"
+        for ext_id in entry.get("extensions", []):
+            journaled[str(ext_id)] = f"in {task} sent at {at}, journaled: the next apply asks"
+    out = list(report.results)  # held, refused, conflict, not applied: before any request
+    for change in ready:
+        cut = False  # an operation after one not done is not sent (send.send)
+        for op in _operations(change):
+            result = answered.get((change.extension, op))
+            in_flight = change.ext_id in flight and op in flight_ops
+            if change.ext_id in journaled and op == change.kind and not in_flight:
+                why = journaled[change.ext_id]
+                if result is not None and result.result == "failed":
+                    why += f" ({result.error})"
+                out.append(send.Result(change.extension, op, "unknown", why))
+                cut = True
+            elif result is not None and result.result == "failed":
+                why = f"{result.error}: the next apply reads the platform back"
+                out.append(send.Result(change.extension, op, "unknown", why))
+                cut = True
+            elif result is not None:
+                out.append(result)
+                cut = cut or result.result != "done"
+            elif in_flight:
+                why = "sent, its answer not in when the apply stopped"
+                if change.ext_id in journaled:
+                    why = journaled[change.ext_id]
+                out.append(send.Result(change.extension, op, "unknown", why))
+                cut = True
+            else:
+                why = "after an operation not done" if cut else ""
+                out.append(send.Result(change.extension, op, "not sent", why))
+    listed = {(r.extension, r.operation) for r in out}
+    # what reading the records again just before their request found (a conflict, held...)
+    out += [r for r in sent.results if (r.extension, r.operation) not in listed]
+    path = journal.path if journal.path.exists() else None
+    return Interrupted(out, path)
 
 
 def _sendable(computed: changes.Plan, held: dict[str, str], report: Report) -> list[Change]:
@@ -478,6 +583,42 @@ def _apply_lock(store: AccountStore) -> Iterator[Account]:
         folder = files.private_dir(data_dir() / "apply-locks")
         with files.locked(folder / name, 0, busy):
             yield account
+
+
+def status(store: AccountStore) -> dict[str, Any]:
+    """`platform status`: the link (link.status) and an apply cut short, from its journal:
+    `interrupted_apply` is None, or the journal's path, when its oldest request was sent, its
+    requests (each: when, the bulk task id or None, the extensions) and the re-invitations
+    whose answer was lost, all of which the next apply checks on the platform first."""
+    account = store.read()
+    data = link_status(store, account)
+    journal = ApplyJournal(_journal_path(store))
+    data["interrupted_apply"] = None
+    if journal.requests or journal.invited:
+
+        def named(ext_id: object) -> str:
+            ext = account.by_id.get(str(ext_id))
+            return ref(ext) if ext is not None else f"id {ext_id}"
+
+        times = [float(e.get("since", 0)) for e in journal.requests]
+        data["interrupted_apply"] = {
+            "journal": str(journal.path),
+            "since": _when(min(times)) if times else None,
+            "requests": [
+                {
+                    "since": _when(float(e.get("since", 0))),
+                    "task": e.get("task"),
+                    "extensions": [named(i) for i in e.get("extensions", [])],
+                }
+                for e in journal.requests
+            ],
+            "unconfirmed_invitations": sorted(named(i) for i in journal.invited),
+        }
+    return data
+
+
+def _when(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
 
 
 def _journal_path(store: AccountStore) -> Path:
