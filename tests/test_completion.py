@@ -50,8 +50,9 @@ def test_set_recording_and_unassign_complete_the_assigned_ones(staffed: Path) ->
 
 
 def test_sites_and_roles_complete_from_the_account(staffed: Path) -> None:
-    assert complete(staffed, "extadmin list-unassigned --site ") == ["Main Site", "Boston"]
-    assert complete(staffed, "extadmin users list --role Super") == ["Super Admin"]
+    # quoted for bash (issue 25): one word on the command line
+    assert complete(staffed, "extadmin list-unassigned --site ") == ["Main\\ Site", "Boston"]
+    assert complete(staffed, "extadmin users list --role Super") == ["Super\\ Admin"]
 
 
 def test_commands_and_options_complete(staffed: Path) -> None:

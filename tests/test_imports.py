@@ -76,6 +76,7 @@ EXCEPTIONS = {
     ("cli/__init__.py", "extadmin.services.accounts"): "the root and --help load no service",
     ("cli/__init__.py", "extadmin.render"): "the root and --help load no service",
     ("cli/__init__.py", "logging"): "only with EXTADMIN_DEBUG",
+    ("cli/__init__.py", "extadmin.cli.complete"): "only when a TAB asks (shell completion)",
     ("cli/app.py", "extadmin.services"): "the root makes the App: --help loads no service",
     ("cli/app.py", "extadmin.services.accounts"): "the root makes the App: --help loads no service",
     ("cli/app.py", "extadmin.cli.prompts"): "the root makes the App: --help loads no prompt",

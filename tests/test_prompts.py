@@ -61,8 +61,36 @@ def test_text_asks_again_after_an_invalid_answer_showing_the_rule() -> None:
         pipe.send_text("ada@" + ENTER)
         screen.wait_for("email: 'ada@' is not a valid address")
         assert not answer.done()  # still asking
-        pipe.send_text("example.com" + ENTER)
+        pipe.send_text("ada@example.com" + ENTER)  # an empty field: typed alone (issue 25)
         assert answer.result(timeout=10) == "ada@example.com"
+
+
+def test_text_asked_again_starts_empty_and_up_brings_back_the_rejected_answer() -> None:
+    """Issue 25: the field is cleared before the question is asked again (what is typed is the
+    whole answer); the Up arrow recalls the rejected answer, to correct rather than retype."""
+    with running(lambda p: p.text("Email address", rules.email, default="ada@")) as (
+        pipe,
+        screen,
+        answer,
+    ):
+        screen.wait_for("? Email address ada@")
+        pipe.send_text(ENTER)
+        screen.wait_for("email: 'ada@' is not a valid address")
+        pipe.send_text(UP + "example.com" + ENTER)
+        assert answer.result(timeout=10) == "ada@example.com"
+
+
+def test_a_secret_asked_again_starts_empty() -> None:
+    """Issue 25: after "must be 8 to 32 characters" the stars are gone, and the password typed
+    next is the whole answer (before, it was added after the rejected one)."""
+    with running(lambda p: p.secret("Password", rules.password)) as (pipe, screen, answer):
+        screen.wait_for("? Password")
+        pipe.send_text("Kx7!" + ENTER)
+        screen.wait_for("password: must be 8 to 32 characters")
+        pipe.send_text(UP + "Kx7!mQ2#vZ" + ENTER)  # nothing to recall either
+        assert answer.result(timeout=10) == "Kx7!mQ2#vZ"
+    assert screen.text.count("? Password ****\n") == 1  # the rejected one
+    assert "? Password **********\n" in screen.text  # the new one, alone
 
 
 def test_text_required_value_cannot_be_skipped() -> None:
@@ -142,7 +170,7 @@ def test_secret_is_hidden_and_checked() -> None:
     with running(lambda p: p.secret("Security answer", check)) as (pipe, screen, answer):
         pipe.send_text("Rex" + ENTER)
         screen.wait_for("security answer: must be at least 5 characters")
-        pipe.send_text(" the dog" + ENTER)
+        pipe.send_text("Rex the dog" + ENTER)  # an empty field: typed whole (issue 25)
         assert answer.result(timeout=10) == "Rex the dog"
     assert "Rex" not in screen.text
 

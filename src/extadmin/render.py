@@ -101,8 +101,10 @@ def as_json(data: Any) -> str:
 
 def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = None) -> None:
     """Print a list of rows (or one object) as a table, JSON or CSV. A table is drawn at a
-    terminal only: into a pipe or a file it is tab-separated lines under a header, no value
-    ever cut (`| grep` finds the whole address); an empty one is "none" on standard error.
+    terminal only, each column as wide as its widest value; rows too wide for the terminal are
+    printed as `records` instead, so that no value is ever cut ("…") at any width. Into a
+    pipe or a file a table is tab-separated lines under a header, no value ever cut (`| grep`
+    finds the whole address); an empty one is "none" on standard error.
     Table cells are `safe`; so is CSV at a terminal, while CSV into a file or a pipe is the
     data as it is (bulk-assign reads an export back; the account file's check leaves no
     control character in it)."""
@@ -125,15 +127,59 @@ def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = Non
         lines += [[safe(text(c.value(r))) for c in columns] for r in rows]
         sys.stdout.write("".join("\t".join(line) + "\n" for line in lines))
         return
+    cells = [[safe(text(c.value(r))) for c in columns] for r in rows]
     from rich.table import Table
     from rich.text import Text
 
+    out = console()
+    widths = column_widths([c.title for c in columns], cells, out.width)
+    if widths is None:
+        sys.stdout.write(records([c.title for c in columns], cells, title and safe(title)))
+        return
     table = Table(title=title and safe(title), title_justify="left", header_style="bold")
-    for column in columns:
-        table.add_column(column.title)
-    for row in rows:
-        table.add_row(*(Text(safe(text(c.value(row)))) for c in columns))
-    console().print(table)
+    for column, width in zip(columns, widths, strict=True):
+        table.add_column(column.title, width=width, overflow="fold")  # fold: never "…"
+    for line in cells:
+        table.add_row(*map(Text, line))
+    out.print(table)
+
+
+def column_widths(
+    titles: Sequence[str], rows: Sequence[Sequence[str]], width: int
+) -> list[int] | None:
+    """The width of each column of a table that fits a terminal `width` columns wide with every
+    value on one line: each column as wide as its widest value, and its title if there is room
+    (else the title wraps at its words); None when even that is too wide. Rich's own layout
+    would narrow a column by wrapping (or cutting) its values."""
+    from rich.cells import cell_len
+
+    values = [max((cell_len(row[i]) for row in rows), default=0) for i in range(len(titles))]
+    whole = [max(v, cell_len(t)) for v, t in zip(values, titles, strict=True)]
+    least = [max([v, *map(cell_len, t.split())]) for v, t in zip(values, titles, strict=True)]
+    room = width - (3 * len(titles) + 1) - sum(least)  # a rich table's edges, bars and padding
+    if room < 0:
+        return None
+    widths = list(least)
+    for i in sorted(range(len(titles)), key=lambda i: whole[i] - least[i]):  # most titles whole
+        grow = min(room, whole[i] - least[i])
+        widths[i] += grow
+        room -= grow
+    return widths
+
+
+def records(keys: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> str:
+    """Rows too wide for the terminal as a table: one record per block, a `key: value` line
+    per column (the values aligned), a blank line between records. A value is never cut: one
+    wider than the terminal is wrapped by the terminal itself, whole when copied."""
+    width = max(len(key) for key in keys) + 1
+    blocks = [
+        "".join(
+            f"{key + ':':<{width}} {value}".rstrip() + "\n"
+            for key, value in zip(keys, row, strict=True)
+        )
+        for row in rows
+    ]
+    return (f"{title}\n\n" if title else "") + "\n".join(blocks)
 
 
 def emit_fields(data: dict[str, Any], fmt: str, fields: Sequence[tuple[str, Any]]) -> None:

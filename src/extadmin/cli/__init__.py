@@ -141,6 +141,17 @@ class Root(typer.core.TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def _main_shell_completion(
+        self, ctx_args: MutableMapping[str, Any], prog_name: str, complete_var: str | None = None
+    ) -> None:
+        """A TAB (Typer's protocol): answered with each value quoted for the shell asking
+        (cli/complete.py, loaded only then)."""
+        if os.environ.get(complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper()):
+            from extadmin.cli.complete import shells
+
+            shells()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
 
 app = typer.Typer(
     name="extadmin",

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from extadmin import render
-from extadmin.cli import declares
+from extadmin.cli import complete, declares
 from extadmin.cli.app import get_app
 from extadmin.cli.options import ListFormat, ListFormatOpt
 from extadmin.errors import UsageError
@@ -39,10 +39,21 @@ def init(
     ] = "",
     country: Annotated[
         str,
-        typer.Option("--country", metavar="CC", help="Two-letter country code, for phone numbers."),
+        typer.Option(
+            "--country",
+            metavar="CC",
+            help="Two-letter country code, for phone numbers.",
+            autocompletion=complete.countries,
+        ),
     ] = "US",
     locale: Annotated[
-        str, typer.Option("--locale", metavar="CODE", help="Default locale, e.g. en-US.")
+        str,
+        typer.Option(
+            "--locale",
+            metavar="CODE",
+            help="Default locale, e.g. en-US.",
+            autocompletion=complete.locales,
+        ),
     ] = "en-US",
     site_code: Annotated[
         str,

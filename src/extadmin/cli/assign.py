@@ -29,6 +29,7 @@ from extadmin.cli.options import (
 from extadmin.cli.secret_input import read_secret_files
 from extadmin.cli.welcome import welcome_email
 from extadmin.domain.account import Account
+from extadmin.domain.catalog import SETUP_OPTIONS
 from extadmin.services import assign as assigning
 from extadmin.services import profiles, views
 from extadmin.services.assign import Request, required_fields
@@ -64,7 +65,13 @@ def assign(
         ),
     ] = None,
     setup: Annotated[
-        str | None, Opt("--setup", help="invite, credentials or later (step 5).", metavar="OPTION")
+        str | None,
+        Opt(
+            "--setup",
+            help="invite, credentials or later (step 5).",
+            metavar="OPTION",
+            autocompletion=complete.choices(SETUP_OPTIONS),
+        ),
     ] = None,
     short_extension: Annotated[
         str | None,

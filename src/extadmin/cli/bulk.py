@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from extadmin import render
-from extadmin.cli import declares
+from extadmin.cli import complete, declares
 from extadmin.cli.app import get_app
 from extadmin.cli.options import (
     DryRunOpt,
@@ -20,6 +20,7 @@ from extadmin.cli.options import (
     examples,
 )
 from extadmin.cli.welcome import deliver
+from extadmin.domain.catalog import SETUP_OPTIONS
 from extadmin.domain.fields import FORM, USER
 from extadmin.errors import InvalidValue, NotFound, RowErrors
 from extadmin.render import Column
@@ -53,7 +54,10 @@ def bulk_assign(
     setup: Annotated[
         str | None,
         typer.Option(
-            "--setup", metavar="OPTION", help="Setup option for rows whose setup cell is empty."
+            "--setup",
+            metavar="OPTION",
+            help="Setup option for rows whose setup cell is empty.",
+            autocompletion=complete.choices(SETUP_OPTIONS),
         ),
     ] = None,
     dry_run: DryRunOpt = False,

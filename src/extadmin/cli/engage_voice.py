@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from extadmin import render
-from extadmin.cli import declares
+from extadmin.cli import complete, declares
 from extadmin.cli.app import get_app
 from extadmin.cli.options import ListFormat, ListFormatOpt
 from extadmin.errors import UsageError
@@ -32,6 +32,7 @@ def engage_import(
             "--access",
             metavar="agent|admin|both",
             help="Engage Voice interface: Agent, Admin or both.",
+            autocompletion=complete.choices(lifecycle.ENGAGE_ACCESS),
         ),
     ] = "",
     agent_group: Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from extadmin import render
-from extadmin.cli import declares, details
+from extadmin.cli import complete, declares, details
 from extadmin.cli.app import get_app
 from extadmin.cli.details import device_model, mac_address, number_or_id
 from extadmin.cli.options import (
@@ -81,6 +81,7 @@ def extension_list(
             "--status",
             metavar="STATUS",
             help="unassigned, not-activated, enabled, disabled or frozen.",
+            autocompletion=complete.choices(STATUSES),
         ),
     ] = None,
     format: ListFormatOpt = ListFormat.table,

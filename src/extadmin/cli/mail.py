@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from extadmin import render
-from extadmin.cli import declares
+from extadmin.cli import complete, declares
 from extadmin.cli.app import get_app
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, ListFormat, ListFormatOpt
 from extadmin.render import Column
@@ -67,6 +67,7 @@ def configure(
         typer.Option(
             "--tls",
             metavar="starttls|implicit|none",
+            autocompletion=complete.choices(mail.TLS_MODES),
             help="Encryption: starttls (required, never skipped), implicit (port 465), or "
             "none (loopback hosts only). [default: implicit on port 465, else starttls]",
         ),

@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from extadmin.cli import complete
+from extadmin.domain.catalog import RECORDING_TITLES
 from extadmin.domain.fields import BY_NAME, FORM, USER
 from extadmin.errors import UsageError
 
@@ -71,6 +72,7 @@ QuestionOpt = Annotated[
         "--security-question",
         metavar="N|TEXT",
         help="Number in `security-question list`, or the question's text.",
+        autocompletion=complete.questions,
     ),
 ]
 AnswerFileOpt = Annotated[
@@ -136,7 +138,12 @@ def form_options(
     return wrap
 
 
-COMPLETE = {"role": complete.roles}
+# the values a field's flag completes, by its kind (the other kinds are free text)
+COMPLETE = {
+    "role": complete.roles,
+    "recording": complete.choices(RECORDING_TITLES),
+    "locale": complete.locales,
+}
 
 
 # the flag that supplies each value a command may require (for "missing value" messages)

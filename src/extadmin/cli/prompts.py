@@ -7,7 +7,9 @@ prompter of tests/fake_prompter.py to test the walkthrough's logic.
 Validators are plain callables that return the normalised value or raise ExtadminError. The
 answer is checked once it is given; a broken rule is printed right below the prompt, wrapped
 to the terminal's width (never in a toolbar on the last row, never cut), and the question is
-asked again with the answer to correct.
+asked again with an empty field: what is typed next is the whole answer, never added to the
+rejected one (hidden, the admin cannot see what is still there). At a text question the Up
+arrow brings the rejected answer back, to correct it.
 
 Two ways of asking, the same methods:
 - at a terminal that can move its cursor: questionary, and a picker of our own (`select`) that
@@ -241,24 +243,31 @@ class Prompter:
         back: bool = False,
         name: str = "",
     ) -> str:
-        """A line of text, checked once submitted and asked again (with the answer to correct)
-        until it is valid; optional ones may be skipped with Enter."""
+        """A line of text, checked once submitted and asked again until it is valid (the field
+        empty, the rejected answer one Up arrow away); optional ones may be skipped with
+        Enter."""
         hint_ = " (Enter to skip)" if optional and not default else ""
-        value = default
+        start, rejected = default, ""
         while True:
             if self.plain is not None:
                 value = _plain_line(self.plain, message + hint_, default=default, back=back)
             else:
                 import questionary
+                from prompt_toolkit.history import InMemoryHistory
 
                 question = questionary.text(
-                    message + hint_, default=value, input=self.input, output=self.output
+                    message + hint_,
+                    default=start,
+                    history=InMemoryHistory([rejected] if rejected else []),
+                    input=self.input,
+                    output=self.output,
                 )
                 value = _ask(question, back)
             broken = error(check, value, optional)
             if broken is None:
                 return value.strip()
             self.problem(broken)
+            start, rejected = "", value
 
     def secret(
         self,
@@ -272,15 +281,14 @@ class Prompter:
         """A hidden value, checked once submitted and asked again until valid. With `keep`,
         Enter keeps the value given before: the answer is then ''."""
         shown = f"{message} (Enter keeps the one given)" if keep else message
-        value = ""
         while True:
             if self.plain is not None:
                 value = _plain_line(self.plain, shown, hidden=True, back=back)
-            else:  # asked again with the rejected entry (hidden) to correct, as text is
+            else:  # always an empty field: a rejected entry is never kept, nor recalled
                 import questionary
 
                 question = questionary.password(
-                    fit(shown, self.width()), default=value, input=self.input, output=self.output
+                    fit(shown, self.width()), input=self.input, output=self.output
                 )
                 value = _ask(question, back)
             if keep and value == "":

@@ -11,7 +11,7 @@ from extadmin.cli import complete, declares
 from extadmin.cli.app import get_app
 from extadmin.cli.options import ListFormat, ListFormatOpt, SiteOpt, examples
 from extadmin.domain import rules
-from extadmin.domain.catalog import RECORDING_PLATFORM
+from extadmin.domain.catalog import RECORDING_PLATFORM, RECORDING_TITLES
 from extadmin.errors import UsageError
 from extadmin.render import Column
 from extadmin.services import lifecycle
@@ -45,6 +45,7 @@ def set_recording(
             "--direction",
             metavar="off|inbound|outbound|both",
             help="Record inbound, outbound, both, or no calls.",
+            autocompletion=complete.choices(RECORDING_TITLES),
         ),
     ] = "",
     site: SiteOpt = None,

@@ -58,7 +58,10 @@ def users_list(
     status: Annotated[
         str | None,
         typer.Option(
-            "--status", metavar="STATUS", help="not-activated, enabled, disabled or frozen."
+            "--status",
+            metavar="STATUS",
+            help="not-activated, enabled, disabled or frozen.",
+            autocompletion=complete.choices(STATUSES[1:]),
         ),
     ] = None,
     format: ListFormatOpt = ListFormat.table,
