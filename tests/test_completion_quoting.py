@@ -107,6 +107,12 @@ CHOICES = {
     ("users update", "--regional-format"): list(LOCALES),
     ("assign", "--security-question"): SECURITY_NUMBERS,
     ("activate", "--security-question"): SECURITY_NUMBERS,
+    ("profile add", "--setup"): ["invite", "credentials", "later"],
+    ("profile update", "--setup"): ["invite", "credentials", "later"],
+    ("profile add", "--recording"): list(RECORDING),
+    ("profile update", "--recording"): list(RECORDING),
+    ("profile add", "--engage-voice"): ["agent", "admin", "both"],
+    ("profile update", "--engage-voice"): ["agent", "admin", "both"],
     ("list-unassigned", "--format"): ["table", "json", "csv"],
     ("extension show", "--format"): ["table", "json"],
 }

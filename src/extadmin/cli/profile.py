@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from extadmin import render
-from extadmin.cli import declares
+from extadmin.cli import complete, declares
 from extadmin.cli.app import get_app
 from extadmin.cli.options import (
     ItemFormat,
@@ -19,11 +19,13 @@ from extadmin.cli.options import (
     examples,
     form_options,
 )
+from extadmin.domain.catalog import SETUP_OPTIONS
 from extadmin.domain.fields import BY_NAME, PROFILE_FIELDS, label
 from extadmin.domain.model import Profile
 from extadmin.errors import UsageError
 from extadmin.render import Column
 from extadmin.services import profiles
+from extadmin.services.lifecycle import ENGAGE_ACCESS
 
 commands = declares()
 profile = typer.Typer(
@@ -37,7 +39,12 @@ USER_FIELDS = tuple(n for n in PROFILE_FIELDS if n in BY_NAME)
 ProfileName = Annotated[str, typer.Argument(metavar="NAME", help="The profile's name.")]
 SetupOpt = Annotated[
     str | None,
-    typer.Option("--setup", metavar="OPTION", help="Setup option: invite, credentials or later."),
+    typer.Option(
+        "--setup",
+        metavar="OPTION",
+        help="Setup option: invite, credentials or later.",
+        autocompletion=complete.choices(SETUP_OPTIONS),
+    ),
 ]
 EngageOpt = Annotated[
     str | None,
@@ -45,6 +52,7 @@ EngageOpt = Annotated[
         "--engage-voice",
         metavar="ACCESS",
         help="Engage Voice access given at the assignment: agent, admin or both.",
+        autocompletion=complete.choices(ENGAGE_ACCESS),
     ),
 ]
 DefaultForSiteOpt = Annotated[
