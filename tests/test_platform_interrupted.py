@@ -102,6 +102,9 @@ def test_a_platform_gone_mid_apply_is_reported_and_the_next_apply_completes(
     cut = run("platform", "apply", "--yes", "--format", "json")
 
     assert cut.code == 1, cut.err  # the documented code of a platform that fails
+    # the retries are said while they last, not seconds of silence (issue 25)
+    assert re.search(r"^waiting \d+ s: no answer from the platform \(\w+\), then retry \d of \d$",
+                     cut.err, re.M), cut.err  # fmt: skip
     results = by_result(json.loads(cut.out))
     assert sorted(results) == ["not sent", "unknown"]
     assert sorted(results["unknown"]) == [(n, "assign") for n in NUMBERS]

@@ -215,9 +215,9 @@ class Governor:
         if self.on_spent:
             self.on_spent()
 
-    def backoff(self, attempt: int) -> None:
-        # short (8 s at most) and not the platform's asking: not said
-        self._wait_until(self.clock() + min(0.25 * 2**attempt, 8.0), "a retry", say=False)
+    def backoff(self, attempt: int, why: str = "a retry") -> None:
+        # short (8 s at most): said when it reaches a second (a platform gone quiet, failing)
+        self._wait_until(self.clock() + min(0.25 * 2**attempt, 8.0), why)
 
     def _refuse_longer(self, wait: float, why: str) -> None:
         if wait > self.longest:
@@ -453,7 +453,8 @@ class Client:
                 attempt += 1
                 log.debug("%s %s: %s (%d)", method, _path(path), type(exc).__name__, attempt)
                 if (idempotent or unsent) and attempt < attempts:
-                    self.governor.backoff(attempt)
+                    why = f"no answer from the platform ({type(exc).__name__}), then retry"
+                    self.governor.backoff(attempt, f"{why} {attempt + 1} of {attempts}")
                     continue
                 raise self._unanswered(method, path, exc, attempt) from None
             self._heed_limits(key, method, path, response)
@@ -467,7 +468,8 @@ class Client:
                 continue
             if status >= 500 and idempotent and attempt < attempts:
                 attempt += 1
-                self.governor.backoff(attempt)
+                why = f"the platform answered {status}, then retry {attempt + 1} of {attempts}"
+                self.governor.backoff(attempt, why)
                 continue
             if response.is_success:
                 return _answer(method, path, response, content)
