@@ -138,14 +138,14 @@ def wrapped(lines: list[str], columns: int) -> list[str]:
         return lines
     out = []
     for text_ in lines:
-        if len(text_) <= columns:
+        if len(text_) <= columns:  # as it is: the requests' JSON keeps its indentation
             out.append(text_)
-            continue
-        out += textwrap.wrap(text_, columns, subsequent_indent="    ", break_on_hyphens=False) or [
-            ""
-        ]
+        else:
+            out += textwrap.wrap(text_, columns, subsequent_indent="    ", break_on_hyphens=False)
     return out
 
 
 def emit(lines: list[str]) -> None:
-    sys.stdout.write("".join(safe(part) + "\n" for part in wrapped(lines, width())))
+    """The lines on standard output, made `safe` before they are wrapped (an escaped control
+    character is as wide as it is shown)."""
+    sys.stdout.write("".join(part + "\n" for part in wrapped([safe(x) for x in lines], width())))
