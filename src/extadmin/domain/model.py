@@ -66,6 +66,7 @@ class Extension(TypedDict, total=False):
     user: User
     id: str  # the platform's id (linked accounts)
     base: dict[str, str]  # the platform's view of it at the last pull (fields.BASE_FIELDS)
+    release: bool  # (linked, unassigned) the next apply releases its line and number
 
 
 class Site(TypedDict, total=False):

@@ -73,6 +73,7 @@ EXTENSION: Spec = {
     "user": (dict, False, None),  # checked on its own: ExtensionChecks.check
     "id": (str, False, None),
     "base": (dict, False, BASE),
+    "release": (bool, False, None),
 }
 SITE: Spec = {"name": (str, True, None), "code": (str, False, None), "id": (str, False, None)}
 PLATFORM: Spec = {
@@ -428,6 +429,13 @@ class ExtensionChecks:
             )
         if "user" in ext:
             self._check_user(i, ext, f"{where}.user")
+        if "release" in ext and (
+            ext["release"] is not True or ext["status"] != "unassigned" or "base" not in ext
+        ):
+            raise AccountFileError(
+                f"{path}: {where}.release: true only on an unassigned extension pulled from the "
+                "platform (its line and number go back to RingCentral at the next apply)"
+            )
 
     def _check_user(self, i: int, ext: Any, where: str) -> None:
         user, base = ext["user"], ext.get("base")
