@@ -705,6 +705,22 @@ def test_governor_a_new_route_waits_for_every_group_that_ran_out() -> None:
     assert clock.slept == [30.0]
 
 
+def test_governor_a_route_known_in_another_group_does_not_wait_in_the_next_run() -> None:
+    """Failed before: a run that began with Heavy run out (the last apply's deletes) waited
+    Heavy's window before its login, an Auth route known from the state handed on."""
+    clock = Clock()
+    gov = governor(clock)
+    gov.after("POST /restapi/oauth/token", limit("Auth", 4, 60))
+    gov.after("DELETE /restapi/v2/accounts/~/extensions", limit("Heavy", 0, 60))
+    later = Clock()
+    nxt = governor(later)
+    nxt.restore(json.loads(json.dumps(gov.state())), elapsed=1.0)
+    nxt.before("POST /restapi/oauth/token")
+    assert later.slept == []
+    nxt.before("DELETE /restapi/v2/accounts/~/extensions")
+    assert later.slept == [59.0]
+
+
 def test_governor_penalty_and_state_handed_to_the_next_run() -> None:
     clock = Clock()
     gov = governor(clock)

@@ -142,9 +142,12 @@ class Governor:
 
     def before(self, key: str) -> None:
         name = self.routes.get(key)
-        # a route not seen yet may belong to any group: it waits for every one run out
-        names = [name] if name is not None and name in self.groups else list(self.groups)
-        spent = {n: self.groups[n] for n in names if self.groups[n].remaining == 0}
+        # a route not seen yet may belong to any group: it waits for every one run out; a
+        # route of a group that has not run out (or is not known to this run) does not wait
+        names = [name] if name is not None else list(self.groups)
+        spent = {
+            n: self.groups[n] for n in names if n in self.groups and self.groups[n].remaining == 0
+        }
         until = max([g.resume_at for g in spent.values()], default=0.0)
         last = ", ".join(n for n, g in spent.items() if g.resume_at == until)
         why = f"the platform's rate limit ({last})"
