@@ -20,7 +20,11 @@ state per poll and applies its records at the poll that completes it; a role can
 to an Unassigned extension; an Unassigned extension without a number cannot be assigned without
 one; a contact field set to "" is removed; `Retry-After` may be a decimal ("0.5") so that tests
 stay fast; a list page has no `lastPage` and no totals, only `navigation.nextPage`;
-`X-Rate-Limit-Window` is whole seconds, rounded up (FakePlatform(decimal_window=True): as given).
+`X-Rate-Limit-Window` is whole seconds, rounded up (FakePlatform(decimal_window=True): as given);
+every User extension has a digital line (a phone number, `lines`), and a user deleted with its
+assets kept (bulkDeleteUsersV2's default) leaves that line listed as an Unassigned extension
+with a new id, the same extension number and site; deleting an id that is gone answers its
+record with CMN-102 (and is noted in `deleted_again`).
 """
 
 from __future__ import annotations
@@ -450,6 +454,35 @@ def get_bulk_task(fake: FakePlatform, req: Request) -> Reply:
     return 200, {k: v for k, v in task.items() if not k.startswith("_")}
 
 
+# -- offboarding: bulkDeleteUsersV2 ----------------------------------------------------------------
+BULK_DELETE_USERS = _validator(
+    _object(
+        {
+            "keepAssetsInInventory": BOOL,  # the definition's default: true
+            "records": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 50,
+                "items": _object({"id": {"type": "string"}}, ("id",)),
+            },
+        },
+        ("records",),
+    )
+)
+
+
+def delete_users(fake: FakePlatform, req: Request) -> Reply:
+    """Each record deleted, or its errors (BulkItemResultModel); the answer names every record
+    by its id. Kept assets (the default): the line (device and phone number) stays with the
+    account, listed as an Unassigned extension with a new id; else its number is released."""
+    body = _validate(req, BULK_DELETE_USERS)
+    ids = [r["id"] for r in body["records"]]
+    if len(set(ids)) != len(ids):
+        raise _bad("the same extension twice in one request", "records", violation=True)
+    keep = body.get("keepAssetsInInventory", True)
+    return 200, {"records": [{"id": i, **fake._delete_user(i, keep)} for i in ids]}
+
+
 # -- roles ----------------------------------------------------------------------------------------
 def list_roles(fake: FakePlatform, req: Request) -> Reply:
     def view(role: dict[str, Any]) -> dict[str, Any]:
@@ -632,6 +665,7 @@ ROUTES = [
     Endpoint("GET",  r"{acct}/call-recording/extensions", "Light", list_recording),
     Endpoint("POST", r"{acct}/call-recording/bulk-assign", "Heavy", recording_bulk_assign,
              body="json"),
+    Endpoint("DELETE", r"{acct2}/extensions",            "Heavy",  delete_users, body="json"),
     Endpoint("GET",  r"/restapi/v1\.0/dictionary/language", "Light", list_languages),
     Endpoint("GET",  r"/restapi/v1\.0/dictionary/secret-question", "Light",
              list_secret_questions, beyond=True),
@@ -704,6 +738,13 @@ class FakePlatform:
             {"id": str(n), "questionText": q} for n, q in enumerate(SECRET_QUESTIONS, 1)
         ]
         self.welcome_emails: list[int] = []
+        # each User extension's digital line: its phone number (a device's, with it); an
+        # offboarded user's line stays with the account (an Unassigned extension with a new
+        # id) or its number goes back to RingCentral (`released`)
+        self.lines: dict[int, str] = {}
+        self.released: list[str] = []
+        self.deleted: list[int] = []  # users deleted, in order
+        self.deleted_again: list[str] = []  # ids asked to be deleted that were not (any more)
         self.credentials: dict[int, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.bulk_failures: dict[int, tuple[str, str]] = {}
@@ -748,7 +789,11 @@ class FakePlatform:
 
     def start(self) -> FakePlatform:
         acct = rf"/restapi/v1\.0/account/(?:~|{re.escape(self.account_id)})"
-        self._routes = [(re.compile(e.path.replace("{acct}", acct)), e) for e in ROUTES]
+        acct2 = rf"/restapi/v2/accounts/(?:~|{re.escape(self.account_id)})"
+        self._routes = [
+            (re.compile(e.path.replace("{acct}", acct).replace("{acct2}", acct2)), e)
+            for e in ROUTES
+        ]
         self._server = _Server(self)
         thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
@@ -837,6 +882,8 @@ class FakePlatform:
             ext["roles"] = [self._role_ref(role_id)]
         self._rename(ext)
         self.extensions[ext_id] = ext
+        if type == "User":
+            self.lines[ext_id] = f"+1650{ext_id % 10_000_000:07d}"
         if recording:
             self.recording[ext_id] = recording
         return ext_id
@@ -1104,6 +1151,27 @@ class FakePlatform:
                 raise _bad(f"Extension {ext_id} not found", "id")
             raise _Refusal(404, NOT_FOUND, f"Extension {ext_id} not found")
         return ext
+
+    def _delete_user(self, ext_id: str, keep: bool) -> dict[str, Any]:
+        """One record of a delete-users request: its BulkItemResultModel."""
+        ext = self.extensions.get(int(ext_id)) if ext_id.isdigit() else None
+        if ext is None or ext["type"] not in ("User", "Limited"):
+            self.deleted_again.append(ext_id)
+            error = {"errorCode": NOT_FOUND, "message": f"Extension {ext_id} not found"}
+            return {"bulkItemSuccessful": False, "bulkItemErrors": [error]}
+        del self.extensions[ext["id"]]
+        self.recording.pop(ext["id"], None)
+        self.credentials.pop(ext["id"], None)
+        self.deleted.append(ext["id"])
+        line = self.lines.pop(ext["id"], None)
+        if line is not None and keep:
+            number = ext.get("extensionNumber")
+            site_id = ext["site"]["id"] if ext.get("site") else "main-site"
+            new_id = self.add_extension(number, status="Unassigned", site_id=site_id)
+            self.lines[new_id] = line
+        elif line is not None:
+            self.released.append(line)
+        return {"bulkItemSuccessful": True}
 
     def _check_assigned(self, ext: dict[str, Any]) -> None:
         if ext["status"] == "Unassigned" or ext["type"] != "User":

@@ -58,6 +58,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Remove the user from an extension: it returns to unassigned, and the user's data, "
         "credentials, recording and Engage Voice access are removed.",
     ),
+    "bulk-unassign": (
+        "lifecycle",
+        "Offboard many users at once, all or none: each extension returns to unassigned with "
+        "its line and number (or, with --release-number, leaves the account with them), and "
+        "each user's data, credentials, recording and Engage Voice access are removed.",
+    ),
     "disable": ("lifecycle", "Disable users (they keep their extension and settings)."),
     "enable": ("lifecycle", "Enable disabled users again."),
     "bulk-assign": (

@@ -1,4 +1,4 @@
-"""unassign, disable and enable: a user's life after assignment."""
+"""unassign, bulk-unassign, disable and enable: a user's life after assignment."""
 
 from __future__ import annotations
 
@@ -8,11 +8,32 @@ import typer
 
 from extadmin import render
 from extadmin.cli import complete, declares
-from extadmin.cli.app import get_app
-from extadmin.cli.options import NoInputOpt, YesOpt
-from extadmin.services import lifecycle
+from extadmin.cli.app import App, get_app
+from extadmin.cli.options import (
+    DryRunOpt,
+    ItemFormat,
+    ItemFormatOpt,
+    NoInputOpt,
+    YesOpt,
+    examples,
+    read_input,
+)
+from extadmin.domain.account import user_name
+from extadmin.errors import UsageError
+from extadmin.render import Column
+from extadmin.services import bulk, lifecycle
 
 commands = declares()
+
+
+ReleaseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--release-number/--keep-number",
+        help="Give the line and its phone number back to RingCentral (the extension leaves "
+        "the account), or keep them as an unassigned extension of the account (the default).",
+    ),
+]
 
 
 @commands.command("unassign")
@@ -24,6 +45,7 @@ def unassign(
             metavar="NUMBER", help="Assigned extension number.", autocompletion=complete.assigned
         ),
     ],
+    release: ReleaseOpt = False,
     yes: YesOpt = False,
     no_input: NoInputOpt = False,
 ) -> None:
@@ -33,8 +55,100 @@ def unassign(
     ext = lifecycle.assigned(app.store.read(), [number])[0]
     name = f"{ext['user']['first_name']} {ext['user']['last_name']}"
     app.confirm(f"Unassign {name} from extension {ext['number']}?", yes=yes, no_input=no_input)
-    lifecycle.unassign(app.store, number)
+    done = lifecycle.unassign(app.store, [(1, number, "")], release=release)
     render.message(f"extension {ext['number']} is unassigned ({name} removed)")
+    _said_after(app, done)
+
+
+@commands.command(
+    "bulk-unassign",
+    epilog=examples(
+        "extadmin bulk-unassign 101 102 ada@acme.example --dry-run",
+        "extadmin bulk-unassign --file leavers.csv --yes",
+        "extadmin bulk-unassign --file leavers.csv --release-number --yes",
+    ),
+)
+def bulk_unassign(
+    ctx: typer.Context,
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[EXTENSION|EMAIL]...",
+            help="Extension numbers or users' email addresses.",
+            autocompletion=complete.assigned,
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        str | None,
+        typer.Option(
+            "--file",
+            metavar="CSV|-",
+            help="A CSV file (or - for stdin) with a column extension or email, or both (then "
+            "they must name the same user); a bulk-assign or export file does.",
+        ),
+    ] = None,
+    release: ReleaseOpt = False,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    no_input: NoInputOpt = False,
+    format: ItemFormatOpt = ItemFormat.table,
+) -> None:
+    """Offboard many users at once, all or none: each extension returns to unassigned with its
+    line and number (or, with --release-number, leaves the account with them), and each user's
+    data, credentials, recording and Engage Voice access are removed. Every problem of every
+    row is reported, and nothing is written unless all are fine. At a terminal it asks first,
+    naming the count (--yes without one). On a linked file the users stay on RingCentral until
+    `extadmin platform apply --allow-offboard` deletes them there."""
+    app = get_app(ctx)
+    if bool(targets) == (file is not None):
+        raise UsageError("give extension numbers or emails, or --file CSV (one of them)")
+    if file is not None:
+        data, source = read_input(file)
+        rows = bulk.parse_csv(data, source, required=(), columns=("extension", "email"))
+        given = [(r.line, r.values.get("extension", ""), r.values.get("email", "")) for r in rows]
+    else:
+        given = [(i, "", t) if "@" in t else (i, t, "") for i, t in enumerate(targets or [], 1)]
+    found = lifecycle.unassign(app.store, given, dry_run=True, from_file=file is not None)
+    count = len(found.extensions)
+    if not dry_run:
+        fate = "releasing their lines and numbers" if release else "keeping their lines"
+        app.confirm(f"Offboard {count} user(s), {fate}?", yes=yes, no_input=no_input)
+        found = lifecycle.unassign(app.store, given, release=release, from_file=file is not None)
+    rows_out = [
+        {
+            "line": line,
+            "extension": ext["number"],
+            "name": user_name(ext["user"]),
+            "email": ext["user"]["email"],
+            "result": "valid" if dry_run else "released" if release else "unassigned",
+        }
+        for line, ext in found.extensions
+    ]
+    render.emit(rows_out, format.value, OFFBOARD_COLUMNS)
+    if dry_run:
+        app.say(f"dry run: {count} user(s) to offboard, nothing was written")
+        return
+    app.say(f"offboarded {count} user(s)")
+    _said_after(app, found)
+
+
+OFFBOARD_COLUMNS = [
+    Column("line", "Line"),
+    Column("extension", "Extension"),
+    Column("name", "User"),
+    Column("email"),
+    Column("result"),
+]
+
+
+def _said_after(app: App, done: lifecycle.Offboarded) -> None:
+    if done.linked:
+        app.say(
+            f"the platform still has {'them' if len(done.extensions) > 1 else 'it'}: "
+            "`extadmin platform plan` shows the offboarding, and `extadmin platform apply "
+            "--allow-offboard` deletes the user(s) on RingCentral (it cannot be undone)"
+        )
 
 
 @commands.command("disable")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +14,7 @@ import typer
 from extadmin.cli import complete
 from extadmin.domain.catalog import RECORDING_TITLES
 from extadmin.domain.fields import BY_NAME, FORM, USER
-from extadmin.errors import UsageError
+from extadmin.errors import InvalidValue, NotFound, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -164,3 +165,16 @@ def require(values: dict[str, object]) -> None:
     missing = [FLAGS[name] for name, value in values.items() if not value]
     if missing:
         raise UsageError(f"missing {', '.join(missing)} (required without prompting)")
+
+
+def read_input(file: str) -> tuple[bytes, str]:
+    """An input file's bytes (FILE, or - for standard input) and its name in messages."""
+
+    if file == "-":
+        return sys.stdin.buffer.read(), "standard input"
+    try:
+        return Path(file).read_bytes(), file
+    except FileNotFoundError:
+        raise NotFound(f"file not found: {file}") from None
+    except OSError as exc:
+        raise InvalidValue("file", f"cannot read {file}: {exc.strerror}") from None

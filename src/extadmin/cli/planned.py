@@ -20,6 +20,18 @@ if TYPE_CHECKING:
 
 # the effects, in the order the plan lists them
 EFFECTS = (
+    (
+        "offboard",
+        "keep",
+        "remove the user; the digital line returns to the account as an unassigned extension; "
+        "the number stays with the company",
+    ),
+    (
+        "offboard",
+        "release",
+        "remove the user; the digital line and its number go back to RingCentral (the "
+        "extension leaves the account)",
+    ),
     ("assign", "invite", "assign (send invite): RingCentral emails an activation link"),
     ("assign", "credentials", "assign (credentials): needs password, PIN and answer at apply"),
     ("assign", "later", "assign (set up later): no email; `extadmin activate` later"),
@@ -30,7 +42,12 @@ EFFECTS = (
 )
 
 
-KINDS = {"assign": "to assign", "update": "to update", "conflict": "in conflict"}
+KINDS = {
+    "offboard": "to offboard",
+    "assign": "to assign",
+    "update": "to update",
+    "conflict": "in conflict",
+}
 GROUP_ORDER = ("Heavy", "Medium", "Light")
 
 
@@ -42,8 +59,11 @@ def where(planned: Planned) -> str:
 
 
 def _kind(change: Change) -> int:
-    """The change's place in EFFECTS (an assignment by its setup option)."""
+    """The change's place in EFFECTS (an assignment by its setup option, an offboarding by
+    what becomes of the line)."""
     setup = change.new.get("setup", "") if change.kind == "assign" else ""
+    if change.kind == "offboard":
+        setup = "release" if change.release else "keep"
     return next(
         n for n, (kind, how, _) in enumerate(EFFECTS) if kind == change.kind and how in ("", setup)
     )
@@ -91,6 +111,11 @@ def summary(planned: Planned) -> list[str]:
         lines.append(
             f"{len(facts['need_secrets'])} user(s) need a password, PIN and security answer at "
             f"apply: {', '.join(facts['need_secrets'])}"
+        )
+    if facts["operations"].get("offboard"):
+        lines.append(
+            f"{facts['operations']['offboard']} user(s) to offboard: deleted on RingCentral, "
+            "which cannot be undone; `platform apply` sends it only with --allow-offboard"
         )
     if facts["conflicts"]:
         lines.append(

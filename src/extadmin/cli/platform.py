@@ -169,7 +169,7 @@ def status(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None
     data = sync.status(app.store)
     cut = data["interrupted_apply"]
     if cut is not None:
-        cut["resume"] = _resume_command(app.account_path, None, False)
+        cut["resume"] = _resume_command(app.account_path, None, False, False)
     if format == ItemFormat.json:
         render.emit_fields(data, "json", [])
         return
@@ -345,20 +345,31 @@ def apply(
             "password, pin, security_answer (checked against what extadmin stored).",
         ),
     ] = None,
+    allow_offboard: Annotated[
+        bool,
+        typer.Option(
+            "--allow-offboard",
+            help="Also send the offboardings (users unassigned in the file): they are deleted "
+            "on RingCentral, which cannot be undone. Without it they are held (exit 5).",
+        ),
+    ] = False,
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
     """Send the plan, then read the platform back so that the file matches it. At a terminal
     the plan is shown first, the secrets it needs are asked (all before any request), then a
-    confirmation: type yes or the account's name. Off a terminal: --yes. Per operation:
-    done, unconfirmed (a re-invitation whose answer was lost: never sent twice), failed (with
-    the platform's errorCode), held, refused, conflict or not applied. Exit 0 only if all is
-    done; a second apply sends only what is not done on the platform."""
+    confirmation: type yes or the account's name. Off a terminal: --yes. Offboardings are sent
+    only with --allow-offboard (at a terminal, typing delete when asked does too). Per
+    operation: done, unconfirmed (a re-invitation whose answer was lost: never sent twice),
+    failed (with the platform's errorCode), held, refused, conflict or not applied. Exit 0
+    only if all is done; a second apply sends only what is not done on the platform."""
     app = get_app(ctx)
     secrets = env_secrets()
     given = _secret_rows(secrets_file) if secrets_file else {}
     say_waits()
     if app.can_prompt():
-        given |= _review(app, sync.plan(app.store, secrets=secrets, offline=False), given, yes)
+        planned = sync.plan(app.store, secrets=secrets, offline=False)
+        asked, allow_offboard = _review(app, planned, given, yes, allow_offboard)
+        given |= asked
     elif not yes:
         raise UsageError(
             "Send the local changes to the platform? Pass --yes to confirm without a prompt."
@@ -366,11 +377,17 @@ def apply(
     try:
         with render.progress("Applying") as update:
             progress = (lambda n: update(advance=n)) if update else None
-            report = sync.apply(app.store, secrets=secrets, given=given, progress=progress)
+            report = sync.apply(
+                app.store,
+                secrets=secrets,
+                given=given,
+                progress=progress,
+                allow_offboard=allow_offboard,
+            )
     except BaseException as exc:  # cut short: what was done, and the command that goes on
         if (cut := sync.interrupted(exc)) is None:
             raise
-        resume = _resume_command(app.account_path, secrets_file, yes)
+        resume = _resume_command(app.account_path, secrets_file, yes, allow_offboard)
         _report_cut(cut, exc, resume, format)
     rows = [r.__dict__ for r in report.results]
     render.emit(rows, format.value, RESULT_COLUMNS)
@@ -380,12 +397,16 @@ def apply(
         raise typer.Exit(ExitCode.CONFLICT)
 
 
-def _resume_command(account: Path, secrets_file: Path | None, yes: bool) -> str:
+def _resume_command(
+    account: Path, secrets_file: Path | None, yes: bool, allow_offboard: bool
+) -> str:
     """The one command that takes an apply cut short to its end."""
 
     words = ["extadmin", "--account", str(account.absolute()), "platform", "apply"]
     if secrets_file is not None:
         words += ["--secrets-file", str(secrets_file)]
+    if allow_offboard:
+        words.append("--allow-offboard")
     if yes:
         words.append("--yes")
     return shlex.join(words)
@@ -464,10 +485,13 @@ def _secret_rows(path: Path) -> dict[str, tuple[str, str, str]]:
     return rows
 
 
-def _review(app: App, planned: sync.Planned, given: sync.SecretRows, yes: bool) -> sync.SecretRows:
+def _review(
+    app: App, planned: sync.Planned, given: sync.SecretRows, yes: bool, allow_offboard: bool
+) -> tuple[sync.SecretRows, bool]:
     """At a terminal, before any request: the plan in words, every secret it needs (Enter holds
-    that user), then a confirmation that takes yes or the account's name and Enter (never a
-    single key)."""
+    that user), whether to send the offboardings (unless --allow-offboard: typing delete), then
+    a confirmation that takes yes or the account's name and Enter (never a single key). The
+    secrets asked, and whether offboardings go."""
     shown.emit(shown.text(planned))
     asked: sync.SecretRows = {}
     for change in planned.todo:
@@ -475,8 +499,15 @@ def _review(app: App, planned: sync.Planned, given: sync.SecretRows, yes: bool) 
             secret = _ask_secrets(app.prompter, change.extension)
             if secret is not None:
                 asked[change.extension] = secret
-    if yes or not planned.todo:
-        return asked
+    leaving = len(planned.offboards)
+    if leaving and not allow_offboard:
+        typed = app.prompter.text(
+            f"Delete the {leaving} user(s) to offboard on RingCentral? It cannot be undone: "
+            "type delete to send them too (anything else holds them)"
+        )
+        allow_offboard = typed.strip().casefold() == "delete"
+    if yes or not (planned.todo or (leaving and allow_offboard)):
+        return asked, allow_offboard
     words = ("yes", planned.account.casefold())
     question = (
         f"Send this to {planned.server}? Type yes or {planned.account!r} (anything else cancels)"
@@ -484,7 +515,7 @@ def _review(app: App, planned: sync.Planned, given: sync.SecretRows, yes: bool) 
     typed = app.prompter.text(question)
     if typed.strip().casefold() not in words:
         raise Cancelled(f"nothing was sent ({typed.strip() or 'no answer'} is not yes)")
-    return asked
+    return asked, allow_offboard
 
 
 def _ask_secrets(prompter: Prompter, extension: str) -> tuple[str, str, str] | None:

@@ -23,6 +23,11 @@ def label(ext: Extension) -> str:
     return ext.get("number") or f"id {ext['id']}"
 
 
+def user_name(user: Mapping[str, Any]) -> str:
+    """A user as a person reads it: "Ada Lovelace"."""
+    return f"{user['first_name']} {user['last_name']}"
+
+
 def number_order(ext: Extension) -> tuple[int, int]:
     """The order extensions are listed in: by number; those pulled without one last, by id."""
     number = ext.get("number")

@@ -33,7 +33,7 @@ class Change:
 
     ext_id: str
     extension: str  # as shown: the number (after the change), or "id N"
-    kind: str  # assign | update | conflict | not applied | done
+    kind: str  # assign | update | offboard | conflict | not applied | done
     record: dict[str, Any] | None = None  # the PUT / bulk-update fields (secrets included)
     role: str | None = None  # role id to assign
     recording: tuple[str, str] | None = None  # (added|updated|removed, callDirection)
@@ -44,6 +44,7 @@ class Change:
     who: str = ""  # the user, as the plan names it: "Ada Lovelace <ada@acme.example>"
     old: dict[str, str] = field(default_factory=dict)  # each field sent: its pulled value
     new: dict[str, str] = field(default_factory=dict)  # and the file's
+    release: bool = False  # an offboarding that gives the line and number back to RingCentral
 
     @property
     def welcome_email(self) -> bool:
@@ -147,6 +148,9 @@ def change_of(
     ext_id = ext["id"]
     base = _defaults(base, account)
     platform = dict(base) if now is None else _defaults(now.get(ext_id, {}), account)
+    if _offboarding(local, base):
+        gone = now is not None and ext_id not in now
+        return _offboard(ext, base, None if gone else platform)
     # an update lands whole: if a field it carries shows on the platform, the fields the
     # list does not show (UNSEEN) landed with it
     landed = sent or any(
@@ -194,6 +198,33 @@ def change_of(
 APART = ("role", "recording", "security_question")  # each sent by a request of its own
 
 
+def _offboarding(local: dict[str, str], base: dict[str, str]) -> bool:
+    """The file has unassigned a user that the platform had at the pull."""
+    return local.get("status") == "unassigned" and base.get("status") != "unassigned"
+
+
+def _offboard(ext: Extension, base: dict[str, str], platform: dict[str, str] | None) -> Change:
+    """The user the pull found, to delete on the platform (bulkDeleteUsersV2). `platform`: the
+    extension there now (None: no longer listed: deleted, so done). A user changed in the
+    Admin Portal since the pull is a conflict: never delete someone the file has not seen."""
+    ext_id, shown, release = ext["id"], label(ext), bool(ext.get("release"))
+    who = f"{base.get('first_name', '')} {base.get('last_name', '')} <{base.get('email', '')}>"
+    if platform is None:
+        return Change(ext_id, shown, "done", who=who, release=release)
+    if base.get("status") == "frozen":
+        return _not_applied(ext_id, shown, "a frozen extension: only the Admin Portal changes it")
+    seen = (platform.keys() | base.keys()) - {*UNSEEN, "security_question"}
+    moved = sorted(k for k in seen if platform.get(k) != base.get(k))
+    if moved:
+        return Change(
+            ext_id, shown, "conflict", who=who, release=release,
+            reason=f"changed in the Admin Portal since the pull ({', '.join(moved)}): not "
+            "offboarded; `platform pull --discard-local` takes the portal's version (then "
+            "offboard again)",
+        )  # fmt: skip
+    return Change(ext_id, shown, "offboard", who=who, release=release)
+
+
 def _put(view: dict[str, str], key: str, value: str | None) -> None:
     if value is None:
         view.pop(key, None)
@@ -205,7 +236,7 @@ def _cannot(account: Account, local: dict[str, str], base: dict[str, str]) -> st
     """Why the platform's API cannot make this change, or ""."""
     status = local.get("status", "unassigned")
     if status == "unassigned":
-        return "unassigning a user: do it in the Admin Portal"
+        return "an unassigned extension's site or number: change it in the Admin Portal"
     if "frozen" in (status, base.get("status")):
         return "a frozen extension: only the Admin Portal changes it"
     if "id" not in account.site(local["site"]):

@@ -26,6 +26,8 @@ from extadmin.platform.client import ACCOUNT, Client, segment
 
 BULK_FROM = 5  # this many extension updates or more go by bulk update
 BULK_SIZE = 500  # the platform's most records a bulk-update request
+OFFBOARD_SIZE = 50  # the platform's most records a delete-users request (bulkDeleteUsersV2)
+OFFBOARD = "/restapi/v2/accounts/~/extensions"
 TASK_WAIT = 600.0  # seconds an apply polls a bulk task at most ($EXTADMIN_TASK_WAIT)
 
 
@@ -50,6 +52,7 @@ class ApiCall:
 # (x-throttling-group; tests/test_platform_plan.py holds this table to it). For the plan's
 # estimate only: the client takes the groups from the answers' headers.
 GROUPS = {
+    ("offboard", "DELETE"): "Heavy",  # bulkDeleteUsersV2
     ("extensions", "PUT"): "Medium",  # updateExtension
     ("extensions", "POST"): "Heavy",  # extensionBulkUpdate
     ("security question", "PUT"): "Medium",  # the credentials API (beyond the definition)
@@ -79,11 +82,35 @@ class Sent:
 
 
 def requests(changes: list[Change], questions: dict[str, str]) -> list[ApiCall]:
-    """Every request for the changes to send, in order (bodies with "<secret>"). `questions`:
-    the platform's security question ids by text (casefolded; mapping.question_ids)."""
+    """Every request for the changes to send, in order (bodies with "<secret>"): the
+    offboardings first (a leaver's email address or number may be a new user's), then the
+    extension updates, the security questions, the roles and the recording. `questions`: the
+    platform's security question ids by text (casefolded; mapping.question_ids)."""
+    leaving = [offboard_request(b) for b in offboard_batches(changes)]
     updates = [c for c in changes if c.record is not None]
     bulk = len(updates) >= BULK_FROM
-    return [extension_request(b, bulk) for b in batches(updates)] + _others(changes, questions)
+    extensions = [extension_request(b, bulk) for b in batches(updates)]
+    return leaving + extensions + _others(changes, questions)
+
+
+def offboard_batches(changes: list[Change]) -> list[list[Change]]:
+    """The offboardings, as they are sent: by what becomes of the lines (kept by the account,
+    or released), in chunks of at most OFFBOARD_SIZE."""
+    out = []
+    for release in (False, True):
+        group = [c for c in changes if c.kind == "offboard" and c.release == release]
+        out += [group[i : i + OFFBOARD_SIZE] for i in range(0, len(group), OFFBOARD_SIZE)]
+    return out
+
+
+def offboard_request(batch: list[Change]) -> ApiCall:
+    """Delete the users of the batch; their lines and numbers stay in the account's inventory
+    (an unassigned extension each) unless released."""
+    body = {
+        "keepAssetsInInventory": not batch[0].release,
+        "records": [{"id": c.ext_id} for c in batch],
+    }
+    return ApiCall("offboard", "DELETE", OFFBOARD, body, batch)
 
 
 def batches(updates: list[Change]) -> list[list[Change]]:
@@ -185,6 +212,17 @@ def send(
             sent.asked.add(c.ext_id)
     for password, pin, answer in secrets.values():
         client.hide(password, pin, answer)
+    for batch in offboard_batches(changes):
+        fresh, settled = recheck(batch)
+        sent.results += settled
+        fresh = [c for c in fresh if c.kind == "offboard"]
+        if fresh:
+            sent.flight, sent.flight_step = fresh, "offboard"
+            _offboard(client, offboard_request(fresh), journal, sent)
+            sent.flight = []
+        if progress:
+            progress(len(batch))
+    changes = [c for c in changes if c.kind != "offboard"]
     current = {c.ext_id: c for c in changes}
     failed: set[str] = set()
     updates = [c for c in changes if c.record is not None]
@@ -280,6 +318,36 @@ def _one_extension(
         journal.ended(entry, [])
     sent.results.append(Result(change.extension, change.kind, "done"))
     return {change.ext_id}
+
+
+def _offboard(client: Client, req: ApiCall, journal: Journal, sent: Sent) -> None:
+    """One delete-users request. It reaches people (their phones stop), so it is journaled
+    before it is sent and never retried: an answer lost or a 5xx is settled by reading the
+    platform back (the next apply sends again only the users still listed there; an id, once
+    deleted, is never given to anyone else)."""
+    ids = [c.ext_id for c in req.changes]
+    entry = journal.sending(ids, [])
+    try:
+        answer = client.request(req.method, req.path, json=req.body, idempotent=False)
+    except PlatformError as exc:
+        if _definite(exc):
+            journal.ended(entry, [])
+        for c in req.changes:
+            sent.results.append(_failed(c, "offboard", exc))
+        return
+    journal.ended(entry, [])
+    records = (answer or {}).get("records") if isinstance(answer, dict) else None
+    items = {str(r.get("id")): r for r in records or [] if isinstance(r, dict)}
+    for c in req.changes:
+        item = items.get(c.ext_id)
+        if item is not None and item.get("bulkItemSuccessful") is True:
+            sent.results.append(Result(c.extension, "offboard", "done"))
+            continue
+        errors = (item or {}).get("bulkItemErrors") or [{}]
+        error = errors[0] if isinstance(errors[0], dict) else {}
+        code = error.get("errorCode") or "the platform's answer does not name it"
+        why = f"{code}: {error.get('message', '')}".strip(": ")
+        sent.results.append(Result(c.extension, "offboard", "failed", why))
 
 
 def _bulk_extensions(

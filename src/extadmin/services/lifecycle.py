@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from extadmin.domain import rules
-from extadmin.domain.account import Account
+from extadmin.domain.account import Account, label
 from extadmin.domain.model import EngageVoice, Extension
-from extadmin.errors import Conflict, InvalidValue, UsageError
+from extadmin.errors import (
+    Conflict,
+    ExtadminError,
+    InvalidValue,
+    NotFound,
+    Problems,
+    RowErrors,
+    UsageError,
+)
 from extadmin.services.extensions import select
 from extadmin.storage.store import AccountStore, now_iso
 
@@ -103,20 +113,98 @@ def engage_remove(store: AccountStore, numbers: list[str]) -> int:
     return len(exts)
 
 
-def unassign(store: AccountStore, number: str) -> None:
-    """The extension returns to unassigned; the user's data, credentials, recording and
-    Engage Voice access go with the user, and a welcome email still queued goes to nobody.
-    The audit log keeps the fact."""
+# One user to offboard, as given: (line of the CSV or place among the arguments, extension
+# number or "", email or "")
+Target = tuple[int, str, str]
+
+
+@dataclass
+class Offboarded:
+    """What `unassign` and `bulk-unassign` did (or would do: a dry run), by target: each
+    extension as it was before, with its user."""
+
+    extensions: list[tuple[int, Extension]]
+    release: bool  # the lines and numbers go back to RingCentral, not to the account
+    linked: bool  # the platform has them until `platform apply --allow-offboard`
+
+
+def unassign(
+    store: AccountStore,
+    targets: list[Target],
+    *,
+    release: bool = False,
+    dry_run: bool = False,
+    from_file: bool = False,
+) -> Offboarded:
+    """Offboard users, all or none: each extension returns to unassigned (its line and number
+    stay with the account), or with `release` leaves the account with its number (on a linked
+    file it is marked `release` and leaves at the next apply). The user's data, credentials,
+    recording and Engage Voice access go with the user, and a welcome email still queued goes
+    to nobody; the audit log keeps the fact. Every problem of every target is raised at once
+    (RowErrors by line `from_file`, else Problems)."""
     with store.transaction("unassign") as account:
-        ext = assigned(account, [number])[0]
-        _unassign(account, ext)
-        store.queue_with_save([], void=[ext["number"]])
+        found = _offboarding(account, targets, from_file)
+        before = [(line, copy.deepcopy(ext)) for line, ext in found]
+        if not dry_run:
+            for _, ext in found:
+                _unassign(account, ext, release)
+            store.queue_with_save([], void=[ext["number"] for _, ext in before])
+    return Offboarded(before, release, account.linked)
 
 
-def _unassign(account: Account, ext: Extension) -> None:
+def _offboarding(
+    account: Account, targets: list[Target], from_file: bool
+) -> list[tuple[int, Extension]]:
+    """The assigned extensions the targets name, each once; every problem of every target."""
+    by_email = {rules.email_key(e["user"]["email"]): e for e in account.extensions if "user" in e}
+    found: list[tuple[int, Extension]] = []
+    seen: dict[str, int] = {}
+    errors: list[tuple[int, str, ExtadminError]] = []
+    for line, number, email in targets:
+        try:
+            ext = _target(account, by_email, number, email)
+            if ext["number"] in seen:
+                where = "line" if from_file else "argument"
+                raise Conflict(f"extension {ext['number']} is also {where} {seen[ext['number']]}")
+            seen[ext["number"]] = line
+            found.append((line, ext))
+        except ExtadminError as exc:
+            errors.append((line, "email" if email and not number else "extension", exc))
+    if errors and from_file:
+        raise RowErrors(errors)
+    if errors:
+        raise errors[0][2] if len(errors) == 1 else Problems([e for _, _, e in errors])
+    return found
+
+
+def _target(account: Account, by_email: dict[str, Extension], number: str, email: str) -> Extension:
+    if not number and not email:
+        raise InvalidValue("extension", "give an extension number or an email address")
+    ext = account.extension(rules.extension_number(number)) if number else None
+    if email:
+        owner = by_email.get(rules.email_key(rules.email(email)))
+        if owner is None:
+            raise NotFound(f"no user of account {account.name!r} has the email {email}", "email")
+        if ext is not None and ext is not owner:
+            raise Conflict(
+                f"{email} is the user of extension {owner['number']}, not of {number}", "email"
+            )
+        ext = owner
+    assert ext is not None
+    if ext["status"] == "unassigned":
+        raise Conflict(f"extension {label(ext)} is unassigned: no user to offboard")
+    if ext["status"] == "frozen":
+        raise Conflict(f"extension {ext['number']} is frozen: only the Admin Portal changes it")
+    return ext
+
+
+def _unassign(account: Account, ext: Extension, release: bool = False) -> None:
     previous = ext["status"]
     user = ext.pop("user")
     ext["status"] = "unassigned"
+    # released: a local extension leaves the file now; a linked one at the apply that deletes
+    # its user on the platform
+    leaves = release and "base" not in ext
     account.record(
         "unassign",
         ext["number"],
@@ -124,7 +212,12 @@ def _unassign(account: Account, ext: Extension) -> None:
         user=f"{user['first_name']} {user['last_name']}",
         email=user["email"],
         engage_voice_removed="engage_voice" in user,
+        **({"number_released": True} if release else {}),
     )
+    if leaves:
+        account.remove_extension(ext["number"])
+    elif release:
+        ext["release"] = True
 
 
 def set_disabled(store: AccountStore, numbers: list[str], disabled: bool) -> int:

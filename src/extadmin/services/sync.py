@@ -22,6 +22,7 @@ from typing import Any
 
 from extadmin.domain import hashing, rules
 from extadmin.domain.account import Account, ref
+from extadmin.domain.model import Extension
 from extadmin.errors import PlatformError, PlatformNotFound
 from extadmin.platform import changes, mapping, send
 from extadmin.platform import pull as reader
@@ -65,6 +66,10 @@ class Planned:
     def todo(self) -> list[Change]:
         return self.plan.of("assign", "update")
 
+    @property
+    def offboards(self) -> list[Change]:
+        return self.plan.of("offboard")
+
     def by_group(self) -> dict[str, int]:
         """The requests an apply sends by rate-limit group, reads included: the list before and
         after (a page a 1,000, and the recording list), each extension request's records read
@@ -75,7 +80,7 @@ class Planned:
         count["Light"] += 2
         for req in self.requests:
             count[req.group] += 1
-            if req.step == "extensions":
+            if req.step in ("extensions", "offboard"):  # its records read again first
                 count["Medium"] += 1
                 count["Light"] += 1 + (req.method == "POST")
         return {group: n for group, n in count.items() if n}
@@ -116,7 +121,7 @@ def plan(store: AccountStore, *, secrets: AppSecrets | None, offline: bool) -> P
     else:
         with open_session(link, secrets) as client:
             computed = changes.compute(account, refresh(client, account), invited=_invited(store))
-    todo = computed.of("assign", "update")
+    todo = computed.of("offboard", "assign", "update")
     return Planned(
         computed,
         send.requests(todo, mapping.question_ids(account.doc)),
@@ -155,9 +160,11 @@ def apply(
     given: SecretRows,
     ask: Ask | None = None,
     progress: Callable[[int], None] | None = None,
+    allow_offboard: bool = False,
 ) -> Report:
     """Send the plan of a linked file, read the platform back and record in the file what it
-    now holds; a result for each change."""
+    now holds; a result for each change. Offboardings are sent only with `allow_offboard`
+    (they cannot be undone): without it each is held, and said."""
     report = Report()
     with _apply_lock(store) as account:
         link = link_of(account)
@@ -172,7 +179,7 @@ def apply(
                 computed = changes.compute(
                     account, platform.views, invited=frozenset(journal.invited)
                 )
-                todo = _sendable(computed, held, report)
+                todo = _sendable(computed, held, report, allow_offboard)
                 credentials = _credentials(account, todo, given, ask, report)
                 ready = [c for c in todo if not c.needs_secrets or c.ext_id in credentials]
 
@@ -207,7 +214,7 @@ def apply(
                 report.results.append(
                     send.Result(c.extension, "update", "unconfirmed", UNCONFIRMED)
                 )
-        _record_done(store, account, done)
+        _record_done(store, account, done, platform.views)
         journal.settled(done)
     return report
 
@@ -244,7 +251,7 @@ def _cut_short(exc: BaseException, facts: Interrupted) -> None:
 
 def _operations(change: Change) -> list[str]:
     """The operations of a planned change, as its results name them, in the order they go."""
-    ops = [change.kind] if change.record is not None else []
+    ops = [change.kind] if change.record is not None or change.kind == "offboard" else []
     if change.question:
         ops.append("security question")
     if change.role:
@@ -305,15 +312,27 @@ def _interrupted(
     return Interrupted(out, path)
 
 
-def _sendable(computed: changes.Plan, held: dict[str, str], report: Report) -> list[Change]:
-    """The planned assignments and updates to send now; each change that is not (a conflict,
-    not applied, or held by a task still running) is reported."""
+OFFBOARD_HELD = (
+    "offboarding is sent only with --allow-offboard: it deletes the user on RingCentral and "
+    "cannot be undone"
+)
+
+
+def _sendable(
+    computed: changes.Plan, held: dict[str, str], report: Report, allow_offboard: bool
+) -> list[Change]:
+    """The planned offboardings, assignments and updates to send now; each change that is not
+    (a conflict, not applied, held by a task still running, an offboarding not allowed) is
+    reported."""
     for c in computed.of("conflict", "not applied"):
         report.results.append(send.Result(c.extension, "plan", c.kind, c.reason))
-    for c in computed.of("assign", "update"):
+    if not allow_offboard:
+        held = {**held, **dict.fromkeys((c.ext_id for c in computed.of("offboard")), OFFBOARD_HELD)}
+    planned = computed.of("offboard", "assign", "update")
+    for c in planned:
         if c.ext_id in held:
             report.results.append(send.Result(c.extension, c.kind, "held", held[c.ext_id]))
-    return [c for c in computed.of("assign", "update") if c.ext_id not in held]
+    return [c for c in planned if c.ext_id not in held]
 
 
 def _read_back(
@@ -328,7 +347,7 @@ def _read_back(
     extensions whose change is confirmed done."""
     unsettled = {
         c.ext_id for c in final.of("assign", "update") if set(c.fields) - {"security_question"}
-    }
+    } | {c.ext_id for c in final.of("offboard")}
     confirmed: set[str] = set()
     for result, change in _with_changes(results, ready):
         if result.operation == "security question":
@@ -396,7 +415,7 @@ def _recheck(
         change = changes.change_of(account, ext, platform.views, invited=old.ext_id in invited)
         if change is None or change.kind == "done":
             continue
-        if change.kind in ("assign", "update"):
+        if change.kind in ("offboard", "assign", "update"):
             if change.needs_secrets and change.ext_id not in credentials:
                 why = "its secrets are needed now and were not given: apply again"
                 results.append(send.Result(change.extension, change.kind, "held", why))
@@ -498,19 +517,52 @@ def _with_changes(
             yield result, change
 
 
-def _record_done(store: AccountStore, before: Account, done: set[str]) -> None:
+def _record_done(
+    store: AccountStore, before: Account, done: set[str], views: dict[str, dict[str, str]]
+) -> None:
     """The applied extensions' base becomes what was applied (unless the file has changed
-    them again meanwhile: that new change stays pending)."""
+    them again meanwhile: that new change stays pending). An offboarded user's extension is
+    gone from the platform: it becomes the unassigned extension the platform now lists with
+    its number and a new id (its line, kept), or leaves the file (released, or not listed)."""
     questions = mapping.with_questions(before.doc)
     applied = {i: mapping.view(before.by_id[i], questions) for i in done}
     with store.transaction("platform apply") as account:
         for ext_id, view in applied.items():
             ext = account.by_id.get(ext_id)
-            if ext is not None and mapping.view(ext, questions) == view:
-                base = ext.get("base", {})
-                changed = sorted(k for k in view.keys() | base.keys() if view.get(k) != base.get(k))
-                ext["base"] = view
-                account.record("platform apply", ext.get("number", ext_id), applied=changed)
+            if ext is None or mapping.view(ext, questions) != view:
+                continue
+            if ext_id not in views:  # offboarded
+                _offboarded(account, ext, views)
+                continue
+            base = ext.get("base", {})
+            changed = sorted(k for k in view.keys() | base.keys() if view.get(k) != base.get(k))
+            ext["base"] = view
+            account.record("platform apply", ext.get("number", ext_id), applied=changed)
+
+
+def _offboarded(account: Account, ext: Extension, views: dict[str, dict[str, str]]) -> None:
+    number, old_id = ext["number"], ext["id"]
+    line = None
+    if not ext.get("release"):
+        line = next(
+            (
+                i
+                for i, v in views.items()
+                if v.get("number") == number and v.get("status") == "unassigned"
+                and i not in account.by_id
+            ),
+            None,
+        )  # fmt: skip
+    if line is None:
+        account.remove_extension(number)
+        account.record("platform apply", number, offboarded=old_id, line="released")
+        return
+    account.by_id.pop(old_id, None)
+    ext["id"] = line
+    account.by_id[line] = ext
+    ext["base"] = views[line]
+    ext.pop("release", None)
+    account.record("platform apply", number, offboarded=old_id, line=line)
 
 
 def _credentials(

@@ -1,0 +1,191 @@
+"""Offboarding on a linked file (issue 26): `bulk-unassign` there, then `platform plan` says it
+in words and `platform apply --allow-offboard` deletes the users through the published
+bulkDeleteUsersV2 (at most 50 a request, Heavy), the lines coming back as unassigned extensions
+with their numbers (or released); never by `apply --yes` alone; a second plan is empty."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import published_api
+from tests.fake_platform import FakePlatform
+from tests.helpers import ext_id, link, plan_json
+
+DELETE = r"/restapi/v2/accounts/~/extensions"
+
+
+def users(fake: FakePlatform, count: int, first: int = 4000) -> dict[str, int]:
+    """`count` Enabled users with numbers first.., each recorded one in seven: number -> id."""
+    return {
+        str(n): fake.add_extension(
+            str(n),
+            first_name=f"Ex{n}",
+            last_name="Isting",
+            email=f"ex{n}@acme.example",
+            recording="All" if n % 7 == 0 else None,
+        )  # fmt: skip
+        for n in range(first, first + count)
+    }
+
+
+def offboard(run: Any, *targets: str, release: bool = False) -> Any:
+    flags = ["--release-number"] if release else []
+    done = run("bulk-unassign", *targets, *flags, "--yes")
+    assert done.code == 0, done.err
+    return done
+
+
+def apply(run: Any, *extra: str) -> Any:
+    return run("platform", "apply", "--yes", "--format", "json", *extra)
+
+
+def test_the_plan_says_each_offboarding_in_words_and_that_it_needs_its_flag(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    users(fake, 3, first=49210)
+    link(run, tmp_path / "linked.json", secret_files)
+    offboard(run, "49211")
+    offboard(run, "ex49212@acme.example", release=True)
+    shown = run("platform", "plan")
+    assert shown.code == 0, shown.err
+    text = " ".join(shown.out.split())
+    assert (
+        "49211 Ex49211 Isting <ex49211@acme.example>: remove the user; the digital line returns "
+        "to the account as an unassigned extension; the number stays with the company"
+    ) in text
+    assert (
+        "49212 Ex49212 Isting <ex49212@acme.example>: remove the user; the digital line and its "
+        "number go back to RingCentral"
+    ) in text
+    assert "2 user(s) to offboard: deleted on RingCentral, which cannot be undone" in text
+    assert "only with --allow-offboard" in text
+    planned = plan_json(run)
+    assert planned["summary"]["operations"] == {"offboard": 2}
+    kept, released = (str(ext_id(fake, n)) for n in ("49211", "49212"))
+    bodies = [(r["method"], r["group"], r["body"]) for r in planned["requests"]]
+    assert bodies == [
+        ("DELETE", "Heavy", {"keepAssetsInInventory": True, "records": [{"id": kept}]}),
+        ("DELETE", "Heavy", {"keepAssetsInInventory": False, "records": [{"id": released}]}),
+    ]
+    assert fake.deleted == []
+
+
+def test_apply_yes_without_the_flag_offboards_nobody_and_says_why(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    ids = users(fake, 3)
+    link(run, tmp_path / "linked.json", secret_files)
+    offboard(run, "4000", "4001")
+    done = apply(run)
+    assert done.code == 5
+    rows = json.loads(done.out)
+    assert {(r["extension"], r["operation"], r["result"]) for r in rows} == {
+        ("4000", "offboard", "held"),
+        ("4001", "offboard", "held"),
+    }
+    assert all("only with --allow-offboard" in r["error"] for r in rows)
+    assert fake.deleted == [] and fake.requests_to("DELETE", DELETE) == []
+    assert set(ids.values()) <= set(fake.extensions)
+
+
+def test_500_offboardings_in_requests_of_50_lines_back_unassigned_numbers_kept(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    """At the platform's default limits (Heavy 10 a minute): ten requests, no 429."""
+    ids = users(fake, 520)
+    lines = {n: fake.lines[i] for n, i in ids.items()}
+    path = link(run, tmp_path / "linked.json", secret_files)
+    leaving = [str(n) for n in range(4000, 4500)]
+    listing = path.parent / "leavers.csv"
+    listing.write_text("extension\n" + "\n".join(leaving) + "\n")
+    assert run("bulk-unassign", "--file", listing, "--yes").code == 0
+    done = apply(run, "--allow-offboard")
+    assert done.code == 0, done.err
+    rows = json.loads(done.out)
+    assert len(rows) == 500 and {r["result"] for r in rows} == {"done"}
+    sent = fake.requests_to("DELETE", DELETE)
+    assert [len(r.body["records"]) for r in sent] == [50] * 10
+    assert all(r.body["keepAssetsInInventory"] is True for r in sent)
+    for r in sent:
+        op = published_api.operation(r.method, r.path)
+        assert op is not None and op.throttling == "Heavy"
+        assert published_api.check(r.method, r.path, r.query, r.body) is None
+    assert not any(r.status == 429 for r in fake.requests)
+    assert sorted(fake.deleted) == sorted(ids[n] for n in leaving)
+    # each line is back as an unassigned extension, with its number and a new id
+    for number in leaving:
+        record = fake.extensions[ext_id(fake, number)]
+        assert record["status"] == "Unassigned" and record["id"] != ids[number]
+        assert fake.lines[record["id"]] == lines[number]
+    assert fake.released == [] and fake.deleted_again == []
+    doc = json.loads(path.read_text())
+    kept = {e["number"]: e for e in doc["extensions"]}
+    assert kept["4000"]["status"] == "unassigned"
+    assert kept["4000"]["id"] == str(ext_id(fake, "4000"))
+    assert kept["4519"]["user"]["email"] == "ex4519@acme.example"
+    assert plan_json(run)["changes"] == []
+    assert run("platform", "pull").code == 0  # nothing local left: the pull takes it as it is
+    assert json.loads(path.read_text())["extensions"] == doc["extensions"]
+
+
+def test_released_numbers_go_back_and_the_extension_leaves_the_file(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    ids = users(fake, 4)
+    path = link(run, tmp_path / "linked.json", secret_files)
+    line = fake.lines[ids["4001"]]
+    offboard(run, "4001", "4002", release=True)
+    assert json.loads(path.read_text())["extensions"][1]["release"] is True
+    offboard(run, "4003")
+    done = apply(run, "--allow-offboard")
+    assert done.code == 0, done.err
+    assert line in fake.released and len(fake.released) == 2
+    numbers = [e.get("extensionNumber") for e in fake.extensions.values()]
+    assert sorted(numbers) == ["4000", "4003"]
+    assert [e["number"] for e in json.loads(path.read_text())["extensions"]] == ["4000", "4003"]
+    assert plan_json(run)["changes"] == []
+
+
+def test_a_user_changed_in_the_portal_since_the_pull_is_not_offboarded(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    ids = users(fake, 2)
+    link(run, tmp_path / "linked.json", secret_files)
+    offboard(run, "4000", "4001")
+    fake.change_behind(ids["4000"], email="someone.else@acme.example")
+    done = apply(run, "--allow-offboard")
+    assert done.code == 5
+    rows = {r["extension"]: r for r in json.loads(done.out)}
+    assert rows["4000"]["result"] == "conflict" and "not offboarded" in rows["4000"]["error"]
+    assert rows["4001"]["result"] == "done"
+    assert fake.deleted == [ids["4001"]]
+
+
+@pytest.mark.parametrize(("answer", "requests"), [("lost", 1), ("503", 2)])
+def test_an_answer_lost_or_5xx_is_read_back_and_nobody_is_deleted_twice(
+    tmp_path: Path,
+    run: Any,
+    fake: FakePlatform,
+    secret_files: list[str],
+    answer: str,
+    requests: int,
+) -> None:
+    """Never retried blindly: the next apply reads the platform back, and sends again only
+    the users still listed (lost: the platform had deleted them; a 503 here took nothing)."""
+    ids = users(fake, 6)
+    link(run, tmp_path / "linked.json", secret_files)
+    offboard(run, *ids)
+    if answer == "lost":
+        fake.drop_connection("DELETE", DELETE, count=1, apply=True)
+    else:
+        fake.spoil_answer("DELETE", DELETE, {"message": "Service Unavailable"}, status=503)
+    apply(run, "--allow-offboard")
+    again = apply(run, "--allow-offboard")
+    assert again.code == 0, again.err
+    assert len(fake.requests_to("DELETE", DELETE)) == requests
+    assert sorted(fake.deleted) == sorted(ids.values()) and fake.deleted_again == []
+    assert plan_json(run)["changes"] == []
