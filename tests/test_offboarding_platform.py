@@ -6,13 +6,20 @@ with their numbers (or released); never by `apply --yes` alone; a second plan is
 from __future__ import annotations
 
 import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import published_api
-from tests.fake_platform import FakePlatform
+from tests.conftest import connect_options
+from tests.fake_platform import FakePlatform, serve
 from tests.helpers import ext_id, link, plan_json
 
 DELETE = r"/restapi/v2/accounts/~/extensions"
@@ -189,3 +196,74 @@ def test_an_answer_lost_or_5xx_is_read_back_and_nobody_is_deleted_twice(
     assert len(fake.requests_to("DELETE", DELETE)) == requests
     assert sorted(fake.deleted) == sorted(ids.values()) and fake.deleted_again == []
     assert plan_json(run)["changes"] == []
+
+
+# --- kill -9 at random moments ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_kill_9_at_10_random_moments_converges_with_nobody_deleted_twice(
+    tmp_path: Path, run: Any
+) -> None:
+    """Each round: a fresh platform account of 150 users; locally 100 offboarded keeping
+    their lines and 40 releasing them; `platform apply --allow-offboard --yes` killed with
+    SIGKILL once the platform has had k of its 3 delete requests (k random, 0 to 3) and a
+    random moment more; then one more apply. Every leaver is deleted once, no request names a
+    user already deleted, the lines and numbers are where they were asked to go, the file
+    holds what the platform holds, and the plan is empty."""
+    groups = ("Auth", "Light", "Medium", "Heavy")
+    rng = random.Random(int(os.environ.get("FAULT_SEED", 26)))
+    with serve(limits=dict.fromkeys(groups, (10_000, 60.0))) as fake:
+        secret_files = connect_options(fake, tmp_path / "secrets")
+        cuts = []
+        for round_ in range(int(os.environ.get("FAULT_ROUNDS", 10))):
+            with fake._lock:
+                for kept in (fake.extensions, fake.recording, fake.lines):
+                    kept.clear()
+                for seen in (fake.deleted, fake.deleted_again, fake.released):
+                    seen.clear()
+            ids = users(fake, 150)
+            keep, release = [str(n) for n in range(4000, 4100)], [str(n) for n in range(4100, 4140)]
+            lines = {n: fake.lines[ids[n]] for n in keep + release}
+            path = tmp_path / f"round{round_}.json"
+            assert run("--account", path, "platform", "connect", *secret_files).code == 0
+            assert run("platform", "pull").code == 0
+            offboard(run, *keep)
+            offboard(run, *release, release=True)
+            mark = len(fake.requests_to("DELETE", DELETE))
+            k = rng.randint(0, 3)
+            fake.delay(0.02)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "extadmin", "--account", str(path), "platform", "apply",
+                 "--allow-offboard", "--yes"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            deadline = time.monotonic() + 30
+            while len(fake.requests_to("DELETE", DELETE)) - mark < k and proc.poll() is None:
+                assert time.monotonic() < deadline, round_
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.15))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            fake.delay(0.0)
+            time.sleep(0.1)  # the request the fake was handling, if any, handled
+            cuts.append((k, len(fake.deleted)))
+            again = apply(run, "--allow-offboard")
+            assert again.code == 0, (round_, again.err)
+            assert sorted(fake.deleted) == sorted(ids[n] for n in keep + release), round_
+            assert fake.deleted_again == [], round_
+            assert sorted(fake.released) == sorted(lines[n] for n in release), round_
+            for number in keep:
+                record = fake.extensions[ext_id(fake, number)]
+                assert record["status"] == "Unassigned", (round_, number)
+                assert fake.lines[record["id"]] == lines[number], (round_, number)
+            local = {e["number"]: e for e in json.loads(path.read_text())["extensions"]}
+            assert sorted(local) == sorted(set(ids) - set(release)), round_
+            for number in keep:
+                assert local[number]["id"] == str(ext_id(fake, number)), (round_, number)
+                assert "release" not in local[number], (round_, number)
+            assert plan_json(run)["changes"] == [], round_
+            assert run("account", "forget", path).code == 0
+        # the kills fell before, between and after the requests (each round says where)
+        assert {k for k, _ in cuts} >= {0, 3} and any(0 < d < 140 for _, d in cuts), cuts

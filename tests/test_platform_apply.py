@@ -227,10 +227,10 @@ def test_what_the_api_cannot_do_is_listed_as_not_applied(linked: Path, run: Any)
     assert run("unassign", "110", "--yes").code == 0
     changes = {c["extension"]: c for c in plan_json(run)["changes"]}
     assert {k: c["kind"] for k, c in changes.items()} == {
-        "site Austin": "not applied", "120": "not applied", "110": "not applied",
+        "site Austin": "not applied", "120": "not applied", "110": "offboard",
     }  # fmt: skip
-    assert "Admin Portal" in changes["110"]["reason"]
-    result = run("platform", "apply", "--yes")
+    assert "Admin Portal" in changes["120"]["reason"]
+    result = run("platform", "apply", "--yes")  # the offboarding held: no --allow-offboard
     assert result.code == 5 and "0 of 3 operation(s) done" in result.err
 
 
@@ -518,7 +518,7 @@ def test_another_user_on_an_extension_the_platform_still_assigns_is_refused(
     assert refused.code == 5
     assert "still has a user on the platform (ada@acme.example)" in refused.err
     change = plan_json(run)["changes"]
-    assert [c["kind"] for c in change] == ["not applied"]  # the unassignment, for the Portal
+    assert [c["kind"] for c in change] == ["offboard"]  # Ada's, sent only when allowed
     assert run("platform", "apply", "--yes").code == 5
     assert fake.extensions[ext_id(fake, "110")]["contact"]["firstName"] == "Ada"
     assert fake.welcome_emails == []

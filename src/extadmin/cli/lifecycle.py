@@ -83,7 +83,7 @@ def bulk_unassign(
         str | None,
         typer.Option(
             "--file",
-            metavar="CSV|-",
+            metavar="FILE|-",
             help="A CSV file (or - for stdin) with a column extension or email, or both (then "
             "they must name the same user); a bulk-assign or export file does.",
         ),
