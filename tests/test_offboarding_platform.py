@@ -20,7 +20,8 @@ import pytest
 from tests import published_api
 from tests.conftest import connect_options
 from tests.fake_platform import FakePlatform, serve
-from tests.helpers import ext_id, link, plan_json
+from tests.helpers import assign_someone, ext_id, link, plan_json
+from tests.pty_helpers import ENTER, Terminal
 
 DELETE = r"/restapi/v2/accounts/~/extensions"
 
@@ -267,3 +268,38 @@ def test_kill_9_at_10_random_moments_converges_with_nobody_deleted_twice(
             assert run("account", "forget", path).code == 0
         # the kills fell before, between and after the requests (each round says where)
         assert {k for k, _ in cuts} >= {0, 3} and any(0 < d < 140 for _, d in cuts), cuts
+
+
+# --- apply at a terminal --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "deleted"), [("delete", True), ("", False), ("yes", False)])
+def test_at_a_terminal_apply_asks_before_it_deletes_anyone(
+    tmp_path: Path,
+    run: Any,
+    fake: FakePlatform,
+    secret_files: list[str],
+    typed: str,
+    deleted: bool,
+) -> None:
+    """Without --allow-offboard, the plan is shown, then one question that only `delete`
+    answers; anything else holds the offboardings and sends the rest."""
+    ids = users(fake, 2)
+    free = fake.add_extension("4100", status="Unassigned")
+    path = link(run, tmp_path / "linked.json", secret_files)
+    offboard(run, "4000", "4001")
+    assign_someone(run, "4100", "invite")
+    term = Terminal("--account", str(path), "platform", "apply", env={"TERM": "xterm"}, timeout=60)
+    try:
+        before = term.expect("Delete the 2 user(s) to offboard on RingCentral? It cannot be undone")
+        assert "4000 Ex4000 Isting <ex4000@acme.example>: remove the user" in before
+        term.send(typed + ENTER)
+        term.expect("Send this to")
+        assert fake.deleted == [] and fake.welcome_emails == []  # nothing before the yes
+        term.send("yes" + ENTER)
+        status = term.finish()
+    finally:
+        term.close()
+    assert status == (0 if deleted else 5), term.screen
+    assert sorted(fake.deleted) == (sorted(ids.values()) if deleted else [])
+    assert fake.welcome_emails == [free]
