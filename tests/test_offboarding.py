@@ -108,9 +108,7 @@ def test_arguments_dry_run_and_bad_ones(run: Any, staffed: Path) -> None:
     assert staffed.read_bytes() == before
 
 
-def test_release_number_takes_the_extensions_out_of_a_local_file(
-    run: Any, staffed: Path
-) -> None:
+def test_release_number_takes_the_extensions_out_of_a_local_file(run: Any, staffed: Path) -> None:
     done = run("bulk-unassign", "1000", "1001", "--release-number", "--yes")
     assert done.code == 0, done.err
     assert "1000" not in statuses(staffed) and "1001" not in statuses(staffed)

@@ -303,3 +303,16 @@ def test_at_a_terminal_apply_asks_before_it_deletes_anyone(
     assert status == (0 if deleted else 5), term.screen
     assert sorted(fake.deleted) == (sorted(ids.values()) if deleted else [])
     assert fake.welcome_emails == [free]
+
+
+def test_discard_takes_an_offboarding_back_before_it_is_sent(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    users(fake, 2)
+    path = link(run, tmp_path / "linked.json", secret_files)
+    pulled = path.read_bytes()
+    offboard(run, "4000", "4001", release=True)
+    assert run("platform", "discard", "4000", "4001", "--yes").code == 0
+    doc = json.loads(path.read_text())
+    assert doc == json.loads(pulled)  # the users back, no release mark
+    assert plan_json(run)["changes"] == []

@@ -454,6 +454,7 @@ def _revert(ext: Extension, questions: bool) -> None:
     stays, as a pull keeps it."""
     base = mapping.base(ext, questions)
     record: dict[str, Any] = ext  # type: ignore[assignment]
+    record.pop("release", None)  # an offboarding undone: the line stays where it is
     for key in ("number", "site", "status"):
         if key in base:
             record[key] = base[key]
