@@ -95,7 +95,9 @@ def test_show_completion_prints_the_script_of_each_shell(shell: str, mark: str) 
 def test_install_completion_from_bash(tmp_path: Path) -> None:
     """Detected from the real parent shell, and installed in the user's bash start-up."""
     done = subprocess.run(
-        ["bash", "-c", f"{sys.executable} -m extadmin --install-completion"],
+        # (a command after it: bash stays the parent, rather than exec the program, whatever
+        # the processes above it are)
+        ["bash", "-c", f"{sys.executable} -m extadmin --install-completion; exit $?"],
         capture_output=True, text=True, timeout=60, env=dict(os.environ, HOME=str(tmp_path)),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
