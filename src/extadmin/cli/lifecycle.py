@@ -115,17 +115,8 @@ def bulk_unassign(
         fate = "releasing their lines and numbers" if release else "keeping their lines"
         app.confirm(f"Offboard {count} user(s), {fate}?", yes=yes, no_input=no_input)
         found = lifecycle.unassign(app.store, given, release=release, from_file=file is not None)
-    rows_out = [
-        {
-            "line": line,
-            "extension": ext["number"],
-            "name": user_name(ext["user"]),
-            "email": ext["user"]["email"],
-            "result": "valid" if dry_run else "released" if release else "unassigned",
-        }
-        for line, ext in found.extensions
-    ]
-    render.emit(rows_out, format.value, OFFBOARD_COLUMNS)
+    result = "valid" if dry_run else "released" if release else "unassigned"
+    render.emit(_rows(found, result), format.value, OFFBOARD_COLUMNS)
     if dry_run:
         app.say(f"dry run: {count} user(s) to offboard, nothing was written")
         return
@@ -140,6 +131,19 @@ OFFBOARD_COLUMNS = [
     Column("email"),
     Column("result"),
 ]
+
+
+def _rows(done: lifecycle.Offboarded, result: str) -> list[dict[str, object]]:
+    return [
+        {
+            "line": line,
+            "extension": ext["number"],
+            "name": user_name(ext["user"]),
+            "email": ext["user"]["email"],
+            "result": result,
+        }
+        for line, ext in done.extensions
+    ]
 
 
 def _said_after(app: App, done: lifecycle.Offboarded) -> None:

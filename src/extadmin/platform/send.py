@@ -212,16 +212,7 @@ def send(
             sent.asked.add(c.ext_id)
     for password, pin, answer in secrets.values():
         client.hide(password, pin, answer)
-    for batch in offboard_batches(changes):
-        fresh, settled = recheck(batch)
-        sent.results += settled
-        fresh = [c for c in fresh if c.kind == "offboard"]
-        if fresh:
-            sent.flight, sent.flight_step = fresh, "offboard"
-            _offboard(client, offboard_request(fresh), journal, sent)
-            sent.flight = []
-        if progress:
-            progress(len(batch))
+    _offboards(client, changes, journal, recheck, progress, sent)
     changes = [c for c in changes if c.kind != "offboard"]
     current = {c.ext_id: c for c in changes}
     failed: set[str] = set()
@@ -318,6 +309,27 @@ def _one_extension(
         journal.ended(entry, [])
     sent.results.append(Result(change.extension, change.kind, "done"))
     return {change.ext_id}
+
+
+def _offboards(
+    client: Client,
+    changes: list[Change],
+    journal: Journal,
+    recheck: Recheck,
+    progress: Callable[[int], None] | None,
+    sent: Sent,
+) -> None:
+    """The offboardings, a request a batch, each batch's records read again just before."""
+    for batch in offboard_batches(changes):
+        fresh, settled = recheck(batch)
+        sent.results += settled
+        fresh = [c for c in fresh if c.kind == "offboard"]
+        if fresh:
+            sent.flight, sent.flight_step = fresh, "offboard"
+            _offboard(client, offboard_request(fresh), journal, sent)
+            sent.flight = []
+        if progress:
+            progress(len(batch))
 
 
 def _offboard(client: Client, req: ApiCall, journal: Journal, sent: Sent) -> None:
