@@ -53,7 +53,7 @@ def unassign(
     credentials, recording and Engage Voice access are removed."""
     app = get_app(ctx)
     ext = lifecycle.assigned(app.store.read(), [number])[0]
-    name = f"{ext['user']['first_name']} {ext['user']['last_name']}"
+    name = user_name(ext["user"])
     app.confirm(f"Unassign {name} from extension {ext['number']}?", yes=yes, no_input=no_input)
     done = lifecycle.unassign(app.store, [(1, number, "")], release=release)
     render.message(f"extension {ext['number']} is unassigned ({name} removed)")

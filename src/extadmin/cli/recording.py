@@ -11,6 +11,7 @@ from extadmin.cli import complete, declares
 from extadmin.cli.app import get_app
 from extadmin.cli.options import ListFormat, ListFormatOpt, SiteOpt, examples
 from extadmin.domain import rules
+from extadmin.domain.account import user_name
 from extadmin.domain.catalog import RECORDING_PLATFORM, RECORDING_TITLES
 from extadmin.errors import UsageError
 from extadmin.render import Column
@@ -70,7 +71,7 @@ def recording_list(
     rows = [
         {
             "extension": e["number"],
-            "name": f"{e['user']['first_name']} {e['user']['last_name']}",
+            "name": user_name(e["user"]),
             "site": e["site"],
             "recording": e["user"]["recording"],
             "call_direction": RECORDING_PLATFORM[e["user"]["recording"]],

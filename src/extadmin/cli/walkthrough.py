@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from extadmin.cli import prompts
 from extadmin.domain import account as accounts
 from extadmin.domain import rules
+from extadmin.domain.account import user_name
 from extadmin.domain.catalog import LOCALES, RECORDING, RECORDING_TITLES, SETUP_OPTIONS
 from extadmin.domain.fields import BY_NAME, FORM, LABELS, USER, USER_FIELDS
 from extadmin.errors import Cancelled, ExtadminError, NotFound
@@ -423,7 +424,7 @@ class Walkthrough:
             return text
         user = ext.get("user")
         if user:
-            name = f"{user['first_name']} {user['last_name']}"
+            name = user_name(user)
             return f"{text}: extension {typed} is assigned to {name} ({ext['status']})"
         return f"{text}: extension {typed} is {ext['status']}"
 
@@ -853,7 +854,7 @@ def _changed(
     if f.kind == "role":
         while True:
             role = prompter.select(f.label, [(r, r) for r in account.roles], value, name=name)
-            who = f"{user['first_name']} {user['last_name']}"
+            who = user_name(user)
             if (
                 not administrative(role)
                 or role == value

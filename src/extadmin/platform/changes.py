@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extadmin.domain import fields
-from extadmin.domain.account import Account, label
+from extadmin.domain.account import Account, label, user_name
 from extadmin.domain.catalog import PLATFORM_STATUSES
 from extadmin.domain.model import Extension
 from extadmin.platform import mapping
@@ -263,7 +263,7 @@ def _who(ext: Extension) -> str:
     user = ext.get("user")
     if not user:
         return ""
-    return f"{user['first_name']} {user['last_name']} <{user['email']}>"
+    return f"{user_name(user)} <{user['email']}>"
 
 
 def _record(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from extadmin.domain import fields, hashing, rules
-from extadmin.domain.account import Account, ref
+from extadmin.domain.account import Account, ref, user_name
 from extadmin.domain.catalog import ENGAGE_ACCESS, RECORDING
 from extadmin.domain.model import Activation, Credentials, Extension, User
 from extadmin.errors import Collector, Conflict, InvalidValue
@@ -121,11 +121,7 @@ def assignable(account: Account, number: str) -> Extension:
     ext = account.find(number.strip()) or account.extension(rules.extension_number(number))
     if ext["status"] != "unassigned":
         user = ext.get("user")
-        state = (
-            f"assigned to {user['first_name']} {user['last_name']} ({ext['status']})"
-            if user
-            else ext["status"]
-        )
+        state = f"assigned to {user_name(user)} ({ext['status']})" if user else ext["status"]
         raise Conflict(f"extension {ref(ext)} is not unassigned: it is {state}")
     pulled = ext.get("base", {})
     if pulled.get("status", "unassigned") != "unassigned":  # unassigned here, not there

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from extadmin.domain import rules
-from extadmin.domain.account import Account, label
+from extadmin.domain.account import Account, label, user_name
 from extadmin.domain.model import EngageVoice, Extension
 from extadmin.errors import (
     Conflict,
@@ -209,7 +209,7 @@ def _unassign(account: Account, ext: Extension, release: bool = False) -> None:
         "unassign",
         ext["number"],
         previous_status=previous,
-        user=f"{user['first_name']} {user['last_name']}",
+        user=user_name(user),
         email=user["email"],
         engage_voice_removed="engage_voice" in user,
         **({"number_released": True} if release else {}),

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from extadmin.domain import rules
-from extadmin.domain.account import Account
+from extadmin.domain.account import Account, user_name
 from extadmin.domain.model import Extension, MailSettings
 from extadmin.errors import AccountFileError, ExtadminError, InvalidValue
 from extadmin.storage import files
@@ -214,7 +214,7 @@ class WelcomeEmails:
         user = ext["user"]
         language = user.get("language", self.account.locale)
         title, plain, page = welcome_text(self.account, language, ext, token)
-        to = _address(f"{user['first_name']} {user['last_name']}", user["email"])
+        to = _address(user_name(user), user["email"])
         line = f"To: {to}"
         values = {
             b"to": line[4:].encode("ascii")

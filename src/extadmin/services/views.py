@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from extadmin.domain.account import Account, without_code
+from extadmin.domain.account import Account, user_name, without_code
 from extadmin.domain.fields import USER_FIELDS
 from extadmin.domain.model import Extension, User
 
@@ -36,7 +36,7 @@ def extension_rows(
         row["device"] = device_view(ext)
         if users:
             user = ext.get("user")
-            row["name"] = f"{user['first_name']} {user['last_name']}" if user else None
+            row["name"] = user_name(user) if user else None
             row["email"] = user["email"] if user else None
             row["recording"] = user["recording"] if user else None
         if "id" in ext:
