@@ -18,6 +18,7 @@ from extadmin.cli.app import App, get_app
 from extadmin.cli.link import app_secrets, env_secrets, say_waits
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, YesOpt
 from extadmin.cli.prompts import Prompter
+from extadmin.domain.account import first_of
 from extadmin.domain.fields import label
 from extadmin.errors import Cancelled, ExitCode, ExtadminError, InvalidValue, NotFound, UsageError
 from extadmin.services import link, sync
@@ -173,12 +174,9 @@ def status(ctx: typer.Context, format: ItemFormatOpt = ItemFormat.table) -> None
     if format == ItemFormat.json:
         render.emit_fields(data, "json", [])
         return
-    pending = data["pending"]
-    more = len(pending) - PENDING_SHOWN
     shown = {
         **data,
-        "pending": ", ".join(pending[:PENDING_SHOWN])
-        + (f" and {more} more (--format json lists all)" if more > 0 else ""),
+        "pending": first_of(data["pending"], PENDING_SHOWN, " (--format json lists all)"),
         "interrupted_apply": _cut_in_words(cut) if cut else "no",
     }
     render.emit_fields(
@@ -456,11 +454,7 @@ def _report_cut(
 
 
 def _some(names: list[str]) -> str:
-    if not names:
-        return "none"
-    more = len(names) - CUT_SHOWN
-    shown = ", ".join(names[:CUT_SHOWN])
-    return f"{len(names)}: {shown}" + (f" and {more} more" if more > 0 else "")
+    return f"{len(names)}: {first_of(names, CUT_SHOWN)}" if names else "none"
 
 
 def _secret_rows(path: Path) -> dict[str, tuple[str, str, str]]:

@@ -28,6 +28,12 @@ def user_name(user: Mapping[str, Any]) -> str:
     return f"{user['first_name']} {user['last_name']}"
 
 
+def first_of(items: list[str], most: int, rest: str = "") -> str:
+    """The first `most` items, then how many more (`rest` after it): "a, b and 3 more"."""
+    left = len(items) - most
+    return ", ".join(items[:most]) + (f" and {left} more{rest}" if left > 0 else "")
+
+
 def number_order(ext: Extension) -> tuple[int, int]:
     """The order extensions are listed in: by number; those pulled without one last, by id."""
     number = ext.get("number")

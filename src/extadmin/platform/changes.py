@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extadmin.domain import fields
-from extadmin.domain.account import Account, label, user_name
+from extadmin.domain.account import Account, first_of, label, user_name
 from extadmin.domain.catalog import PLATFORM_STATUSES
 from extadmin.domain.model import Extension
 from extadmin.platform import mapping
@@ -123,9 +123,7 @@ def compute(
 
 
 def _listed(extensions: list[str]) -> str:
-    shown = ", ".join(extensions[:10])
-    more = f" and {len(extensions) - 10} more" if len(extensions) > 10 else ""
-    return f"{len(extensions)} user(s) ({shown}{more})"
+    return f"{len(extensions)} user(s) ({first_of(extensions, 10)})"
 
 
 def change_of(

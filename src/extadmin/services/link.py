@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from extadmin.domain.account import Account, ref
+from extadmin.domain.account import Account, first_of, ref
 from extadmin.domain.catalog import LOCALES
 from extadmin.domain.fields import BASE_FIELDS, USER_FIELDS
 from extadmin.domain.model import Extension, PlatformLink
@@ -323,7 +323,7 @@ def platform_users(account: Account, email: str, secrets: AppSecrets | None) -> 
 def _refuse_local_changes(account: Account, discard_local: bool) -> None:
     local = mapping.pending(account)
     if local and not discard_local:
-        shown = ", ".join(local[:5]) + (f" and {len(local) - 5} more" if len(local) > 5 else "")
+        shown = first_of(local, 5)
         raise Conflict(
             f"{len(local)} local change(s) not on the platform yet ({shown}): apply them with "
             "`extadmin platform apply`, or pass --discard-local to replace them"
