@@ -133,7 +133,13 @@ def target(option: str, source: str | None = None) -> Path:
         raise InvalidValue("--results", f"cannot write {option}: {exc.strerror}") from None
     else:
         if not stat.S_ISREG(mode):
-            kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+            kind = (
+                "a folder"
+                if stat.S_ISDIR(mode)
+                else "a symbolic link"
+                if stat.S_ISLNK(mode)
+                else "not a regular file"
+            )
             raise InvalidValue("--results", f"cannot write {option}: it is {kind}")
     probe = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     try:
