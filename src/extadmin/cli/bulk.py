@@ -47,6 +47,8 @@ TABLE_ROWS = 100
         "extadmin bulk-assign hires.csv --dry-run     # check every row, write nothing",
         "extadmin bulk-assign hires.csv --setup invite",
         "extadmin export --format csv > users.csv && extadmin bulk-assign users.csv",
+        "extadmin bulk-assign hires.csv --results r.csv   # fix the failed rows of r.csv, then:",
+        "extadmin bulk-assign r.csv --results r2.csv      # the rows done are skipped",
     ),
 )
 def bulk_assign(
@@ -182,7 +184,7 @@ def _errors(exc: RowErrors, format: ItemFormat) -> None:
     epilog=examples(
         "extadmin export > users.csv    # edit cells, then:",
         "extadmin bulk-update users.csv --dry-run",
-        "extadmin bulk-update users.csv",
+        "extadmin bulk-update users.csv --results r.csv",
     ),
 )
 def bulk_update(
