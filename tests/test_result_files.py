@@ -522,3 +522,77 @@ def test_parse_csv_reads_a_result_file_for_any_command() -> None:
     assert rows[0].values == {"extension": "102", "email": "b@example.com"}
     assert [r.line for r in rows.skipped] == [2] and len(rows.every) == 2
     assert rows.header[:2] == ["extension", "email"] and rows.delimiter == ";"
+
+
+def test_a_result_file_that_fails_at_the_end_is_said_with_what_the_run_did(
+    hires: Path, run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The place was checked before the run; a disk that fills up during it: the run's own
+    outcome stands and is said (exit 1 after a saved change, the rows' exit code otherwise)."""
+    import errno
+    import os
+
+    from extadmin.storage import files
+
+    real = files.write_atomic
+
+    def full(path: Path, *parts: Any, **kwargs: Any) -> None:
+        if path.name == "r.csv":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(path, *parts, **kwargs)
+
+    monkeypatch.setattr(files, "write_atomic", full)
+    write_csv(tmp_path / "hires.csv", csv_text([person("220"), person("221", email="x@")]))
+    refused = run("bulk-assign", "hires.csv", "--results", "r.csv")
+    assert refused.code == 3
+    assert "extadmin: error: --results: cannot write r.csv: No space left on device" in refused.err
+    assert "1 error in 1 row; nothing was written" in refused.err
+    write_csv(tmp_path / "hires.csv", csv_text([person("220"), person("221")]))
+    done = run("bulk-assign", "hires.csv", "--results", "r.csv")
+    assert done.code == 1
+    assert done.err.strip().splitlines()[-1] == (
+        "extadmin: error: --results: cannot write r.csv: No space left on device (the run "
+        "itself went through: what it changed is saved)"
+    )
+    assert extensions(hires)["221"]["status"] == "not-activated"
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_write_for_a_command_without_an_input_file(tmp_path: Path) -> None:
+    """services.results.write, as `platform apply` calls it: one row per operation."""
+    from extadmin.errors import Conflict, PlatformError
+    from extadmin.services import results
+
+    path = results.target(str(tmp_path / "apply.csv"))
+    counts = results.write(
+        path,
+        ["extension", "operation", "pin"],
+        [
+            (["101", "assign", "5820417396"], results.Result("done", platform_id="8001")),
+            (
+                ["102", "update", "73059281"],
+                results.Result(
+                    "failed",
+                    results.code(PlatformError("refused", code="CMN-102")),
+                    "=refused",
+                    "8002",
+                ),
+            ),
+            (
+                ["103", "update", ""],
+                results.Result("conflict", results.code(Conflict("changed", "email"), "email")),
+            ),
+            (["104", "assign", ""], results.Result("held", "", "waiting for the platform")),
+        ],
+    )
+    assert counts == {"done": 1, "failed": 1, "held": 1, "conflict": 1}
+    assert path.read_text("utf-8").splitlines() == [
+        "extension,operation,pin,outcome,error_code,message,platform_id",
+        "101,assign,,done,,,8001",
+        "102,update,,failed,platform:CMN-102,\"'=refused (pin: left empty, a result file holds "
+        'no secret; fill in again before a re-run)",8002',
+        "103,update,,conflict,conflict:email,,",
+        "104,assign,,held,,waiting for the platform,",
+    ]
+    with pytest.raises(ValueError, match="'unconfirmed' is not one of"):
+        results.Result("unconfirmed")

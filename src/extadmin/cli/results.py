@@ -4,7 +4,7 @@ docs/bulk.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from extadmin.cli.app import App
-from extadmin.errors import ExtadminError
+from extadmin.errors import ExtadminError, RowErrors
 from extadmin.services import bulk, results
 from extadmin.services.results import Result
 
@@ -50,9 +50,11 @@ class Recorder:
 def recording(app: App, path: Path | None, rows: bulk.Rows) -> Iterator[Recorder]:
     """Around a bulk command's service call: says how many rows a result file given as input
     had done already (skipped), then writes the result file `path` (if any) however the block
-    ends. The block calls `done(by_line)` with every row's result on success; a bulk.Refused
-    gives its own (rows failed, conflict, not applied); any other error of the run makes every
-    row not applied with that error's code and message. Ctrl-C writes no result file."""
+    ends. The block calls `done(by_line)` with every row's result (by Row.line) once it knows
+    them; if it raises, what it recorded is written all the same, else a bulk.Refused gives its
+    own (rows failed, conflict, not applied), RowErrors its rows' (the others not applied), and
+    any other error of the run makes every row not applied with that error's code and
+    message. Ctrl-C writes no result file."""
     if rows.skipped:
         app.say(
             f"skipped {len(rows.skipped)} row(s) whose outcome is done (an earlier run did "
@@ -63,13 +65,8 @@ def recording(app: App, path: Path | None, rows: bulk.Rows) -> Iterator[Recorder
         yield recorder
     except ExtadminError as exc:
         if path is not None:
-            if isinstance(exc, bulk.Refused):
-                by_line: Mapping[int, Result] = exc.by_line
-            else:
-                failed = results.failure(exc)
-                by_line = dict.fromkeys((r.line for r in rows), failed)
             try:
-                _write(app, path, rows, by_line)
+                _write(app, path, rows, recorder.by_line or _failed(rows, exc))
             except ExtadminError as unwritten:  # said; the run's own error is the one to exit
                 app.say(f"extadmin: error: {unwritten.message}")
         raise
@@ -78,13 +75,40 @@ def recording(app: App, path: Path | None, rows: bulk.Rows) -> Iterator[Recorder
             raise RuntimeError("recording: the block gave no result (Recorder.done)")
         try:
             _write(app, path, rows, recorder.by_line)
-        except ExtadminError as exc:  # the run itself is over: its changes are saved
+        except ExtadminError as exc:  # the run itself is over
             raise ExtadminError(
-                f"{exc.message} (the run itself succeeded: its changes were saved)"
+                f"{exc.message} (the run itself went through: what it changed is saved)"
             ) from None
 
 
+def _failed(rows: bulk.Rows, exc: ExtadminError) -> Mapping[int, Result]:
+    """Each row's result when the run raised `exc` before saying them."""
+    if isinstance(exc, bulk.Refused):
+        return exc.by_line
+    if isinstance(exc, RowErrors):
+        failed = results.refused(exc.errors)
+        left = Result("not applied", "", results.NOT_APPLIED)
+        return {r.line: failed.get(r.line, left) for r in rows}
+    return dict.fromkeys((r.line for r in rows), results.failure(exc))
+
+
+def write(
+    app: App,
+    path: Path,
+    header: Sequence[str],
+    records: Iterable[tuple[Sequence[str], Result]],
+) -> None:
+    """A result file of operations, for a command without an input file (`platform apply`):
+    `header` (the columns of the operation: `extension`…; the result columns follow), one
+    record (its cells, its Result) per operation; then says where it went, as `recording`
+    does."""
+    _said(app, path, results.write(path, header, records))
+
+
 def _write(app: App, path: Path, rows: bulk.Rows, by_line: Mapping[int, Result]) -> None:
-    counts = bulk.write_results(path, rows, by_line)
-    said = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+    _said(app, path, bulk.write_results(path, rows, by_line))
+
+
+def _said(app: App, path: Path, counts: Mapping[str, int]) -> None:
+    said = ", ".join(f"{n} {outcome}" for outcome, n in counts.items()) or "no row"
     app.say(f"results: {path} ({said})")
