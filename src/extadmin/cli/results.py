@@ -23,7 +23,7 @@ ResultsOpt = Annotated[
         metavar="FILE.csv",
         help="Write a result file, whatever the outcome (dry run and refused files too): each "
         "row's cells as read (password, pin and security_answer left empty), then outcome "
-        "(done, failed, conflict or not applied), error_code (invalid:email…), message and "
+        "(done, failed, conflict, not applied), error_code (invalid:email…), message and "
         "platform_id. Fixed, it is a valid input again: rows whose outcome is done are skipped "
         "(docs/bulk.md).",
     ),
