@@ -10,7 +10,7 @@ import typer
 
 from extadmin import render
 from extadmin.cli import complete, declares
-from extadmin.cli.app import get_app
+from extadmin.cli.app import App, get_app
 from extadmin.cli.options import (
     DryRunOpt,
     ItemFormat,
@@ -19,6 +19,7 @@ from extadmin.cli.options import (
     ListFormatOpt,
     examples,
 )
+from extadmin.cli.results import ResultsOpt, recording, target
 from extadmin.cli.welcome import deliver
 from extadmin.domain.catalog import SETUP_OPTIONS
 from extadmin.domain.fields import FORM, USER
@@ -46,6 +47,8 @@ TABLE_ROWS = 100
         "extadmin bulk-assign hires.csv --dry-run     # check every row, write nothing",
         "extadmin bulk-assign hires.csv --setup invite",
         "extadmin export --format csv > users.csv && extadmin bulk-assign users.csv",
+        "extadmin bulk-assign hires.csv --results r.csv   # fix the failed rows of r.csv, then:",
+        "extadmin bulk-assign r.csv --results r2.csv      # the rows done are skipped",
     ),
 )
 def bulk_assign(
@@ -62,6 +65,7 @@ def bulk_assign(
     ] = None,
     dry_run: DryRunOpt = False,
     format: ItemFormatOpt = ItemFormat.table,
+    results: ResultsOpt = None,
 ) -> None:
     """Assign many extensions from a CSV file: every row is checked first, and nothing is
     written unless every row is valid (every broken rule of every row is reported).
@@ -74,6 +78,7 @@ def bulk_assign(
     profile's values, its own cells override them; else from its site's default profile, if
     any). `extadmin export` writes this format."""
     app = get_app(ctx)
+    results_file = target(results, file)
     data, source = _read(file)
     rows = bulk.parse_csv(data, source, columns=bulk.ASSIGN_COLUMNS)
     if (
@@ -85,13 +90,19 @@ def bulk_assign(
             f"warning: {file} holds passwords, PINs or answers and other users can read "
             f"it: chmod 600 {file}, and delete it when done"
         )
-    try:
-        with render.progress("Checking and saving rows", len(rows) * 2) as update:
-            advance = (lambda n: update(advance=n)) if update else None
-            done = bulk.assign_all(app.store, rows, setup, advance, dry_run)
-    except RowErrors as exc:
-        _errors(exc, format)
-        raise
+    with recording(app, results_file, rows) as record:
+        if not rows:
+            _nothing_to_do(app, rows, format, dry_run)
+            record.done({})
+            return
+        try:
+            with render.progress("Checking and saving rows", len(rows) * 2) as update:
+                advance = (lambda n: update(advance=n)) if update else None
+                done = bulk.assign_all(app.store, rows, setup, advance, dry_run)
+        except RowErrors as exc:
+            _errors(exc, format)
+            raise
+        record.done(done.by_line)
     for warning in done.warnings:
         app.say(warning)
     account, outcomes, queued = done.account, done.results, done.queued
@@ -106,7 +117,7 @@ def bulk_assign(
             }
             for r in rows
         ]
-        _report(report, format, dry_run=True)
+        _report(report, format, dry_run=True, skipped=len(rows.skipped))
         app.say(f"dry run: {len(rows)} row(s) valid, nothing was written")
         return
     failed = [q for q in deliver(app, account, queued) if q.error]
@@ -125,7 +136,7 @@ def bulk_assign(
         }
         for r, o in zip(rows, outcomes, strict=True)
     ]
-    _report(report, format, dry_run=False, queued=len(queued))
+    _report(report, format, dry_run=False, queued=len(queued), skipped=len(rows.skipped))
     if account.linked:
         invites = sum(1 for o in outcomes if o.extension["user"].get("setup") == "invite")
         app.say(
@@ -149,6 +160,15 @@ def _read(file: str) -> tuple[bytes, str]:
         raise InvalidValue("FILE", f"cannot read {file}: {exc.strerror}") from None
 
 
+def _nothing_to_do(app: App, rows: bulk.Rows, format: ItemFormat, dry_run: bool) -> None:
+    """Every row of the file was done by an earlier run (a result file): nothing to check."""
+    if format == ItemFormat.json:
+        render.emit(
+            {"ok": True, "dry_run": dry_run, "rows": [], "skipped": len(rows.skipped)}, "json", []
+        )
+    app.say(f"nothing to do: all {len(rows.skipped)} row(s) were done by an earlier run")
+
+
 def _errors(exc: RowErrors, format: ItemFormat) -> None:
     """Every error of every row, for scripts (--format json; a table says them on stderr)."""
     if format == ItemFormat.json:
@@ -164,7 +184,7 @@ def _errors(exc: RowErrors, format: ItemFormat) -> None:
     epilog=examples(
         "extadmin export > users.csv    # edit cells, then:",
         "extadmin bulk-update users.csv --dry-run",
-        "extadmin bulk-update users.csv",
+        "extadmin bulk-update users.csv --results r.csv",
     ),
 )
 def bulk_update(
@@ -172,6 +192,7 @@ def bulk_update(
     file: Annotated[str, typer.Argument(metavar="FILE|-", help="CSV file, or - for stdin.")],
     dry_run: DryRunOpt = False,
     format: ItemFormatOpt = ItemFormat.table,
+    results: ResultsOpt = None,
 ) -> None:
     """Change assigned users from a CSV file in `export`'s columns: the extension is the key,
     an empty cell leaves its field as it is (`users update NUMBER --job-title ''` clears one).
@@ -179,13 +200,20 @@ def bulk_update(
     row is valid (every broken rule of every row is reported). The assignment's own columns
     (setup, short_extension) are not changed; a credentials cell is refused."""
     app = get_app(ctx)
+    results_file = target(results, file)
     data, source = _read(file)
     rows = bulk.parse_csv(data, source, required=("extension",))
-    try:
-        done = bulk.update_all(app.store, rows, dry_run)
-    except RowErrors as exc:
-        _errors(exc, format)
-        raise
+    with recording(app, results_file, rows) as record:
+        if not rows:
+            _nothing_to_do(app, rows, format, dry_run)
+            record.done({})
+            return
+        try:
+            done = bulk.update_all(app.store, rows, dry_run)
+        except RowErrors as exc:
+            _errors(exc, format)
+            raise
+        record.done(done.by_line)
     for warning in done.warnings:
         app.say(warning)
     changes = done.results
@@ -199,7 +227,11 @@ def bulk_update(
     ]
     changed = sum(1 for c in changes if c.changes)
     if format == ItemFormat.json:
-        render.emit({"ok": True, "dry_run": dry_run, "rows": report}, "json", [])
+        render.emit(
+            {"ok": True, "dry_run": dry_run, "rows": report, "skipped": len(rows.skipped)},
+            "json",
+            [],
+        )
     else:
         render.emit(report, "table", UPDATE_COLUMNS)
     verb = "would change" if dry_run else "changed"
@@ -216,11 +248,22 @@ UPDATE_COLUMNS = [
 
 
 def _report(
-    rows: list[dict[str, Any]], format: ItemFormat, *, dry_run: bool, queued: int = 0
+    rows: list[dict[str, Any]],
+    format: ItemFormat,
+    *,
+    dry_run: bool,
+    queued: int = 0,
+    skipped: int = 0,
 ) -> None:
     if format == ItemFormat.json:
         render.emit(
-            {"ok": True, "dry_run": dry_run, "rows": rows, "welcome_emails_queued": queued},
+            {
+                "ok": True,
+                "dry_run": dry_run,
+                "rows": rows,
+                "welcome_emails_queued": queued,
+                "skipped": skipped,
+            },
             "json",
             [],
         )

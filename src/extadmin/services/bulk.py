@@ -12,8 +12,9 @@ import difflib
 import io
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from extadmin.domain import rules
@@ -22,9 +23,10 @@ from extadmin.domain.cells import unprotect
 from extadmin.domain.fields import FORM, USER_FIELDS
 from extadmin.domain.model import Credentials
 from extadmin.errors import Conflict, ExtadminError, InvalidValue, Problems, RowErrors
-from extadmin.services import assign, mail, profiles, update
+from extadmin.services import assign, mail, profiles, results, update
 from extadmin.services.directory import EmailIndex, claiming
 from extadmin.services.extensions import select
+from extadmin.services.results import Result
 from extadmin.storage.store import AccountStore
 
 # the form's fields (domain.fields) between the extension and its setup, and the credentials
@@ -53,8 +55,31 @@ def column_key(header: str) -> str:
 
 @dataclass
 class Row:
-    line: int
-    values: dict[str, str] = field(repr=False)
+    line: int  # of the file, where the row starts
+    values: dict[str, str] = field(repr=False)  # by column name, the cells as read
+    cells: list[str] = field(default_factory=list, repr=False)  # every cell as read, in order
+
+
+class Rows(list[Row]):
+    """parse_csv's rows to run, in the file's order, and what a result file of them needs:
+    `every` row (those skipped included), the `header` as read, each header cell's column
+    name (`names`: "" for a column without a header), the delimiter and whether the file
+    began with a byte-order mark. `skipped`: the rows of a result file whose outcome is done
+    (an earlier run did them)."""
+
+    def __init__(
+        self,
+        every: list[Row],
+        skipped: list[Row],
+        header: list[str],
+        names: list[str],
+        delimiter: str = ",",
+        bom: bool = False,
+    ) -> None:
+        done = {r.line for r in skipped}
+        super().__init__(r for r in every if r.line not in done)
+        self.every, self.skipped = every, skipped
+        self.header, self.names, self.delimiter, self.bom = header, names, delimiter, bom
 
 
 def parse_csv(
@@ -62,11 +87,13 @@ def parse_csv(
     source: str,
     required: tuple[str, ...] = REQUIRED_COLUMNS,
     columns: tuple[str, ...] = COLUMNS,
-) -> list[Row]:
+) -> Rows:
     """Decode (UTF-8, with or without a byte-order mark), detect `,` or `;` (or tab), map the
     header to the known `columns`; an unknown or missing column (of `required`) is an error
-    naming it."""
-    by_key = {column_key(c): c for c in columns}
+    naming it. The columns of a result file (results.COLUMNS: outcome, error_code, message,
+    platform_id) are accepted too and left out of each row's values; a row whose outcome is
+    `done` is skipped (in `Rows.skipped`, not among the rows to run)."""
+    by_key = {column_key(c): c for c in (*columns, *results.COLUMNS)}
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -101,7 +128,10 @@ def parse_csv(
         missing = [c for c in required if c not in names]
         if missing:
             raise InvalidValue("header", f"missing required column(s): {', '.join(missing)}")
-        rows = []
+        own = [n if n not in results.COLUMNS else "" for n in names]
+        outcome = names.index("outcome") if "outcome" in names else None
+        rows: list[Row] = []
+        skipped: list[Row] = []
         start = header_line + 1
         for record in reader:
             if any(cell.strip() for cell in record):
@@ -109,13 +139,45 @@ def parse_csv(
                     raise InvalidValue(
                         f"line {start}", f"{len(record)} cells for {len(names)} columns"
                     )
-                rows.append(Row(start, {n: v for n, v in zip(names, record, strict=False) if n}))
+                row = Row(start, {n: v for n, v in zip(own, record, strict=False) if n}, record)
+                rows.append(row)
+                if outcome is not None and outcome < len(record) and _done(record[outcome]):
+                    skipped.append(row)
             start = reader.line_num + 1
     except csv.Error as exc:
         raise InvalidValue(f"line {reader.line_num}", f"malformed CSV: {exc}") from None
     if not rows:
         raise InvalidValue("file", f"{source} has a header but no rows")
-    return rows
+    return Rows(rows, skipped, header, names, delimiter, data.startswith(b"\xef\xbb\xbf"))
+
+
+def _done(cell: str) -> bool:
+    return unprotect(cell).strip().casefold() == "done"
+
+
+def write_results(path: Path, rows: Rows, by_line: Mapping[int, Result]) -> dict[str, int]:
+    """The result file of a command that read `rows` (parse_csv): each row's cells as read and
+    its result from `by_line` (by Row.line; every row to run must have one); a skipped row
+    stays done (its platform id kept). Returns the count of each outcome (results.write)."""
+    pid = rows.names.index("platform_id") if "platform_id" in rows.names else None
+    skipped = {row.line for row in rows.skipped}
+
+    def result(row: Row) -> Result:
+        if row.line in by_line:
+            return by_line[row.line]
+        if row.line in skipped:
+            kept = row.cells[pid] if pid is not None and pid < len(row.cells) else ""
+            return Result("done", "", results.SKIPPED, unprotect(kept).strip())
+        raise ValueError(f"no result for the row on line {row.line}")
+
+    return results.write(
+        path,
+        rows.header,
+        ((row.cells, result(row)) for row in rows.every),
+        names=rows.names,
+        delimiter=rows.delimiter,
+        bom=rows.bom,
+    )
 
 
 def to_request(values: dict[str, str], default_setup: str | None) -> assign.Request:
@@ -310,6 +372,39 @@ class BulkDone:
     results: list[Any]  # assign.Outcome (bulk-assign) or update.Update (bulk-update), by row
     queued: list[Any] = field(default_factory=list)  # welcome emails, once saved
     warnings: list[str] = field(default_factory=list)
+    by_line: dict[int, Result] = field(default_factory=dict)  # each row's, for --results
+
+
+class Refused(RowErrors):
+    """A bulk command's RowErrors, with each row's result by line (`by_line`): the rows that
+    broke a rule failed (or conflict), every other row not applied (nothing was written)."""
+
+    def __init__(
+        self, errors: list[tuple[int, str, ExtadminError]], by_line: dict[int, Result]
+    ) -> None:
+        super().__init__(errors)
+        self.by_line = by_line
+
+
+def refused(account: Account, rows: list[Row], exc: RowErrors) -> Refused:
+    """RowErrors as Refused: every row's result, with its extension's platform id."""
+    failed = results.refused(exc.errors)
+    by_line = {}
+    for row in rows:
+        pid = platform_id(account, row.values.get("extension", ""))
+        by_line[row.line] = replace(
+            failed.get(row.line) or Result("not applied", "", results.NOT_APPLIED),
+            platform_id=pid,
+        )
+    return Refused(exc.errors, by_line)
+
+
+def platform_id(account: Account, number: str) -> str:
+    """The platform id of the extension of that number (or id), on a linked account file."""
+    if not account.linked:
+        return ""
+    ext = account.find(unprotect(number).strip())
+    return str(ext.get("id", "")) if ext is not None else ""
 
 
 def assign_all(
@@ -321,18 +416,83 @@ def assign_all(
 ) -> BulkDone:
     """`bulk-assign`: every row checked, then all written in one transaction with the
     addresses of every registered account claimed, and the welcome emails queued with the
-    save (run); RowErrors with every error of every row, and nothing written."""
+    save (run); Refused (RowErrors) with every error of every row, and nothing written. Each
+    row's result (`by_line`): done, or with `dry_run` not applied."""
     with claiming(store, "bulk-assign") as (account, emails):
-        outcomes = run(account, rows, emails, default_setup, progress, dry_run)
+        try:
+            outcomes = run(account, rows, emails, default_setup, progress, dry_run)
+        except RowErrors as exc:
+            raise refused(account, rows, exc) from None
         queueing = mail.queue_on_save(store, account, outcomes)
-    return BulkDone(account, outcomes, queueing.queued, emails.warnings + queueing.warnings)
+    if dry_run:
+        by_line = {
+            r.line: Result(
+                "not applied",
+                "",
+                results.DRY_RUN,
+                platform_id(account, r.values.get("extension", "")),
+            )
+            for r in rows
+        }
+    else:
+        by_line = {
+            r.line: Result("done", "", _assigned(account, r, o), str(o.extension.get("id", "")))
+            for r, o in zip(rows, outcomes, strict=True)
+        }
+    return BulkDone(
+        account, outcomes, queueing.queued, emails.warnings + queueing.warnings, by_line
+    )
+
+
+def _assigned(account: Account, row: Row, outcome: assign.Outcome) -> str:
+    """What a done row of bulk-assign says: the number (if the row changed it) and status."""
+    ext = outcome.extension
+    number = ext["number"]
+    said = (
+        "assigned"
+        if number == unprotect(row.values.get("extension", "")).strip()
+        else f"assigned as {number}"
+    )
+    status = ext["status"]
+    if account.linked:
+        return f"{said} ({status}) locally: `extadmin platform apply` sends it"
+    if outcome.token is not None:
+        return f"{said} ({status}); welcome email queued"
+    return f"{said} ({status})"
 
 
 def update_all(store: AccountStore, rows: list[Row], dry_run: bool = False) -> BulkDone:
-    """`bulk-update`: every row checked (update_rows), then all written in one transaction."""
+    """`bulk-update`: every row checked (update_rows), then all written in one transaction;
+    Refused (RowErrors) with every error of every row, and nothing written. Each row's result
+    (`by_line`): done, or with `dry_run` not applied, saying the fields that change."""
     with claiming(store, "bulk-update") as (account, emails):
-        changes = update_rows(account, rows, emails)
+        try:
+            changes = update_rows(account, rows, emails)
+        except RowErrors as exc:
+            raise refused(account, rows, exc) from None
         if not dry_run:
             for change in changes:
                 update.apply(account, change)
-    return BulkDone(account, changes, warnings=emails.warnings)
+    by_line = {}
+    for row, change in zip(rows, changes, strict=True):
+        what = _changed(change)
+        pid = platform_id(account, change.number)
+        if dry_run:
+            by_line[row.line] = Result(
+                "not applied",
+                "",
+                f"not applied: dry run, would change {what}; nothing was written"
+                if change.changes
+                else "not applied: dry run, no change; nothing was written",
+                pid,
+            )
+        else:
+            by_line[row.line] = Result(
+                "done", "", f"changed {what}" if change.changes else "no change", pid
+            )
+    return BulkDone(account, changes, warnings=emails.warnings, by_line=by_line)
+
+
+def _changed(change: update.Update) -> str:
+    fields = ", ".join(change.changes)
+    return fields + (f" (now {change.number})" if change.number != change.extension else "")
