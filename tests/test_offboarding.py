@@ -4,6 +4,7 @@ every row; --release-number; --dry-run; a confirmation at a terminal that names 
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,10 @@ def test_arguments_dry_run_and_bad_ones(run: Any, staffed: Path) -> None:
     assert "1001" in dry.out and "valid" in dry.out
     assert staffed.read_bytes() == before
     bad = run("bulk-unassign", "1000", "1525", "x@acme.example", "--yes")
-    assert bad.code == 5
-    assert "extension 1525 is unassigned" in bad.err and "x@acme.example" in bad.err
+    assert bad.code == 3  # as bulk-assign's: a conflict (5) only when every problem is one
+    assert "2 errors in 2 arguments; nothing was written" in bad.err
+    assert "argument 2, column extension: extension 1525 is unassigned" in bad.err
+    assert "argument 3, column email: no user of account 'Staff' has the email x" in bad.err
     assert staffed.read_bytes() == before
     assert run("bulk-unassign", "--yes").code == 2  # nothing named
     no_prompt = run("bulk-unassign", "1000")
@@ -132,3 +135,84 @@ def test_at_a_terminal_it_asks_naming_the_count(
     assert code == (0 if written else 130)
     assert (staffed.read_bytes() != before) is written
     assert (statuses(staffed)["1002"] == "unassigned") is written
+
+
+# --- result files ---------------------------------------------------------------------------------
+
+
+def read_results(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_seven_failing_rows_fixed_in_the_result_file_and_run_again(
+    tmp_path: Path, run: Any, staffed: Path
+) -> None:
+    """The fix-and-re-run round trip: the result file of a refused run, its seven failed rows
+    fixed by a script, is the next run's input; a third run has nothing left to do."""
+    before = staffed.read_bytes()
+    bad = {  # row index -> (its cells, what fixes them, its code)
+        10: ({"extension": "1525"}, {"extension": "1010"}, "conflict:extension"),
+        20: ({"extension": "9999"}, {"extension": "1020"}, "not_found:extension"),
+        30: ({"email": "nobody@acme.example"}, {"email": "u1030@acme.example"}, "not_found:email"),
+        40: ({"extension": "1001"}, {"extension": "1040"}, "conflict:extension"),
+        50: ({"extension": "12a"}, {"extension": "1050"}, "invalid:extension"),
+        60: ({"email": "u1061@"}, {"email": "u1060@acme.example"}, "invalid:email"),
+        70: ({"extension": "1071", "email": "u1070@acme.example"}, {"extension": "1070"},
+             "conflict:email"),
+    }  # fmt: skip
+    rows = [{"extension": str(1000 + i), "email": ""} for i in range(100)]
+    for i, (cells, _, _) in bad.items():
+        rows[i] = {"extension": "", "email": "", **cells}
+    leavers = tmp_path / "leavers.csv"
+    with leavers.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["extension", "email"])
+        writer.writeheader()
+        writer.writerows(rows)
+    first = tmp_path / "r1.csv"
+    refused = run("bulk-unassign", "--file", leavers, "--yes", "--results", first)
+    assert refused.code == 3, refused.err
+    assert staffed.read_bytes() == before
+    got = read_results(first)
+    assert len(got) == 100
+    assert {i for i, r in enumerate(got) if r["outcome"] != "not applied"} == set(bad)
+    for i, (_, _, code) in bad.items():
+        assert got[i]["outcome"] in ("failed", "conflict") and got[i]["error_code"] == code, got[i]
+        assert got[i]["message"], got[i]
+    for i, (_, fix, _) in bad.items():
+        got[i].update(fix)
+        if "extension" in fix and got[i]["email"] != "u1070@acme.example":
+            got[i]["email"] = ""
+    with first.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, list(got[0]))
+        writer.writeheader()
+        writer.writerows(got)
+    second = tmp_path / "r2.csv"
+    done = run("bulk-unassign", "--file", first, "--yes", "--results", second)
+    assert done.code == 0, done.err
+    assert {r["outcome"] for r in read_results(second)} == {"done"}
+    assert [n for n, s in statuses(staffed).items() if s != "unassigned"] == [
+        str(n) for n in range(1100, 1520)
+    ]
+    again = run("bulk-unassign", "--file", second, "--yes", "--results", tmp_path / "r3.csv")
+    assert again.code == 0 and "nothing to do" in again.err
+    assert {r["message"] for r in read_results(tmp_path / "r3.csv")} == {
+        "done in an earlier run: skipped"
+    }
+
+
+def test_the_result_file_of_arguments_is_an_input_for_file(
+    tmp_path: Path, run: Any, staffed: Path
+) -> None:
+    out = tmp_path / "r.csv"
+    dry = run("bulk-unassign", "1000", "u1001@acme.example", "--dry-run", "--results", out)
+    assert dry.code == 0, dry.err
+    got = read_results(out)
+    assert [(r["extension"], r["email"], r["outcome"]) for r in got] == [
+        ("1000", "", "not applied"),
+        ("", "u1001@acme.example", "not applied"),
+    ]
+    assert "dry run" in got[0]["message"]
+    done = run("bulk-unassign", "--file", out, "--yes")
+    assert done.code == 0, done.err
+    assert statuses(staffed)["1000"] == statuses(staffed)["1001"] == "unassigned"

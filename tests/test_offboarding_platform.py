@@ -5,6 +5,7 @@ with their numbers (or released); never by `apply --yes` alone; a second plan is
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
@@ -316,3 +317,37 @@ def test_discard_takes_an_offboarding_back_before_it_is_sent(
     doc = json.loads(path.read_text())
     assert doc == json.loads(pulled)  # the users back, no release mark
     assert plan_json(run)["changes"] == []
+
+
+def test_apply_writes_a_result_file_of_every_operation(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    ids = users(fake, 3)
+    fake.add_extension("4100", status="Unassigned")
+    link(run, tmp_path / "linked.json", secret_files)
+    offboard(run, "4000", "4001")
+    assign_someone(run, "4100", "invite")
+    assert run("users", "update", "4002", "--job-title", "Lead", "--yes").code == 0
+    fake.change_behind(ids["4002"], department="Portal")
+    out = tmp_path / "apply.csv"
+    done = apply(run, "--results", out)
+    assert done.code == 5
+    with out.open(newline="") as handle:
+        got = {(r["extension"], r["operation"]): r for r in csv.DictReader(handle)}
+    assert {k: (r["outcome"], r["error_code"]) for k, r in got.items()} == {
+        ("4000", "offboard"): ("held", "held"),
+        ("4001", "offboard"): ("held", "held"),
+        ("4002", "plan"): ("conflict", "conflict"),
+        ("4100", "assign"): ("done", ""),
+    }
+    assert got[("4000", "offboard")]["platform_id"] == str(ids["4000"])
+    assert "--allow-offboard" in got[("4000", "offboard")]["message"]
+    assert got[("4100", "assign")]["platform_id"] == str(ext_id(fake, "4100"))
+    again = apply(run, "--allow-offboard", "--results", out)
+    assert again.code == 5  # the conflict stays
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["extension"], r["outcome"]) for r in rows if r["operation"] == "offboard"} == {
+        ("4000", "done"),
+        ("4001", "done"),
+    }

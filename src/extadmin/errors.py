@@ -129,19 +129,21 @@ class Collector:
 class RowErrors(ExtadminError):
     """Many errors at once (bulk import): every failing row, each with line, column and rule."""
 
-    def __init__(self, errors: list[tuple[int, str, ExtadminError]]) -> None:
+    def __init__(self, errors: list[tuple[int, str, ExtadminError]], unit: str = "line") -> None:
         self.errors = errors
+        self.unit = unit  # what the numbers count: lines of a file, or arguments
         conflict = any(isinstance(e, Conflict) for _, _, e in errors)
         invalid = any(not isinstance(e, Conflict) for _, _, e in errors)
         # Invalid values take precedence: a file with both kinds needs fixing first.
         self.exit_code = ExitCode.INVALID if invalid or not conflict else ExitCode.CONFLICT
         rows = len({line for line, _, _ in errors})
+        noun = "row" if unit == "line" else unit
         super().__init__(
-            f"{_count(len(errors), 'error')} in {_count(rows, 'row')}; nothing was written"
+            f"{_count(len(errors), 'error')} in {_count(rows, noun)}; nothing was written"
         )
 
     def lines(self) -> list[str]:
-        return [f"line {line}, column {col}: {err.message}" for line, col, err in self.errors]
+        return [f"{self.unit} {n}, column {col}: {err.message}" for n, col, err in self.errors]
 
 
 def _count(n: int, noun: str) -> str:

@@ -18,10 +18,12 @@ from extadmin.cli.options import (
     examples,
     read_input,
 )
+from extadmin.cli.results import ResultsOpt, recording, target
 from extadmin.domain.account import user_name
 from extadmin.errors import UsageError
 from extadmin.render import Column
 from extadmin.services import bulk, lifecycle
+from extadmin.services.results import DRY_RUN, Result
 
 commands = declares()
 
@@ -85,13 +87,14 @@ def bulk_unassign(
             "--file",
             metavar="FILE|-",
             help="A CSV file (or - for stdin) with a column extension or email, or both (then "
-            "they must name the same user); a bulk-assign or export file does.",
+            "they must name the same user); a bulk-assign, export or result file does.",
         ),
     ] = None,
     release: ReleaseOpt = False,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
     no_input: NoInputOpt = False,
+    results: ResultsOpt = None,
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
     """Offboard many users at once, all or none: each extension returns to unassigned with its
@@ -103,25 +106,52 @@ def bulk_unassign(
     app = get_app(ctx)
     if bool(targets) == (file is not None):
         raise UsageError("give extension numbers or emails, or --file CSV (one of them)")
-    if file is not None:
-        data, source = read_input(file)
-        rows = bulk.parse_csv(data, source, required=(), columns=("extension", "email"))
-        given = [(r.line, r.values.get("extension", ""), r.values.get("email", "")) for r in rows]
-    else:
-        given = [(i, "", t) if "@" in t else (i, t, "") for i, t in enumerate(targets or [], 1)]
-    found = lifecycle.unassign(app.store, given, dry_run=True, from_file=file is not None)
-    count = len(found.extensions)
-    if not dry_run:
-        fate = "releasing their lines and numbers" if release else "keeping their lines"
-        app.confirm(f"Offboard {count} user(s), {fate}?", yes=yes, no_input=no_input)
-        found = lifecycle.unassign(app.store, given, release=release, from_file=file is not None)
-    result = "valid" if dry_run else "released" if release else "unassigned"
+    results_file = target(results, file)
+    rows = _targets(file, targets or [])
+    given = [(r.line, r.values.get("extension", ""), r.values.get("email", "")) for r in rows]
+    from_file = file is not None
+    with recording(app, results_file, rows) as record:
+        if not rows:
+            app.say("nothing to do: every row is done")
+            record.done({})
+            return
+        found = lifecycle.unassign(app.store, given, dry_run=True, from_file=from_file)
+        count = len(found.extensions)
+        if not dry_run:
+            fate = "releasing their lines and numbers" if release else "keeping their lines"
+            app.confirm(f"Offboard {count} user(s), {fate}?", yes=yes, no_input=no_input)
+            found = lifecycle.unassign(app.store, given, release=release, from_file=from_file)
+        result = "valid" if dry_run else "released" if release else "unassigned"
+        record.done(_results(found, result))
     render.emit(_rows(found, result), format.value, OFFBOARD_COLUMNS)
     if dry_run:
         app.say(f"dry run: {count} user(s) to offboard, nothing was written")
         return
     app.say(f"offboarded {count} user(s)")
     _said_after(app, found)
+
+
+def _targets(file: str | None, targets: list[str]) -> bulk.Rows:
+    """The users named, as rows: a CSV's (any of bulk-assign's columns; extension and email
+    are read), or the arguments' (by place, an address by its @) as if they were one."""
+    if file is not None:
+        data, source = read_input(file)
+        return bulk.parse_csv(data, source, required=(), columns=bulk.ASSIGN_COLUMNS)
+    named = [
+        bulk.Row(n, {"email": t}, ["", t]) if "@" in t else bulk.Row(n, {"extension": t}, [t, ""])
+        for n, t in enumerate(targets, 1)
+    ]
+    columns = ["extension", "email"]
+    return bulk.Rows(named, [], columns, columns)
+
+
+def _results(done: lifecycle.Offboarded, result: str) -> dict[int, Result]:
+    """Each row's result for --results: done (or, in a dry run, not applied), by line."""
+    message = DRY_RUN if result == "valid" else result
+    if done.linked and result != "valid":
+        message += " here; on RingCentral at `platform apply --allow-offboard`"
+    outcome = "not applied" if result == "valid" else "done"
+    return {line: Result(outcome, "", message, ext.get("id", "")) for line, ext in done.extensions}
 
 
 OFFBOARD_COLUMNS = [

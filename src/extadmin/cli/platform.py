@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shlex
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -18,10 +19,12 @@ from extadmin.cli.app import App, get_app
 from extadmin.cli.link import app_secrets, env_secrets, say_waits
 from extadmin.cli.options import ItemFormat, ItemFormatOpt, YesOpt
 from extadmin.cli.prompts import Prompter
+from extadmin.cli.results import ResultsOpt, target, write
 from extadmin.domain.account import first_of
 from extadmin.domain.fields import label
 from extadmin.errors import Cancelled, ExitCode, ExtadminError, InvalidValue, NotFound, UsageError
 from extadmin.services import link, sync
+from extadmin.services.results import Result
 
 commands = declares()
 platform = typer.Typer(
@@ -351,6 +354,7 @@ def apply(
             "on RingCentral, which cannot be undone. Without it they are held (exit 5).",
         ),
     ] = False,
+    results: ResultsOpt = None,
     format: ItemFormatOpt = ItemFormat.table,
 ) -> None:
     """Send the plan, then read the platform back so that the file matches it. At a terminal
@@ -361,6 +365,7 @@ def apply(
     failed (with the platform's errorCode), held, refused, conflict or not applied. Exit 0
     only if all is done; a second apply sends only what is not done on the platform."""
     app = get_app(ctx)
+    results_file = target(results, str(secrets_file) if secrets_file else None)
     secrets = env_secrets()
     given = _secret_rows(secrets_file) if secrets_file else {}
     say_waits()
@@ -386,13 +391,53 @@ def apply(
         if (cut := sync.interrupted(exc)) is None:
             raise
         resume = _resume_command(app.account_path, secrets_file, yes, allow_offboard)
+        if results_file is not None:
+            _write_results(app, results_file, cut.results)
         _report_cut(cut, exc, resume, format)
+    if results_file is not None:
+        _write_results(app, results_file, report.results)
     rows = [r.__dict__ for r in report.results]
     render.emit(rows, format.value, RESULT_COLUMNS)
     done = sum(1 for r in report.results if r.result == "done")
     render.message(f"{done} of {len(report.results)} operation(s) done")
     if not report.ok:
         raise typer.Exit(ExitCode.CONFLICT)
+
+
+# apply's results in the result files' words: an unconfirmed re-invitation is done as far as
+# can be known (never sent again), secrets refused failed; of an apply cut short, what is
+# unknown is held for the next apply's read-back, and what was not sent not applied
+OUTCOME = {"unconfirmed": "done", "refused": "failed", "unknown": "held", "not sent": "not applied"}
+
+
+def _write_results(app: App, path: Path, done: list[sync.ApplyResult]) -> None:
+    """--results: a row per operation (extension, operation, then the result columns)."""
+    write(
+        app,
+        path,
+        ["extension", "operation"],
+        (
+            (
+                [r.extension, r.operation],
+                Result(
+                    OUTCOME.get(r.result, r.result),
+                    _code(r) if r.error else "",
+                    r.error or r.result,
+                    r.platform_id,
+                ),
+            )
+            for r in done
+        ),
+    )
+
+
+def _code(result: sync.ApplyResult) -> str:
+    """A failed operation's code: the platform's errorCode (`platform:CMN-102`), else what it
+    was (`conflict`, `held`, ...)."""
+    code = result.error.split(":", 1)[0]
+    if re.fullmatch(r"[A-Z]{2,5}-\d{3}", code):
+        return f"platform:{code}"
+    return OUTCOME.get(result.result, result.result).replace(" ", "_")
 
 
 def _resume_command(

@@ -30,7 +30,7 @@ ResultsOpt = Annotated[
 ]
 
 
-def target(option: str | None, source: str) -> Path | None:
+def target(option: str | None, source: str | None = None) -> Path | None:
     """--results' path, checked before the command reads its rows or changes anything (None
     without the option); `source` is the input file (or -), which it may not be."""
     return results.target(option, source) if option is not None else None

@@ -68,6 +68,11 @@ class Result:
     operation: str
     result: str  # done | failed | held | not applied | conflict
     error: str = ""
+    platform_id: str = ""  # the extension's id on the platform (before an offboarding)
+
+    @classmethod
+    def of(cls, change: Change, operation: str, result: str, error: str = "") -> Result:
+        return cls(change.extension, operation, result, error, change.ext_id)
 
 
 @dataclass
@@ -208,7 +213,7 @@ def send(
     for c in changes:  # a question the platform does not offer: said, and settled
         if c.question and c.question.casefold() not in questions:
             why = "the platform offers no question with this text (pull again)"
-            sent.results.append(Result(c.extension, "security question", "not applied", why))
+            sent.results.append(Result.of(c, "security question", "not applied", why))
             sent.asked.add(c.ext_id)
     for password, pin, answer in secrets.values():
         client.hide(password, pin, answer)
@@ -307,7 +312,7 @@ def _one_extension(
         return set()
     if entry is not None:
         journal.ended(entry, [])
-    sent.results.append(Result(change.extension, change.kind, "done"))
+    sent.results.append(Result.of(change, change.kind, "done"))
     return {change.ext_id}
 
 
@@ -353,13 +358,13 @@ def _offboard(client: Client, req: ApiCall, journal: Journal, sent: Sent) -> Non
     for c in req.changes:
         item = items.get(c.ext_id)
         if item is not None and item.get("bulkItemSuccessful") is True:
-            sent.results.append(Result(c.extension, "offboard", "done"))
+            sent.results.append(Result.of(c, "offboard", "done"))
             continue
         errors = (item or {}).get("bulkItemErrors") or [{}]
         error = errors[0] if isinstance(errors[0], dict) else {}
         code = error.get("errorCode") or "the platform's answer does not name it"
         why = f"{code}: {error.get('message', '')}".strip(": ")
-        sent.results.append(Result(c.extension, "offboard", "failed", why))
+        sent.results.append(Result.of(c, "offboard", "failed", why))
 
 
 def _bulk_extensions(
@@ -406,16 +411,16 @@ def _task_results(task: dict[str, Any], changes: list[Change], sent: Sent) -> se
     for c in changes:
         item = outcome.get(c.ext_id)
         if task.get("status") == "Completed" and item and item.get("status") == "Success":
-            sent.results.append(Result(c.extension, c.kind, "done"))
+            sent.results.append(Result.of(c, c.kind, "done"))
             done.add(c.ext_id)
         elif c.ext_id in failed:
-            sent.results.append(Result(c.extension, c.kind, "failed", failed[c.ext_id]))
+            sent.results.append(Result.of(c, c.kind, "failed", failed[c.ext_id]))
         else:
             error = ((item or {}).get("errors") or [{}])[0]
             code = error.get("errorCode") or f"task {task.get('status', '?')}"
             sent.results.append(
-                Result(
-                    c.extension, c.kind, "failed", f"{code}: {error.get('message', '')}".strip(": ")
+                Result.of(
+                    c, c.kind, "failed", f"{code}: {error.get('message', '')}".strip(": ")
                 )  # fmt: skip
             )
     return done
@@ -485,9 +490,9 @@ def _question(client: Client, req: ApiCall, secrets: UserSecrets, sent: Sent) ->
             result = "not applied"
         else:
             result = "failed"
-        sent.results.append(Result(change.extension, "security question", result, _error(exc)))
+        sent.results.append(Result.of(change, "security question", result, _error(exc)))
         return
-    sent.results.append(Result(change.extension, "security question", "done"))
+    sent.results.append(Result.of(change, "security question", "done"))
     sent.asked.add(change.ext_id)
 
 
@@ -507,7 +512,7 @@ def _batch(client: Client, req: ApiCall, live: list[Change], sent: Sent) -> None
             sent.results.append(_failed(c, req.step, exc))
         return
     for c in live:
-        sent.results.append(Result(c.extension, req.step, "done"))
+        sent.results.append(Result.of(c, req.step, "done"))
 
 
 def _with_secrets(change: Change, body: dict[str, Any], secrets: UserSecrets) -> dict[str, Any]:
@@ -518,7 +523,7 @@ def _with_secrets(change: Change, body: dict[str, Any], secrets: UserSecrets) ->
 
 
 def _failed(change: Change, operation: str, exc: PlatformError) -> Result:
-    return Result(change.extension, operation, "failed", _error(exc))
+    return Result.of(change, operation, "failed", _error(exc))
 
 
 def _error(exc: PlatformError) -> str:

@@ -14,7 +14,6 @@ from extadmin.errors import (
     ExtadminError,
     InvalidValue,
     NotFound,
-    Problems,
     RowErrors,
     UsageError,
 )
@@ -141,7 +140,7 @@ def unassign(
     file it is marked `release` and leaves at the next apply). The user's data, credentials,
     recording and Engage Voice access go with the user, and a welcome email still queued goes
     to nobody; the audit log keeps the fact. Every problem of every target is raised at once
-    (RowErrors by line `from_file`, else Problems)."""
+    (RowErrors, by line `from_file`, else by argument)."""
     with store.transaction("unassign") as account:
         found = _offboarding(account, targets, from_file)
         before = [(line, copy.deepcopy(ext)) for line, ext in found]
@@ -169,11 +168,10 @@ def _offboarding(
             seen[ext["number"]] = line
             found.append((line, ext))
         except ExtadminError as exc:
-            errors.append((line, "email" if email and not number else "extension", exc))
-    if errors and from_file:
-        raise RowErrors(errors)
+            column = exc.field or ("email" if email and not number else "extension")
+            errors.append((line, column, exc))
     if errors:
-        raise errors[0][2] if len(errors) == 1 else Problems([e for _, _, e in errors])
+        raise RowErrors(errors, "line" if from_file else "argument")
     return found
 
 

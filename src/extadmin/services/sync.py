@@ -35,6 +35,8 @@ from extadmin.storage.credentials import link_name
 from extadmin.storage.registry import data_dir
 from extadmin.storage.store import AccountStore, seconds_from_env
 
+ApplyResult = send.Result  # what became of one operation of an apply
+
 # what `apply` is given for a credentials user, by number or id: (password, PIN, answer)
 SecretRows = dict[str, tuple[str, str, str]]
 Ask = Callable[[str], tuple[str, str, str] | None]
@@ -211,9 +213,7 @@ def apply(
         report.results += sent.results
         for c in computed.of("done"):  # settled by an earlier apply's journal alone
             if c.ext_id in journal.invited and c.ext_id not in confirmed:
-                report.results.append(
-                    send.Result(c.extension, "update", "unconfirmed", UNCONFIRMED)
-                )
+                report.results.append(send.Result.of(c, "update", "unconfirmed", UNCONFIRMED))
         _record_done(store, account, done, platform.views)
         journal.settled(done)
     return report
@@ -287,11 +287,11 @@ def _interrupted(
                 why = journaled[change.ext_id]
                 if result is not None and result.result == "failed":
                     why += f" ({result.error})"
-                out.append(send.Result(change.extension, op, "unknown", why))
+                out.append(send.Result.of(change, op, "unknown", why))
                 cut = True
             elif result is not None and result.result == "failed":
                 why = f"{result.error}: the next apply reads the platform back"
-                out.append(send.Result(change.extension, op, "unknown", why))
+                out.append(send.Result.of(change, op, "unknown", why))
                 cut = True
             elif result is not None:
                 out.append(result)
@@ -300,11 +300,11 @@ def _interrupted(
                 why = "sent, its answer not in when the apply stopped"
                 if change.ext_id in journaled:
                     why = journaled[change.ext_id]
-                out.append(send.Result(change.extension, op, "unknown", why))
+                out.append(send.Result.of(change, op, "unknown", why))
                 cut = True
             else:
                 why = "after an operation not done" if cut else ""
-                out.append(send.Result(change.extension, op, "not sent", why))
+                out.append(send.Result.of(change, op, "not sent", why))
     listed = {(r.extension, r.operation) for r in out}
     # what reading the records again just before their request found (a conflict, held...)
     out += [r for r in sent.results if (r.extension, r.operation) not in listed]
@@ -325,13 +325,13 @@ def _sendable(
     (a conflict, not applied, held by a task still running, an offboarding not allowed) is
     reported."""
     for c in computed.of("conflict", "not applied"):
-        report.results.append(send.Result(c.extension, "plan", c.kind, c.reason))
+        report.results.append(send.Result.of(c, "plan", c.kind, c.reason))
     if not allow_offboard:
         held = {**held, **dict.fromkeys((c.ext_id for c in computed.of("offboard")), OFFBOARD_HELD)}
     planned = computed.of("offboard", "assign", "update")
     for c in planned:
         if c.ext_id in held:
-            report.results.append(send.Result(c.extension, c.kind, "held", held[c.ext_id]))
+            report.results.append(send.Result.of(c, c.kind, "held", held[c.ext_id]))
     return [c for c in planned if c.ext_id not in held]
 
 
@@ -418,11 +418,11 @@ def _recheck(
         if change.kind in ("offboard", "assign", "update"):
             if change.needs_secrets and change.ext_id not in credentials:
                 why = "its secrets are needed now and were not given: apply again"
-                results.append(send.Result(change.extension, change.kind, "held", why))
+                results.append(send.Result.of(change, change.kind, "held", why))
             else:
                 fresh.append(change)
         else:
-            results.append(send.Result(change.extension, "plan", change.kind, change.reason))
+            results.append(send.Result.of(change, "plan", change.kind, change.reason))
     return fresh, results
 
 
@@ -580,7 +580,7 @@ def _credentials(
             row = ask(change.extension)
         if row is None:
             why = "no password, PIN and answer given (--secrets-file)"
-            report.results.append(send.Result(change.extension, change.kind, "held", why))
+            report.results.append(send.Result.of(change, change.kind, "held", why))
         else:
             rows.append((change, dict(ext.get("user", {}).get("credentials", {})), row))
     out: send.UserSecrets = {}
@@ -588,7 +588,7 @@ def _credentials(
     for (change, _, row), wrong in zip(rows, verdicts, strict=True):
         if wrong:
             why = f"the {wrong} does not match the one set with extadmin"
-            report.results.append(send.Result(change.extension, change.kind, "refused", why))
+            report.results.append(send.Result.of(change, change.kind, "refused", why))
         else:
             out[change.ext_id] = row
     return out
