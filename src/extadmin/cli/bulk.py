@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,12 +17,13 @@ from extadmin.cli.options import (
     ListFormat,
     ListFormatOpt,
     examples,
+    read_input,
 )
 from extadmin.cli.results import ResultsOpt, recording, target
 from extadmin.cli.welcome import deliver
 from extadmin.domain.catalog import SETUP_OPTIONS
 from extadmin.domain.fields import FORM, USER
-from extadmin.errors import InvalidValue, NotFound, RowErrors
+from extadmin.errors import RowErrors
 from extadmin.render import Column
 from extadmin.services import bulk
 
@@ -79,7 +79,7 @@ def bulk_assign(
     any). `extadmin export` writes this format."""
     app = get_app(ctx)
     results_file = target(results, file)
-    data, source = _read(file)
+    data, source = read_input(file)
     rows = bulk.parse_csv(data, source, columns=bulk.ASSIGN_COLUMNS)
     if (
         file != "-"
@@ -147,19 +147,6 @@ def bulk_assign(
         app.say(f"assigned {len(outcomes)} extension(s); {len(queued)} welcome email(s) queued")
 
 
-def _read(file: str) -> tuple[bytes, str]:
-    """A CSV's bytes (FILE, or - for standard input) and its name in messages."""
-
-    if file == "-":
-        return sys.stdin.buffer.read(), "standard input"
-    try:
-        return Path(file).read_bytes(), file
-    except FileNotFoundError:
-        raise NotFound(f"CSV file not found: {file}") from None
-    except OSError as exc:
-        raise InvalidValue("FILE", f"cannot read {file}: {exc.strerror}") from None
-
-
 def _nothing_to_do(app: App, rows: bulk.Rows, format: ItemFormat, dry_run: bool) -> None:
     """Every row of the file was done by an earlier run (a result file): nothing to check."""
     if format == ItemFormat.json:
@@ -201,7 +188,7 @@ def bulk_update(
     (setup, short_extension) are not changed; a credentials cell is refused."""
     app = get_app(ctx)
     results_file = target(results, file)
-    data, source = _read(file)
+    data, source = read_input(file)
     rows = bulk.parse_csv(data, source, required=("extension",))
     with recording(app, results_file, rows) as record:
         if not rows:

@@ -168,13 +168,13 @@ def require(values: dict[str, object]) -> None:
 
 
 def read_input(file: str) -> tuple[bytes, str]:
-    """An input file's bytes (FILE, or - for standard input) and its name in messages."""
+    """A CSV's bytes (FILE, or - for standard input) and its name in messages."""
 
     if file == "-":
         return sys.stdin.buffer.read(), "standard input"
     try:
         return Path(file).read_bytes(), file
     except FileNotFoundError:
-        raise NotFound(f"file not found: {file}") from None
+        raise NotFound(f"CSV file not found: {file}") from None
     except OSError as exc:
-        raise InvalidValue("file", f"cannot read {file}: {exc.strerror}") from None
+        raise InvalidValue("FILE", f"cannot read {file}: {exc.strerror}") from None
