@@ -124,7 +124,8 @@ def test_credentials_one_user_with_the_secrets_file(
     assert held.code == 5
     assert json.loads(held.out) == [
         {"extension": "102", "operation": "assign", "result": "held",
-         "error": "no password, PIN and answer given (--secrets-file)"},
+         "error": "no password, PIN and answer given (--secrets-file)",
+         "platform_id": str(ext_id(fake, "102"))},
     ]  # fmt: skip
     assert fake.extensions[ext_id(fake, "102")]["status"] == "Unassigned"  # nothing sent
 
@@ -341,8 +342,9 @@ def test_an_answer_lost_after_the_put_arrived_assigns_once(
     result = run("platform", "apply", "--yes", "--format", "json")
     assert result.code == 0, result.err
     assert json.loads(result.out) == [
-        {"extension": "106", "operation": "assign", "result": "done", "error": ""}
-    ]
+        {"extension": "106", "operation": "assign", "result": "done", "error": "",
+         "platform_id": str(ext_id(fake, "106"))}
+    ]  # fmt: skip
     assert len(fake.requests_to("PUT", PUT_ONE)) == 1  # not sent again
     assert fake.welcome_emails == [ext_id(fake, "106")]
     assert plan_json(run)["changes"] == []
@@ -575,7 +577,8 @@ def test_credentials_users_go_by_bulk_and_a_wrong_secret_refuses_only_its_user(
     refused = [r for r in json.loads(result.out) if r["result"] != "done"]
     assert refused == [
         {"extension": "103", "operation": "assign", "result": "refused",
-         "error": "the security answer does not match the one set with extadmin"},
+         "error": "the security answer does not match the one set with extadmin",
+         "platform_id": str(ext_id(fake, "103"))},
     ]  # fmt: skip
     bulk = fake.requests_to("POST", BULK)
     assert len(bulk) == 1 and len(bulk[0].body["records"]) == 5

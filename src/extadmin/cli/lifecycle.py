@@ -86,8 +86,8 @@ def bulk_unassign(
         typer.Option(
             "--file",
             metavar="FILE|-",
-            help="A CSV file (or - for stdin) with a column extension or email, or both (then "
-            "they must name the same user); a bulk-assign, export or result file does.",
+            help="A CSV file (or - for stdin) that names each user by a column extension or "
+            "email (both: the same user); bulk-assign's files, exports and result files do.",
         ),
     ] = None,
     release: ReleaseOpt = False,
