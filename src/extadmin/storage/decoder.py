@@ -1,0 +1,432 @@
+"""The JSON account file read at the speed of its parser, every rule checked on every read.
+
+msgspec decodes the extensions in C, a run of about 1 MiB of the file at a time, into the plain
+dicts that the commands use (keys in the file's order), checking on the way what
+storage/schema.py's specs declare: each table's fields and their types, the required ones, the
+choices (decoded to one string object each: `enabled` is held once, not 100,000 times), the
+length of text that the platform does not give. msgspec drops a field it does not know (or
+given twice), so the dicts are counted against the text: its quotation marks must be those of
+their keys and string values (Columns.run; else the text is decoded again as plain JSON, and
+must give the same). The other rules run over columns of values:
+domain/rules.py's forms for many values (one pattern over every extension number, each email
+domain asked once...), and the control-character rule over the file's bytes at once
+(`_controls`).
+
+This module only finds valid files fast: whatever it cannot vouch for (a syntax error, a broken
+rule, an escape that may hide a control character...) is read again by the standard library's
+json and checked by schema.check_document, which decides, and whose message names the field
+and the rule. The rest of the document (account, sites, roles, settings: small) is checked by
+schema.check_document itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from functools import cache
+from itertools import repeat
+from operator import is_not, ne
+from pathlib import Path
+from typing import Annotated, Any, Literal, Required, TypedDict
+
+from extadmin.domain import fields, rules
+from extadmin.domain.catalog import LOCALES
+from extadmin.domain.fields import PULLED
+from extadmin.errors import AccountFileError
+from extadmin.storage import codec, schema
+
+RUN = 1 << 18  # bytes of the extensions list decoded at once (its objects stay in the cache)
+
+Table = dict[str, Any]
+
+
+class Doubt(Exception):
+    """The column checks cannot vouch for the file: the rule book checks it again."""
+
+
+# --- the shape, from schema.py's specs --------------------------------------------------------
+
+# a user field's kind whose load rule is "one of a known set" (rules.as_written over LOCALES)
+_KIND_CHOICES = {"locale": tuple(sorted(LOCALES))}
+# the tables inside an extension (its spec leaves the user to ExtensionChecks' own code)
+_INNER = {id(schema.EXTENSION): {"user": schema.USER}}
+
+
+def _inner(spec: schema.Spec) -> dict[str, schema.Spec]:
+    """The tables a table holds, by field."""
+    found = {key: extra for key, (kind, _, extra) in spec.items() if kind is dict and extra}
+    return found | _INNER.get(id(spec), {})
+
+
+def _field_type(spec: schema.Spec, key: str) -> Any:
+    """The decoder's type of one field: the spec's type, its choices as a Literal, and for a
+    text rule of a field the platform never gives, its length."""
+    kind, required, extra = spec[key]
+    inner = _inner(spec).get(key)
+    if inner is not None:
+        return _typed_dict(key, inner)
+    if kind is bool:
+        return bool
+    if kind is not str:
+        raise TypeError(f"no decoder type for {kind!r} ({key})")
+    user_field = fields.BY_NAME.get(key) if spec is schema.USER else None
+    choices = extra or (_KIND_CHOICES.get(user_field.kind) if user_field else None)
+    if choices:
+        return Literal[tuple(choices)]
+    rule = schema.RULES.get(id(spec), {}).get(key)
+    if isinstance(rule, schema.Text) and key not in PULLED:
+        import msgspec
+
+        return Annotated[str, msgspec.Meta(max_length=rule.limit)]
+    return str
+
+
+def _typed_dict(name: str, spec: schema.Spec) -> Any:
+    return TypedDict(  # type: ignore[operator]
+        f"{name.title().replace('_', '')}Table",
+        {
+            key: Required[_field_type(spec, key)] if required else _field_type(spec, key)
+            for key, (_, required, _) in spec.items()
+        },
+        total=False,
+    )
+
+
+@cache
+def _decoders() -> tuple[Any, Any]:
+    """(the top level's decoder: each value's text; the extensions' decoder)."""
+    import msgspec
+
+    extension = _typed_dict("extension", schema.EXTENSION)
+    return (
+        msgspec.json.Decoder(dict[str, msgspec.Raw]),
+        msgspec.json.Decoder(list[extension]),  # type: ignore[valid-type]
+    )
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def load(
+    path: Path,
+    data: bytes,
+    keep: Callable[[Any], bool] | None = None,
+    where: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """The document of a JSON account file, checked in full; with `keep`, only the extensions
+    it keeps (`where` (key, value): keep is `ext.get(key) == value`), the others checked and
+    dropped a run at a time. Raises AccountFileError as schema.check_document does."""
+    import msgspec
+
+    if where is not None:
+        key, value = where
+        keep = lambda ext: ext.get(key) == value  # noqa: E731
+    try:
+        return _load(path, data, keep)
+    except (Doubt, msgspec.MsgspecError, AccountFileError, RecursionError):
+        pass  # read again by the rule book, for its verdict and its words
+    doc = codec.parse(path, codec.to_text(path, data))
+    schema.check_document(path, doc)
+    if keep is not None and isinstance(doc.get("extensions"), list):
+        doc["extensions"] = [e for e in doc["extensions"] if keep(e)]
+    return doc  # type: ignore[no-any-return]
+
+
+def _load(path: Path, data: bytes, keep: Callable[[Any], bool] | None) -> dict[str, Any]:
+    import msgspec
+
+    top_level, extensions = _decoders()
+    top = top_level.decode(data)  # the top level's values, each as its text (none decoded yet)
+    if _controls(data):
+        raise Doubt("a control character, or an escape that may be one")
+    doc = {key: [] if key == "extensions" else msgspec.json.decode(raw) for key, raw in top.items()}
+    checks = Columns()
+    raw = top.get("extensions")
+    if raw is not None:
+        if bytes(memoryview(raw)[:1]) != b"[":
+            raise Doubt("extensions: not a list")
+        # the store writes the list last: its text is then the file's end, found without a copy
+        found = _last_list(data, len(raw)) if list(top)[-1] == "extensions" else None
+        text, start, end = (bytes(raw), 0, len(raw)) if found is None else (data, *found)
+        doc["extensions"] = []
+        for run in _runs(text, start, end):
+            exts = extensions.decode(run)
+            if checks.run(exts) != run.count(b'"') and msgspec.json.decode(run) != exts:
+                raise Doubt("a field unknown or given twice")
+            doc["extensions"] += exts if keep is None else filter(keep, exts)
+    schema.check_document(path, doc, checks)
+    return doc
+
+
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+_ESCAPE = re.compile(rb"\\[bfnrtu]")  # an escape that may stand for a control character
+_SPACE = b" \t\n\r"  # JSON's whitespace
+
+
+def _controls(data: bytes) -> bool:
+    """Whether a string of the file may hold a control character (rules.is_control). msgspec
+    has refused a raw C0 control in a string (JSON's rule), so a raw one is JSON's whitespace
+    between values. Other characters are looked up once each; an escape that may stand for a
+    control character (`\\u001b`, `\\n`) is a doubt."""
+    if b"\\" in data and _ESCAPE.search(data):
+        return True
+    if data.isascii():
+        return b"\x7f" in data
+    return rules.controls_in(set(data.translate(None, _PLAIN_ASCII).decode("utf-8")))
+
+
+def _last_list(data: bytes, size: int) -> tuple[int, int] | None:
+    """(start, end) of the text of the top level's last value, `size` bytes long, if it is a
+    list: what ends the file but for whitespace and the closing brace."""
+    end = _before_space(data, _before_space(data, len(data)) - 1)  # before the closing brace
+    return (end - size, end) if data[end - size : end - size + 1] == b"[" else None
+
+
+def _before_space(data: bytes, end: int) -> int:
+    while end and data[end - 1] in _SPACE:
+        end -= 1
+    return end
+
+
+def _runs(data: bytes, start: int, end: int) -> Iterator[bytes]:
+    """The list's text (data[start:end]) as runs of whole items, each `[...]`: cut where an
+    item ends and the next begins on the next line (`},` and a newline: a raw newline is never
+    inside a string), the store's layout; any other layout in one run (a cut there would leave
+    an item open: no run's text decodes unless it is whole)."""
+    end = _before_space(data, end - 1)  # before the closing bracket
+    i = start + 1
+    while True:
+        cut = data.find(b"},\n", i + RUN, end)
+        if cut < 0:
+            yield b"".join((b"[", data[i:end], b"]"))
+            return
+        yield b"".join((b"[", data[i : cut + 1], b"]"))
+        i = cut + 2
+
+
+# --- the rules, a column at a time ------------------------------------------------------------
+
+_MANY_BY_KIND: dict[str, Callable[[list[str]], bool]] = {
+    "name": lambda values: rules.texts_fit(values, required=True),
+    "text": rules.texts_fit,
+    "email": rules.emails_syntax,
+    "phone": lambda values: rules.every(rules.E164_RE, values),
+    "mobile": lambda values: rules.every(rules.E164_RE, values),
+}
+_MANY_BY_FIELD: dict[tuple[int, str], Callable[[list[str]], bool]] = {
+    (id(schema.DEVICE), "mac"): lambda values: rules.every(rules.MAC_RE, values),
+    (id(schema.ACTIVATION), "token_hash"): lambda values: rules.every(schema.TOKEN_HASH_RE, values),
+}
+
+
+def _many(spec: schema.Spec, key: str) -> Callable[[list[str]], bool] | None:
+    """A field's load rule (schema.RULES) in a form for many values; None if it has none (a
+    choice the decoder checks, a check across the document)."""
+    rule = schema.RULES.get(id(spec), {}).get(key)
+    user_field = fields.BY_NAME.get(key) if spec is schema.USER else None
+    if user_field is not None and user_field.kind in _KIND_CHOICES:
+        return None  # a choice: the decoder's Literal
+    if user_field is not None and user_field.kind in _MANY_BY_KIND:
+        return _MANY_BY_KIND[user_field.kind]
+    if isinstance(rule, schema.Text):
+        return lambda values: rules.texts_fit(values, required=rule.required, limit=rule.limit)
+    if rule is schema.check_time:
+        return _times
+    many = _MANY_BY_FIELD.get((id(spec), key))
+    if many is None and rule is not None:  # a rule without a form for many: value by value
+        return lambda values: _each(rule, values)
+    return many
+
+
+def _looked_at(spec: schema.Spec, *also: str) -> tuple[str, ...]:
+    """The fields of a table whose values are looked at: those that are not strings (tables,
+    booleans: counted apart, _marks), those with a rule, and `also`. A string field without a
+    rule needs no look: the count of quotation marks answers for it."""
+    return tuple(
+        dict.fromkeys(
+            [*also, *(k for k, (kind, _, _) in spec.items() if kind is not str)]
+            + [k for k in spec if _many(spec, k) is not None]
+        )
+    )
+
+
+def _columns(tables: list[Table], keys: tuple[str, ...]) -> tuple[int, dict[str, list[Any]]]:
+    """(How many fields the tables hold in all, each key's column of values: None where a
+    table has none), each column in one C loop."""
+    return sum(map(len, tables)), {k: list(map(dict.get, tables, repeat(k))) for k in keys}
+
+
+def _given(column: list[Any]) -> list[Any]:
+    """The values of a column but None: no Python loop when there is none, or only None."""
+    absent = column.count(None)
+    if not absent or absent == len(column):
+        return column if not absent else []
+    return [v for v in column if v is not None]
+
+
+def _marks(fields: int, other: int) -> int:
+    """The quotation marks of tables holding `fields` fields, `other` of them not strings:
+    two a key, two a string value."""
+    return 2 * (2 * fields - other)
+
+
+class Columns:
+    """schema.ExtensionChecks' verdicts over runs of extensions (their shape checked by the
+    decoder), a column of values at a time; raises Doubt where ExtensionChecks would raise.
+    Across runs, it keeps what must be unique and what is checked at the end."""
+
+    def __init__(self) -> None:
+        self.numbers: list[str] = []
+        self.ids: list[str] = []
+        self.sites: set[str] = set()
+        self.roles: set[str] = set()
+        self.questions: set[str] = set()
+
+    def run(self, exts: list[Table]) -> int:
+        """Checks one run's extensions; returns how many quotation marks their keys and string
+        values hold. Their text holds as many, unless the decoder dropped a field (unknown, or
+        given twice) or it holds an escaped quotation mark (a name may: then the text is
+        decoded again as plain JSON and compared)."""
+        return self._extensions(exts) if exts else 0
+
+    def _extensions(self, exts: list[Table]) -> int:
+        """The extension's own rules (ExtensionChecks.check); returns the quotation marks."""
+        fields, cols = _columns(exts, _EXTENSION_KEYS)
+        users, bases, statuses = cols["user"], cols["base"], cols["status"]
+        if list(map(is_not, users, repeat(None))) != list(map(ne, statuses, repeat("unassigned"))):
+            raise Doubt("status and user")
+        numbers = _given(cols["number"])
+        if len(numbers) < len(exts):  # only an unassigned one pulled with its id has none
+            for number, ext_id, status in zip(cols["number"], cols["id"], statuses, strict=True):
+                if number is None and (ext_id is None or status != "unassigned"):
+                    raise Doubt("number")
+        _rule(rules.every(rules.NUMBER_RE, numbers))
+        self.numbers += numbers
+        reserved = rules.RESERVED_NUMBERS.intersection(numbers)
+        for number, base in zip(cols["number"], bases, strict=True) if reserved else ():
+            if number in reserved and (base or {}).get("number") != number:
+                raise Doubt("reserved number")  # but the platform's, while it holds it
+        ids = _given(cols["id"])
+        _rule(rules.every(schema.ID_RE, ids))
+        self.ids += ids
+        self.sites.update(cols["site"])
+        releases = _given(cols["release"])
+        for release, status, base in (
+            zip(cols["release"], statuses, bases, strict=True) if releases else ()
+        ):
+            if release is not None and not (
+                release is True and status == "unassigned" and base is not None
+            ):
+                raise Doubt("release")
+        marks, other = 0, len(releases)
+        for key, inner in _EXTENSION_INNER.items():
+            tables = _given(cols[key])
+            other += len(tables)
+            if key == "user":
+                marks += self._users(
+                    tables, [b for u, b in zip(users, bases, strict=True) if u is not None]
+                )
+            elif tables:
+                marks += _leaf(tables, inner)
+        return _marks(fields, other) + marks
+
+    def _users(self, users: list[Table], bases: list[Table | None]) -> int:
+        """The users' rules (ExtensionChecks._check_user): a field the platform gave (PULLED)
+        is the platform's to judge while it holds the pulled value (its extension's base)."""
+        if not users:
+            return 0
+        fields, cols = _columns(users, _USER_KEYS)
+        linked = bases.count(None) < len(bases)
+        for key in PULLED:
+            if linked:
+                values = [
+                    v
+                    for v, b in zip(cols[key], bases, strict=True)
+                    if v is not None and (b is None or v != b.get(key, ""))
+                ]
+            else:
+                values = _given(cols[key])
+            _rule(_PULLED_RULES[key](values))
+        self.roles.update(cols["role"])
+        if False in cols["unique_email"] and any(
+            waived is False and setup != "credentials"
+            for waived, setup in zip(cols["unique_email"], cols["setup"], strict=True)
+        ):
+            raise Doubt("unique_email")
+        marks, other = 0, 0
+        for key, (kind, _, _) in schema.USER.items():
+            if kind is str:
+                if key not in _PULLED_RULES and (many := _many(schema.USER, key)) is not None:
+                    _rule(many(_given(cols[key])))
+                continue
+            given = _given(cols[key])
+            other += len(given)
+            if key == "credentials" and given:
+                questions = list(map(dict.get, given, repeat("security_question")))
+                self.questions.update(_given(questions))
+            inner = _inner(schema.USER).get(key)
+            if inner is not None and given:
+                marks += _leaf(given, inner)
+        return _marks(fields, other) + marks
+
+    def check_sites(self, names: set[str]) -> None:
+        """At the end (schema.check_document): every site named is the account's, and every
+        number and id is unique."""
+        if not {site.casefold() for site in self.sites} <= names:
+            raise Doubt("site")
+        if len(set(self.numbers)) != len(self.numbers) or len(set(self.ids)) != len(self.ids):
+            raise Doubt("not unique")
+
+    def check_roles(self, names: set[str]) -> None:
+        if not {role.casefold() for role in self.roles} <= names:
+            raise Doubt("role")
+
+    def check_questions(self, questions: list[str]) -> None:
+        rule = rules.as_written(lambda value: rules.security_question(value, questions))
+        _rule(_each(rule, self.questions))
+
+
+def _leaf(tables: list[Table], spec: schema.Spec) -> int:
+    """A column of tables holding no table (device, credentials, activation, Engage Voice,
+    base) checked by their fields' rules; returns their quotation marks."""
+    keys = _looked_at(spec)
+    if not keys:
+        return _marks(sum(map(len, tables)), 0)
+    fields, cols = _columns(tables, keys)
+    other = 0
+    for key in keys:
+        if spec[key][0] is not str:
+            other += len(_given(cols[key]))
+        elif (many := _many(spec, key)) is not None:
+            _rule(many(_given(cols[key])))
+    return _marks(fields, other)
+
+
+def _rule(holds: bool) -> None:
+    if not holds:
+        raise Doubt("a value rule")
+
+
+def _each(rule: Callable[[str], object], values: Iterable[str]) -> bool:
+    try:
+        for value in values:
+            rule(value)
+    except rules.InvalidValue:
+        return False
+    return True
+
+
+def _times(values: list[str]) -> bool:
+    """schema.check_time over many values, each distinct one parsed once."""
+    try:
+        return not any(t.tzinfo is None for t in map(datetime.fromisoformat, set(values)))
+    except ValueError:
+        return False
+
+
+_EXTENSION_INNER = _inner(schema.EXTENSION)  # device, user, base
+_EXTENSION_KEYS = _looked_at(schema.EXTENSION, "number", "id", "site", "status", "release")
+_USER_KEYS = _looked_at(schema.USER, *PULLED, "role", "unique_email", "setup")
+# the rules of the fields the platform gives, for many values (_many)
+_PULLED_RULES = {key: _many(schema.USER, key) or (lambda values: True) for key in PULLED}
