@@ -1,8 +1,8 @@
 """What makes large accounts cheap, proven correct on any input: the JSON decoder that checks
 every extension and drops those a command does not keep, a run of the file at a time
-(list-unassigned, extension show), every read checked (no record of checked content to trust),
-the one-call encoder of lists, and the email index that scans for one look-up and builds a dict
-for many."""
+(list-unassigned, extension show), the record of contents already checked (a hand edit is always
+checked again), the one-call encoder of lists, and the email index that scans for one look-up
+and builds a dict for many."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from extadmin.domain.account import Account, in_number_order, number_order
 from extadmin.errors import AccountFileError
 from extadmin.services.directory import EmailIndex
-from extadmin.storage import codec, decoder, schema
+from extadmin.storage import checked, codec, decoder, schema
 from extadmin.storage.store import AccountStore
 
 scalars = st.one_of(
@@ -225,18 +225,17 @@ def test_a_filtered_read_refuses_what_the_whole_read_refuses(
     assert kept.value.message == whole.value.message
 
 
-# --- every read checked ----------------------------------------------------------------------
+# --- the record of contents already checked ------------------------------------------------
 
 
 @pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """The paths the rule book or the decoder's own check has run on, in order."""
+    """The paths the schema checker has run on, in order."""
     calls: list[Path] = []
     real = schema.check_document
 
     def spy(path: Path, doc: Any, items: Any = None) -> Any:
-        if items is None or isinstance(items, decoder.Columns):  # once a read
-            calls.append(path)
+        calls.append(path)
         return real(path, doc, items)
 
     monkeypatch.setattr(schema, "check_document", spy)
@@ -244,26 +243,49 @@ def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml"])
-def test_every_read_checks_the_file(
-    run, account: Path, checks: list[Path], tmp_path: Path, suffix: str
+def test_content_is_checked_once_until_it_changes(
+    run, account: Path, checks: list[Path], suffix: str
 ) -> None:
-    """No record of checked content: every read checks the whole file, the one this process
-    wrote too, and nothing is kept in the user cache folder."""
     path = account.with_suffix(suffix)
     if suffix == ".json":
-        assert run("account", "convert", account, path).code == 0
+        run("account", "convert", account, path)
+        path.write_text(path.read_text() + " ")  # content no command has written
+    else:
+        path.write_text(path.read_text() + "\n")
     checks.clear()
     store = AccountStore(path)
     store.read()
+    assert len(checks) == 1
     store.read()
     store.read(keep=lambda e: False)
-    assert len(checks) == 3
+    assert len(checks) == 1  # the same content again: not checked again
     with store.transaction("extension add") as account_:
         account_.add_extension({"number": "150", "site": "Main Site", "status": "unassigned"})
         account_.record("extension add", "150")
+    store.read()
+    assert len(checks) == 1  # what the store wrote itself is known
     assert "150" in store.read().by_number
-    assert len(checks) == 5
-    assert not (tmp_path / "xdg-cache" / "extadmin").exists()
+    path.write_text(path.read_text().replace("150", "151"))  # a hand edit: checked
+    assert "151" in store.read().by_number
+    assert len(checks) == 2
+
+
+def test_a_filtered_read_that_checks_every_extension_makes_the_content_known(
+    run, account: Path, checks: list[Path]
+) -> None:
+    """`list-unassigned` twice: the first checks the file (each extension as it is decoded, the
+    rest once it is decoded: the whole check, test_a_filtered_read_refuses_what_the_whole_read_
+    refuses), the second finds it known; a hand edit is checked again."""
+    path = account.with_suffix(".json")
+    assert run("account", "convert", account, path).code == 0
+    path.write_text(path.read_text() + " ")  # content no command has written
+    checks.clear()
+    for _ in range(2):
+        assert run("--account", path, "list-unassigned").code == 0
+    assert len(checks) == 1
+    path.write_text(path.read_text() + " ")
+    assert run("--account", path, "list-unassigned").code == 0
+    assert len(checks) == 2
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml"])
@@ -281,6 +303,39 @@ def test_a_hand_edit_after_a_checked_read_is_refused(run, account: Path, suffix:
         result = run("--account", path, *command)
         assert result.code == 6, (command, result.err)
         assert "'unassignex' is not one of" in result.err
+
+
+def test_records_belong_to_one_version_of_the_checker(
+    account: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    AccountStore(account).read()
+    checks.clear()
+    AccountStore(account).read()
+    assert checks == []
+    monkeypatch.setattr(checked, "_tag", lambda json: "another-version")
+    AccountStore(account).read()
+    assert len(checks) == 1
+
+
+def test_the_record_is_private_and_an_unwritable_cache_only_costs_the_check(
+    run, account: Path, tmp_path: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    AccountStore(account).read()
+    folder = tmp_path / "xdg-cache" / "extadmin" / "checked"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    (record,) = folder.iterdir()
+    assert checked.digest(account.read_bytes()) in record.read_text()
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    checks.clear()
+    for _ in range(2):
+        result = run("--account", account, "list-unassigned", "--format", "json")
+        assert result.code == 0, result.err
+        assert len(json.loads(result.out)) == 8
+    assert len(checks) == 2  # checked each time, nothing else lost
+    assert blocked.read_text() == ""
 
 
 # --- the one-call encoder of lists ---------------------------------------------------------

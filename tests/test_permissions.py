@@ -79,8 +79,9 @@ def test_init_and_every_change_under_umask_0(folder: Path, tmp_path: Path, suffi
     assert [p.name for p in registry if p.suffix == ".json"] == ["accounts.json"]
     config = assert_private(tmp_path / "xdg-config" / "extadmin")
     assert config
-    # nothing in the user cache folder (no record of checked content: every read checks)
-    assert not (tmp_path / "xdg-cache" / "extadmin").exists()
+    # the cache (what was checked), the folder itself included
+    assert mode(tmp_path / "xdg-cache" / "extadmin") == 0o700
+    assert assert_private(tmp_path / "xdg-cache" / "extadmin")
 
     permissive("--account", account, "site", "add", "Boston", "--code", "2")
     permissive("--account", account, "extension", "add", "101-105")

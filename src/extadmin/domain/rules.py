@@ -258,6 +258,23 @@ def e164(value: str, field: str) -> str:
     return value
 
 
+# The codes the phone library knows (phonenumbers.SUPPORTED_REGIONS, 8.13 and later): a file's
+# country among them is taken as it is, without loading the library (some 15 ms of every
+# command that reads an account); any other is asked of it (country). Every one is the
+# library's: tests/test_json_decoder.py.
+COUNTRIES = frozenset(
+    "AC AD AE AF AG AI AL AM AO AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO "
+    "BQ BR BS BT BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK "
+    "DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ "
+    "GR GT GU GW GY HK HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM "
+    "KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO "
+    "MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH "
+    "PK PL PM PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR "
+    "SS ST SV SX SY SZ TA TC TD TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG US UY UZ VA VC "
+    "VE VG VI VN VU WF WS XK YE YT ZA ZM ZW".split()
+)
+
+
 def country(value: str) -> str:
     """A two-letter country code the phone library knows (phone numbers are parsed against it),
     upper-cased."""
@@ -503,12 +520,29 @@ def controls_in(chars: Iterable[str]) -> bool:
 _PLAIN_ADDRESS = rf"{_PLAIN_LOCAL.pattern}@[^@\n]*"
 _PLAIN_ADDRESSES = re.compile(f"{_PLAIN_ADDRESS}(?:\n{_PLAIN_ADDRESS})*")
 _DOMAINS = re.compile(r"@([^\n]*)")
+# what a plain address is made of (_PLAIN_LOCAL, and an ASCII domain of labels)
+_ADDRESS_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.@\n".encode(
+    "ascii"
+)
 
 
 @cache
 def _lowercased_lines() -> re.Pattern[str]:
-    names = "|".join(map(re.escape, sorted(_lowercased())))
-    return re.compile(f"^(?:{names})@.*$", re.IGNORECASE | re.MULTILINE)
+    """A line of lower-cased addresses whose local part is one the library lowercases."""
+    return re.compile("\n(?:" + "|".join(map(re.escape, sorted(_lowercased()))) + ")@")
+
+
+def _plain_lines(joined: str, domains: list[str]) -> bool:
+    """Whether each line is a plain address, `domains` the text after each line's first @: a
+    dot-atom local part (_PLAIN_LOCAL), one @, a domain (the library judges it). A few C calls
+    when the text is made of _ADDRESS_CHARS only; else the pattern."""
+    if joined.encode("ascii").translate(None, _ADDRESS_CHARS):
+        return _PLAIN_ADDRESSES.fullmatch(joined) is not None
+    lines = "\n" + joined + "\n"
+    return (
+        len(domains) == lines.count("\n") - 1 == lines.count("@")  # one @ a line
+        and not any(part in lines for part in ("\n@", "\n.", ".@", ".."))
+    )
 
 
 def emails_syntax(values: Sequence[str]) -> bool:
@@ -518,22 +552,27 @@ def emails_syntax(values: Sequence[str]) -> bool:
     if not values:
         return True
     joined = "\n".join(values)
+    domains = _DOMAINS.findall(joined)
     if (
         joined.count("\n") != len(values) - 1
         or not joined.isascii()
         or max(map(len, values)) > 254
-        or _PLAIN_ADDRESSES.fullmatch(joined) is None
+        or not _plain_lines(joined, domains)
     ):
         alone: Iterable[str] = values
     else:  # each line a plain local part, one @ and a domain
-        odd = {
-            d
-            for d in set(_DOMAINS.findall(joined))
-            if "xn--" in d.lower() or _plain_domain(d) is None
-        }
-        alone = [m[0] for m in _lowercased_lines().finditer(joined)]
-        if odd:
-            alone += [v for v in values if v.rpartition("@")[2] in odd]
+        odd = {d for d in set(domains) if "xn--" in d.lower() or _plain_domain(d) is None}
+        named = _lowercased_lines().search("\n" + joined.lower()) is not None
+        # a mailbox name the library lowercases (postmaster@), or a domain it refuses
+        alone = (
+            [
+                v
+                for v in values
+                if v.rpartition("@")[2] in odd or v.partition("@")[0].lower() in _lowercased()
+            ]
+            if odd or named
+            else []
+        )
     try:
         for value in alone:
             email_syntax(value)

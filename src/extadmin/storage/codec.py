@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from functools import cache, partial
+from functools import cache
 from itertools import chain
 from json import encoder
 from pathlib import Path
@@ -111,15 +111,23 @@ _PLAIN_TYPES = frozenset({str, int, bool, type(None), dict, list})
 
 def _as_stdlib_writes(values: list[Any]) -> bool:
     """Whether msgspec writes these values (and all they hold) byte for byte as json.dumps
-    does: strings, integers, booleans, None, dicts and lists of them (no float, no subclass)."""
+    does: strings, integers, booleans, None, dicts and lists of them (no float, no subclass).
+    Each level of nesting in a few C loops."""
     while values:
         types = set(map(type, values))
         if not types <= _PLAIN_TYPES:
             return False
-        tables = [v for v in values if type(v) is dict] if dict in types else []
-        lists = [v for v in values if type(v) is list] if list in types else []
-        values = [*chain.from_iterable(map(dict.values, tables)), *chain.from_iterable(lists)]
+        inner: list[Any] = []
+        if dict in types:
+            inner += chain.from_iterable(map(dict.values, filter(_is_dict, values)))
+        if list in types:
+            inner += chain.from_iterable(filter(_is_list, values))
+        values = inner
     return True
+
+
+_is_dict = dict.__instancecheck__
+_is_list = list.__instancecheck__
 
 
 def _items(items: list[Any], sep: bytes) -> list[bytes]:
@@ -150,7 +158,10 @@ def _msgspec() -> tuple[Callable[[Any], bytes], Callable[[bytes], bytes]]:
     `: ` between values)."""
     import msgspec
 
-    return msgspec.json.Encoder().encode, partial(msgspec.json.format, indent=0)
+    def layout(text: bytes) -> bytes:
+        return msgspec.json.format(text, indent=0)
+
+    return msgspec.json.Encoder().encode, layout
 
 
 def _item_encoder(ensure_ascii: bool) -> Callable[[Any], str]:

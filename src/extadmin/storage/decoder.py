@@ -26,17 +26,18 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import cache
 from itertools import repeat
-from operator import is_not, ne
+from operator import is_, is_not, ne
 from pathlib import Path
 from typing import Annotated, Any, Literal, Required, TypedDict
 
 from extadmin.domain import fields, rules
 from extadmin.domain.catalog import LOCALES
 from extadmin.domain.fields import PULLED
-from extadmin.errors import AccountFileError
+from extadmin.domain.model import Document
+from extadmin.errors import AccountFileError, InvalidValue
 from extadmin.storage import codec, schema
 
-RUN = 1 << 18  # bytes of the extensions list decoded at once (its objects stay in the cache)
+RUN = 1 << 15  # bytes of the extensions list decoded at once (its objects stay in the cache)
 
 Table = dict[str, Any]
 
@@ -112,25 +113,28 @@ def load(
     path: Path,
     data: bytes,
     keep: Callable[[Any], bool] | None = None,
-    where: tuple[str, str] | None = None,
-) -> dict[str, Any]:
-    """The document of a JSON account file, checked in full; with `keep`, only the extensions
-    it keeps (`where` (key, value): keep is `ext.get(key) == value`), the others checked and
-    dropped a run at a time. Raises AccountFileError as schema.check_document does."""
+    hint: str | None = None,
+    *,
+    trusted: bool = False,
+) -> Document:
+    """The document of a JSON account file, checked in full unless `trusted` (content checked
+    before: storage/checked.py); with `keep`, only the extensions it keeps, the others checked
+    and dropped a run at a time (`hint`: text each kept extension holds as the store writes it,
+    by which trusted content's runs without it are not decoded). Raises AccountFileError as
+    schema.check_document does."""
     import msgspec
 
-    if where is not None:
-        key, value = where
-        keep = lambda ext: ext.get(key) == value  # noqa: E731
     try:
-        return _load(path, data, keep)
+        if trusted:
+            return _decode(data, keep, hint)  # type: ignore[return-value]
+        return _load(path, data, keep)  # type: ignore[return-value]
     except (Doubt, msgspec.MsgspecError, AccountFileError, RecursionError):
         pass  # read again by the rule book, for its verdict and its words
     doc = codec.parse(path, codec.to_text(path, data))
-    schema.check_document(path, doc)
-    if keep is not None and isinstance(doc.get("extensions"), list):
-        doc["extensions"] = [e for e in doc["extensions"] if keep(e)]
-    return doc  # type: ignore[no-any-return]
+    checked = schema.check_document(path, doc)
+    if keep is not None:
+        checked["extensions"] = [e for e in checked.get("extensions", []) if keep(e)]
+    return checked
 
 
 def _load(path: Path, data: bytes, keep: Callable[[Any], bool] | None) -> dict[str, Any]:
@@ -159,8 +163,33 @@ def _load(path: Path, data: bytes, keep: Callable[[Any], bool] | None) -> dict[s
     return doc
 
 
+def _decode(data: bytes, keep: Callable[[Any], bool] | None, hint: str | None) -> dict[str, Any]:
+    """Content checked before, decoded as _load decodes it, no check; with a `hint`, the runs
+    of extensions that do not hold it are not decoded (and all are if none kept is found so:
+    the text may be written otherwise, its digits escaped)."""
+    import msgspec
+
+    top_level, extensions = _decoders()
+    top = top_level.decode(data)
+    doc = {key: [] if key == "extensions" else msgspec.json.decode(raw) for key, raw in top.items()}
+    raw = top.get("extensions")
+    if raw is not None:
+        found = _last_list(data, len(raw)) if list(top)[-1] == "extensions" else None
+        text, start, end = (bytes(raw), 0, len(raw)) if found is None else (data, *found)
+        needle = None if hint is None or keep is None else hint.encode("utf-8")
+        for holds in (needle, None) if needle is not None else (None,):
+            for run in _runs(text, start, end):
+                if holds is None or holds in run:
+                    exts = extensions.decode(run)
+                    doc["extensions"] += exts if keep is None else filter(keep, exts)
+            if doc["extensions"]:
+                break
+    return doc
+
+
 _PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
-_ESCAPE = re.compile(rb"\\[bfnrtu]")  # an escape that may stand for a control character
+# an escape that may stand for a control character (a backslash not itself escaped)
+_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\[bfnrtu]")
 _SPACE = b" \t\n\r"  # JSON's whitespace
 
 
@@ -251,17 +280,24 @@ def _looked_at(spec: schema.Spec, *also: str) -> tuple[str, ...]:
     )
 
 
-def _columns(tables: list[Table], keys: tuple[str, ...]) -> tuple[int, dict[str, list[Any]]]:
+def _columns(
+    tables: list[Table], keys: tuple[str, ...], rare: tuple[str, ...] = ()
+) -> tuple[int, dict[str, list[Any]]]:
     """(How many fields the tables hold in all, each key's column of values: None where a
-    table has none), each column in one C loop."""
-    return sum(map(len, tables)), {k: list(map(dict.get, tables, repeat(k))) for k in keys}
+    table has none), each column in one C loop. The `rare` keys' columns are read only if the
+    tables hold fields besides the values of `keys`."""
+    fields = sum(map(len, tables))
+    columns = {k: list(map(dict.get, tables, repeat(k))) for k in keys}
+    if fields == sum(len(_given(c)) for c in columns.values()):
+        columns |= dict.fromkeys(rare, [None] * len(tables))  # none holds one
+    else:
+        columns |= {k: list(map(dict.get, tables, repeat(k))) for k in rare}
+    return fields, columns
 
 
 def _given(column: list[Any]) -> list[Any]:
-    """The values of a column but None: no Python loop when there is none, or only None."""
-    absent = column.count(None)
-    if not absent or absent == len(column):
-        return column if not absent else []
+    """The values of a column but None (compared by identity: the values themselves are not
+    read, which on a large run costs a cache miss each)."""
     return [v for v in column if v is not None]
 
 
@@ -292,7 +328,7 @@ class Columns:
 
     def _extensions(self, exts: list[Table]) -> int:
         """The extension's own rules (ExtensionChecks.check); returns the quotation marks."""
-        fields, cols = _columns(exts, _EXTENSION_KEYS)
+        fields, cols = _columns(exts, _EXTENSION_KEYS, _EXTENSION_RARE)
         users, bases, statuses = cols["user"], cols["base"], cols["status"]
         if list(map(is_not, users, repeat(None))) != list(map(ne, statuses, repeat("unassigned"))):
             raise Doubt("status and user")
@@ -337,7 +373,7 @@ class Columns:
         if not users:
             return 0
         fields, cols = _columns(users, _USER_KEYS)
-        linked = bases.count(None) < len(bases)
+        linked = any(map(is_not, bases, repeat(None)))
         for key in PULLED:
             if linked:
                 values = [
@@ -349,7 +385,7 @@ class Columns:
                 values = _given(cols[key])
             _rule(_PULLED_RULES[key](values))
         self.roles.update(cols["role"])
-        if False in cols["unique_email"] and any(
+        if any(map(is_, cols["unique_email"], repeat(False))) and any(
             waived is False and setup != "credentials"
             for waived, setup in zip(cols["unique_email"], cols["setup"], strict=True)
         ):
@@ -412,7 +448,7 @@ def _each(rule: Callable[[str], object], values: Iterable[str]) -> bool:
     try:
         for value in values:
             rule(value)
-    except rules.InvalidValue:
+    except InvalidValue:
         return False
     return True
 
@@ -426,7 +462,13 @@ def _times(values: list[str]) -> bool:
 
 
 _EXTENSION_INNER = _inner(schema.EXTENSION)  # device, user, base
-_EXTENSION_KEYS = _looked_at(schema.EXTENSION, "number", "id", "site", "status", "release")
+# the extension's fields: those most hold, and the others (of a linked file, mostly)
+_EXTENSION_RARE = ("id", "base", "release")
+_EXTENSION_KEYS = tuple(
+    k
+    for k in _looked_at(schema.EXTENSION, "number", "id", "site", "status", "release")
+    if k not in _EXTENSION_RARE
+)
 _USER_KEYS = _looked_at(schema.USER, *PULLED, "role", "unique_email", "setup")
 # the rules of the fields the platform gives, for many values (_many)
 _PULLED_RULES = {key: _many(schema.USER, key) or (lambda values: True) for key in PULLED}

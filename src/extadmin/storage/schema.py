@@ -153,7 +153,7 @@ def _token_hash(value: str) -> None:
 _locale = rules.as_written(lambda value: rules.locale(value, ""), LOCALES)
 ACCOUNT_RULES: Rules = {
     "name": _text(required=True),
-    "country": rules.as_written(rules.country),
+    "country": rules.as_written(rules.country, rules.COUNTRIES),
     "locale": _locale,
     "activation_url": rules.activation_url,
     "token_days": rules.token_days,

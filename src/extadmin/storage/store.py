@@ -5,7 +5,6 @@ the outbox changes with it (storage.outbox)."""
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import math
 import os
@@ -20,7 +19,7 @@ from typing import Any
 from extadmin.domain.account import Account
 from extadmin.domain.model import SCHEMA_VERSION, Document, Extension
 from extadmin.errors import AccountFileError, Conflict, ExtadminError, NotFound, UsageError
-from extadmin.storage import codec, decoder, files, outbox, schema
+from extadmin.storage import checked, codec, decoder, files, outbox, schema
 from extadmin.storage.outbox import Batch
 
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -80,38 +79,41 @@ class AccountStore:
         hint: str | None = None,
         where: tuple[str, str] | None = None,
     ) -> Account:
-        """The account, checked in full: every rule of the file on every read (storage/
-        decoder.py for JSON, as fast as its parser; schema.check_document for TOML). With
+        """The account, checked (unless this content was checked before: `checked`): a JSON
+        file by storage/decoder.py, as it is decoded; TOML by schema.check_document. With
         `keep`, a read-only view holding only the extensions it keeps; a JSON file is then
-        decoded a run of extensions at a time and the others dropped as soon as they are
-        checked, so that listing a few extensions of a large account takes a fraction of the
-        whole's memory. `where` (key, value), instead of `keep`: only extensions whose `key` is
-        `value`. (`hint`, text each kept extension holds, is no longer needed: every extension
-        is decoded to be checked.) Outside a transaction, first settles the outbox if a command
-        was killed mid-change."""
+        decoded a run of extensions at a time and each one dropped as soon as it is checked, so
+        that listing a few extensions of a large account takes a fraction of the whole's
+        memory. `hint` (with `keep`): text each extension it keeps holds as JSON writes it (its
+        number, quoted): in known content, the runs without it are not decoded; if none is kept
+        so, they are. `where` (key, value), instead of `keep`: only extensions whose `key` is
+        `value`. Content is recorded as checked once the whole document has passed the check.
+        Outside a transaction, first settles the outbox if a command was killed mid-change."""
         if self._after_save is None:
             self.settle_outbox()
         data = self._read_bytes()
-        # in a transaction, the content's identity (the save of equal content is skipped, the
-        # outbox settled against it), hashed by another thread while this one decodes
-        digest = _Digest(data) if self._after_save is not None else None
+        content = checked.digest(data)
+        trusted = checked.known(self.path, content)
+        if where is not None:
+            key, value = where
+            keep = lambda ext: ext.get(key) == value  # noqa: E731
         if codec.file_format(self.path) == "json":
-            doc = decoder.load(self.path, data, keep, where)
+            doc = decoder.load(self.path, data, keep, hint, trusted=trusted)
         else:
             text = codec.to_text(self.path, data)
             del data  # one copy of the file in memory while it is parsed, not two
             doc = codec.parse(self.path, text)
-            schema.check_document(self.path, doc)
-            if where is not None:
-                key, value = where
-                keep = lambda ext: ext.get(key) == value  # noqa: E731
+            if not trusted:
+                schema.check_document(self.path, doc)
             if keep is not None:
                 doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
+        if not trusted:  # checked whole, each extension as it was decoded or all at once
+            checked.remember(self.path, content)
         doc.setdefault("extensions", [])
         if doc["schema_version"] < SCHEMA_VERSION:
             schema.upgrade(doc)
         account = Account(doc)
-        account.content_digest = "" if digest is None else digest.result()
+        account.content_digest = content
         self.last_read = account  # kept while the store is (cli keeps it to the end)
         return account
 
@@ -189,7 +191,7 @@ class AccountStore:
         (a pull that finds nothing new leaves the file as it was, to the byte and the time
         stamp)."""
         parts = codec.encode_parts(self.path, account.doc)
-        content = digest(*parts)
+        content = checked.digest(*parts)
         staged = self._stage(batch, content) if batch else None
         lines = b""
         if content != account.content_digest:
@@ -202,6 +204,7 @@ class AccountStore:
                 lines = self._audit_lines(account, command) if command else b""
                 written.result()
             account.content_digest = content
+            checked.remember(self.path, content)
         elif command:
             lines = self._audit_lines(account, command)
         if lines:
@@ -236,7 +239,7 @@ class AccountStore:
                 outbox.settle(self.outbox, digest)
                 return
             with files.locked(self.lock_path, 0, "busy"):
-                outbox.settle(self.outbox, digest(self._read_bytes()))
+                outbox.settle(self.outbox, checked.digest(self._read_bytes()))
         except AccountFileError:
             if digest is not None:
                 raise
@@ -291,33 +294,6 @@ class AccountStore:
     def _append_audit(self, account: Account, lines: bytes) -> None:
         files.append_private(self.audit_path, lines)
         account.audit.clear()
-
-
-def digest(*parts: files.Chunk) -> str:
-    """The identity of a file's content (SHA-256): the outbox's staged emails name the content
-    they go with."""
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part)
-    return h.hexdigest()
-
-
-class _Digest(threading.Thread):
-    """digest(data) in another thread (hashlib lets go of the interpreter lock for large
-    data): a large account is hashed while it is decoded."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(daemon=True)
-        self.data, self.value = data, ""
-        self.start()
-
-    def run(self) -> None:
-        self.value = digest(self.data)
-        del self.data
-
-    def result(self) -> str:
-        self.join()
-        return self.value
 
 
 @contextmanager
