@@ -25,8 +25,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import cache
-from itertools import repeat
-from operator import is_, is_not, ne
+from itertools import compress, repeat
+from operator import is_not, itemgetter, ne
 from pathlib import Path
 from typing import Annotated, Any, Literal, Required, TypedDict
 
@@ -37,7 +37,7 @@ from extadmin.domain.model import Document
 from extadmin.errors import AccountFileError, InvalidValue
 from extadmin.storage import codec, schema
 
-RUN = 1 << 15  # bytes of the extensions list decoded at once (its objects stay in the cache)
+RUN = 1 << 18  # bytes of the extensions list decoded at once (its objects stay in the cache)
 
 Table = dict[str, Any]
 
@@ -268,37 +268,20 @@ def _many(spec: schema.Spec, key: str) -> Callable[[list[str]], bool] | None:
     return many
 
 
-def _looked_at(spec: schema.Spec, *also: str) -> tuple[str, ...]:
+def _looked_at(spec: schema.Spec) -> tuple[str, ...]:
     """The fields of a table whose values are looked at: those that are not strings (tables,
-    booleans: counted apart, _marks), those with a rule, and `also`. A string field without a
-    rule needs no look: the count of quotation marks answers for it."""
-    return tuple(
-        dict.fromkeys(
-            [*also, *(k for k, (kind, _, _) in spec.items() if kind is not str)]
-            + [k for k in spec if _many(spec, k) is not None]
-        )
-    )
+    booleans: counted apart, _marks) and those with a rule. A string field without a rule
+    needs no look: the count of quotation marks answers for it."""
+    return tuple(k for k, (kind, _, _) in spec.items() if kind is not str or _many(spec, k))
 
 
-def _columns(
-    tables: list[Table], keys: tuple[str, ...], rare: tuple[str, ...] = ()
-) -> tuple[int, dict[str, list[Any]]]:
-    """(How many fields the tables hold in all, each key's column of values: None where a
-    table has none), each column in one C loop. The `rare` keys' columns are read only if the
-    tables hold fields besides the values of `keys`."""
-    fields = sum(map(len, tables))
-    columns = {k: list(map(dict.get, tables, repeat(k))) for k in keys}
-    if fields == sum(len(_given(c)) for c in columns.values()):
-        columns |= dict.fromkeys(rare, [None] * len(tables))  # none holds one
-    else:
-        columns |= {k: list(map(dict.get, tables, repeat(k))) for k in rare}
-    return fields, columns
-
-
-def _given(column: list[Any]) -> list[Any]:
-    """The values of a column but None (compared by identity: the values themselves are not
-    read, which on a large run costs a cache miss each)."""
-    return [v for v in column if v is not None]
+def _held(tables: list[Table], key: str) -> list[Any]:
+    """The values of `key` in the tables that hold it, in one pass: a C loop while every table
+    holds it (a required field, or one most hold)."""
+    try:
+        return list(map(itemgetter(key), tables))
+    except KeyError:
+        return [t[key] for t in tables if key in t]
 
 
 def _marks(fields: int, other: int) -> int:
@@ -328,83 +311,80 @@ class Columns:
 
     def _extensions(self, exts: list[Table]) -> int:
         """The extension's own rules (ExtensionChecks.check); returns the quotation marks."""
-        fields, cols = _columns(exts, _EXTENSION_KEYS, _EXTENSION_RARE)
-        users, bases, statuses = cols["user"], cols["base"], cols["status"]
-        if list(map(is_not, users, repeat(None))) != list(map(ne, statuses, repeat("unassigned"))):
+        has_user = list(map(dict.__contains__, exts, repeat("user")))
+        if has_user != list(map(ne, map(_STATUS, exts), repeat("unassigned"))):
             raise Doubt("status and user")
-        numbers = _given(cols["number"])
+        self.sites.update(map(_SITE, exts))
+        fields = sum(map(len, exts))
+        numbers = _held(exts, "number")
+        devices = _held(exts, "device")
+        users = list(map(_USER, compress(exts, has_user)))
+        # two fields each (site, status), and these: any other (id, base, release) is rare
+        rare = fields != 2 * len(exts) + len(numbers) + len(devices) + len(users)
+        ids = _held(exts, "id") if rare else []
+        bases = _held(exts, "base") if rare else []
+        releases = _held(exts, "release") if rare else []
         if len(numbers) < len(exts):  # only an unassigned one pulled with its id has none
-            for number, ext_id, status in zip(cols["number"], cols["id"], statuses, strict=True):
-                if number is None and (ext_id is None or status != "unassigned"):
-                    raise Doubt("number")
+            if any(
+                "number" not in e and ("id" not in e or e["status"] != "unassigned") for e in exts
+            ):
+                raise Doubt("number")
         _rule(rules.every(rules.NUMBER_RE, numbers))
         self.numbers += numbers
         reserved = rules.RESERVED_NUMBERS.intersection(numbers)
-        for number, base in zip(cols["number"], bases, strict=True) if reserved else ():
-            if number in reserved and (base or {}).get("number") != number:
-                raise Doubt("reserved number")  # but the platform's, while it holds it
-        ids = _given(cols["id"])
+        if reserved and any(  # the platform's to judge while it holds the pulled value
+            e.get("number") in reserved and e.get("base", {}).get("number") != e["number"]
+            for e in exts
+        ):
+            raise Doubt("reserved number")
         _rule(rules.every(schema.ID_RE, ids))
         self.ids += ids
-        self.sites.update(cols["site"])
-        releases = _given(cols["release"])
-        for release, status, base in (
-            zip(cols["release"], statuses, bases, strict=True) if releases else ()
+        if releases and any(
+            "release" in e
+            and not (e["release"] is True and e["status"] == "unassigned" and "base" in e)
+            for e in exts
         ):
-            if release is not None and not (
-                release is True and status == "unassigned" and base is not None
-            ):
-                raise Doubt("release")
-        marks, other = 0, len(releases)
-        for key, inner in _EXTENSION_INNER.items():
-            tables = _given(cols[key])
-            other += len(tables)
-            if key == "user":
-                marks += self._users(
-                    tables, [b for u, b in zip(users, bases, strict=True) if u is not None]
-                )
-            elif tables:
-                marks += _leaf(tables, inner)
+            raise Doubt("release")
+        marks = _leaf(devices, schema.DEVICE) + _leaf(bases, schema.BASE)
+        marks += self._users(users, [e.get("base") for e in exts if "user" in e] if bases else [])
+        other = len(devices) + len(bases) + len(users) + len(releases)
         return _marks(fields, other) + marks
 
     def _users(self, users: list[Table], bases: list[Table | None]) -> int:
         """The users' rules (ExtensionChecks._check_user): a field the platform gave (PULLED)
-        is the platform's to judge while it holds the pulled value (its extension's base)."""
+        is the platform's to judge while it holds the pulled value (its extension's base:
+        `bases`, each user's, when any extension has one). Returns the quotation marks."""
         if not users:
             return 0
-        fields, cols = _columns(users, _USER_KEYS)
         linked = any(map(is_not, bases, repeat(None)))
         for key in PULLED:
             if linked:
                 values = [
-                    v
-                    for v, b in zip(cols[key], bases, strict=True)
-                    if v is not None and (b is None or v != b.get(key, ""))
+                    u[key]
+                    for u, b in zip(users, bases, strict=True)
+                    if key in u and (b is None or u[key] != b.get(key, ""))
                 ]
             else:
-                values = _given(cols[key])
+                values = _held(users, key)
             _rule(_PULLED_RULES[key](values))
-        self.roles.update(cols["role"])
-        if any(map(is_, cols["unique_email"], repeat(False))) and any(
-            waived is False and setup != "credentials"
-            for waived, setup in zip(cols["unique_email"], cols["setup"], strict=True)
+        self.roles.update(map(_ROLE, users))
+        waived = _held(users, "unique_email")
+        if False in waived and any(
+            u.get("unique_email") is False and u.get("setup") != "credentials" for u in users
         ):
             raise Doubt("unique_email")
-        marks, other = 0, 0
-        for key, (kind, _, _) in schema.USER.items():
-            if kind is str:
-                if key not in _PULLED_RULES and (many := _many(schema.USER, key)) is not None:
-                    _rule(many(_given(cols[key])))
-                continue
-            given = _given(cols[key])
-            other += len(given)
-            if key == "credentials" and given:
-                questions = list(map(dict.get, given, repeat("security_question")))
-                self.questions.update(_given(questions))
-            inner = _inner(schema.USER).get(key)
-            if inner is not None and given:
-                marks += _leaf(given, inner)
-        return _marks(fields, other) + marks
+        other = len(waived)
+        marks = 0
+        for key, many, inner in _USER_LOOKS:
+            values = _held(users, key)
+            if inner is not None:
+                other += len(values)
+                marks += _leaf(values, inner)
+                if key == "credentials":
+                    self.questions.update(_held(values, "security_question"))
+            elif many is not None:
+                _rule(many(values))
+        return _marks(sum(map(len, users)), other) + marks
 
     def check_sites(self, names: set[str]) -> None:
         """At the end (schema.check_document): every site named is the account's, and every
@@ -426,17 +406,16 @@ class Columns:
 def _leaf(tables: list[Table], spec: schema.Spec) -> int:
     """A column of tables holding no table (device, credentials, activation, Engage Voice,
     base) checked by their fields' rules; returns their quotation marks."""
-    keys = _looked_at(spec)
-    if not keys:
-        return _marks(sum(map(len, tables)), 0)
-    fields, cols = _columns(tables, keys)
+    if not tables:
+        return 0
     other = 0
-    for key in keys:
+    for key in _looked_at(spec):
+        values = _held(tables, key)
         if spec[key][0] is not str:
-            other += len(_given(cols[key]))
+            other += len(values)
         elif (many := _many(spec, key)) is not None:
-            _rule(many(_given(cols[key])))
-    return _marks(fields, other)
+            _rule(many(values))
+    return _marks(sum(map(len, tables)), other)
 
 
 def _rule(holds: bool) -> None:
@@ -461,14 +440,12 @@ def _times(values: list[str]) -> bool:
         return False
 
 
-_EXTENSION_INNER = _inner(schema.EXTENSION)  # device, user, base
-# the extension's fields: those most hold, and the others (of a linked file, mostly)
-_EXTENSION_RARE = ("id", "base", "release")
-_EXTENSION_KEYS = tuple(
-    k
-    for k in _looked_at(schema.EXTENSION, "number", "id", "site", "status", "release")
-    if k not in _EXTENSION_RARE
-)
-_USER_KEYS = _looked_at(schema.USER, *PULLED, "role", "unique_email", "setup")
+_STATUS, _SITE, _USER, _ROLE = map(itemgetter, ("status", "site", "user", "role"))
 # the rules of the fields the platform gives, for many values (_many)
 _PULLED_RULES = {key: _many(schema.USER, key) or (lambda values: True) for key in PULLED}
+# the user's other fields looked at (its tables, and those with a rule): (key, rule, table)
+_USER_LOOKS = [
+    (key, _many(schema.USER, key), _inner(schema.USER).get(key))
+    for key in _looked_at(schema.USER)
+    if key not in PULLED and key != "unique_email"
+]
