@@ -35,9 +35,10 @@ cache folders, so that every timed pull writes the whole file. Every timed run s
 os.sync() (_timing.SAME_STATE).
 
 `peak`: the peak resident memory of one more pull (and of the baseline), untimed, on a fresh
-linked file, in MiB and over the pulled file's size. With --before SRC (the `src` folder of an
-earlier version, such as `git archive be3b67c src` unpacked), that extadmin pulls too, in the
-same rounds, from the same state: its time and peak follow.
+linked file, in MiB and over the pulled file's size; `re-pull`: that of the same pull run again
+on the file it wrote (every extension read, checked, replaced and written again). With --before
+SRC (the `src` folder of an earlier version, such as `git archive be3b67c src` unpacked), that
+extadmin pulls too, in the same rounds, from the same state: its time and peaks follow.
 """
 
 from __future__ import annotations
@@ -190,6 +191,7 @@ class Row:
     populate: float = 0.0  # seconds to populate the fake (untimed)
     before: float = math.inf  # the earlier extadmin's pull (--before)
     peak: dict[str, float] = field(default_factory=dict)  # program -> MiB
+    repull: dict[str, float] = field(default_factory=dict)  # program -> MiB, the pull again
 
 
 def counts(values: set[int]) -> str:
@@ -223,8 +225,14 @@ def main() -> None:
     print(
         f"{'size':>7} {'requests':>8} {'ext list':>8} {'rec list':>8} {'recorded':>8}"
         f" {'const':>5} {'pull':>9} {'baseline':>9} {'ratio':>6} {'base req':>8}"
-        f" {'fake alone':>10} {'file MiB':>8} {'peak MiB':>8} {'/file':>5} {'base pk':>7}"
-        + (f" | {'before':>9} {'ratio':>6} {'peak MiB':>8} {'/file':>5}" if args.before else "")
+        f" {'fake alone':>10} {'file MiB':>8} {'peak MiB':>8} {'/file':>5} {'re-pull':>7}"
+        f" {'/file':>5} {'base pk':>7}"
+        + (
+            f" | {'before':>9} {'ratio':>6} {'peak MiB':>8} {'/file':>5}"
+            f" {'re-pull':>7} {'/file':>5}"
+            if args.before
+            else ""
+        )
     )
     constants: set[int] = set()
     failed: list[str] = []
@@ -241,10 +249,12 @@ def main() -> None:
                 f" {counts(row.constants):>5} {row.pull:>8.3f}s {row.baseline:>8.3f}s"
                 f" {row.pull / row.baseline:>5.2f}x {counts(row.base_requests):>8}"
                 f" {row.fake:>9.3f}s {row.mib:>8.1f} {row.peak['extadmin']:>8.0f}"
-                f" {row.peak['extadmin'] / row.mib:>4.1f}x {row.peak['baseline']:>7.0f}"
+                f" {row.peak['extadmin'] / row.mib:>4.1f}x {row.repull['extadmin']:>7.0f}"
+                f" {row.repull['extadmin'] / row.mib:>4.1f}x {row.peak['baseline']:>7.0f}"
                 + (
                     f" | {row.before:>8.3f}s {row.before / row.baseline:>5.2f}x"
                     f" {row.peak['before']:>8.0f} {row.peak['before'] / row.mib:>4.1f}x"
+                    f" {row.repull['before']:>7.0f} {row.repull['before'] / row.mib:>4.1f}x"
                     if "before" in programs
                     else ""
                 ),
@@ -350,6 +360,7 @@ def bench(
     for label, program in programs.items():
         pull, env, _ = linked(work / f"{size}-peak-{label}", program)
         row.peak[label] = peak_rss_kib(pull, env) / 1024
+        row.repull[label] = peak_rss_kib(pull, env) / 1024  # the file holds them all now
     out = work / f"{size}-peak-baseline" / "baseline.json"
     out.parent.mkdir()
     base = [
