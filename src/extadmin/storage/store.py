@@ -117,6 +117,11 @@ class AccountStore:
         self.last_read = account  # kept while the store is (cli keeps it to the end)
         return account
 
+    def release(self) -> None:
+        """Let the account last read go (a caller that reads the file again under the lock,
+        a pull: one copy of a large account in memory, not two)."""
+        self.last_read = None
+
     def _read_bytes(self) -> bytes:
         try:
             return self.path.read_bytes()
