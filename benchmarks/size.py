@@ -145,7 +145,7 @@ def main() -> None:
         before_env = [f"PYTHONPATH={Path(args.before).resolve()}", f"XDG_CACHE_HOME={work}/c0"]
         programs["before"] = ["env", *before_env, *EXTADMIN]
     byte_compile(programs)
-    print(f"{SAME_STATE}; best of {args.repeat} (unseen: of {min(args.repeat, 3)})")
+    print(f"{SAME_STATE}; best of {args.repeat}")
     columns = f"{'ratio':>5} {'unseen':>7} {'ratio':>5} {'peak':>5} {'/file':>5}"
     sides = "".join(f" | {label + ' steady':>15} {columns}" for label in programs)
     print(f"{'size':>7} {'fmt':<4} {'shape':<10} {'command':<30} {'MiB':>5} {'baseline':>8}{sides}")
@@ -241,7 +241,7 @@ def run_shape(
         peak: dict[str, float] = {}
         if not args.quick:
             # content no extadmin command has seen (copied in, edited by hand): checked in full
-            first = interleaved(commands, min(args.repeat, 3), env, unseen)
+            first = interleaved(commands, args.repeat, env, unseen)
             for label, cmd in commands.items():
                 unseen()
                 peak[label] = peak_rss_kib(cmd, env) / 1024

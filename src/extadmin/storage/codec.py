@@ -146,7 +146,7 @@ def _items(items: list[Any], sep: bytes) -> list[bytes]:
         if parts:
             parts.append(sep)
         body = layout(encode(chunk))[1:-1]
-        if all(type(item) is dict for item in chunk):
+        if set(map(type, chunk)) == {dict}:
             split = body.replace(b"}, {", between)
             if len(split) - len(body) == (len(between) - 4) * (len(chunk) - 1):
                 parts.append(split)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import cache
 from itertools import compress, repeat
-from operator import is_not, itemgetter, ne
+from operator import eq, is_not, itemgetter, ne
 from pathlib import Path
 from typing import Annotated, Any, Literal, Required, TypedDict
 
@@ -115,15 +115,19 @@ def load(
     keep: Callable[[Any], bool] | None = None,
     hint: str | None = None,
     *,
+    where: tuple[str, str] | None = None,
     trusted: bool = False,
 ) -> Document:
     """The document of a JSON account file, checked in full unless `trusted` (content checked
     before: storage/checked.py); with `keep`, only the extensions it keeps, the others checked
     and dropped a run at a time (`hint`: text each kept extension holds as the store writes it,
-    by which trusted content's runs without it are not decoded). Raises AccountFileError as
+    by which trusted content's runs without it are not decoded; `where` (key, value), instead
+    of keep: the extensions whose `key` is `value`). Raises AccountFileError as
     schema.check_document does."""
     import msgspec
 
+    if where is not None:
+        keep = _Where(*where)
     try:
         if trusted:
             return _decode(data, keep, hint)  # type: ignore[return-value]
@@ -158,7 +162,7 @@ def _load(path: Path, data: bytes, keep: Callable[[Any], bool] | None) -> dict[s
             exts = extensions.decode(run)
             if checks.run(exts) != run.count(b'"') and msgspec.json.decode(run) != exts:
                 raise Doubt("a field unknown or given twice")
-            doc["extensions"] += exts if keep is None else filter(keep, exts)
+            doc["extensions"] += exts if keep is None else _kept(exts, keep)
     schema.check_document(path, doc, checks)
     return doc
 
@@ -181,10 +185,33 @@ def _decode(data: bytes, keep: Callable[[Any], bool] | None, hint: str | None) -
             for run in _runs(text, start, end):
                 if holds is None or holds in run:
                     exts = extensions.decode(run)
-                    doc["extensions"] += exts if keep is None else filter(keep, exts)
+                    doc["extensions"] += exts if keep is None else _kept(exts, keep)
             if doc["extensions"]:
                 break
     return doc
+
+
+class _Where:
+    """keep: the extensions whose `key` is `value`."""
+
+    def __init__(self, key: str, value: str) -> None:
+        self.key, self.value = key, value
+
+    def __call__(self, ext: Table) -> bool:
+        return ext.get(self.key) == self.value
+
+
+def _kept(exts: list[Table], keep: Callable[[Any], bool]) -> list[Table]:
+    """The extensions `keep` keeps; for a _Where whose key each extension holds (a required
+    field: the status), in C loops."""
+    if isinstance(keep, _Where):
+        try:
+            values = list(map(itemgetter(keep.key), exts))
+        except KeyError:
+            pass
+        else:
+            return list(compress(exts, list(map(eq, values, repeat(keep.value)))))
+    return list(filter(keep, exts))
 
 
 _PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"

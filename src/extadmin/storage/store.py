@@ -94,17 +94,17 @@ class AccountStore:
         data = self._read_bytes()
         content = checked.digest(data)
         trusted = checked.known(self.path, content)
-        if where is not None:
-            key, value = where
-            keep = lambda ext: ext.get(key) == value  # noqa: E731
         if codec.file_format(self.path) == "json":
-            doc = decoder.load(self.path, data, keep, hint, trusted=trusted)
+            doc = decoder.load(self.path, data, keep, hint, where=where, trusted=trusted)
         else:
             text = codec.to_text(self.path, data)
             del data  # one copy of the file in memory while it is parsed, not two
             doc = codec.parse(self.path, text)
             if not trusted:
                 schema.check_document(self.path, doc)
+            if where is not None:
+                key, value = where
+                keep = lambda ext: ext.get(key) == value  # noqa: E731
             if keep is not None:
                 doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
         if not trusted:  # checked whole, each extension as it was decoded or all at once
