@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -130,7 +131,7 @@ def test_the_decoder_agrees_with_the_rule_book(
                 assert doc == {**expected, "extensions": kept}
         try:
             fast = decoder._load(path, path.read_bytes(), None)
-        except (decoder.Doubt, AccountFileError, ValueError):
+        except (decoder.Doubt, AccountFileError, ValueError, msgspec.MsgspecError):
             pass  # read again by the rule book
         else:
             assert fast == expected
