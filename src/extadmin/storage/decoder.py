@@ -142,27 +142,25 @@ def load(
 
 
 def _load(path: Path, data: bytes, keep: Callable[[Any], bool] | None) -> dict[str, Any]:
+    """The whole check: the top level's small tables by schema.check_document, the extensions
+    run by run by the decoder's types and Columns."""
     import msgspec
 
-    top_level, extensions = _decoders()
-    top = top_level.decode(data)  # the top level's values, each as its text (none decoded yet)
+    doc, text = _top(data)
     if _controls(data):
         raise Doubt("a control character, or an escape that may be one")
-    doc = {key: [] if key == "extensions" else msgspec.json.decode(raw) for key, raw in top.items()}
     checks = Columns()
-    raw = top.get("extensions")
-    if raw is not None:
-        if bytes(memoryview(raw)[:1]) != b"[":
-            raise Doubt("extensions: not a list")
-        # the store writes the list last: its text is then the file's end, found without a copy
-        found = _last_list(data, len(raw)) if list(top)[-1] == "extensions" else None
-        text, start, end = (bytes(raw), 0, len(raw)) if found is None else (data, *found)
-        doc["extensions"] = []
-        for run in _runs(text, start, end):
-            exts = extensions.decode(run)
-            if checks.run(exts) != run.count(b'"') and msgspec.json.decode(run) != exts:
-                raise Doubt("a field unknown or given twice")
-            doc["extensions"] += exts if keep is None else _kept(exts, keep)
+
+    def check(run: bytes, exts: list[Table]) -> None:
+        if checks.run(exts) != run.count(b'"') and msgspec.json.decode(run) != exts:
+            raise Doubt("a field unknown or given twice")
+
+    if text is not None:
+        try:
+            doc["extensions"] = _extensions(text, keep, check)
+        except msgspec.DecodeError:  # a run cut inside an item (another layout): the list whole
+            checks = Columns()
+            doc["extensions"] = _extensions(text, keep, check, whole=True)
     schema.check_document(path, doc, checks)
     return doc
 
@@ -173,22 +171,64 @@ def _decode(data: bytes, keep: Callable[[Any], bool] | None, hint: str | None) -
     the text may be written otherwise, its digits escaped)."""
     import msgspec
 
-    top_level, extensions = _decoders()
-    top = top_level.decode(data)
+    doc, text = _top(data)
+    if text is not None:
+        needle = None if hint is None or keep is None else hint.encode("utf-8")
+        try:
+            doc["extensions"] = _extensions(text, keep, holding=needle)
+            if needle is not None and not doc["extensions"]:
+                doc["extensions"] = _extensions(text, keep)
+        except msgspec.DecodeError:  # another layout: the list whole
+            doc["extensions"] = _extensions(text, keep, whole=True)
+    return doc
+
+
+Text = tuple[bytes, int, int]  # text[1:2] of text[0]: a list's
+
+
+def _top(data: bytes) -> tuple[dict[str, Any], Text | None]:
+    """The top level's values decoded, but the extensions: their list's text, or None. The
+    store writes the list last, so its text is then the file's end, taken without a copy."""
+    import msgspec
+
+    top = _decoders()[0].decode(data)  # each value as its text, none decoded yet
     doc = {key: [] if key == "extensions" else msgspec.json.decode(raw) for key, raw in top.items()}
     raw = top.get("extensions")
-    if raw is not None:
-        found = _last_list(data, len(raw)) if list(top)[-1] == "extensions" else None
-        text, start, end = (bytes(raw), 0, len(raw)) if found is None else (data, *found)
-        needle = None if hint is None or keep is None else hint.encode("utf-8")
-        for holds in (needle, None) if needle is not None else (None,):
-            for run in _runs(text, start, end):
-                if holds is None or holds in run:
-                    exts = extensions.decode(run)
-                    doc["extensions"] += exts if keep is None else _kept(exts, keep)
-            if doc["extensions"]:
-                break
-    return doc
+    if raw is None:
+        return doc, None
+    size = len(memoryview(raw))
+    if list(top)[-1] == "extensions":
+        end = _before_space(data, _before_space(data, len(data)) - 1)  # before the last brace
+        if data[end - size : end - size + 1] == b"[":
+            return doc, (data, end - size, end)
+    text = bytes(raw)
+    if text[:1] != b"[":
+        raise Doubt("extensions: not a list")
+    return doc, (text, 0, size)
+
+
+def _extensions(
+    text: Text,
+    keep: Callable[[Any], bool] | None,
+    check: Callable[[bytes, list[Table]], None] | None = None,
+    *,
+    holding: bytes | None = None,
+    whole: bool = False,
+) -> list[Table]:
+    """The extensions of a list's text, decoded a run at a time (or `whole`), each run checked
+    by `check` as it is decoded and only the kept extensions held; `holding`: text a run must
+    hold to be decoded at all (content checked before)."""
+    decoder = _decoders()[1]
+    kept: list[Table] = []
+    data, start, end = text
+    for run in [data[start:end]] if whole else _runs(data, start, end):
+        if holding is not None and holding not in run:
+            continue
+        exts = decoder.decode(run)
+        if check is not None:
+            check(run, exts)
+        kept += exts if keep is None else _kept(exts, keep)
+    return kept
 
 
 class _Where:
@@ -232,13 +272,6 @@ def _controls(data: bytes) -> bool:
     return rules.controls_in(set(data.translate(None, _PLAIN_ASCII).decode("utf-8")))
 
 
-def _last_list(data: bytes, size: int) -> tuple[int, int] | None:
-    """(start, end) of the text of the top level's last value, `size` bytes long, if it is a
-    list: what ends the file but for whitespace and the closing brace."""
-    end = _before_space(data, _before_space(data, len(data)) - 1)  # before the closing brace
-    return (end - size, end) if data[end - size : end - size + 1] == b"[" else None
-
-
 def _before_space(data: bytes, end: int) -> int:
     while end and data[end - 1] in _SPACE:
         end -= 1
@@ -246,10 +279,10 @@ def _before_space(data: bytes, end: int) -> int:
 
 
 def _runs(data: bytes, start: int, end: int) -> Iterator[bytes]:
-    """The list's text (data[start:end]) as runs of whole items, each `[...]`: cut where an
-    item ends and the next begins on the next line (`},` and a newline: a raw newline is never
-    inside a string), the store's layout; any other layout in one run (a cut there would leave
-    an item open: no run's text decodes unless it is whole)."""
+    """A list's text (data[start:end]) as runs of whole items, each `[...]`: cut where an item
+    ends and the next begins on the next line (`},` and a newline: a raw newline is never inside
+    a string), the store's layout. In another layout a cut may fall inside an item: that run
+    does not decode (an item left open), and the list is then decoded whole."""
     end = _before_space(data, end - 1)  # before the closing bracket
     i = start + 1
     while True:
