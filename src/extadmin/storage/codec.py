@@ -92,14 +92,19 @@ def json_items(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str
     (50,000 rows of a listing in a tenth of the standard library's time): strings, integers,
     booleans and None exactly as json.dumps writes them; a float as the same number, in its
     shortest form (`1e16`, where json.dumps writes `1e+16`; NaN and the infinities, which JSON
-    cannot hold and json.dumps writes as `NaN`, as null). With `ensure_ascii` (the audit log),
-    or for what msgspec cannot encode (a lone surrogate, a key that is not a string), one C
-    encoder of the standard library, built once for all."""
-    if not ensure_ascii:
-        try:
+    cannot hold and json.dumps writes as `NaN`, as null). With `ensure_ascii` (the audit log,
+    which must not change), by msgspec only what it writes byte for byte as json.dumps does:
+    no float and only ASCII text. Anything else (a lone surrogate, a key that is not a string),
+    and the rest of the audit log, by one C encoder of the standard library, built once."""
+    try:
+        if not ensure_ascii:
             return b"".join(_items(items, sep.encode("utf-8"))).decode("utf-8")
-        except (UnicodeEncodeError, TypeError, ValueError):
-            pass
+        if _as_stdlib_writes(items):
+            text = b"".join(_items(items, sep.encode("utf-8")))
+            if text.isascii():
+                return text.decode("ascii")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        pass
     return sep.join(map(_item_encoder(ensure_ascii), items))
 
 
