@@ -538,10 +538,11 @@ def _plain_lines(joined: str, domains: list[str]) -> bool:
     when the text is made of _ADDRESS_CHARS only; else the pattern."""
     if joined.encode("ascii").translate(None, _ADDRESS_CHARS):
         return _PLAIN_ADDRESSES.fullmatch(joined) is not None
-    lines = "\n" + joined + "\n"
+    lines = joined.count("\n") + 1
     return (
-        len(domains) == lines.count("\n") - 1 == lines.count("@")  # one @ a line
-        and not any(part in lines for part in ("\n@", "\n.", ".@", ".."))
+        len(domains) == lines == joined.count("@")  # one @ a line
+        and not joined.startswith(("@", "."))
+        and not any(part in joined for part in ("\n@", "\n.", ".@", ".."))
     )
 
 

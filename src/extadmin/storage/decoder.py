@@ -469,13 +469,21 @@ def _leaf(tables: list[Table], spec: schema.Spec) -> int:
     if not tables:
         return 0
     other = 0
-    for key in _looked_at(spec):
+    for key, many in _leaf_plan(id(spec)):
         values = _held(tables, key)
-        if spec[key][0] is not str:
+        if many is None:  # not a string
             other += len(values)
-        elif (many := _many(spec, key)) is not None:
+        else:
             _rule(many(values))
     return _marks(sum(map(len, tables)), other)
+
+
+@cache
+def _leaf_plan(spec_id: int) -> list[tuple[str, Callable[[list[str]], bool] | None]]:
+    """_leaf's fields of a table (_looked_at) and their rules, worked out once."""
+    spec = next(s for s in (*_inner(schema.EXTENSION).values(), *_inner(schema.USER).values())
+                if id(s) == spec_id)  # fmt: skip
+    return [(k, None if spec[k][0] is not str else _many(spec, k)) for k in _looked_at(spec)]
 
 
 def _rule(holds: bool) -> None:
