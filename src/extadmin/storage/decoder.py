@@ -1,6 +1,6 @@
 """The JSON account file read at the speed of its parser, every rule checked on every read.
 
-msgspec decodes the extensions in C, a run of about 1 MiB of the file at a time, into the plain
+msgspec decodes the extensions in C, a run of about 256 KiB of the file at a time, into the plain
 dicts that the commands use (keys in the file's order), checking on the way what
 storage/schema.py's specs declare: each table's fields and their types, the required ones, the
 choices (decoded to one string object each: `enabled` is held once, not 100,000 times), the
