@@ -9,7 +9,7 @@ and writes what it read to a file with json.dumps (the C encoder), fsynced and r
 extadmin saves a file. Like extadmin, it runs with the cycle collector off and exits without
 freeing (os._exit).
 
-    python benchmarks/platform_pull.py [--sizes 1000,10000,50000] [--repeat 3]
+    python benchmarks/platform_pull.py [--sizes 1000,10000,50000] [--repeat 3] [--before SRC]
 
 For each size it prints the requests the pull sent in all and how many listed extensions, the
 pull's wall time and the baseline's (best of N, runs interleaved), their ratio, the fake alone,
@@ -33,6 +33,12 @@ handling is proven by tests/test_platform_pull.py, not here. The fake is populat
 untimed; each repeat connects a fresh account file (untimed) with fresh XDG config, data and
 cache folders, so that every timed pull writes the whole file. Every timed run starts after
 os.sync() (_timing.SAME_STATE).
+
+`peak`: the peak resident memory of one more pull (and of the baseline), untimed, on a fresh
+linked file, in MiB and over the pulled file's size; `re-pull`: that of the same pull run again
+on the file it wrote (every extension read, checked, replaced and written again). With --before
+SRC (the `src` folder of an earlier version, such as `git archive be3b67c src` unpacked), that
+extadmin pulls too, in the same rounds, from the same state: its time and peaks follow.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))  # tests.fake_platform
 
-from _timing import EXTADMIN, SAME_STATE, run_time  # noqa: E402
+from _timing import EXTADMIN, SAME_STATE, peak_rss_kib, run_time  # noqa: E402
 from tests.fake_platform import ROUTES, FakePlatform, Recorded, Request  # noqa: E402
 
 NO_LIMIT = (100000, 60.0)  # every group: never reached in these runs
@@ -183,6 +189,9 @@ class Row:
     base_requests: set[int] = field(default_factory=set)
     mib: float = 0.0
     populate: float = 0.0  # seconds to populate the fake (untimed)
+    before: float = math.inf  # the earlier extadmin's pull (--before)
+    peak: dict[str, float] = field(default_factory=dict)  # program -> MiB
+    repull: dict[str, float] = field(default_factory=dict)  # program -> MiB, the pull again
 
 
 def counts(values: set[int]) -> str:
@@ -193,7 +202,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--before", metavar="SRC", help="an earlier extadmin's src folder")
     args = parser.parse_args()
+    programs = {"extadmin": EXTADMIN}
+    if args.before:
+        programs["before"] = ["env", f"PYTHONPATH={Path(args.before).resolve()}", *EXTADMIN]
     work = Path(tempfile.mkdtemp(prefix="extadmin-pull-"))
     baseline = work / "baseline.py"
     baseline.write_text(BASELINE)
@@ -212,7 +225,14 @@ def main() -> None:
     print(
         f"{'size':>7} {'requests':>8} {'ext list':>8} {'rec list':>8} {'recorded':>8}"
         f" {'const':>5} {'pull':>9} {'baseline':>9} {'ratio':>6} {'base req':>8}"
-        f" {'fake alone':>10} {'file MiB':>8}"
+        f" {'fake alone':>10} {'file MiB':>8} {'peak MiB':>8} {'/file':>5} {'re-pull':>7}"
+        f" {'/file':>5} {'base pk':>7}"
+        + (
+            f" | {'before':>9} {'ratio':>6} {'peak MiB':>8} {'/file':>5}"
+            f" {'re-pull':>7} {'/file':>5}"
+            if args.before
+            else ""
+        )
     )
     constants: set[int] = set()
     failed: list[str] = []
@@ -220,7 +240,7 @@ def main() -> None:
     try:
         for size in map(int, args.sizes.split(",")):
             with Fake(limits=limits) as fake:
-                row = bench(fake, size, args.repeat, work, baseline, failed)
+                row = bench(fake, size, args.repeat, work, baseline, failed, programs)
             constants |= row.constants
             rows[size] = row
             print(
@@ -228,7 +248,16 @@ def main() -> None:
                 f" {counts(row.recording_lists):>8} {row.recorded:>8}"
                 f" {counts(row.constants):>5} {row.pull:>8.3f}s {row.baseline:>8.3f}s"
                 f" {row.pull / row.baseline:>5.2f}x {counts(row.base_requests):>8}"
-                f" {row.fake:>9.3f}s {row.mib:>8.1f}",
+                f" {row.fake:>9.3f}s {row.mib:>8.1f} {row.peak['extadmin']:>8.0f}"
+                f" {row.peak['extadmin'] / row.mib:>4.1f}x {row.repull['extadmin']:>7.0f}"
+                f" {row.repull['extadmin'] / row.mib:>4.1f}x {row.peak['baseline']:>7.0f}"
+                + (
+                    f" | {row.before:>8.3f}s {row.before / row.baseline:>5.2f}x"
+                    f" {row.peak['before']:>8.0f} {row.peak['before'] / row.mib:>4.1f}x"
+                    f" {row.repull['before']:>7.0f} {row.repull['before'] / row.mib:>4.1f}x"
+                    if "before" in programs
+                    else ""
+                ),
                 flush=True,
             )
     finally:
@@ -251,8 +280,17 @@ def main() -> None:
         raise SystemExit(1)
 
 
-def bench(fake: Fake, size: int, repeat: int, work: Path, baseline: Path, failed: list[str]) -> Row:
-    """One size: populate (untimed), then `repeat` interleaved pulls and baseline runs."""
+def bench(
+    fake: Fake,
+    size: int,
+    repeat: int,
+    work: Path,
+    baseline: Path,
+    failed: list[str],
+    programs: dict[str, list[str]],
+) -> Row:
+    """One size: populate (untimed), then `repeat` interleaved pulls and baseline runs; then
+    the peak memory of one more of each."""
     start = time.perf_counter()
     fake.populate(size, sites=["main-site", fake.add_site("Boston", "2")])
     fake.add_site("Paris", "3")
@@ -263,8 +301,10 @@ def bench(fake: Fake, size: int, repeat: int, work: Path, baseline: Path, failed
     (secrets / "client-secret").write_text(fake.client_secret)
     (secrets / "jwt").write_text(fake.jwt)
     row = Row(recorded=len(fake.recording), populate=populated)
-    for n in range(repeat):
-        run = work / f"{size}-{n}"
+
+    def linked(run: Path, program: list[str]) -> tuple[list[str], dict[str, str], Path]:
+        """(the pull's command, its environment, the file): a fresh linked file, nothing pulled
+        yet, connected untimed."""
         env = {
             "XDG_CONFIG_HOME": str(run / "config"),
             "XDG_DATA_HOME": str(run / "data"),
@@ -273,15 +313,23 @@ def bench(fake: Fake, size: int, repeat: int, work: Path, baseline: Path, failed
             "RINGCENTRAL_JWT": "",
         }
         account = run / "acct.json"
-        acct = [*EXTADMIN, "--account", str(account)]
+        acct = [*program, "--account", str(account)]
         connect = [
             *acct, "platform", "connect", "--server", fake.url, "--client-id", fake.client_id,
             "--client-secret-file", str(secrets / "client-secret"),
             "--jwt-file", str(secrets / "jwt"),
         ]  # fmt: skip
-        run_time(connect, env)  # untimed: a fresh linked file, nothing pulled yet
+        run_time(connect, env)
+        return [*acct, "platform", "pull"], env, account
+
+    for n in range(repeat):
+        run = work / f"{size}-{n}"
+        if "before" in programs:
+            pull, env, _ = linked(work / f"{size}-{n}-before", programs["before"])
+            row.before = min(row.before, run_time(pull, env))
+        pull, env, account = linked(run, programs["extadmin"])
         first = len(fake.requests)
-        row.pull = min(row.pull, run_time([*acct, "platform", "pull"], env))
+        row.pull = min(row.pull, run_time(pull, env))
         sent = fake.requests[first:]
         row.requests.add(len(sent))
         row.lists.add(sum(1 for r in sent if r.method == "GET" and LIST.fullmatch(r.path)))
@@ -308,6 +356,18 @@ def bench(fake: Fake, size: int, repeat: int, work: Path, baseline: Path, failed
         if pulled != size or listed != size:
             failed.append(f"{size}: pulled {pulled}, baseline listed {listed} extensions")
         shutil.rmtree(run, ignore_errors=True)
+        shutil.rmtree(work / f"{size}-{n}-before", ignore_errors=True)
+    for label, program in programs.items():
+        pull, env, _ = linked(work / f"{size}-peak-{label}", program)
+        row.peak[label] = peak_rss_kib(pull, env) / 1024
+        row.repull[label] = peak_rss_kib(pull, env) / 1024  # the file holds them all now
+    out = work / f"{size}-peak-baseline" / "baseline.json"
+    out.parent.mkdir()
+    base = [
+        sys.executable, str(baseline), fake.url, fake.client_id,
+        str(secrets / "client-secret"), str(secrets / "jwt"), str(out),
+    ]  # fmt: skip
+    row.peak["baseline"] = peak_rss_kib(base, env) / 1024
     if fake.violations:
         failed.append(f"{size}: the fake saw violations: {fake.violations[:3]}")
     if len(row.requests) != 1 or len(row.lists) != 1:

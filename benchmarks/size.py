@@ -11,10 +11,17 @@ Like extadmin, the baseline runs with the cycle collector off and exits without 
 (_timing.SAME_STATE).
 
     python benchmarks/size.py [--sizes 1000,10000,100000] [--formats json,toml]
-                              [--shapes unassigned,half,rich,long] [--repeat 5]
+                              [--shapes unassigned,half,rich,long] [--repeat 5] [--before SRC]
 
-Read commands are steady state: an earlier extadmin command has read this content (the
-`unseen` column is the same command on content no extadmin command has seen, checked in full).
+`steady`: an earlier extadmin command has read this content (an extadmin that keeps a record of
+the content it checked, such as one before issue 27, then trusts it); `unseen`: the same command
+on content no extadmin command has seen (no record of any check: copied in, edited by hand, on
+a CI runner). Each is given with its ratio to the baseline's time. `peak`: the command's peak
+resident memory on unseen content, in MiB, and over the file's size.
+
+With --before SRC (the `src` folder of an earlier version, such as `git archive be3b67c src`
+unpacked), that extadmin runs too, side by side: every round runs each program in turn, each
+from the same state (the setup again, then os.sync()); its figures follow extadmin's.
 """
 
 from __future__ import annotations
@@ -138,12 +145,10 @@ def main() -> None:
         before_env = [f"PYTHONPATH={Path(args.before).resolve()}", f"XDG_CACHE_HOME={work}/c0"]
         programs["before"] = ["env", *before_env, *EXTADMIN]
     byte_compile(programs)
-    before = f" {'before':>9} {'b/base':>6}" if args.before else ""
     print(f"{SAME_STATE}; best of {args.repeat}")
-    print(
-        f"{'size':>7} {'fmt':<4} {'shape':<10} {'command':<30} {'extadmin':>9} {'baseline':>9}"
-        f" {'ratio':>6}{before} {'unseen':>8} {'peak MiB':>9} {'file MiB':>9}"
-    )
+    columns = f"{'ratio':>5} {'unseen':>7} {'ratio':>5} {'peak':>5} {'/file':>5}"
+    sides = "".join(f" | {label + ' steady':>15} {columns}" for label in programs)
+    print(f"{'size':>7} {'fmt':<4} {'shape':<10} {'command':<30} {'MiB':>5} {'baseline':>8}{sides}")
     try:
         for size in map(int, args.sizes.split(",")):
             for fmt in args.formats.split(","):
@@ -173,7 +178,8 @@ def run_shape(
 
     def unseen() -> None:
         reset()
-        shutil.rmtree(work / "cache", ignore_errors=True)  # no record of any check
+        for cache in ("cache", "c0"):  # no record of any check, by any version
+            shutil.rmtree(work / cache, ignore_errors=True)
 
     def seen() -> None:
         """As after any earlier extadmin command: this content is known as checked."""
@@ -230,26 +236,25 @@ def run_shape(
             label: [*program, "--account", str(account), *arguments]
             for label, program in programs.items()
         }
-        cmd = commands["extadmin"]
         best = interleaved({**commands, "baseline": base_cmd}, args.repeat, env, seen)
-        first = peak = "-"
+        first: dict[str, float] = {}
+        peak: dict[str, float] = {}
         if not args.quick:
             # content no extadmin command has seen (copied in, edited by hand): checked in full
-            runs = min(args.repeat, 3)
-            first = f"{min(run_time(cmd, env, setup=unseen) for _ in range(runs)):.3f}s"
-            unseen()
-            peak = f"{peak_rss_kib(cmd, env) / 1024:.1f}"  # the larger: checked as it is read
-        ratio = best["extadmin"] / best["baseline"]
-        before = (
-            f" {best['before']:>8.3f}s {best['before'] / best['baseline']:>5.2f}x"
-            if "before" in best
-            else ""
-        )
-        print(
-            f"{size:>7} {fmt:<4} {shape:<10} {name:<30} {best['extadmin']:>8.3f}s "
-            f"{best['baseline']:>8.3f}s {ratio:>5.2f}x{before} {first:>8} {peak:>9} {mib:>9.1f}",
-            flush=True,
-        )
+            first = interleaved(commands, args.repeat, env, unseen)
+            for label, cmd in commands.items():
+                unseen()
+                peak[label] = peak_rss_kib(cmd, env) / 1024
+        base = best["baseline"]
+        row = f"{size:>7} {fmt:<4} {shape:<10} {name:<30} {mib:>5.1f} {base:>7.3f}s"
+        for label in commands:
+            row += f" | {best[label]:>14.3f}s {best[label] / base:>4.2f}x"
+            if label in first:
+                row += f" {first[label]:>6.3f}s {first[label] / base:>4.2f}x"
+                row += f" {peak[label]:>5.0f} {peak[label] / mib:>4.1f}x"
+            else:
+                row += f" {'-':>7} {'-':>5} {'-':>5} {'-':>5}"
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

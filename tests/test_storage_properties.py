@@ -1,15 +1,18 @@
 """Property tests of the account store: any valid document survives a save and a load in both
-formats, the codecs carry any text, and no input whatever makes the loader fail with anything
-but AccountFileError."""
+formats, byte for byte as before issue 27 in JSON; the codecs carry any text; the JSON decoder's
+own checks vouch for every valid account and agree with the rule book on any spoiled one; and
+no input whatever makes the loader fail with anything but AccountFileError."""
 
 from __future__ import annotations
 
 import copy
+import json
 import tempfile
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +23,7 @@ from extadmin.domain.catalog import LOCALES, PREDEFINED_ROLES, RECORDING, SETUP_
 from extadmin.domain.fields import BASE_FIELDS
 from extadmin.domain.model import SCHEMA_VERSION
 from extadmin.errors import AccountFileError
-from extadmin.storage import codec, schema
+from extadmin.storage import codec, decoder, schema
 from extadmin.storage.store import AccountStore
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -193,6 +196,80 @@ def test_round_trip(folder: Path, suffix: str, doc: dict[str, Any]) -> None:
     assert codec.decode(path, path.read_bytes()) == doc
 
 
+def written_before(doc: dict[str, Any]) -> bytes:
+    """A JSON account as extadmin wrote it before issue 27 (be3b67c's codec._encode_json: one
+    list item a line, each by the standard library's C encoder, as json.dumps writes it)."""
+    text = "{"
+    for key, value in doc.items():
+        text += f"\n  {json.dumps(key)}: "
+        if isinstance(value, list) and value:
+            items = ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value)
+            text += f"[\n    {items}\n  ]"
+        else:
+            text += json.dumps(value, ensure_ascii=False)
+        text += ","
+    return (text.removesuffix(",") + "\n}\n").encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=documents(), chunk=st.sampled_from([1, 2, 4096]))
+def test_the_json_file_is_written_as_before_and_reads_back_equal(
+    doc: dict[str, Any], chunk: int
+) -> None:
+    """msgspec writes any valid account byte for byte as the standard library did (same keys,
+    same order, same UTF-8, same newline at the end: existing files, their diffs and the
+    audit log do not change), a few items at a time or all at once; the decoder reads it back
+    equal, its own checks vouching for it (no second reading by the rule book)."""
+    path = Path("acme.json")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(codec, "_CHUNK", chunk)
+        data = codec.encode(path, doc)
+    assert data == written_before(doc)
+    assert decoder._load(path, data, None) == doc
+    assert decoder.load(path, data) == doc
+
+
+def rule_book(path: Path, data: bytes) -> Any:
+    """The verdict of the standard library and schema.check_document: the document, or the
+    refusal's message."""
+    try:
+        return schema.check_document(path, codec.decode(path, data))
+    except AccountFileError as exc:
+        return exc.message
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), doc=documents(), layout=st.sampled_from(["store", "indent", "ascii"]))
+def test_the_decoder_agrees_with_the_rule_book_on_a_spoiled_document(
+    data: st.DataObject, doc: dict[str, Any], layout: str
+) -> None:
+    """A valid account with one part replaced by anything, removed, or one field added, written
+    as the store writes it or by another program: a JSON read gives what the rule book gives
+    (the document, or its refusal in its words), its own checks never vouching for what the
+    rule book refuses; a filtered read is the whole less the extensions not kept."""
+    spoil(data, doc)
+    path = Path("acme.json")
+    try:
+        text = {
+            "store": lambda: codec.encode(path, doc),
+            "indent": lambda: json.dumps(doc, indent=2, ensure_ascii=False).encode(),
+            "ascii": lambda: json.dumps(doc).encode(),
+        }[layout]()
+    except (UnicodeEncodeError, ValueError, TypeError):  # text no UTF-8 file can hold
+        return
+    expected = rule_book(path, text)
+    try:
+        got: Any = decoder.load(path, text)
+    except AccountFileError as exc:
+        got = exc.message
+    assert got == expected
+    try:
+        fast = decoder._load(path, text, None)
+    except (decoder.Doubt, AccountFileError, ValueError, RecursionError, msgspec.MsgspecError):
+        return  # read again by the rule book
+    assert fast == expected
+
+
 @SETTINGS
 @given(doc=documents())
 def test_the_checker_accepts_every_valid_document(doc: dict[str, Any]) -> None:
@@ -243,11 +320,8 @@ def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), doc=documents())
-def test_the_checker_on_a_spoiled_document(data: st.DataObject, doc: dict[str, Any]) -> None:
-    """A valid document with one part replaced by anything, or one part removed, or one field
-    added: the checker accepts it or reports it, nothing else."""
+def spoil(data: st.DataObject, doc: dict[str, Any]) -> None:
+    """One part of a document replaced by anything, or removed, or one field added."""
     where = data.draw(st.sampled_from(_paths(doc)[1:]))
     parent = doc
     for key in where[:-1]:
@@ -261,6 +335,14 @@ def test_the_checker_on_a_spoiled_document(data: st.DataObject, doc: dict[str, A
         parent[data.draw(texts)] = data.draw(json_values)
     else:
         parent.append(data.draw(json_values))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), doc=documents())
+def test_the_checker_on_a_spoiled_document(data: st.DataObject, doc: dict[str, Any]) -> None:
+    """A valid document with one part replaced by anything, or one part removed, or one field
+    added: the checker accepts it or reports it, nothing else."""
+    spoil(data, doc)
     check_fails_cleanly(doc)
 
 

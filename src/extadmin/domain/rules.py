@@ -19,7 +19,9 @@ from extadmin.errors import InvalidValue
 RESERVED_NUMBERS = frozenset({"911", "933", "988", "112", "999"} | {f"{n}11" for n in range(2, 9)})
 MAX_EXTENSION = 999_999
 NUMBER_RE = re.compile(r"[1-9][0-9]{0,5}")  # an extension number, as a file holds it
-_MAC_RE = re.compile(r"[0-9A-Fa-f]{12}")
+_MAC_DIGITS = re.compile(r"[0-9A-Fa-f]{12}")
+# what mac_address returns (a unicast address: the first byte even), so what a file holds
+MAC_RE = re.compile(r"[0-9A-F][02468ACE](?::[0-9A-F]{2}){5}")
 _MAC_SEPARATORS = re.compile(r"[:\-.\s]")
 PASSWORD_SPECIALS = "!@#$%^&*."
 
@@ -73,7 +75,7 @@ def site_code(value: str) -> str:
 def mac_address(value: str) -> str:
     """Accepts 00:04:f2:ab:cd:ef, 00-04-F2-AB-CD-EF, 0004.f2ab.cdef or 0004F2ABCDEF."""
     digits = _MAC_SEPARATORS.sub("", value)
-    if not _MAC_RE.fullmatch(digits):
+    if not _MAC_DIGITS.fullmatch(digits):
         raise InvalidValue("mac", f"{value!r} is not a MAC address (12 hexadecimal digits)")
     if int(digits[:2], 16) & 1:
         raise InvalidValue("mac", f"{value!r} is a multicast address, not a device")
@@ -119,7 +121,10 @@ def no_control(value: str, field: str) -> str:
     return value
 
 
-def text(value: str | None, field: str, *, required: bool = False, limit: int = 64) -> str:
+TEXT_LIMIT = 64  # the most characters of a name or a free text field
+
+
+def text(value: str | None, field: str, *, required: bool = False, limit: int = TEXT_LIMIT) -> str:
     """Trimmed, at most `limit` characters, no control characters."""
     value = (value or "").strip()
     if required and not value:
@@ -240,7 +245,7 @@ def phone(value: str | None, country: str, field: str, *, mobile: bool = False) 
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
 def e164(value: str, field: str) -> str:
@@ -248,9 +253,26 @@ def e164(value: str, field: str) -> str:
     country code, at most 15 digits in all). Whether it is a valid number of the account's
     country, and not toll-free for a mobile, is phone()'s to judge when it is entered: that
     takes the phone library (some 50 us a number) and its metadata, which changes with it."""
-    if not _E164.fullmatch(value):
+    if not E164_RE.fullmatch(value):
         raise InvalidValue(field, f"{value!r} is not a phone number in E.164 form (+16175550123)")
     return value
+
+
+# The codes the phone library knows (phonenumbers.SUPPORTED_REGIONS, 8.13 and later): a file's
+# country among them is taken as it is, without loading the library (some 15 ms of every
+# command that reads an account); any other is asked of it (country). Every one is the
+# library's: tests/test_json_decoder.py.
+COUNTRIES = frozenset(
+    "AC AD AE AF AG AI AL AM AO AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO "
+    "BQ BR BS BT BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK "
+    "DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ "
+    "GR GT GU GW GY HK HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM "
+    "KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO "
+    "MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH "
+    "PK PL PM PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR "
+    "SS ST SV SX SY SZ TA TC TD TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG US UY UZ VA VC "
+    "VE VG VI VN VU WF WS XK YE YT ZA ZM ZW".split()
+)
 
 
 def country(value: str) -> str:
@@ -453,3 +475,108 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+# --- many values at once ----------------------------------------------------------------------
+# The load check of a large account file (storage/decoder.py) asks a rule of a column of values
+# (every extension number, every address): each of these gives the rule's verdict over all of
+# them in a few C calls, not one Python call per value. True when every value holds the rule;
+# False when one may not, and the caller asks the rule itself (for its message).
+
+
+@cache
+def _every_pattern(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(f"(?:{pattern.pattern})(?:\n(?:{pattern.pattern}))*", pattern.flags)
+
+
+def every(pattern: re.Pattern[str], values: Sequence[str]) -> bool:
+    """pattern.fullmatch holds for every value: one match over the values joined by newlines
+    (the pattern must not match a newline itself; a value holding one is matched alone)."""
+    if not values:
+        return True
+    joined = "\n".join(values)
+    if joined.count("\n") != len(values) - 1:
+        return all(map(pattern.fullmatch, values))
+    return _every_pattern(pattern).fullmatch(joined) is not None
+
+
+def texts_fit(values: Sequence[str], *, required: bool = False, limit: int = TEXT_LIMIT) -> bool:
+    """text()'s length rules over many values: trimmed, at most `limit` characters, and not
+    empty if `required`. Not its control-character rule: the caller checks those of a whole
+    file at once (controls_in)."""
+    if not values:
+        return True
+    if max(map(len, values)) > limit and any(len(v.strip()) > limit for v in values):
+        return False
+    return not required or "" not in map(str.strip, values)
+
+
+def controls_in(chars: Iterable[str]) -> bool:
+    """Whether any of the characters is a control character (is_control): the characters of a
+    file, each once (a set), without the ones that are plainly none (printable ASCII)."""
+    return any(map(is_control, chars))
+
+
+_PLAIN_ADDRESS = rf"{_PLAIN_LOCAL.pattern}@[^@\n]*"
+_PLAIN_ADDRESSES = re.compile(f"{_PLAIN_ADDRESS}(?:\n{_PLAIN_ADDRESS})*")
+_DOMAINS = re.compile(r"@([^\n]*)")
+# what a plain address is made of (_PLAIN_LOCAL, and an ASCII domain of labels)
+_ADDRESS_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.@\n".encode(
+    "ascii"
+)
+
+
+@cache
+def _lowercased_lines() -> re.Pattern[str]:
+    """A line of lower-cased addresses whose local part is one the library lowercases."""
+    return re.compile("\n(?:" + "|".join(map(re.escape, sorted(_lowercased()))) + ")@")
+
+
+def _plain_lines(joined: str, domains: list[str]) -> bool:
+    """Whether each line is a plain address, `domains` the text after each line's first @: a
+    dot-atom local part (_PLAIN_LOCAL), one @, a domain (the library judges it). A few C calls
+    when the text is made of _ADDRESS_CHARS only; else the pattern."""
+    if joined.encode("ascii").translate(None, _ADDRESS_CHARS):
+        return _PLAIN_ADDRESSES.fullmatch(joined) is not None
+    lines = joined.count("\n") + 1
+    return (
+        len(domains) == lines == joined.count("@")  # one @ a line
+        and not joined.startswith(("@", "."))
+        and not any(part in joined for part in ("\n@", "\n.", ".@", ".."))
+    )
+
+
+def emails_syntax(values: Sequence[str]) -> bool:
+    """email_syntax() over many addresses at once. Plain ones (_plain: ASCII, a dot-atom local
+    part) all at once: one pattern over them, their domains each asked once; any other address,
+    or one of a domain or a mailbox name _plain leaves to the library, on its own."""
+    if not values:
+        return True
+    joined = "\n".join(values)
+    domains = _DOMAINS.findall(joined)
+    if (
+        joined.count("\n") != len(values) - 1
+        or not joined.isascii()
+        or max(map(len, values)) > 254
+        or not _plain_lines(joined, domains)
+    ):
+        alone: Iterable[str] = values
+    else:  # each line a plain local part, one @ and a domain
+        odd = {d for d in set(domains) if "xn--" in d.lower() or _plain_domain(d) is None}
+        named = _lowercased_lines().search("\n" + joined.lower()) is not None
+        # a mailbox name the library lowercases (postmaster@), or a domain it refuses
+        alone = (
+            [
+                v
+                for v in values
+                if v.rpartition("@")[2] in odd or v.partition("@")[0].lower() in _lowercased()
+            ]
+            if odd or named
+            else []
+        )
+    try:
+        for value in alone:
+            email_syntax(value)
+    except InvalidValue:
+        return False
+    return True

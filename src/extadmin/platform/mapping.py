@@ -114,7 +114,11 @@ def document(old: Document, snap: Snapshot) -> Pulled:
     questions = with_questions(old)
     extensions: list[Extension] = []
     seen: set[str] = set()
-    for record in snap.extensions:
+    # each record let go once mapped: a pull holds the platform's records or the file's
+    # extensions, not both at once
+    records, snap.extensions = snap.extensions, []
+    for i, record in enumerate(records):
+        records[i] = None  # type: ignore[call-overload]
         ext, why = extension(record, site_names, role_names, default_role, snap.recording)
         if ext is None:
             pulled.skipped.append(why)

@@ -272,8 +272,11 @@ def pull(
     before = store.read()
     link = link_of(before)
     _refuse_local_changes(before, discard_local)
+    questions = mapping.with_questions(before.doc)
+    del before
+    store.release()  # read again under the lock: one copy of the account in memory, not two
     with open_session(link, secrets) as client:
-        snap = reader.snapshot(client, progress, mapping.with_questions(before.doc))
+        snap = reader.snapshot(client, progress, questions)
     with store.transaction("platform pull") as account:
         if link_of(account)["account_id"] != link["account_id"]:
             raise Conflict(f"{store.path} was linked to another account during the pull")
@@ -281,6 +284,8 @@ def pull(
         questions = mapping.with_questions(account.doc)
         old = {e.get("id", ""): mapping.view(e, questions) for e in account.extensions}
         pulled = mapping.document(account.doc, snap)
+        warnings = snap.warnings
+        del snap  # the platform's records, now in the file's words
         try:
             schema.check_document(store.path, pulled.doc)
         except AccountFileError as exc:  # e.g. two extensions given one number meanwhile
@@ -300,7 +305,7 @@ def pull(
             languages=len(account.doc["platform"].get("languages", [])),
             changed=len([k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]),
             skipped=pulled.skipped,
-            warnings=snap.warnings + pulled.warnings,
+            warnings=warnings + pulled.warnings,
         )
         summary = {k: v for k, v in result.summary().items() if k not in ("skipped", "warnings")}
         account.record("platform pull", **summary, skipped=len(result.skipped))

@@ -1,6 +1,7 @@
-"""Which contents of an account file have passed the schema check already, so that a large
-account is not checked again on every command (at 100,000 extensions the check costs more than
-the parse).
+"""Which contents of an account file have passed the load check already, so that an account
+is not checked again on every command (at 100,000 extensions the check of a JSON file costs
+about as much as its parse, and the check of any account with users loads the email and phone
+libraries: docs/decisions.md, "Content checked once").
 
 One record per account file, in the user's cache folder: the SHA-256 of the last content this
 version of the checker has checked or written. Any other content (a hand edit, another tool, an
@@ -33,7 +34,7 @@ def known(path: Path, content_digest: str) -> bool:
     for own in (record.parent.parent, record.parent, record):
         files.refuse_link(own)  # a record reached through a link could vouch for anything
     try:
-        return _record(path).read_text("ascii") == _line(content_digest)
+        return _record(path).read_text("ascii") == _line(path, content_digest)
     except (OSError, UnicodeDecodeError):
         return False
 
@@ -46,15 +47,15 @@ def remember(path: Path, content_digest: str) -> None:
         files.private_dir(record.parent)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:  # 0600 whatever the umask
-            handle.write(_line(content_digest))
+            handle.write(_line(path, content_digest))
         os.replace(tmp, record)  # another process reading it sees the old record or this one
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
 
 
-def _line(content_digest: str) -> str:
-    return f"{_tag()} {content_digest}\n"
+def _line(path: Path, content_digest: str) -> str:
+    return f"{_tag(path.suffix.lower() == '.json')} {content_digest}\n"
 
 
 def _record(path: Path) -> Path:
@@ -65,16 +66,21 @@ def _record(path: Path) -> Path:
 
 
 @cache
-def _tag() -> str:
+def _tag(json: bool) -> str:
     """The checker's identity: the source of the modules that decide what is valid and how it
-    is read, and the Python that reads it. Any change to them (an upgrade, a development edit)
-    makes every record stale."""
-    here = Path(__file__).parent  # storage/ (read by name: store.py imports this module)
+    is read (none of which imports this one: the store consults it), the Python that reads it
+    and, for a JSON file, the version of msgspec that decodes it. Any change to them (an
+    upgrade, a development edit) makes every record stale."""
+    here = Path(__file__).parent  # storage/
     domain = here.parent / "domain"
-    deciders = [here / f"{m}.py" for m in ("schema", "codec", "store")] + [
+    deciders = [here / f"{m}.py" for m in ("schema", "codec", "decoder")] + [
         domain / f"{m}.py" for m in ("rules", "fields", "catalog", "model")
     ]  # the value rules, the field declarations, the shapes, how the file is read
     h = hashlib.sha256(f"{__version__} {sys.version}".encode())
+    if json:
+        import msgspec
+
+        h.update(f" msgspec {msgspec.__version__}".encode())
     for path in deciders:
         h.update(path.read_bytes())
     return h.hexdigest()[:32]

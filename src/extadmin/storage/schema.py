@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from extadmin.domain import fields, rules
 from extadmin.domain.account import security_questions
@@ -114,11 +114,23 @@ ACCOUNT: Spec = {
 }
 
 
-def _text(limit: int = 64, required: bool = False) -> Callable[[str], object]:
-    return partial(rules.text, field="", required=required, limit=limit)
+@dataclass(frozen=True)
+class Text:
+    """rules.text as a load rule: trimmed, at most `limit` characters (not empty if
+    `required`), no control characters. Its limit is read by the decoder (storage/decoder.py)."""
+
+    limit: int = rules.TEXT_LIMIT
+    required: bool = False
+
+    def __call__(self, value: str) -> object:
+        return rules.text(value, "", required=self.required, limit=self.limit)
 
 
-def _time(value: str) -> None:
+def _text(limit: int = rules.TEXT_LIMIT, required: bool = False) -> Text:
+    return Text(limit, required)
+
+
+def check_time(value: str) -> None:
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
@@ -129,35 +141,35 @@ def _time(value: str) -> None:
         )
 
 
-_TOKEN_HASH = re.compile(r"sha256\$[0-9a-f]{64}")
+TOKEN_HASH_RE = re.compile(r"sha256\$[0-9a-f]{64}")
 
 
 def _token_hash(value: str) -> None:
     """A hand-edited invitation must still be one that `activate` can check."""
-    if not _TOKEN_HASH.fullmatch(value):
+    if not TOKEN_HASH_RE.fullmatch(value):
         raise InvalidValue("", "not a sha256$<64 hex digits> hash")
 
 
 _locale = rules.as_written(lambda value: rules.locale(value, ""), LOCALES)
 ACCOUNT_RULES: Rules = {
     "name": _text(required=True),
-    "country": rules.as_written(rules.country),
+    "country": rules.as_written(rules.country, rules.COUNTRIES),
     "locale": _locale,
     "activation_url": rules.activation_url,
     "token_days": rules.token_days,
 }
 SITE_RULES: Rules = {"name": _text(required=True), "code": rules.as_written(rules.site_code)}
-DEVICE_RULES: Rules = {"model": rules.device_model, "mac": rules.as_written(rules.mac_address)}
+DEVICE_RULES: Rules = {"model": _text(required=True), "mac": rules.as_written(rules.mac_address)}
 USER_RULES: Rules = {
     **{f.name: f.load for f in fields.USER if f.load is not None},
-    "created_at": _time,
+    "created_at": check_time,
 }
 # What a pull writes as the platform gives it (fields.PULLED, and the extension's number):
 # while a field still holds the pulled value (its `base`), it is the platform's to judge (a user
 # without a name or an email, an address this tool would not take, a number such as 411 that
 # extadmin would not create), and only the control-character rule holds.
-ACTIVATION_RULES: Rules = {"token_hash": _token_hash, "expires_at": _time}
-ENGAGE_RULES: Rules = {"agent_group": _text(), "imported_at": _time}
+ACTIVATION_RULES: Rules = {"token_hash": _token_hash, "expires_at": check_time}
+ENGAGE_RULES: Rules = {"agent_group": _text(), "imported_at": check_time}
 MAIL_RULES: Rules = {"host": _text(253, required=True), "username": _text(256)}
 # a profile's values by the user's rules; its role and site are the account's when it is used
 # (`services.profiles`): one removed since is an error naming the profile then, not on load
@@ -167,13 +179,13 @@ PROFILE_RULES: Rules = {
     "site": _text(required=True),
     **{n: USER_RULES[n] for n in PROFILE_FIELDS if n in USER_RULES},
 }
-_RULES = {
+RULES = {
     id(ACCOUNT): ACCOUNT_RULES, id(SITE): SITE_RULES, id(DEVICE): DEVICE_RULES,
     id(USER): USER_RULES, id(ACTIVATION): ACTIVATION_RULES, id(ENGAGE): ENGAGE_RULES,
     id(MAIL): MAIL_RULES, id(PROFILE): PROFILE_RULES,
 }  # fmt: skip
 
-_ID = re.compile(r"[0-9]{1,19}")  # the platform's int64 ids, kept as text
+ID_RE = re.compile(r"[0-9]{1,19}")  # the platform's int64 ids, kept as text
 _SPECS = (
     DEVICE, CREDENTIALS, ACTIVATION, ENGAGE, USER, BASE, EXTENSION, SITE, MAIL, ACCOUNT,
     PLATFORM, ROLE_ID, LANGUAGE, QUESTION_ID, PROFILE,
@@ -187,7 +199,7 @@ _FIELDS = {
             kind if isinstance(kind, tuple) else (kind,),
             kind,
             extra,
-            _RULES.get(id(spec), {}).get(key),
+            RULES.get(id(spec), {}).get(key),
         )
         for key, (kind, _, extra) in spec.items()
     }
@@ -268,7 +280,16 @@ def _list_of(path: Path, doc: dict[str, Any], key: str, required: bool = True) -
     return value
 
 
-def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -> Document:
+class ItemChecks(Protocol):
+    """What has checked the extensions list (ExtensionChecks, or the decoder's column checks)
+    and checks across it at the end, once the document's sites, roles and questions are known."""
+
+    def check_sites(self, names: set[str]) -> None: ...
+    def check_roles(self, names: set[str]) -> None: ...
+    def check_questions(self, questions: list[str]) -> None: ...
+
+
+def check_document(path: Path, doc: Any, items: ItemChecks | None = None) -> Document:
     """The whole document; or, given the `items` that have checked each extension as it was
     parsed, everything else."""
     if not isinstance(doc, dict):
@@ -331,9 +352,10 @@ def check_document(path: Path, doc: Any, items: ExtensionChecks | None = None) -
         raise AccountFileError(f"{path}: account.default_role: not one of the account's roles")
     extensions = _list_of(path, doc, "extensions", required=False)
     if items is None:
-        items = ExtensionChecks(path)
+        checks = ExtensionChecks(path)
         for i, ext in enumerate(extensions):
-            items.check(i, ext)
+            checks.check(i, ext)
+        items = checks
     items.check_sites(site_names)
     items.check_roles(roles)
     # a stored question is one the account offers now, or offered before a pull brought the
@@ -452,7 +474,7 @@ class ExtensionChecks:
             self.questions.setdefault(question, i)
 
     def _check_id(self, i: int, ext_id: str, where: str) -> None:
-        if not _ID.fullmatch(ext_id):
+        if not ID_RE.fullmatch(ext_id):
             raise AccountFileError(f"{self.path}: {where}.id: {ext_id!r} is not a platform id")
         if ext_id in self.ids:
             raise AccountFileError(

@@ -19,7 +19,7 @@ from typing import Any
 from extadmin.domain.account import Account
 from extadmin.domain.model import SCHEMA_VERSION, Document, Extension
 from extadmin.errors import AccountFileError, Conflict, ExtadminError, NotFound, UsageError
-from extadmin.storage import checked, codec, files, outbox, schema
+from extadmin.storage import checked, codec, decoder, files, outbox, schema
 from extadmin.storage.outbox import Batch
 
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -79,39 +79,35 @@ class AccountStore:
         hint: str | None = None,
         where: tuple[str, str] | None = None,
     ) -> Account:
-        """The account, checked (unless this content was checked before: `checked`). With
+        """The account, checked (unless this content was checked before: `checked`): a JSON
+        file by storage/decoder.py, as it is decoded; TOML by schema.check_document. With
         `keep`, a read-only view holding only the extensions it keeps; a JSON file is then
-        parsed a run of extensions at a time and each one dropped as soon as it is checked, so
+        decoded a run of extensions at a time and each one dropped as soon as it is checked, so
         that listing a few extensions of a large account takes a fraction of the whole's
-        memory. `hint` (with `keep`): text each extension it keeps holds as JSON writes it
-        (its number, quoted): the runs of known content without it are not parsed; if none
-        is kept so, the file is read again without it (the text may be escaped otherwise).
-        `where` (key, value), instead of `keep`: only extensions whose `key` is `value`; in
-        known content, extensions plainly written with another are not parsed (codec).
-        Content is recorded as checked once the whole document has passed the check.
+        memory. `hint` (with `keep`): text each extension it keeps holds as JSON writes it (its
+        number, quoted): in known content, the runs without it are not decoded; if none is kept
+        so, they are. `where` (key, value), instead of `keep`: only extensions whose `key` is
+        `value`. Content is recorded as checked once the whole document has passed the check.
         Outside a transaction, first settles the outbox if a command was killed mid-change."""
-        if where is not None:
-            key, value = where
-            keep = lambda ext: ext.get(key) == value  # noqa: E731
         if self._after_save is None:
             self.settle_outbox()
         data = self._read_bytes()
         content = checked.digest(data)
         trusted = checked.known(self.path, content)
-        text = codec.to_text(self.path, data)
-        del data  # one copy of the file in memory while it is parsed, not two
-        doc = None
-        if keep is not None and codec.file_format(self.path) == "json":
-            doc = self._read_items(text, keep, trusted, hint, where)
-            if doc is not None and hint is not None and trusted and not doc.get("extensions"):
-                doc = self._read_items(text, keep, trusted, None, where)
-        if doc is None:
+        if codec.file_format(self.path) == "json":
+            doc = decoder.load(self.path, data, keep, hint, where=where, trusted=trusted)
+        else:
+            text = codec.to_text(self.path, data)
+            del data  # one copy of the file in memory while it is parsed, not two
             doc = codec.parse(self.path, text)
             if not trusted:
                 schema.check_document(self.path, doc)
+            if where is not None:
+                key, value = where
+                keep = lambda ext: ext.get(key) == value  # noqa: E731
             if keep is not None:
                 doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
-        if not trusted:  # checked whole, each extension as it was parsed or all at once
+        if not trusted:  # checked whole, each extension as it was decoded or all at once
             checked.remember(self.path, content)
         doc.setdefault("extensions", [])
         if doc["schema_version"] < SCHEMA_VERSION:
@@ -121,26 +117,10 @@ class AccountStore:
         self.last_read = account  # kept while the store is (cli keeps it to the end)
         return account
 
-    def _read_items(
-        self,
-        text: str,
-        keep: Callable[[Extension], bool],
-        trusted: bool,
-        hint: str | None,
-        where: tuple[str, str] | None,
-    ) -> Document | None:
-        """Hints for known content only: other content is checked, every extension parsed."""
-        items = None if trusted else schema.ExtensionChecks(self.path)
-        check = None if items is None else items.check
-        try:
-            doc = codec.parse_json_items(text, "extensions", keep, check, hint, where=where)
-            if doc is None:
-                return None
-            if items is not None:
-                schema.check_document(self.path, doc, items)
-        except AccountFileError:
-            return None  # parsed again whole: the first error in the file's order is reported
-        return doc  # type: ignore[return-value]
+    def release(self) -> None:
+        """Let the account last read go (a caller that reads the file again under the lock,
+        a pull: one copy of a large account in memory, not two)."""
+        self.last_read = None
 
     def _read_bytes(self) -> bytes:
         try:
