@@ -101,6 +101,41 @@ def test_apply_yes_without_the_flag_offboards_nobody_and_says_why(
     assert set(ids.values()) <= set(fake.extensions)
 
 
+def test_an_extension_waiting_for_its_offboarding_is_not_offered_until_it_is_applied(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    """list-unassigned lists what `assign` takes: an extension unassigned here whose user is
+    still on the platform is left out (and counted on standard error) until the apply."""
+    fake.add_extension("4100", status="Unassigned")
+    users(fake, 2)
+    link(run, tmp_path / "linked.json", secret_files)
+    offboard(run, "4000")
+
+    def free() -> tuple[list[str], str]:
+        listed = run("list-unassigned", "--format", "json")
+        assert listed.code == 0, listed.err
+        return [row["extension"] for row in json.loads(listed.out)], listed.err
+
+    numbers, note = free()
+    assert numbers == ["4100"]
+    assert "1 unassigned extension(s) not listed: their users' offboarding is not applied" in note
+    assert "platform apply --allow-offboard" in note
+    refused = run(
+        "assign", "4000", "--setup", "invite", "--first-name", "New", "--last-name", "Hire",
+        "--email", "new.hire@acme.example", "--no-input",
+    )  # fmt: skip
+    assert refused.code == 5
+    assert "ex4000@acme.example" in refused.err and "--allow-offboard" in refused.err
+    assert apply(run, "--allow-offboard").code == 0
+    numbers, note = free()
+    assert numbers == ["4000", "4100"] and "not listed" not in note
+    taken = run(
+        "assign", "4000", "--setup", "invite", "--first-name", "New", "--last-name", "Hire",
+        "--email", "new.hire@acme.example", "--no-input",
+    )  # fmt: skip
+    assert taken.code == 0, taken.err
+
+
 def test_500_offboardings_in_requests_of_50_lines_back_unassigned_numbers_kept(
     tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
 ) -> None:

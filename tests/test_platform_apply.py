@@ -519,6 +519,7 @@ def test_another_user_on_an_extension_the_platform_still_assigns_is_refused(
     )  # fmt: skip
     assert refused.code == 5
     assert "still has a user on the platform (ada@acme.example)" in refused.err
+    assert "their offboarding is not applied yet" in refused.err
     change = plan_json(run)["changes"]
     assert [c["kind"] for c in change] == ["offboard"]  # Ada's, sent only when allowed
     assert run("platform", "apply", "--yes").code == 5

@@ -26,7 +26,7 @@ import typer
 from typer._click.shell_completion import CompletionItem, add_completion_class, split_arg_string
 from typer._completion_classes import BashComplete, FishComplete, ZshComplete
 
-from extadmin.domain.account import ref, security_questions
+from extadmin.domain.account import offboarding_pending, ref, security_questions
 from extadmin.domain.catalog import LOCALES
 from extadmin.services.accounts import account_at
 
@@ -57,16 +57,15 @@ def _safely(values: Callable[[typer.Context], Iterable[str]]) -> Callable[..., l
     return complete
 
 
-def _numbers(status: Callable[[str], bool]) -> Callable[[typer.Context], list[str]]:
+def _numbers(keep: Callable[[Extension], bool]) -> Callable[[typer.Context], list[str]]:
     def numbers(ctx: typer.Context) -> list[str]:
-        account = _account(ctx, keep=lambda e: status(e["status"]))
-        return [ref(e) for e in account.extensions]
+        return [ref(e) for e in _account(ctx, keep=keep).extensions]
 
     return numbers
 
 
-unassigned = _safely(_numbers(lambda s: s == "unassigned"))
-assigned = _safely(_numbers(lambda s: s != "unassigned"))
+unassigned = _safely(_numbers(lambda e: e["status"] == "unassigned" and not offboarding_pending(e)))
+assigned = _safely(_numbers(lambda e: e["status"] != "unassigned"))
 sites = _safely(lambda ctx: [s["name"] for s in _account(ctx, keep=lambda e: False).sites])
 roles = _safely(lambda ctx: _account(ctx, keep=lambda e: False).roles)
 

@@ -145,5 +145,10 @@ def list_unassigned(
 ) -> None:
     """The unassigned extensions: the ones a user can be assigned to."""
     account = get_app(ctx).store.read(where=("status", "unassigned"))
-    free = extensions.select(account, site=site, device=device)  # the view holds no other
+    free, pending = extensions.assignable(account, site=site, device=device)
+    if pending:
+        render.message(
+            f"{pending} unassigned extension(s) not listed: their users' offboarding is not "
+            "applied yet (`extadmin platform apply --allow-offboard`)"
+        )
     render.emit(views.extension_rows(account, free, users=False), format.value, UNASSIGNED_COLUMNS)

@@ -50,6 +50,14 @@ def in_number_order(exts: list[Extension]) -> list[Extension]:
     return [exts[i] for i in sorted(range(len(exts)), key=keys.__getitem__)]
 
 
+def offboarding_pending(ext: Extension) -> bool:
+    """Unassigned in the file while the platform had a user at the last pull: the user's
+    offboarding waits for `platform apply --allow-offboard`, and until then the extension takes
+    no new user."""
+    pulled = ext.get("base", {}).get("status", "unassigned")
+    return ext["status"] == "unassigned" and pulled != "unassigned"
+
+
 def without_code(number: str, code: str) -> str:
     """A number without the site code it starts with: the short number."""
     return number[len(code) :] if code and number.startswith(code) else number

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from extadmin.domain import fields, hashing, rules
-from extadmin.domain.account import Account, ref, user_name
+from extadmin.domain.account import Account, offboarding_pending, ref, user_name
 from extadmin.domain.catalog import ENGAGE_ACCESS, RECORDING
 from extadmin.domain.model import Activation, Credentials, Extension, User
 from extadmin.errors import Collector, Conflict, InvalidValue
@@ -123,12 +123,12 @@ def assignable(account: Account, number: str) -> Extension:
         user = ext.get("user")
         state = f"assigned to {user_name(user)} ({ext['status']})" if user else ext["status"]
         raise Conflict(f"extension {ref(ext)} is not unassigned: it is {state}")
-    pulled = ext.get("base", {})
-    if pulled.get("status", "unassigned") != "unassigned":  # unassigned here, not there
+    if offboarding_pending(ext):
         raise Conflict(
-            f"extension {ref(ext)} still has a user on the platform ({pulled.get('email', '?')})"
-            ": unassign them in the Admin Portal, then `extadmin platform pull`; to change the "
-            "user's details instead, `extadmin users update`"
+            f"extension {ref(ext)} still has a user on the platform "
+            f"({ext['base'].get('email', '?')}): their offboarding is not applied yet; "
+            "`extadmin platform apply --allow-offboard` deletes them there, then the extension "
+            "takes a new user"
         )
     return ext
 

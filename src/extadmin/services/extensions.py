@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from extadmin.domain import rules
-from extadmin.domain.account import Account, in_number_order, label, ref
+from extadmin.domain.account import Account, in_number_order, label, offboarding_pending, ref
 from extadmin.domain.model import Device, Extension, Site
 from extadmin.errors import Conflict, InvalidValue, UsageError
 
@@ -154,3 +154,16 @@ def select(
         and (device is None or ("device" in e) == device)
     ]
     return in_number_order(found) if ordered else found
+
+
+def assignable(
+    account: Account, *, site: str | None = None, device: bool | None = None
+) -> tuple[list[Extension], int]:
+    """The extensions a user can be assigned to (list-unassigned, the walkthrough's choice), in
+    number order, and how many more are unassigned in the file but wait for their offboarding
+    to be applied (offboarding_pending)."""
+    unassigned = select(account, status="unassigned", site=site, device=device)
+    if not account.linked:
+        return unassigned, 0
+    free = [e for e in unassigned if not offboarding_pending(e)]
+    return free, len(unassigned) - len(free)
