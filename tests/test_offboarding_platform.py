@@ -136,6 +136,34 @@ def test_an_extension_waiting_for_its_offboarding_is_not_offered_until_it_is_app
     assert taken.code == 0, taken.err
 
 
+def test_an_app_without_edit_accounts_offboards_nobody_and_loses_nothing(
+    tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
+) -> None:
+    """bulkDeleteUsersV2 needs EditAccounts: without it each offboarding fails naming the
+    permission, the rest of the apply is sent, and once the app has it the next apply
+    offboards them."""
+    ids = users(fake, 3)
+    link(run, tmp_path / "linked.json", secret_files)
+    offboard(run, "4000", "4001")
+    assert run("users", "update", "4002", "--department", "Sales").code == 0
+    fake.permissions.discard("EditAccounts")
+    done = apply(run, "--allow-offboard")
+    assert done.code == 5
+    rows = {r["extension"]: r for r in json.loads(done.out)}
+    assert {n: r["result"] for n, r in rows.items()} == {
+        "4000": "failed",
+        "4001": "failed",
+        "4002": "done",
+    }
+    assert all("[EditAccounts] permission" in rows[n]["error"] for n in ("4000", "4001"))
+    assert fake.deleted == [] and fake.extensions[ids["4002"]]["contact"]["department"] == "Sales"
+    assert [c["kind"] for c in plan_json(run)["changes"]] == ["offboard", "offboard"]
+    fake.permissions.add("EditAccounts")
+    assert apply(run, "--allow-offboard").code == 0
+    assert sorted(fake.deleted) == sorted([ids["4000"], ids["4001"]])
+    assert plan_json(run)["changes"] == [] and fake.deleted_again == []
+
+
 def test_500_offboardings_in_requests_of_50_lines_back_unassigned_numbers_kept(
     tmp_path: Path, run: Any, fake: FakePlatform, secret_files: list[str]
 ) -> None:
