@@ -145,7 +145,7 @@ def list_unassigned(
 ) -> None:
     """The unassigned extensions: the ones a user can be assigned to."""
     account = get_app(ctx).store.read(where=("status", "unassigned"))
-    free, pending = extensions.assignable(account, site=site, device=device)
+    free, pending = extensions.free(account, site=site, device=device)
     if pending:
         render.message(
             f"{pending} unassigned extension(s) not listed: their users' offboarding is not "

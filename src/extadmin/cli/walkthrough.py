@@ -396,7 +396,7 @@ class Walkthrough:
 
     # --- the questions: each takes the name of what it asks (see QUESTIONS and BY_KIND) -------
     def _ask_extension(self, name: str) -> str:
-        free, _ = extensions.assignable(self.account)
+        free, _ = extensions.free(self.account)
         if not free:
             raise NotFound("no unassigned extensions: add some with `extadmin extension add`")
         choices = [

@@ -156,7 +156,7 @@ def select(
     return in_number_order(found) if ordered else found
 
 
-def assignable(
+def free(
     account: Account, *, site: str | None = None, device: bool | None = None
 ) -> tuple[list[Extension], int]:
     """The extensions a user can be assigned to (list-unassigned, the walkthrough's choice), in
