@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,19 +91,15 @@ def bulk_assign(
             f"warning: {file} holds passwords, PINs or answers and other users can read "
             f"it: chmod 600 {file}, and delete it when done"
         )
-    with recording(app, results_file, rows) as record:
-        if not rows:
-            _nothing_to_do(app, rows, format, dry_run)
-            record.done({})
-            return
-        try:
-            with render.progress("Checking and saving rows", len(rows) * 2) as update:
-                advance = (lambda n: update(advance=n)) if update else None
-                done = bulk.assign_all(app.store, rows, setup, advance, dry_run)
-        except RowErrors as exc:
-            _errors(exc, format)
-            raise
-        record.done(done.by_line)
+
+    def assign_all() -> bulk.BulkDone:
+        with render.progress("Checking and saving rows", len(rows) * 2) as update:
+            advance = (lambda n: update(advance=n)) if update else None
+            return bulk.assign_all(app.store, rows, setup, advance, dry_run)
+
+    done = _run(app, results_file, rows, format, dry_run, assign_all)
+    if done is None:
+        return
     for warning in done.warnings:
         app.say(warning)
     account, outcomes, queued = done.account, done.results, done.queued
@@ -145,6 +142,30 @@ def bulk_assign(
         )
     else:
         app.say(f"assigned {len(outcomes)} extension(s); {len(queued)} welcome email(s) queued")
+
+
+def _run(
+    app: App,
+    results_file: Path | None,
+    rows: bulk.Rows,
+    format: ItemFormat,
+    dry_run: bool,
+    work: Callable[[], bulk.BulkDone],
+) -> bulk.BulkDone | None:
+    """A bulk command's rows through its service (`work`), the result file written however it
+    ends; every row's error in JSON too. None when every row was done by an earlier run."""
+    with recording(app, results_file, rows) as record:
+        if not rows:
+            _nothing_to_do(app, rows, format, dry_run)
+            record.done({})
+            return None
+        try:
+            done = work()
+        except RowErrors as exc:
+            _errors(exc, format)
+            raise
+        record.done(done.by_line)
+    return done
 
 
 def _nothing_to_do(app: App, rows: bulk.Rows, format: ItemFormat, dry_run: bool) -> None:
@@ -190,17 +211,11 @@ def bulk_update(
     results_file = target(results, file)
     data, source = read_input(file)
     rows = bulk.parse_csv(data, source, required=("extension",))
-    with recording(app, results_file, rows) as record:
-        if not rows:
-            _nothing_to_do(app, rows, format, dry_run)
-            record.done({})
-            return
-        try:
-            done = bulk.update_all(app.store, rows, dry_run)
-        except RowErrors as exc:
-            _errors(exc, format)
-            raise
-        record.done(done.by_line)
+    done = _run(
+        app, results_file, rows, format, dry_run, lambda: bulk.update_all(app.store, rows, dry_run)
+    )
+    if done is None:
+        return
     for warning in done.warnings:
         app.say(warning)
     changes = done.results
