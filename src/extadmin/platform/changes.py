@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extadmin.domain import fields
-from extadmin.domain.account import Account, first_of, label, user_name
+from extadmin.domain.account import Account, first_of, label, offboarding_pending, user_name
 from extadmin.domain.catalog import PLATFORM_STATUSES
 from extadmin.domain.model import Extension
 from extadmin.platform import mapping
@@ -146,7 +146,7 @@ def change_of(
     ext_id = ext["id"]
     base = _defaults(base, account)
     platform = dict(base) if now is None else _defaults(now.get(ext_id, {}), account)
-    if _offboarding(local, base):
+    if offboarding_pending(ext):
         gone = now is not None and ext_id not in now
         return _offboard(ext, base, None if gone else platform)
     # an update lands whole: if a field it carries shows on the platform, the fields the
@@ -194,11 +194,6 @@ def change_of(
 
 
 APART = ("role", "recording", "security_question")  # each sent by a request of its own
-
-
-def _offboarding(local: dict[str, str], base: dict[str, str]) -> bool:
-    """The file has unassigned a user that the platform had at the pull."""
-    return local.get("status") == "unassigned" and base.get("status") != "unassigned"
 
 
 def _offboard(ext: Extension, base: dict[str, str], platform: dict[str, str] | None) -> Change:
