@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from extadmin.domain.account import Account, in_number_order, number_order
@@ -399,6 +399,7 @@ def test_number_order_without_a_call_per_extension(numbers: list[str | None]) ->
     ),
     command=st.text(max_size=12),
 )
+@example(entries=[{"action": "assign", "extension": "101", "\x7f": "a\x7fb"}], command="")
 def test_audit_lines_are_each_entry_encoded_on_its_own(
     entries: list[dict[str, Any]], command: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

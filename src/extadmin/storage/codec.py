@@ -94,14 +94,15 @@ def json_items(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str
     shortest form (`1e16`, where json.dumps writes `1e+16`; NaN and the infinities, which JSON
     cannot hold and json.dumps writes as `NaN`, as null). With `ensure_ascii` (the audit log,
     which must not change), by msgspec only what it writes byte for byte as json.dumps does:
-    no float and only ASCII text. Anything else (a lone surrogate, a key that is not a string),
-    and the rest of the audit log, by one C encoder of the standard library, built once."""
+    no float and only ASCII text without DEL (which json.dumps escapes). Anything else (a lone
+    surrogate, a key that is not a string), and the rest of the audit log, by one C encoder of
+    the standard library, built once."""
     try:
         if not ensure_ascii:
             return b"".join(_items(items, sep.encode("utf-8"))).decode("utf-8")
         if _as_stdlib_writes(items):
             text = b"".join(_items(items, sep.encode("utf-8")))
-            if text.isascii():
+            if text.isascii() and b"\x7f" not in text:  # json.dumps writes DEL as \u007f
                 return text.decode("ascii")
     except (UnicodeEncodeError, TypeError, ValueError):
         pass
