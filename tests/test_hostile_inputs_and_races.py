@@ -281,6 +281,38 @@ def test_two_mail_sends_at_once_deliver_each_message_once(
         assert err.decode().endswith(", still queued 0\n") and b"delivered" in err
 
 
+def test_a_message_delivered_by_another_send_while_this_one_lists_the_queue_is_reported_delivered(
+    account: Path, tmp_path: Path, run: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window the test above hits by chance (CI, 2026-12-04): the queue is listed outside
+    the delivery lock, and another `mail send` moved a listed message to sent/ before it was
+    read. It is reported delivered, and not sent again."""
+    from tests.smtp_server import smtp_server
+
+    _invite_rows(run, account, tmp_path, 3001, 2)
+    outbox = account.with_name("acme.outbox")
+    first = sorted(outbox.glob("*.eml"))[0]
+    read_bytes = Path.read_bytes
+
+    def delivered_meanwhile(self: Path) -> bytes:
+        if self == first and first.exists():
+            (outbox / "sent").mkdir(exist_ok=True)
+            os.replace(first, outbox / "sent" / first.name)
+        return read_bytes(self)
+
+    with smtp_server() as server:
+        assert run("mail", "configure", "--host", "127.0.0.1", "--port", server.port,  # type: ignore[operator]
+                   "--sender", "it@acme.example", "--tls", "none").code == 0  # fmt: skip
+        monkeypatch.setattr(Path, "read_bytes", delivered_meanwhile)
+        sent = run("mail", "send")  # type: ignore[operator]
+        assert sent.code == 0, sent.err
+        assert sent.err == "delivered 2, still queued 0\n"
+        (received,) = server.handler.messages  # the other one was not sent again
+    assert received.message()["X-Extadmin-Extension"] == "3002"
+    assert list(outbox.glob("*.eml")) == []
+    assert len(list((outbox / "sent").glob("*.eml"))) == 2
+
+
 def test_messages_queued_before_mail_configure_get_the_configured_sender(
     account: Path, run: object
 ) -> None:

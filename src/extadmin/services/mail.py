@@ -350,10 +350,22 @@ def _parse(raw: bytes, *, headers_only: bool = False) -> EmailMessage:
     return parsed
 
 
-def _entry(path: Path) -> Queued:
-    headers = _parse(path.read_bytes(), headers_only=True)
-    error_path = path.with_suffix(".error")
-    error = error_path.read_text("utf-8").strip() if error_path.exists() else None
+def _entry(path: Path) -> Queued | None:
+    """The queued message at `path` as listed; a message another command delivered since the
+    listing is read from sent/ (and reported delivered by `_still_queued`), one discarded since
+    is None."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        try:
+            raw = (path.parent / "sent" / path.name).read_bytes()
+        except FileNotFoundError:
+            return None
+    headers = _parse(raw, headers_only=True)
+    try:
+        error: str | None = path.with_suffix(".error").read_text("utf-8").strip()
+    except FileNotFoundError:
+        error = None
     return Queued(
         path,
         str(headers["To"]),
@@ -364,7 +376,12 @@ def _entry(path: Path) -> Queued:
 
 
 def queued(outbox: Path) -> list[Queued]:
-    return [_entry(p) for p in sorted(outbox.glob("*.eml"))] if outbox.is_dir() else []
+    """The messages in the queue, in the order they were queued. Another command may deliver
+    them while they are listed (outside the delivery lock): each is read once and stays listed
+    under its queue path."""
+    if not outbox.is_dir():
+        return []
+    return [e for e in map(_entry, sorted(outbox.glob("*.eml"))) if e is not None]
 
 
 class InsecureServer(Exception):
