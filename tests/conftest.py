@@ -22,7 +22,7 @@ import pytest
 from extadmin.cli import main
 from extadmin.domain import hashing
 from extadmin.domain.account import Account
-from extadmin.storage import registry, schema
+from extadmin.storage import codec, registry, schema
 from extadmin.storage.store import AccountStore
 from tests import published_api
 from tests.fake_platform import FakePlatform, serve
@@ -105,11 +105,13 @@ def cheap_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
 def saved_accounts_pass_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every account a command saves (in this process) passes the whole check first: the store
     records what it writes as checked, so that a document a service wrote wrong would
-    otherwise go unnoticed until the file changed again."""
+    otherwise go unnoticed until the file changed again. What is checked is what the save
+    writes, read back (a large JSON account's untouched runs as the file held them)."""
     real, check = AccountStore.save, schema.check_document
 
     def save(self: AccountStore, account: Account, *args: Any) -> None:
-        check(self.path, account.doc)
+        written = codec.encode(self.path, account.doc).decode("utf-8")
+        check(self.path, codec.parse(self.path, written))
         real(self, account, *args)
 
     monkeypatch.setattr(AccountStore, "save", save)

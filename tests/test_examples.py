@@ -26,7 +26,8 @@ SCRYPT = re.compile(r"scrypt\$n=\d+,r=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+"
 
 
 def _doc(name: str) -> dict[str, Any]:
-    return dict(AccountStore(EXAMPLES / name).read().doc)
+    doc = dict(AccountStore(EXAMPLES / name).read().doc)
+    return {**doc, "extensions": list(doc["extensions"])}
 
 
 def _users(doc: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:

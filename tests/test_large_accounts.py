@@ -15,6 +15,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from extadmin.domain import lazy
 from extadmin.domain.account import Account, in_number_order, number_order
 from extadmin.errors import AccountFileError
 from extadmin.services.directory import EmailIndex
@@ -55,10 +56,10 @@ def rule_book(path: Path) -> Any:
 
 
 @st.composite
-def accounts_as_written(draw: st.DrawFn) -> str:
-    """A small account in the store's layout, each extension's line possibly edited by hand
-    afterwards: a key spaced, escaped, given twice or misspelt, a value escaped or of another
-    type, a list of tables inside (a line break within an item)."""
+def accounts_as_written(draw: st.DrawFn, edited: bool = True) -> str:
+    """A small account in the store's layout, each extension's line possibly (if `edited`)
+    edited by hand afterwards: a key spaced, escaped, given twice or misspelt, a value escaped
+    or of another type, a list of tables inside (a line break within an item)."""
     exts = []
     for n in range(draw(st.integers(0, 30))):
         ext: dict[str, Any] = {"number": str(100 + n), "site": "Main Site", "status": "unassigned"}
@@ -79,7 +80,7 @@ def accounts_as_written(draw: st.DrawFn) -> str:
     }
     lines = codec.encode(Path("account.json"), doc).decode().split("\n")
     for i, line in enumerate(lines):
-        if line.startswith('    {"number"') and draw(st.integers(0, 4)) == 0:
+        if edited and line.startswith('    {"number"') and draw(st.integers(0, 4)) == 0:
             how = draw(st.sampled_from(
                 ["spacing", "escaped", "twice", "key escaped", "unknown", "a number", "nested"]
             ))  # fmt: skip
@@ -155,6 +156,104 @@ def test_the_decoder_vouches_for_what_the_store_writes(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(decoder, "RUN", run)
         assert decoder._load(path, path.read_bytes(), None) == expected
+
+
+# --- extensions read in runs, decoded when touched (domain/lazy.py) ----------------------------
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["look", "change", "add", "remove", "renumber", "list", "emails"]),
+        st.integers(0, 34),
+    ),
+    max_size=8,
+)
+
+
+def _apply(account: Account, todo: list[tuple[str, int]]) -> list[Any]:
+    """The steps on an account, as services make them (Account's methods, the tables it gives);
+    returns what each look saw."""
+    seen: list[Any] = []
+    for step, k in todo:
+        numbers = sorted(account.by_number)
+        number = numbers[k % len(numbers)] if numbers and k < 30 else str(100 + k)
+        ext = account.find(number)
+        if step == "look":
+            seen.append(ext)
+        elif step == "change" and ext is not None:
+            if "user" in ext:
+                ext["user"]["last_name"] = "Changed"
+            else:
+                ext["device"] = {"model": "Cisco 8841"}
+            account.record("change", number)
+        elif step == "add" and account.find(str(900 + k)) is None:
+            account.add_extension({"number": str(900 + k), "site": "Main Site",
+                                   "status": "unassigned"})  # fmt: skip
+        elif step == "remove" and ext is not None:
+            account.remove_extension(number)
+        elif step == "renumber" and ext is not None and account.find(str(800 + k)) is None:
+            account.renumber(ext, str(800 + k))
+        elif step == "list":
+            seen.append([e.get("number") for e in account.extensions])
+        elif step == "emails":
+            seen.append(sorted(account.user_emails()))
+    return seen
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=accounts_as_written(edited=False) | accounts_as_written(), run=runs, todo=steps)
+def test_extensions_read_in_runs_behave_and_save_as_the_whole_list(
+    tmp_path_factory: pytest.TempPathFactory, text: str, run: int, todo: list[tuple[str, int]]
+) -> None:
+    """Whatever a command looks up, changes, adds, removes or renumbers, in any order, on an
+    account read in runs of any length: it sees what it would see in the whole list, and the
+    save holds what the whole list's save holds; byte for byte when the file was as the store
+    writes it (an untouched run is written as the file held it: a hand edit's layout stays)."""
+    path = tmp_path_factory.mktemp("acct") / "acme.json"
+    path.write_text(text)
+    if not isinstance(rule_book(path), dict):
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(decoder, "RUN", run)
+        lazy = Account(decoder.load(path, path.read_bytes()))
+    whole = Account(rule_book(path))
+    assert _apply(lazy, todo) == _apply(whole, todo)
+    written, expected = codec.encode(path, lazy.doc), codec.encode(path, whole.doc)
+    assert json.loads(written) == json.loads(expected)
+    if codec.encode(path, rule_book(path)) == text.encode():
+        assert written == expected
+    assert sorted(lazy.by_number) == sorted(whole.by_number)
+    assert len(lazy.extensions) == len(whole.extensions)
+
+
+def test_an_assignment_in_a_large_account_decodes_one_run_of_it(
+    run, account: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`assign` in an account of 2,000 extensions read in runs of 1 KiB (about 15 extensions):
+    the email check reads the index, the look-up one run, and the save writes every other run
+    as the file held it."""
+    path = account.with_suffix(".json")
+    assert run("account", "convert", account, path).code == 0
+    assert run("--account", path, "extension", "add", "3000-4999").code == 0
+    before = path.read_bytes()
+    monkeypatch.setattr(decoder, "RUN", 1 << 10)
+    decoded: set[int] = set()
+    tables = lazy.Extensions._tables
+
+    def counted(self: lazy.Extensions, one: lazy.Run) -> list[dict[str, Any]]:
+        decoded.add(id(one))
+        return tables(self, one)
+
+    monkeypatch.setattr(lazy.Extensions, "_tables", counted)
+    result = run("--account", path, "assign", "4321", "--setup", "later", "--first-name", "Ada",
+                 "--last-name", "Byron", "--email", "ada@example.com", "--no-input")  # fmt: skip
+    assert result.code == 0, result.err
+    assert len(decoded) == 1
+    after = path.read_bytes()
+    line = next(x for x in after.splitlines() if b'"number": "4321"' in x)
+    assert b'"first_name": "Ada"' in line
+    assert after.replace(line, b"") == before.replace(
+        next(x for x in before.splitlines() if b'"number": "4321"' in x), b""
+    )
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml"])

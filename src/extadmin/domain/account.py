@@ -3,12 +3,13 @@ change being made. Look-ups raise NotFound; nothing here does I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
 from extadmin.domain.catalog import SECURITY_QUESTIONS
+from extadmin.domain.lazy import Extensions, NumberIndex
 from extadmin.domain.model import Document, Extension, Site
 from extadmin.errors import NotFound
 
@@ -71,9 +72,13 @@ class Account:
         self.content_digest = ""  # of the file it was read from (the store skips equal saves)
 
     @cached_property
-    def by_number(self) -> dict[str, Extension]:
-        """Built on first use: listing or changing every extension needs no index."""
-        return {e["number"]: e for e in self.doc["extensions"] if "number" in e}
+    def by_number(self) -> MutableMapping[str, Extension]:
+        """Built on first use: listing or changing every extension needs no index. Over
+        extensions read in runs, the decoder's index: a look-up decodes one run."""
+        exts = self.doc["extensions"]
+        if isinstance(exts, Extensions) and not exts.changed:
+            return NumberIndex(exts)
+        return {e["number"]: e for e in exts if "number" in e}
 
     @cached_property
     def by_id(self) -> dict[str, Extension]:
@@ -141,6 +146,14 @@ class Account:
         if found is None and self.linked:
             found = self.by_id.get(key)
         return found
+
+    def user_emails(self) -> Iterator[tuple[str, str]]:
+        """(number, email) of every user (over extensions read in runs, an untouched run's
+        from the decoder's index)."""
+        exts = self.doc["extensions"]
+        if isinstance(exts, Extensions):
+            return exts.user_emails()
+        return ((e["number"], e["user"]["email"]) for e in exts if "user" in e)
 
     def site(self, name: str) -> Site:
         site = self.by_site.get(name.strip().casefold())

@@ -46,18 +46,16 @@ class EmailIndex:
         if self._by_key is None and self._lookups > self.SCANS:
             self._by_key = {}
             for i, (account, _) in enumerate(self.sources):
-                for ext in account.extensions:
-                    if "user" in ext:
-                        found = rules.email_key(ext["user"]["email"])
-                        self._by_key.setdefault(found, []).append((i, ext["number"]))
+                for number, email in account.user_emails():
+                    self._by_key.setdefault(rules.email_key(email), []).append((i, number))
         if self._by_key is not None:
             hits = self._by_key.get(key, [])
         else:
             hits = [
-                (i, ext["number"])
+                (i, number)
                 for i, (account, _) in enumerate(self.sources)
-                for ext in account.extensions
-                if "user" in ext and rules.email_key(ext["user"]["email"]) == key
+                for number, email in account.user_emails()
+                if rules.email_key(email) == key
             ]
         return [Match(self.sources[i][0].name, self.sources[i][1], n) for i, n in hits]
 

@@ -14,6 +14,7 @@ from json import encoder
 from pathlib import Path
 from typing import Any
 
+from extadmin.domain.lazy import Extensions
 from extadmin.errors import AccountFileError
 from extadmin.storage import files
 
@@ -194,16 +195,25 @@ def _encode_json(doc: dict[str, Any]) -> list[files.Chunk]:
     text = "{"
     for key, value in doc.items():
         text += f"\n  {json.dumps(key)}: "
-        if isinstance(value, list) and value:
-            sep = _ITEM_SEP.encode("utf-8")
-            if key == "extensions" or _as_stdlib_writes(value):
-                items = _items(value, sep)
-            else:
-                items = [json_items(value, _ITEM_SEP).encode("utf-8")]
+        items = _list_items(key, value) if isinstance(value, list | Extensions) else None
+        if items:
             parts += [(text + "[\n    ").encode("utf-8"), *items]
             text = "\n  ]"
         else:
-            text += json.dumps(value, ensure_ascii=False)
+            text += "[]" if items is not None else json.dumps(value, ensure_ascii=False)
         text += ","
     parts.append((text.removesuffix(",") + "\n}\n").encode("utf-8"))
     return parts
+
+
+def _list_items(key: str, value: list[Any] | Extensions) -> list[files.Chunk]:
+    """A list's items in the store's layout, `_ITEM_SEP` between two; the extensions read in
+    runs (Extensions) as the file held those no command touched."""
+    sep = _ITEM_SEP.encode("utf-8")
+    if isinstance(value, Extensions):
+        return value.parts(lambda tables: _items(tables, sep), sep)
+    if not value:
+        return []
+    if key == "extensions" or _as_stdlib_writes(value):
+        return list(_items(value, sep))
+    return [json_items(value, _ITEM_SEP).encode("utf-8")]

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import cache
-from itertools import compress, repeat
+from itertools import compress, count, repeat
 from operator import eq, is_not, itemgetter, ne
 from pathlib import Path
 from typing import Annotated, Any, Literal, Required, TypedDict
@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal, Required, TypedDict
 from extadmin.domain import fields, rules
 from extadmin.domain.catalog import LOCALES
 from extadmin.domain.fields import PULLED
+from extadmin.domain.lazy import Extensions, Run
 from extadmin.domain.model import Document
 from extadmin.errors import AccountFileError, InvalidValue
 from extadmin.storage import codec, schema
@@ -155,13 +156,15 @@ def _load(path: Path, data: bytes, keep: Callable[[Any], bool] | None) -> dict[s
         if checks.run(exts) != run.count(b'"') and msgspec.json.decode(run) != exts:
             raise Doubt("a field unknown or given twice")
 
+    exts: list[Table] | Extensions = []
     if text is not None:
         try:
-            doc["extensions"] = _extensions(text, keep, check)
+            exts = _extensions(text, keep, check)
         except msgspec.DecodeError:  # a run cut inside an item (another layout): the list whole
             checks = Columns()
-            doc["extensions"] = _extensions(text, keep, check, whole=True)
-    schema.check_document(path, doc, checks)
+            exts = _extensions(text, keep, check, whole=True)
+    schema.check_document(path, doc, checks)  # all but the extensions, checked above
+    doc["extensions"] = exts
     return doc
 
 
@@ -214,21 +217,58 @@ def _extensions(
     *,
     holding: bytes | None = None,
     whole: bool = False,
-) -> list[Table]:
+) -> list[Table] | Extensions:
     """The extensions of a list's text, decoded a run at a time (or `whole`), each run checked
-    by `check` as it is decoded and only the kept extensions held; `holding`: text a run must
-    hold to be decoded at all (content checked before)."""
+    by `check` as it is decoded: all of them as Extensions (domain/lazy.py: the text, each run
+    decoded again when touched), or only those `keep` keeps, as a list; `holding`: text a run
+    must hold to be decoded at all (content checked before)."""
     decoder = _decoders()[1]
-    kept: list[Table] = []
     data, start, end = text
-    for run in [data[start:end]] if whole else _runs(data, start, end):
+    if whole:
+        exts = decoder.decode(data[start:end])
+        if check is not None:
+            check(data[start:end], exts)
+        return exts if keep is None else _kept(exts, keep)
+    if keep is None:
+        return _lazy(data, start, end, check)
+    kept: list[Table] = []
+    for first, last in _runs(data, start, end):
+        run = _bracketed(data, first, last)
         if holding is not None and holding not in run:
             continue
         exts = decoder.decode(run)
         if check is not None:
             check(run, exts)
-        kept += exts if keep is None else _kept(exts, keep)
+        kept += _kept(exts, keep)
     return kept
+
+
+def _lazy(
+    data: bytes, start: int, end: int, check: Callable[[bytes, list[Table]], None] | None
+) -> Extensions:
+    """Every extension of the list data[start:end], as Extensions: each run decoded (and
+    checked by `check`), its numbers and users' addresses indexed, its tables dropped."""
+    decoder = _decoders()[1]
+    runs: list[Run] = []
+    numbers: dict[str, int] = {}
+    index = 0
+    for first, last in _runs(data, start, end):
+        run = _bracketed(data, first, last)
+        exts = decoder.decode(run)
+        if check is not None:
+            check(run, exts)
+        try:
+            numbers.update(zip(map(_NUMBER, exts), count(index)))
+        except KeyError:  # one pulled without a number
+            numbers.update((e["number"], i) for i, e in enumerate(exts, index) if "number" in e)
+        users = [(e["number"], e["user"]["email"]) for e in exts if "user" in e]
+        runs.append(Run(first, last, len(exts), users))
+        index += len(exts)
+    return Extensions(data, runs, decoder.decode, numbers)
+
+
+def _bracketed(data: bytes, first: int, last: int) -> bytes:
+    return b"".join((b"[", data[first:last], b"]"))
 
 
 class _Where:
@@ -278,20 +318,27 @@ def _before_space(data: bytes, end: int) -> int:
     return end
 
 
-def _runs(data: bytes, start: int, end: int) -> Iterator[bytes]:
-    """A list's text (data[start:end]) as runs of whole items, each `[...]`: cut where an item
-    ends and the next begins on the next line (`},` and a newline: a raw newline is never inside
-    a string), the store's layout. In another layout a cut may fall inside an item: that run
-    does not decode (an item left open), and the list is then decoded whole."""
+def _runs(data: bytes, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """A list's text (data[start:end]) as runs of whole items, each data[first:last] without
+    the space around it: cut where an item ends and the next begins on the next line (`},` and
+    a newline: a raw newline is never inside a string), the store's layout. In another layout a
+    cut may fall inside an item: that run does not decode (an item left open), and the list is
+    then decoded whole."""
     end = _before_space(data, end - 1)  # before the closing bracket
-    i = start + 1
+    i = _after_space(data, start + 1, end)
     while True:
         cut = data.find(b"},\n", i + RUN, end)
         if cut < 0:
-            yield b"".join((b"[", data[i:end], b"]"))
+            yield i, end
             return
-        yield b"".join((b"[", data[i : cut + 1], b"]"))
-        i = cut + 2
+        yield i, cut + 1
+        i = _after_space(data, cut + 2, end)
+
+
+def _after_space(data: bytes, start: int, end: int) -> int:
+    while start < end and data[start] in _SPACE:
+        start += 1
+    return start
 
 
 # --- the rules, a column at a time ------------------------------------------------------------
@@ -508,7 +555,9 @@ def _times(values: list[str]) -> bool:
         return False
 
 
-_STATUS, _SITE, _USER, _ROLE = map(itemgetter, ("status", "site", "user", "role"))
+_STATUS, _SITE, _USER, _ROLE, _NUMBER = map(
+    itemgetter, ("status", "site", "user", "role", "number")
+)
 # the rules of the fields the platform gives, for many values (_many)
 _PULLED_RULES = {key: _many(schema.USER, key) or (lambda values: True) for key in PULLED}
 # the user's other fields looked at (its tables, and those with a rule): (key, rule, table)

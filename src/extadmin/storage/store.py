@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from extadmin.domain.account import Account
+from extadmin.domain.lazy import Extensions
 from extadmin.domain.model import SCHEMA_VERSION, Document, Extension
 from extadmin.errors import AccountFileError, Conflict, ExtadminError, NotFound, UsageError
 from extadmin.storage import checked, codec, decoder, files, outbox, schema
@@ -136,7 +137,10 @@ class AccountStore:
 
     # --- writing ------------------------------------------------------------------------------
     def create(self, doc: Document, action: str = "init", **details: str) -> Account:
-        """Write a new account file; refuses to overwrite an existing one."""
+        """Write a new account file; refuses to overwrite an existing one. `doc` may be one
+        read from another file (a conversion): its extensions are then all decoded."""
+        if isinstance(doc.get("extensions"), Extensions):
+            doc = {**doc, "extensions": list(doc["extensions"])}
         schema.check_document(self.path, doc)
         files.refuse_link(self.audit_path)
         if not self.path.parent.is_dir():

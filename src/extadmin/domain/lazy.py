@@ -1,0 +1,218 @@
+"""A large JSON account's extensions as the file's text, each run of it decoded when first
+touched (issue 27: a command that changes one extension of 100,000 holds the file's text and an
+index, not 100,000 tables).
+
+The store's JSON layout writes an extension a line, and storage/decoder.py reads the list a run
+of about 256 KiB at a time, checks each run and drops its tables: what it keeps is the run's
+place in the file, and an index of the numbers and of the users' addresses. `Extensions` then
+behaves as the list of extension tables it stands for: reading an item decodes its run (once:
+the run's tables are kept, "touched", and any change to them is saved); a change to the list
+itself (append, remove, sort...) decodes every run first and goes on as a plain list. A save
+writes an untouched run as the file's text, byte for byte, and encodes only the touched ones.
+No I/O here: the file's bytes and the run decoder are given.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, MutableSequence
+from typing import Any, overload
+
+Table = dict[str, Any]
+
+
+class Run:
+    """data[start:end] of the file: `count` extensions, one a line, between brackets a JSON
+    list; `tables` once touched; `users` (number, email) of its users while it is not."""
+
+    __slots__ = ("start", "end", "count", "tables", "users")
+
+    def __init__(self, start: int, end: int, count: int, users: list[tuple[str, str]]) -> None:
+        self.start, self.end, self.count = start, end, count
+        self.tables: list[Table] | None = None
+        self.users = users
+
+
+class Extensions(MutableSequence[Table]):
+    """The extensions list of a JSON account file read in runs (see the module's text)."""
+
+    def __init__(
+        self,
+        data: bytes,
+        runs: list[Run],
+        decode: Callable[[bytes], list[Table]],
+        numbers: dict[str, int],
+    ) -> None:
+        self._data: bytes | None = data
+        self._runs = runs
+        self._decode = decode
+        self._firsts: list[int] = []  # the index of each run's first extension, as read
+        total = 0
+        for run in runs:
+            self._firsts.append(total)
+            total += run.count
+        self._count = total
+        self._untouched = len(runs)
+        self.numbers = numbers  # number -> its extension's index in the file as read
+        self._list: list[Table] | None = None  # once the list itself changes: every table
+
+    # --- the runs -----------------------------------------------------------------------------
+    def _tables(self, run: Run) -> list[Table]:
+        if run.tables is None:
+            assert self._data is not None
+            run.tables = self._decode(b"".join((b"[", self._data[run.start : run.end], b"]")))
+            run.users = []
+            self._untouched -= 1
+            if not self._untouched:  # every run decoded: the text is no longer needed
+                self._data = None
+        return run.tables
+
+    def _whole(self) -> list[Table]:
+        """Every extension, as a plain list that the list's own changes go to."""
+        if self._list is None:
+            self._list = [ext for run in self._runs for ext in self._tables(run)]
+        return self._list
+
+    def at_read_index(self, i: int) -> Table:
+        """The extension that was the i-th of the file as read (the list's own changes since,
+        such as a removal, do not move it)."""
+        r = bisect_right(self._firsts, i) - 1
+        return self._tables(self._runs[r])[i - self._firsts[r]]
+
+    @property
+    def changed(self) -> bool:
+        """Whether the list itself has changed since it was read (its runs' index is then no
+        longer the list's)."""
+        return self._list is not None
+
+    @property
+    def touched(self) -> int:
+        """How many runs are decoded."""
+        return len(self._runs) - self._untouched
+
+    # --- a list's reading ---------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self._count if self._list is None else len(self._list)
+
+    @overload
+    def __getitem__(self, i: int) -> Table: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Table]: ...
+    def __getitem__(self, i: int | slice) -> Table | list[Table]:
+        if self._list is not None or isinstance(i, slice):
+            return self._whole()[i]
+        if i < 0:
+            i += self._count
+        if not 0 <= i < self._count:
+            raise IndexError("list index out of range")
+        return self.at_read_index(i)
+
+    def __iter__(self) -> Iterator[Table]:
+        if self._list is not None:
+            yield from self._list
+            return
+        for run in self._runs:
+            yield from self._tables(run)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Extensions | list):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # as a list's
+
+    def __repr__(self) -> str:
+        return f"Extensions({len(self)} extensions, {self.touched} of {len(self._runs)} runs read)"
+
+    def user_emails(self) -> Iterator[tuple[str, str]]:
+        """(number, email) of every user: an untouched run's from the index."""
+        if self._list is not None:
+            yield from ((e["number"], e["user"]["email"]) for e in self._list if "user" in e)
+            return
+        for run in self._runs:
+            if run.tables is None:
+                yield from run.users
+            else:
+                yield from ((e["number"], e["user"]["email"]) for e in run.tables if "user" in e)
+
+    # --- a list's changes: on the plain list --------------------------------------------------
+    @overload
+    def __setitem__(self, i: int, value: Table) -> None: ...
+    @overload
+    def __setitem__(self, i: slice, value: Iterable[Table]) -> None: ...
+    def __setitem__(self, i: Any, value: Any) -> None:
+        self._whole()[i] = value
+
+    def __delitem__(self, i: int | slice) -> None:
+        del self._whole()[i]
+
+    def insert(self, index: int, value: Table) -> None:
+        self._whole().insert(index, value)
+
+    def sort(self, *, key: Callable[[Table], Any] | None = None, reverse: bool = False) -> None:
+        self._whole().sort(key=key, reverse=reverse)  # type: ignore[arg-type]
+
+    def copy(self) -> list[Table]:
+        return list(self)
+
+    # --- writing ------------------------------------------------------------------------------
+    def parts(
+        self, encode: Callable[[list[Table]], list[bytes]], sep: bytes
+    ) -> list[bytes | memoryview]:
+        """The list's items as the file holds them, `sep` between two: an untouched run as the
+        file's text, the others by `encode`."""
+        if self._list is not None:
+            return list(encode(self._list))
+        parts: list[bytes | memoryview] = []
+        text = memoryview(self._data) if self._data is not None else None
+        for run in self._runs:
+            if not run.count:
+                continue
+            if parts:
+                parts.append(sep)
+            if run.tables is None:
+                assert text is not None
+                parts.append(text[run.start : run.end])
+            else:
+                parts += encode(run.tables)
+        return parts
+
+
+class NumberIndex(MutableMapping[str, Table]):
+    """Account.by_number over Extensions: a look-up decodes the one run that holds the number;
+    the account's own changes to the index (a new extension, a renumbering, a removal) are
+    kept over it."""
+
+    def __init__(self, exts: Extensions) -> None:
+        self._exts = exts
+        self._changed: dict[str, Table | None] = {}
+
+    def __getitem__(self, number: str) -> Table:
+        if number in self._changed:
+            found = self._changed[number]
+            if found is None:
+                raise KeyError(number)
+            return found
+        return self._exts.at_read_index(self._exts.numbers[number])
+
+    def __contains__(self, number: object) -> bool:
+        if number in self._changed:
+            return self._changed[number] is not None
+        return number in self._exts.numbers
+
+    def __setitem__(self, number: str, ext: Table) -> None:
+        self._changed[number] = ext
+
+    def __delitem__(self, number: str) -> None:
+        if number not in self:
+            raise KeyError(number)
+        self._changed[number] = None
+
+    def __iter__(self) -> Iterator[str]:
+        for number in self._exts.numbers:
+            if number not in self._changed:
+                yield number
+        yield from (n for n, ext in self._changed.items() if ext is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
