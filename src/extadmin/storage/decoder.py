@@ -1,7 +1,8 @@
 """The JSON account file read at the speed of its parser, every rule checked on every read.
 
 msgspec decodes the extensions in C, a run of about 256 KiB of the file at a time, into the plain
-dicts that the commands use (keys in the file's order), checking on the way what
+dicts that the commands use (keys in the file's order; once checked, a run's dicts are dropped
+and it is decoded again when a command touches it: domain/lazy.py), checking on the way what
 storage/schema.py's specs declare: each table's fields and their types, the required ones, the
 choices (decoded to one string object each: `enabled` is held once, not 100,000 times), the
 length of text that the platform does not give. msgspec drops a field it does not know (or
