@@ -47,6 +47,10 @@ tricky = st.sampled_from(
 )
 
 
+def unassigned(ext: dict[str, Any]) -> bool:
+    return ext.get("status") == "unassigned"
+
+
 def rule_book(path: Path) -> Any:
     """The standard library's json and schema.check_document: the document, or its refusal."""
     try:
@@ -121,9 +125,9 @@ def test_the_decoder_agrees_with_the_rule_book(
     expected = rule_book(path)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(decoder, "RUN", run)
-        for keep in (None, lambda e: e.get("status") == "unassigned"):
+        for keep, lazy in ((None, False), (None, True), (unassigned, False)):
             try:
-                doc = decoder.load(path, path.read_bytes(), keep)
+                doc = decoder.load(path, path.read_bytes(), keep, lazy=lazy)
             except AccountFileError as exc:
                 assert exc.message == expected
             else:
@@ -214,7 +218,7 @@ def test_extensions_read_in_runs_behave_and_save_as_the_whole_list(
         return
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(decoder, "RUN", run)
-        lazy = Account(decoder.load(path, path.read_bytes()))
+        lazy = Account(decoder.load(path, path.read_bytes(), lazy=True))
     whole = Account(rule_book(path))
     assert _apply(lazy, todo) == _apply(whole, todo)
     written, expected = codec.encode(path, lazy.doc), codec.encode(path, whole.doc)

@@ -107,7 +107,7 @@ class Activated:
 def invite(store: AccountStore, number: str) -> Activated:
     """`activate --invite`: the invitation sent (a new token; an earlier one dies, and its
     queued email with it), its welcome email queued with the save."""
-    with store.transaction("activate") as account:
+    with store.transaction("activate", lazy=True) as account:
         outcome = send_invite(account, pending(account, number))
         dead = outcome.extension["number"]
         queueing = mail.queue_on_save(store, account, [outcome], void=(dead,))
@@ -117,7 +117,7 @@ def invite(store: AccountStore, number: str) -> Activated:
 def activate(store: AccountStore, number: str, req: Request, token: str | None) -> Activated:
     """`activate` with credentials: by the user's token if invited, else by an
     administrator; the token checked (single use, expiring) before anything is written."""
-    with store.transaction("activate") as account:
+    with store.transaction("activate", lazy=True) as account:
         ext = pending(account, number)
         invited = ext["user"].get("setup") == "invite"
         if invited:

@@ -82,5 +82,8 @@ def claiming(store: AccountStore, command: str) -> Iterator[tuple[Account, Email
     """A transaction on an account that gives users addresses (assign, bulk-assign,
     users update, bulk-update): every registered account's addresses claimed with it, so
     that no two accounts take one address at once, and their index (its `warnings` to say)."""
-    with registry.claiming_emails(store.lock_timeout), store.transaction(command) as account:
+    with (
+        registry.claiming_emails(store.lock_timeout),
+        store.transaction(command, lazy=True) as account,
+    ):
         yield account, build_index(account, store.path)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def add_site(store: AccountStore, name: str, code: str = "") -> Site:
-    with store.transaction("site add") as account:
+    with store.transaction("site add", lazy=True) as account:
         return _add_site(account, name, code)
 
 

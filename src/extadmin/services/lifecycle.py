@@ -48,7 +48,7 @@ def set_recording(
 ) -> tuple[int, int]:
     """Automatic call recording of the users named: (how many, how many changed)."""
     direction = rules.recording(direction)
-    with store.transaction("set-recording") as account:
+    with store.transaction("set-recording", lazy=bool(numbers)) as account:
         exts = targets(account, numbers, site, all_)
         changed = 0
         for ext in exts:
@@ -101,7 +101,7 @@ def _engage_import(
 
 
 def engage_remove(store: AccountStore, numbers: list[str]) -> int:
-    with store.transaction("engage-voice remove") as account:
+    with store.transaction("engage-voice remove", lazy=True) as account:
         exts = assigned(account, numbers)
         missing = [e["number"] for e in exts if "engage_voice" not in e["user"]]
         if missing:
@@ -220,7 +220,7 @@ def _unassign(account: Account, ext: Extension, release: bool = False) -> None:
 
 def set_disabled(store: AccountStore, numbers: list[str], disabled: bool) -> int:
     """Disable users, or enable them again: how many."""
-    with store.transaction("disable" if disabled else "enable") as account:
+    with store.transaction("disable" if disabled else "enable", lazy=True) as account:
         exts = assigned(account, numbers)
         for ext in exts:
             _set_disabled(account, ext, disabled)

@@ -119,9 +119,12 @@ def load(
     *,
     where: tuple[str, str] | None = None,
     trusted: bool = False,
+    lazy: bool = False,
 ) -> Document:
     """The document of a JSON account file, checked in full unless `trusted` (content checked
-    before: storage/checked.py); with `keep`, only the extensions it keeps, the others checked
+    before: storage/checked.py); `lazy`: its extensions as Extensions (domain/lazy.py), each run
+    decoded again when touched, for a command that touches a few (a command that touches every
+    one would decode each twice); with `keep`, only the extensions it keeps, the others checked
     and dropped a run at a time (`hint`: text each kept extension holds as the store writes it,
     by which trusted content's runs without it are not decoded; `where` (key, value), instead
     of keep: the extensions whose `key` is `value`). Raises AccountFileError as
@@ -132,8 +135,8 @@ def load(
         keep = _Where(*where)
     try:
         if trusted:
-            return _decode(data, keep, hint)  # type: ignore[return-value]
-        return _load(path, data, keep)  # type: ignore[return-value]
+            return _decode(data, keep, hint, lazy)  # type: ignore[return-value]
+        return _load(path, data, keep, lazy)  # type: ignore[return-value]
     except (Doubt, msgspec.MsgspecError, AccountFileError, RecursionError):
         pass  # read again by the rule book, for its verdict and its words
     doc = codec.parse(path, codec.to_text(path, data))
@@ -143,7 +146,9 @@ def load(
     return checked
 
 
-def _load(path: Path, data: bytes, keep: Callable[[Any], bool] | None) -> dict[str, Any]:
+def _load(
+    path: Path, data: bytes, keep: Callable[[Any], bool] | None, lazy: bool = False
+) -> dict[str, Any]:
     """The whole check: the top level's small tables by schema.check_document, the extensions
     run by run by the decoder's types and Columns."""
     import msgspec
@@ -160,7 +165,7 @@ def _load(path: Path, data: bytes, keep: Callable[[Any], bool] | None) -> dict[s
     exts: list[Table] | Extensions = []
     if text is not None:
         try:
-            exts = _extensions(text, keep, check)
+            exts = _extensions(text, keep, check, lazy=lazy)
         except msgspec.DecodeError:  # a run cut inside an item (another layout): the list whole
             checks = Columns()
             exts = _extensions(text, keep, check, whole=True)
@@ -169,7 +174,9 @@ def _load(path: Path, data: bytes, keep: Callable[[Any], bool] | None) -> dict[s
     return doc
 
 
-def _decode(data: bytes, keep: Callable[[Any], bool] | None, hint: str | None) -> dict[str, Any]:
+def _decode(
+    data: bytes, keep: Callable[[Any], bool] | None, hint: str | None, lazy: bool = False
+) -> dict[str, Any]:
     """Content checked before, decoded as _load decodes it, no check; with a `hint`, the runs
     of extensions that do not hold it are not decoded (and all are if none kept is found so:
     the text may be written otherwise, its digits escaped)."""
@@ -179,7 +186,7 @@ def _decode(data: bytes, keep: Callable[[Any], bool] | None, hint: str | None) -
     if text is not None:
         needle = None if hint is None or keep is None else hint.encode("utf-8")
         try:
-            doc["extensions"] = _extensions(text, keep, holding=needle)
+            doc["extensions"] = _extensions(text, keep, holding=needle, lazy=lazy)
             if needle is not None and not doc["extensions"]:
                 doc["extensions"] = _extensions(text, keep)
         except msgspec.DecodeError:  # another layout: the list whole
@@ -218,11 +225,12 @@ def _extensions(
     *,
     holding: bytes | None = None,
     whole: bool = False,
+    lazy: bool = False,
 ) -> list[Table] | Extensions:
     """The extensions of a list's text, decoded a run at a time (or `whole`), each run checked
-    by `check` as it is decoded: all of them as Extensions (domain/lazy.py: the text, each run
-    decoded again when touched), or only those `keep` keeps, as a list; `holding`: text a run
-    must hold to be decoded at all (content checked before)."""
+    by `check` as it is decoded: those `keep` keeps (all if None), or, `lazy` and keeping all,
+    Extensions (domain/lazy.py: the text, each run decoded again when touched); `holding`: text
+    a run must hold to be decoded at all (content checked before)."""
     decoder = _decoders()[1]
     data, start, end = text
     if whole:
@@ -230,7 +238,7 @@ def _extensions(
         if check is not None:
             check(data[start:end], exts)
         return exts if keep is None else _kept(exts, keep)
-    if keep is None:
+    if keep is None and lazy:
         return _lazy(data, start, end, check)
     kept: list[Table] = []
     for first, last in _runs(data, start, end):
@@ -240,7 +248,7 @@ def _extensions(
         exts = decoder.decode(run)
         if check is not None:
             check(run, exts)
-        kept += _kept(exts, keep)
+        kept += exts if keep is None else _kept(exts, keep)
     return kept
 
 

@@ -79,6 +79,8 @@ class AccountStore:
         keep: Callable[[Extension], bool] | None = None,
         hint: str | None = None,
         where: tuple[str, str] | None = None,
+        *,
+        lazy: bool = False,
     ) -> Account:
         """The account, checked (unless this content was checked before: `checked`): a JSON
         file by storage/decoder.py, as it is decoded; TOML by schema.check_document. With
@@ -88,7 +90,10 @@ class AccountStore:
         memory. `hint` (with `keep`): text each extension it keeps holds as JSON writes it (its
         number, quoted): in known content, the runs without it are not decoded; if none is kept
         so, they are. `where` (key, value), instead of `keep`: only extensions whose `key` is
-        `value`. Content is recorded as checked once the whole document has passed the check.
+        `value`. `lazy`: a JSON file's extensions held as its text, each run decoded when
+        touched (domain/lazy.py), for a command that touches a few of them; saved, the runs not
+        touched are written as they were. Content is recorded as checked once the whole
+        document has passed the check.
         Outside a transaction, first settles the outbox if a command was killed mid-change."""
         if self._after_save is None:
             self.settle_outbox()
@@ -96,7 +101,7 @@ class AccountStore:
         content = checked.digest(data)
         trusted = checked.known(self.path, content)
         if codec.file_format(self.path) == "json":
-            doc = decoder.load(self.path, data, keep, hint, where=where, trusted=trusted)
+            doc = decoder.load(self.path, data, keep, hint, where=where, trusted=trusted, lazy=lazy)
         else:
             text = codec.to_text(self.path, data)
             del data  # one copy of the file in memory while it is parsed, not two
@@ -155,16 +160,17 @@ class AccountStore:
         return account
 
     @contextmanager
-    def transaction(self, command: str) -> Iterator[Account]:
-        """Lock, load, let the caller change the account, then save atomically if anything was
-        recorded. An exception inside the block writes nothing."""
+    def transaction(self, command: str, *, lazy: bool = False) -> Iterator[Account]:
+        """Lock, load (`lazy`: as `read`'s, for a change to a few extensions), let the caller
+        change the account, then save atomically if anything was recorded. An exception inside
+        the block writes nothing."""
         jobs: list[Callable[[], object]] = []
         self._after_save, self._batch = jobs, outbox.Batch()
         for own in (self.audit_path, self.outbox, self.outbox / "sent"):
             files.refuse_link(own)  # before anything is changed, not half-way
         try:
             with self._lock():
-                account = self.read()
+                account = self.read(lazy=lazy)
                 self.settle_outbox(account.content_digest)
                 yield account
                 if account.audit:
