@@ -350,3 +350,21 @@ def _killed(path: Path, after: float) -> None:
     time.sleep(after)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+def test_a_reinvitation_whose_user_is_edited_during_the_apply_is_not_sent_again(
+    tmp_path: Path, run: Any, fake: FakePlatform, invited_later: int
+) -> None:
+    """Failed before: the file changed the user while the apply sent the re-invitation (another
+    command, a hand edit), so the apply rightly did not record it as done in the file, but
+    dropped it from its journal all the same; the next apply sent it again (2 welcome emails)."""
+    path = tmp_path / "linked.json"
+    fake.meanwhile("PUT", PUT_ONE, lambda: edit_users(path, ["101"], job_title="Lead"))
+    done = apply(run)
+    assert done.code == 0, done.err
+    assert fake.welcome_emails == [invited_later]
+    again = apply(run)
+    assert again.code == 0, again.err
+    assert fake.welcome_emails == [invited_later]  # the re-invitation, once
+    assert fake.extensions[invited_later]["contact"]["jobTitle"] == "Lead"  # the edit is sent
+    assert plan_json(run)["changes"] == []

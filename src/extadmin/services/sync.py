@@ -214,8 +214,8 @@ def apply(
         for c in computed.of("done"):  # settled by an earlier apply's journal alone
             if c.ext_id in journal.invited and c.ext_id not in confirmed:
                 report.results.append(send.Result.of(c, "update", "unconfirmed", UNCONFIRMED))
-        _record_done(store, account, done, platform.views)
-        journal.settled(done)
+        recorded = _record_done(store, account, done, platform.views)
+        journal.settled(recorded)  # not `done`: a re-invitation not recorded stays journaled
     return report
 
 
@@ -519,18 +519,21 @@ def _with_changes(
 
 def _record_done(
     store: AccountStore, before: Account, done: set[str], views: dict[str, dict[str, str]]
-) -> None:
+) -> set[str]:
     """The applied extensions' base becomes what was applied (unless the file has changed
     them again meanwhile: that new change stays pending). An offboarded user's extension is
     gone from the platform: it becomes the unassigned extension the platform now lists with
-    its number and a new id (its line, kept), or leaves the file (released, or not listed)."""
+    its number and a new id (its line, kept), or leaves the file (released, or not listed).
+    The ids of `done` recorded so (those the file changed meanwhile are not)."""
     questions = mapping.with_questions(before.doc)
     applied = {i: mapping.view(before.by_id[i], questions) for i in done}
+    recorded: set[str] = set()
     with store.transaction("platform apply") as account:
         for ext_id, view in applied.items():
             ext = account.by_id.get(ext_id)
             if ext is None or mapping.view(ext, questions) != view:
                 continue
+            recorded.add(ext_id)
             if ext_id not in views:  # offboarded
                 _offboarded(account, ext, views)
                 continue
@@ -538,6 +541,7 @@ def _record_done(
             changed = sorted(k for k in view.keys() | base.keys() if view.get(k) != base.get(k))
             ext["base"] = view
             account.record("platform apply", ext.get("number", ext_id), applied=changed)
+    return recorded
 
 
 def _offboarded(account: Account, ext: Extension, views: dict[str, dict[str, str]]) -> None:
