@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -254,7 +255,8 @@ def test_20_random_faults_with_a_portal_edit_meanwhile(tmp_path: Path, run: Any)
     recording), re-invitations, role and recording changes; the apply is killed with SIGKILL
     at a random moment, or loses one answer of a random request; a user whose job title is
     changed locally is disabled in the Admin Portal at a random moment; a second apply. Then
-    every user has had exactly the welcome emails asked for, the Portal's edit stands (a
+    every user has had exactly the welcome emails asked for (a re-invitation the kill cut
+    short, said unconfirmed, one or none: never two), the Portal's edit stands (a
     conflict if it came before the apply recorded 802's change as done), and the plan holds
     that conflict alone, if any: nothing else to send."""
     groups = ("Auth", "Light", "Medium", "Heavy")
@@ -323,9 +325,12 @@ def _fault_rounds(tmp_path: Path, run: Any, fake: FakePlatform, secret_files: li
         conflict = {("802", "conflict")} & left
         assert left - unconfirmed == conflict, (round_, again.out)
         assert again.code == (5 if conflict else 0), (round_, again.err)
-        emailed = sorted(fake.welcome_emails)
-        asked = sorted(before + [ext_id(fake, n) for n in new + later])
-        assert emailed == asked, (round_, emailed, asked)
+        emailed = Counter(fake.welcome_emails)
+        asked = Counter(before + [ext_id(fake, n) for n in new + later])
+        assert not emailed - asked, (round_, emailed, asked)  # none unasked, none twice
+        # a re-invitation cut short may not have left: it is said (unconfirmed), never resent
+        maybe = {ext_id(fake, n) for n, result in left if result == "unconfirmed"}
+        assert set(asked - emailed) <= maybe, (round_, emailed, asked)
         for i, number in enumerate(new):
             record = fake.extensions[ext_id(fake, number)]
             assert record["status"] == "NotActivated", (round_, number)
