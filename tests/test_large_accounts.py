@@ -486,7 +486,10 @@ def test_number_order_without_a_call_per_extension(numbers: list[str | None]) ->
     exts: list[Any] = [
         {"number": n} if n else {"id": str(62_000_000_000 + i)} for i, n in enumerate(numbers)
     ]
-    assert in_number_order(exts) == sorted(exts, key=number_order)
+    ordered = sorted(exts, key=number_order)
+    assert in_number_order(exts) == ordered
+    assert in_number_order(ordered) == ordered  # in order already: no sort
+    assert in_number_order(ordered[::-1]) == ordered
 
 
 @settings(max_examples=200, deadline=None)

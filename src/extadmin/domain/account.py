@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
 from functools import cached_property
-from operator import itemgetter
+from itertools import islice
+from operator import itemgetter, lt
 from typing import Any
 
 from extadmin.domain.catalog import SECURITY_QUESTIONS
@@ -43,11 +44,14 @@ def number_order(ext: Extension) -> tuple[int, int]:
 
 def in_number_order(exts: list[Extension]) -> list[Extension]:
     """Extensions sorted by number_order, with no Python call per extension when they all have
-    a number (100,000 in a listing)."""
+    a number (100,000 in a listing), and no sort when they are in order already (as a file
+    whose extensions were added in ranges holds them)."""
     try:
         keys = list(map(int, map(itemgetter("number"), exts)))
     except KeyError:
         return sorted(exts, key=number_order)
+    if all(map(lt, keys, islice(keys, 1, None))):
+        return list(exts)
     return [exts[i] for i in sorted(range(len(exts)), key=keys.__getitem__)]
 
 
