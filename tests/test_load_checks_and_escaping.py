@@ -6,6 +6,7 @@ message is shown escaped (`\\x1b`), never written raw, even for content the chec
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -387,6 +388,29 @@ def test_json_output_has_no_raw_control_character_and_the_same_data(
     encoded = render.safe_json(render.as_json(rows))
     assert not raw_controls(encoded)
     assert json.loads(encoded) == rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.dictionaries(
+            st.text(max_size=5),
+            st.text(st.characters(max_codepoint=0x7F)) | st.text(st.characters(codec=None)),
+        ),
+        max_size=5,
+    )
+)
+def test_json_rows_written_as_bytes_are_the_text_the_text_path_writes(
+    rows: list[dict[str, str]],
+) -> None:
+    """Into a pipe or a file (standard output with bytes under it), a JSON listing is written
+    as it is encoded when it is ASCII without DEL, else as text: either way what the text path
+    writes, to the byte (StringIO, as the in-process tests capture, has only the text path)."""
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+    with contextlib.redirect_stdout(out):
+        render.emit(rows, "json", [])
+    out.flush()
+    assert out.buffer.getvalue().decode("utf-8") == render.safe_json(render.as_json(rows)) + "\n"
 
 
 # --- the property: refused on load, or shown escaped ------------------------------------------

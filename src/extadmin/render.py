@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from extadmin.domain.cells import protect
 from extadmin.domain.fields import label
 from extadmin.domain.rules import is_control
-from extadmin.storage.codec import json_items
+from extadmin.storage.codec import json_item_parts, json_items
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -94,9 +95,29 @@ def console(stderr: bool = False) -> Console:
 def as_json(data: Any) -> str:
     """An object indented; a list of rows one row per line (codec.json_items: a list of
     50,000 extensions prints in a fraction of what `indent=` would take)."""
-    if isinstance(data, list) and data and all(isinstance(row, dict) for row in data):
+    if _rows(data):
         return "[\n  " + json_items(data, ",\n  ") + "\n]"
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def _rows(data: Any) -> bool:
+    return isinstance(data, list) and bool(data) and all(map(dict.__instancecheck__, data))
+
+
+def _write_ascii_rows(data: Any) -> bool:
+    """A list of rows as as_json lays it out, written to standard output's bytes as it is
+    encoded, if its text is ASCII without DEL (safe_json has nothing to escape in it): a
+    listing of 100,000 extensions is not copied into text and back. False (nothing written)
+    otherwise, and where the text layer would write its newlines otherwise (Windows)."""
+    out = getattr(sys.stdout, "buffer", None) if os.linesep == "\n" else None
+    parts = json_item_parts(data, ",\n  ") if out is not None and _rows(data) else None
+    if out is None or parts is None or not all(p.isascii() and b"\x7f" not in p for p in parts):
+        return False
+    sys.stdout.flush()
+    out.write(b"[\n  ")
+    out.writelines(parts)
+    out.write(b"\n]\n")
+    return True
 
 
 def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = None) -> None:
@@ -109,8 +130,9 @@ def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = Non
     data as it is (bulk-assign reads an export back; the account file's check leaves no
     control character in it)."""
     if fmt == "json":
-        sys.stdout.write(safe_json(as_json(data)))
-        sys.stdout.write("\n")  # not joined: a copy of what may be tens of megabytes
+        if not _write_ascii_rows(data):
+            sys.stdout.write(safe_json(as_json(data)))
+            sys.stdout.write("\n")  # not joined: a copy of what may be tens of megabytes
         return
     rows = data if isinstance(data, list) else [data]
     if fmt == "csv":

@@ -110,6 +110,15 @@ def json_items(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str
     return sep.join(map(_item_encoder(ensure_ascii), items))
 
 
+def json_item_parts(items: list[Any], sep: str) -> list[bytes] | None:
+    """json_items' text (ensure_ascii off) as UTF-8 parts, not joined; None where json_items
+    would take the standard library's encoder instead."""
+    try:
+        return _items(items, sep.encode("utf-8"))
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return None
+
+
 def json_list(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str:
     return f"[{json_items(items, sep, ensure_ascii=ensure_ascii)}]"
 
