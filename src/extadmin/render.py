@@ -104,20 +104,25 @@ def _rows(data: Any) -> bool:
     return isinstance(data, list) and bool(data) and all(map(dict.__instancecheck__, data))
 
 
-def _write_ascii_rows(data: Any) -> bool:
-    """A list of rows as as_json lays it out, written to standard output's bytes as it is
-    encoded, if its text is ASCII without DEL (safe_json has nothing to escape in it): a
-    listing of 100,000 extensions is not copied into text and back. False (nothing written)
-    otherwise, and where the text layer would write its newlines otherwise (Windows)."""
+def _write_json(data: Any) -> None:
+    """as_json's text and a newline on standard output. A list of rows is encoded once, in
+    parts; into a pipe or a file, ASCII without DEL (nothing for safe_json to escape), the
+    parts go to standard output's bytes as they are: a listing of 100,000 extensions is not
+    copied into text and back (not where the text layer writes its newlines otherwise)."""
+    parts = json_item_parts(data, ",\n  ") if _rows(data) else None
+    if parts is None:
+        sys.stdout.write(safe_json(as_json(data)))
+        sys.stdout.write("\n")  # not joined: a copy of what may be tens of megabytes
+        return
     out = getattr(sys.stdout, "buffer", None) if os.linesep == "\n" else None
-    parts = json_item_parts(data, ",\n  ") if out is not None and _rows(data) else None
-    if out is None or parts is None or not all(p.isascii() and b"\x7f" not in p for p in parts):
-        return False
-    sys.stdout.flush()
-    out.write(b"[\n  ")
-    out.writelines(parts)
-    out.write(b"\n]\n")
-    return True
+    if out is not None and all(p.isascii() and b"\x7f" not in p for p in parts):
+        sys.stdout.flush()
+        out.write(b"[\n  ")
+        out.writelines(parts)
+        out.write(b"\n]\n")
+        return
+    sys.stdout.write(safe_json("[\n  " + b"".join(parts).decode("utf-8") + "\n]"))
+    sys.stdout.write("\n")
 
 
 def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = None) -> None:
@@ -130,9 +135,7 @@ def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = Non
     data as it is (bulk-assign reads an export back; the account file's check leaves no
     control character in it)."""
     if fmt == "json":
-        if not _write_ascii_rows(data):
-            sys.stdout.write(safe_json(as_json(data)))
-            sys.stdout.write("\n")  # not joined: a copy of what may be tens of megabytes
+        _write_json(data)
         return
     rows = data if isinstance(data, list) else [data]
     if fmt == "csv":

@@ -100,8 +100,10 @@ def json_items(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str
     the standard library, built once."""
     try:
         if not ensure_ascii:
-            return b"".join(_items(items, sep.encode("utf-8"))).decode("utf-8")
-        if _as_stdlib_writes(items):
+            parts = json_item_parts(items, sep)
+            if parts is not None:
+                return b"".join(parts).decode("utf-8")
+        elif _as_stdlib_writes(items):
             text = b"".join(_items(items, sep.encode("utf-8")))
             if text.isascii() and b"\x7f" not in text:  # json.dumps writes DEL as \u007f
                 return text.decode("ascii")
