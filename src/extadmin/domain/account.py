@@ -10,7 +10,7 @@ from operator import itemgetter, lt
 from typing import Any
 
 from extadmin.domain.catalog import SECURITY_QUESTIONS
-from extadmin.domain.lazy import Extensions, NumberIndex
+from extadmin.domain.lazy import Extensions, NumberIndex, user_emails
 from extadmin.domain.model import Document, Extension, Site
 from extadmin.errors import NotFound
 
@@ -157,7 +157,7 @@ class Account:
         exts = self.doc["extensions"]
         if isinstance(exts, Extensions):
             return exts.user_emails()
-        return ((e["number"], e["user"]["email"]) for e in exts if "user" in e)
+        return user_emails(exts)
 
     def site(self, name: str) -> Site:
         site = self.by_site.get(name.strip().casefold())

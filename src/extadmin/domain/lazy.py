@@ -15,10 +15,15 @@ No I/O here: the file's bytes and the run decoder are given.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, MutableSequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence
 from typing import Any, overload
 
 Table = dict[str, Any]
+
+
+def user_emails(tables: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, str]]:
+    """(number, email) of the users of these extensions."""
+    return ((e["number"], e["user"]["email"]) for e in tables if "user" in e)
 
 
 class Run:
@@ -127,13 +132,10 @@ class Extensions(MutableSequence[Table]):
     def user_emails(self) -> Iterator[tuple[str, str]]:
         """(number, email) of every user: an untouched run's from the index."""
         if self._list is not None:
-            yield from ((e["number"], e["user"]["email"]) for e in self._list if "user" in e)
+            yield from user_emails(self._list)
             return
         for run in self._runs:
-            if run.tables is None:
-                yield from run.users
-            else:
-                yield from ((e["number"], e["user"]["email"]) for e in run.tables if "user" in e)
+            yield from run.users if run.tables is None else user_emails(run.tables)
 
     # --- a list's changes: on the plain list --------------------------------------------------
     @overload

@@ -34,7 +34,7 @@ from typing import Annotated, Any, Literal, Required, TypedDict
 from extadmin.domain import fields, rules
 from extadmin.domain.catalog import LOCALES
 from extadmin.domain.fields import PULLED
-from extadmin.domain.lazy import Extensions, Run
+from extadmin.domain.lazy import Extensions, Run, user_emails
 from extadmin.domain.model import Document
 from extadmin.errors import AccountFileError, InvalidValue
 from extadmin.storage import codec, schema
@@ -234,9 +234,10 @@ def _extensions(
     decoder = _decoders()[1]
     data, start, end = text
     if whole:
-        exts = decoder.decode(data[start:end])
+        whole_text = data[start:end]
+        exts = decoder.decode(whole_text)
         if check is not None:
-            check(data[start:end], exts)
+            check(whole_text, exts)
         return exts if keep is None else _kept(exts, keep)
     if keep is None and lazy:
         return _lazy(data, start, end, check)
@@ -270,8 +271,7 @@ def _lazy(
             numbers.update(zip(map(_NUMBER, exts), count(index)))
         except KeyError:  # one pulled without a number
             numbers.update((e["number"], i) for i, e in enumerate(exts, index) if "number" in e)
-        users = [(e["number"], e["user"]["email"]) for e in exts if "user" in e]
-        runs.append(Run(first, last, len(exts), users))
+        runs.append(Run(first, last, len(exts), list(user_emails(exts))))
         index += len(exts)
     return Extensions(data, runs, decoder.decode, numbers)
 
