@@ -142,6 +142,24 @@ def test_the_decoder_agrees_with_the_rule_book(
             assert fast == expected
 
 
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_file_without_an_extensions_list_reads_as_the_rule_book_reads_it(
+    tmp_path: Path, lazy: bool
+) -> None:
+    """The list may be missing: the read has no list then, as the rule book's (found by the
+    property test of tests/test_storage_properties.py, CI on Python 3.12, 2026-12-04)."""
+    path = tmp_path / "acme.json"
+    path.write_text(json.dumps({
+        "schema_version": 2,
+        "account": {"name": "Acme", "country": "US", "locale": "en-US", "default_role": "Manager"},
+        "sites": [{"name": "Main Site"}],
+        "roles": ["Manager"],
+    }))  # fmt: skip
+    expected = rule_book(path)
+    assert "extensions" not in expected
+    assert decoder.load(path, path.read_bytes(), lazy=lazy) == expected
+
+
 @settings(max_examples=200, deadline=None)
 @given(text=accounts_as_written(), run=runs)
 def test_the_decoder_vouches_for_what_the_store_writes(

@@ -162,14 +162,15 @@ def _load(
         if checks.run(exts) != run.count(b'"') and msgspec.json.decode(run) != exts:
             raise Doubt("a field unknown or given twice")
 
-    exts: list[Table] | Extensions = []
-    if text is not None:
-        try:
-            exts = _extensions(text, keep, check, lazy=lazy)
-        except msgspec.DecodeError:  # a run cut inside an item (another layout): the list whole
-            checks = Columns()
-            exts = _extensions(text, keep, check, whole=True)
-    schema.check_document(path, doc, checks)  # all but the extensions, checked above
+    if text is None:  # no extensions list (the check says whether it may be missing)
+        schema.check_document(path, doc, checks)
+        return doc
+    try:
+        exts = _extensions(text, keep, check, lazy=lazy)
+    except msgspec.DecodeError:  # a run cut inside an item (another layout): the list whole
+        checks = Columns()
+        exts = _extensions(text, keep, check, whole=True)
+    schema.check_document(path, doc, checks)  # all but the extensions (its placeholder: [])
     doc["extensions"] = exts
     return doc
 
