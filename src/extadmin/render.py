@@ -6,6 +6,7 @@ sequence (OSC 52 writes the clipboard, CSI moves the cursor) is shown escaped, n
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -105,53 +106,109 @@ def _rows(data: Any) -> bool:
 
 
 def _write_json(data: Any) -> None:
-    """as_json's text and a newline on standard output. A list of rows is encoded once, in
-    parts; into a pipe or a file, ASCII without DEL (nothing for safe_json to escape), the
-    parts go to standard output's bytes as they are: a listing of 100,000 extensions is not
-    copied into text and back (not where the text layer writes its newlines otherwise)."""
-    parts = json_item_parts(data, ",\n  ") if _rows(data) else None
-    if parts is None:
-        sys.stdout.write(safe_json(as_json(data)))
-        sys.stdout.write("\n")  # not joined: a copy of what may be tens of megabytes
-        return
-    out = getattr(sys.stdout, "buffer", None) if os.linesep == "\n" else None
-    if out is not None and all(p.isascii() and b"\x7f" not in p for p in parts):
-        sys.stdout.flush()
-        out.write(b"[\n  ")
-        out.writelines(parts)
-        out.write(b"\n]\n")
-        return
-    sys.stdout.write(safe_json("[\n  " + b"".join(parts).decode("utf-8") + "\n]"))
-    sys.stdout.write("\n")
+    """An object's (or an empty list's) as_json text and a newline on standard output."""
+    sys.stdout.write(safe_json(as_json(data)))
+    sys.stdout.write("\n")  # not joined: a copy of what may be tens of megabytes
+
+
+_ROW_SEP = ",\n  "  # between two rows of a JSON listing
 
 
 def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = None) -> None:
-    """Print a list of rows (or one object) as a table, JSON or CSV. A table is drawn at a
-    terminal only, each column as wide as its widest value; rows too wide for the terminal are
-    printed as `records` instead, so that no value is ever cut ("…") at any width. Into a
-    pipe or a file a table is tab-separated lines under a header, no value ever cut (`| grep`
-    finds the whole address); an empty one is "none" on standard error.
-    Table cells are `safe`; so is CSV at a terminal, while CSV into a file or a pipe is the
-    data as it is (bulk-assign reads an export back; the account file's check leaves no
-    control character in it)."""
-    if fmt == "json":
+    """Print a list of rows (or one object) as a table, JSON or CSV: emit_listing's output of
+    one part."""
+    if fmt == "json" and not _rows(data):
         _write_json(data)
         return
     rows = data if isinstance(data, list) else [data]
+    emit_listing([listing_part(fmt, columns)(rows)], fmt, columns, title)
+
+
+def listing_part(fmt: str, columns: Sequence[Column]) -> Callable[[list[dict[str, Any]]], Any]:
+    """How a part of a listing's rows is held until emit_listing prints it: as the text (or
+    bytes) it prints, so that 100,000 rows are not held as rows (a table at a terminal, whose
+    widths need every row, holds them)."""
+    if fmt == "json":
+        return _json_part
     if fmt == "csv":
         shown = safe if sys.stdout.isatty() else str
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow([c.key for c in columns])
-        writer.writerows([shown(protect(text(c.value(r)))) for c in columns] for r in rows)
-        return
-    if not rows:
-        message("none")  # an empty result: nothing on standard output
-        return
+        return lambda rows: _csv_text(
+            [[shown(protect(text(c.value(r)))) for c in columns] for r in rows]
+        )
     if not sys.stdout.isatty():  # a pipe or a file: every value whole, one row a line
-        lines = [[c.title for c in columns]]
-        lines += [[safe(text(c.value(r))) for c in columns] for r in rows]
-        sys.stdout.write("".join("\t".join(line) + "\n" for line in lines))
+        return lambda rows: "".join(
+            "\t".join([safe(text(c.value(r))) for c in columns]) + "\n" for r in rows
+        )
+    return list
+
+
+def emit_listing(
+    parts: list[Any], fmt: str, columns: Sequence[Column], title: str | None = None
+) -> None:
+    """Print the parts listing_part made, in turn, as one list: a table, JSON or CSV. A table
+    is drawn at a terminal only, each column as wide as its widest value; rows too wide for the
+    terminal are printed as `records` instead, so that no value is ever cut ("…") at any width.
+    Into a pipe or a file a table is tab-separated lines under a header, no value ever cut (`|
+    grep` finds the whole address); an empty one is "none" on standard error.
+    Table cells are `safe`; so is CSV at a terminal, while CSV into a file or a pipe is the
+    data as it is (bulk-assign reads an export back; the account file's check leaves no
+    control character in it). JSON is `safe_json`'s, a row a line."""
+    parts = [part for part in parts if part]
+    if fmt == "json":
+        _write_json_parts(parts)
+    elif fmt == "csv":
+        sys.stdout.write(_csv_text([[c.key for c in columns]]))
+        sys.stdout.writelines(parts)
+    elif not parts:
+        message("none")  # an empty result: nothing on standard output
+    elif not sys.stdout.isatty():
+        sys.stdout.write("\t".join(c.title for c in columns) + "\n")
+        sys.stdout.writelines(parts)
+    else:
+        _draw([row for part in parts for row in part], columns, title)
+
+
+def _json_part(rows: list[dict[str, Any]]) -> list[bytes] | str:
+    """The rows' JSON, a row a line: into a pipe or a file, when it is ASCII without DEL
+    (nothing for safe_json to escape), as the encoder's bytes, which go to standard output's
+    bytes as they are (100,000 rows are not copied into text and back; not where the text
+    layer writes its newlines otherwise); else as safe_json's text."""
+    parts = json_item_parts(rows, _ROW_SEP)
+    if parts is not None:
+        plain = all(p.isascii() and b"\x7f" not in p for p in parts)
+        if plain and os.linesep == "\n" and getattr(sys.stdout, "buffer", None) is not None:
+            return parts
+        return safe_json(b"".join(parts).decode("utf-8"))
+    return safe_json(json_items(rows, _ROW_SEP))
+
+
+def _write_json_parts(parts: list[list[bytes] | str]) -> None:
+    if not parts:
+        _write_json([])
         return
+    encoded = [part for part in parts if isinstance(part, list)]
+    if len(encoded) == len(parts):
+        out = sys.stdout.buffer
+        sys.stdout.flush()
+        out.write(b"[\n  ")
+        for i, part in enumerate(encoded):
+            if i:
+                out.write(_ROW_SEP.encode("ascii"))
+            out.writelines(part)
+        out.write(b"\n]\n")
+        return
+    texts = (p if isinstance(p, str) else b"".join(p).decode("ascii") for p in parts)
+    sys.stdout.write("[\n  " + _ROW_SEP.join(texts) + "\n]\n")
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def _draw(rows: list[dict[str, Any]], columns: Sequence[Column], title: str | None) -> None:
+    """Rows as a rich table at a terminal (or as records, when too wide for one)."""
     cells = [[safe(text(c.value(r))) for c in columns] for r in rows]
     from rich.table import Table
     from rich.text import Text

@@ -23,7 +23,7 @@ from extadmin.cli.options import (
 from extadmin.domain import rules
 from extadmin.domain.catalog import STATUSES
 from extadmin.render import Column
-from extadmin.services import extensions, views
+from extadmin.services import extensions
 
 commands = declares()
 extension = typer.Typer(help="Extensions: add, list, show, remove.")
@@ -87,11 +87,11 @@ def extension_list(
     format: ListFormatOpt = ListFormat.table,
 ) -> None:
     """All extensions with their status."""
-    account = get_app(ctx).store.read()
     if status is not None:
         status = rules.choice(status, STATUSES, "status")
-    rows = views.extension_rows(account, extensions.select(account, status=status, site=site))
-    render.emit(rows, format.value, EXTENSION_COLUMNS)
+    part = render.listing_part(format.value, EXTENSION_COLUMNS)
+    listed = extensions.listing(get_app(ctx).store, part, status=status, site=site)
+    render.emit_listing(listed.parts, format.value, EXTENSION_COLUMNS)
 
 
 @extension.command("show")
@@ -144,11 +144,13 @@ def list_unassigned(
     format: ListFormatOpt = ListFormat.table,
 ) -> None:
     """The unassigned extensions: the ones a user can be assigned to."""
-    account = get_app(ctx).store.read(where=("status", "unassigned"))
-    free, pending = extensions.free(account, site=site, device=device)
-    if pending:
+    part = render.listing_part(format.value, UNASSIGNED_COLUMNS)
+    listed = extensions.listing(
+        get_app(ctx).store, part, site=site, device=device, free=True, users=False
+    )
+    if listed.pending:
         render.message(
-            f"{pending} unassigned extension(s) not listed: their users' offboarding is not "
-            "applied yet (`extadmin platform apply --allow-offboard`)"
+            f"{listed.pending} unassigned extension(s) not listed: their users' offboarding is "
+            "not applied yet (`extadmin platform apply --allow-offboard`)"
         )
-    render.emit(views.extension_rows(account, free, users=False), format.value, UNASSIGNED_COLUMNS)
+    render.emit_listing(listed.parts, format.value, UNASSIGNED_COLUMNS)

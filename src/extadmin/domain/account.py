@@ -46,13 +46,35 @@ def in_number_order(exts: list[Extension]) -> list[Extension]:
     """Extensions sorted by number_order, with no Python call per extension when they all have
     a number (100,000 in a listing), and no sort when they are in order already (as a file
     whose extensions were added in ranges holds them)."""
-    try:
-        keys = list(map(int, map(itemgetter("number"), exts)))
-    except KeyError:
-        return sorted(exts, key=number_order)
-    if all(map(lt, keys, islice(keys, 1, None))):
+    keys = _order_keys(exts)
+    if _ordered(keys):
         return list(exts)
     return [exts[i] for i in sorted(range(len(exts)), key=keys.__getitem__)]
+
+
+def number_span(exts: list[Extension]) -> tuple[Any, ...] | None:
+    """The number_order keys of the first and the last of extensions that are in number order
+    (comparable across calls), or None when they are not; () for none."""
+    keys = _order_keys(exts)
+    if not _ordered(keys):
+        return None
+    if not keys:
+        return ()
+    first, last = keys[0], keys[-1]
+    return (first, last) if isinstance(first, tuple) else ((0, first), (0, last))
+
+
+def _order_keys(exts: list[Extension]) -> list[Any]:
+    """number_order's keys, or, when every extension has a number, the numbers (ordered as
+    the keys are, with no Python call per extension)."""
+    try:
+        return list(map(int, map(itemgetter("number"), exts)))
+    except KeyError:
+        return list(map(number_order, exts))
+
+
+def _ordered(keys: list[Any]) -> bool:
+    return all(map(lt, keys, islice(keys, 1, None)))
 
 
 def offboarding_pending(ext: Extension) -> bool:

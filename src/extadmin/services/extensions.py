@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
 from extadmin.domain import rules
-from extadmin.domain.account import Account, in_number_order, label, offboarding_pending, ref
-from extadmin.domain.model import Device, Extension, Site
+from extadmin.domain.account import (
+    Account,
+    in_number_order,
+    label,
+    number_span,
+    offboarding_pending,
+    ref,
+)
+from extadmin.domain.model import Device, Document, Extension, Site
 from extadmin.errors import Conflict, InvalidValue, UsageError
+from extadmin.services import views
 
 if TYPE_CHECKING:
     from extadmin.storage.store import AccountStore
@@ -146,14 +156,22 @@ def select(
     (or, for a change to all of them, in the file's order: sorting 100,000 costs a tenth of
     the change)."""
     site_name = account.site(site)["name"] if site else None
-    found = [
+    found = _matching(account.extensions, status, site_name, device)
+    return in_number_order(found) if ordered else found
+
+
+def _matching(
+    exts: list[Extension], status: str | None, site_name: str | None, device: bool | None
+) -> list[Extension]:
+    if status is None and site_name is None and device is None:
+        return list(exts)
+    return [
         e
-        for e in account.extensions
+        for e in exts
         if (status is None or e["status"] == status)
         and (site_name is None or e["site"] == site_name)
         and (device is None or ("device" in e) == device)
     ]
-    return in_number_order(found) if ordered else found
 
 
 def free(
@@ -162,8 +180,66 @@ def free(
     """The extensions a user can be assigned to (list-unassigned, the walkthrough's choice), in
     number order, and how many more are unassigned in the file but wait for their offboarding
     to be applied (offboarding_pending)."""
-    unassigned = select(account, status="unassigned", site=site, device=device)
+    return _free(account, select(account, status="unassigned", site=site, device=device))
+
+
+def _free(account: Account, unassigned: list[Extension]) -> tuple[list[Extension], int]:
     if not account.linked:
         return unassigned, 0
     free = [e for e in unassigned if not offboarding_pending(e)]
     return free, len(unassigned) - len(free)
+
+
+@dataclass
+class Listing:
+    parts: list[Any]  # what `part` made of the rows, in number order
+    pending: int  # unassigned extensions left out: their offboarding waits (free)
+
+
+def listing(
+    store: AccountStore,
+    part: Callable[[list[dict[str, Any]]], Any],
+    *,
+    status: str | None = None,
+    site: str | None = None,
+    device: bool | None = None,
+    free: bool = False,
+    users: bool = True,
+) -> Listing:
+    """The rows (views.extension_rows) of the extensions `select` selects (`free`: as free()
+    does), given to `part` a run of the file at a time as it is read (store.read_each), so that
+    a listing of 100,000 extensions holds what `part` makes of them (the text it prints), not
+    their tables and rows. A file whose extensions are not in number order is read again, the
+    selection sorted whole."""
+    status = "unassigned" if free else status
+    where = ("status", status) if status else None
+    wanted = site.strip().casefold() if site else None
+    unordered = False
+
+    def each(doc: Document, exts: list[Extension]) -> tuple[Any, int, Any]:
+        nonlocal unordered
+        account = Account(doc)
+        named = account.by_site.get(wanted) if wanted else None
+        site_name = named["name"] if named else ("" if wanted else None)  # "": no such site
+        found = _matching(exts, None, site_name, device)  # `where` kept the status's
+        pending = 0
+        if free:
+            found, pending = _free(account, found)
+        span = None if unordered else number_span(found)
+        if span is None:  # listed again whole: no need for rows
+            unordered = True
+            return None, pending, None
+        return span, pending, part(views.extension_rows(account, found, users=users))
+
+    account, runs = store.read_each(each, where)
+    if site:
+        account.site(site)  # raises NotFound, extensions or none
+    spans = [span for span, _, _ in runs if span != ()]
+    if not unordered and all(a[1] < b[0] for a, b in pairwise(spans)):
+        return Listing([made for _, _, made in runs], sum(pending for _, pending, _ in runs))
+    account = store.read(where=where)
+    found = select(account, status=status, site=site, device=device)
+    pending = 0
+    if free:
+        found, pending = _free(account, found)
+    return Listing([part(views.extension_rows(account, found, users=users))], pending)

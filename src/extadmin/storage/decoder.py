@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from itertools import compress, count, repeat
 from operator import eq, is_not, itemgetter, ne
 from pathlib import Path
@@ -35,13 +35,15 @@ from extadmin.domain import fields, rules
 from extadmin.domain.catalog import LOCALES
 from extadmin.domain.fields import PULLED
 from extadmin.domain.lazy import Extensions, Run, user_emails
-from extadmin.domain.model import Document
+from extadmin.domain.model import Document, Extension
 from extadmin.errors import AccountFileError, InvalidValue
 from extadmin.storage import codec, schema
 
 RUN = 1 << 18  # bytes of the extensions list decoded at once (its objects stay in the cache)
 
 Table = dict[str, Any]
+# what a reader does with each run of extensions instead of keeping them (load's `each`)
+Each = Callable[[Document, list[Extension]], Any]
 
 
 class Doubt(Exception):
@@ -120,6 +122,7 @@ def load(
     where: tuple[str, str] | None = None,
     trusted: bool = False,
     lazy: bool = False,
+    each: Each | None = None,
 ) -> Document:
     """The document of a JSON account file, checked in full unless `trusted` (content checked
     before: storage/checked.py); `lazy`: its extensions as Extensions (domain/lazy.py), each run
@@ -127,27 +130,36 @@ def load(
     one would decode each twice); with `keep`, only the extensions it keeps, the others checked
     and dropped a run at a time (`hint`: text each kept extension holds as the store writes it,
     by which trusted content's runs without it are not decoded; `where` (key, value), instead
-    of keep: the extensions whose `key` is `value`). Raises AccountFileError as
-    schema.check_document does."""
+    of keep: the extensions whose `key` is `value`). With `each`, the extensions are not kept:
+    each run's (those `keep` keeps) are given to `each` with the document (its other tables
+    decoded, and checked only once every run is), and the document's "extensions" is the list
+    of what it returned, a run at a time (or once, for the whole list). Raises
+    AccountFileError as schema.check_document does."""
     import msgspec
 
     if where is not None:
         keep = _Where(*where)
     try:
         if trusted:
-            return _decode(data, keep, hint, lazy)  # type: ignore[return-value]
-        return _load(path, data, keep, lazy)  # type: ignore[return-value]
+            return _decode(data, keep, hint, lazy, each)  # type: ignore[return-value]
+        return _load(path, data, keep, lazy, each)  # type: ignore[return-value]
     except (Doubt, msgspec.MsgspecError, AccountFileError, RecursionError):
         pass  # read again by the rule book, for its verdict and its words
     doc = codec.parse(path, codec.to_text(path, data))
     checked = schema.check_document(path, doc)
     if keep is not None:
         checked["extensions"] = [e for e in checked.get("extensions", []) if keep(e)]
+    if each is not None and "extensions" in checked:
+        checked["extensions"] = [each(checked, checked["extensions"])]
     return checked
 
 
 def _load(
-    path: Path, data: bytes, keep: Callable[[Any], bool] | None, lazy: bool = False
+    path: Path,
+    data: bytes,
+    keep: Callable[[Any], bool] | None,
+    lazy: bool = False,
+    each: Each | None = None,
 ) -> dict[str, Any]:
     """The whole check: the top level's small tables by schema.check_document, the extensions
     run by run by the decoder's types and Columns."""
@@ -165,18 +177,33 @@ def _load(
     if text is None:  # no extensions list (the check says whether it may be missing)
         schema.check_document(path, doc, checks)
         return doc
+    given = None if each is None else partial(_unchecked, each, doc)
     try:
-        exts = _extensions(text, keep, check, lazy=lazy)
+        exts = _extensions(text, keep, check, lazy=lazy, each=given)
     except msgspec.DecodeError:  # a run cut inside an item (another layout): the list whole
         checks = Columns()
-        exts = _extensions(text, keep, check, whole=True)
+        exts = _extensions(text, keep, check, whole=True, each=given)
     schema.check_document(path, doc, checks)  # all but the extensions (its placeholder: [])
     doc["extensions"] = exts
     return doc
 
 
+def _unchecked(each: Each, doc: Any, exts: list[Any]) -> Any:
+    """`each` given the document's other tables before they are checked (at the end, with the
+    runs'): what fails on them is a doubt, for the rule book to decide (its verdict, or `each`
+    given the whole list it has checked)."""
+    try:
+        return each(doc, exts)
+    except Exception as exc:
+        raise Doubt(f"{each!r}: {exc}") from exc
+
+
 def _decode(
-    data: bytes, keep: Callable[[Any], bool] | None, hint: str | None, lazy: bool = False
+    data: bytes,
+    keep: Callable[[Any], bool] | None,
+    hint: str | None,
+    lazy: bool = False,
+    each: Each | None = None,
 ) -> dict[str, Any]:
     """Content checked before, decoded as _load decodes it, no check; with a `hint`, the runs
     of extensions that do not hold it are not decoded (and all are if none kept is found so:
@@ -185,13 +212,14 @@ def _decode(
 
     doc, text = _top(data)
     if text is not None:
-        needle = None if hint is None or keep is None else hint.encode("utf-8")
+        given = None if each is None else partial(each, doc)  # type: ignore[arg-type]
+        needle = None if hint is None or keep is None or each else hint.encode("utf-8")
         try:
-            doc["extensions"] = _extensions(text, keep, holding=needle, lazy=lazy)
+            doc["extensions"] = _extensions(text, keep, holding=needle, lazy=lazy, each=given)
             if needle is not None and not doc["extensions"]:
                 doc["extensions"] = _extensions(text, keep)
         except msgspec.DecodeError:  # another layout: the list whole
-            doc["extensions"] = _extensions(text, keep, whole=True)
+            doc["extensions"] = _extensions(text, keep, whole=True, each=given)
     return doc
 
 
@@ -227,11 +255,13 @@ def _extensions(
     holding: bytes | None = None,
     whole: bool = False,
     lazy: bool = False,
-) -> list[Table] | Extensions:
+    each: Callable[[list[Table]], Any] | None = None,
+) -> list[Any] | Extensions:
     """The extensions of a list's text, decoded a run at a time (or `whole`), each run checked
     by `check` as it is decoded: those `keep` keeps (all if None), or, `lazy` and keeping all,
-    Extensions (domain/lazy.py: the text, each run decoded again when touched); `holding`: text
-    a run must hold to be decoded at all (content checked before)."""
+    Extensions (domain/lazy.py: the text, each run decoded again when touched), or what `each`
+    returns for each run's; `holding`: text a run must hold to be decoded at all (content
+    checked before)."""
     decoder = _decoders()[1]
     data, start, end = text
     if whole:
@@ -239,10 +269,11 @@ def _extensions(
         exts = decoder.decode(whole_text)
         if check is not None:
             check(whole_text, exts)
-        return exts if keep is None else _kept(exts, keep)
-    if keep is None and lazy:
+        exts = exts if keep is None else _kept(exts, keep)
+        return exts if each is None else [each(exts)]
+    if keep is None and lazy and each is None:
         return _lazy(data, start, end, check)
-    kept: list[Table] = []
+    kept: list[Any] = []
     for first, last in _runs(data, start, end):
         run = _bracketed(data, first, last)
         if holding is not None and holding not in run:
@@ -250,7 +281,11 @@ def _extensions(
         exts = decoder.decode(run)
         if check is not None:
             check(run, exts)
-        kept += exts if keep is None else _kept(exts, keep)
+        exts = exts if keep is None else _kept(exts, keep)
+        if each is None:
+            kept += exts
+        else:
+            kept.append(each(exts))
     return kept
 
 

@@ -398,7 +398,8 @@ def _check_profiles(path: Path, profiles: list[Any]) -> None:
 
 def upgrade(doc: Document) -> Document:
     """An older version's document in this version's shape (written so on the next save).
-    1 -> 2 added only optional fields."""
+    1 -> 2 added only optional fields. (A step that changes extensions would have to change
+    those AccountStore.read_each gives its `each` too.)"""
     doc["schema_version"] = SCHEMA_VERSION
     return doc
 

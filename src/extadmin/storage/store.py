@@ -81,6 +81,7 @@ class AccountStore:
         where: tuple[str, str] | None = None,
         *,
         lazy: bool = False,
+        each: decoder.Each | None = None,
     ) -> Account:
         """The account, checked (unless this content was checked before: `checked`): a JSON
         file by storage/decoder.py, as it is decoded; TOML by schema.check_document. With
@@ -92,8 +93,8 @@ class AccountStore:
         so, they are. `where` (key, value), instead of `keep`: only extensions whose `key` is
         `value`. `lazy`: a JSON file's extensions held as its text, each run decoded when
         touched (domain/lazy.py), for a command that touches a few of them; saved, the runs not
-        touched are written as they were. Content is recorded as checked once the whole
-        document has passed the check.
+        touched are written as they were. `each` (read_each). Content is recorded as checked
+        once the whole document has passed the check.
         Outside a transaction, first settles the outbox if a command was killed mid-change."""
         if self._after_save is None:
             self.settle_outbox()
@@ -101,7 +102,9 @@ class AccountStore:
         content = checked.digest(data)
         trusted = checked.known(self.path, content)
         if codec.file_format(self.path) == "json":
-            doc = decoder.load(self.path, data, keep, hint, where=where, trusted=trusted, lazy=lazy)
+            doc = decoder.load(
+                self.path, data, keep, hint, where=where, trusted=trusted, lazy=lazy, each=each
+            )
         else:
             text = codec.to_text(self.path, data)
             del data  # one copy of the file in memory while it is parsed, not two
@@ -113,6 +116,8 @@ class AccountStore:
                 keep = lambda ext: ext.get(key) == value  # noqa: E731
             if keep is not None:
                 doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
+            if each is not None and "extensions" in doc:
+                doc["extensions"] = [each(doc, doc["extensions"])]
         if not trusted:  # checked whole, each extension as it was decoded or all at once
             checked.remember(self.path, content)
         doc.setdefault("extensions", [])
@@ -122,6 +127,19 @@ class AccountStore:
         account.content_digest = content
         self.last_read = account  # kept while the store is (cli keeps it to the end)
         return account
+
+    def read_each(
+        self, each: decoder.Each, where: tuple[str, str] | None = None
+    ) -> tuple[Account, list[Any]]:
+        """The account without its extensions, and what `each` made of them: given the
+        document (its other tables) and a list of extensions (those `where` keeps) at a time,
+        a run of a JSON file as it is decoded and checked (the runs dropped: a listing of
+        100,000 holds what it prints, not 100,000 tables), a TOML file's whole list at once.
+        Nothing is returned before the whole document has passed the check."""
+        account = self.read(where=where, each=each)
+        made = account.doc["extensions"]
+        account.doc["extensions"] = []
+        return account, made
 
     def release(self) -> None:
         """Let the account last read go (a caller that reads the file again under the lock,
