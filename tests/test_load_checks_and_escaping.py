@@ -398,19 +398,22 @@ def test_json_output_has_no_raw_control_character_and_the_same_data(
             st.text(st.characters(max_codepoint=0x7F)) | st.text(st.characters(codec=None)),
         ),
         max_size=5,
-    )
+    ),
+    encoding=st.sampled_from([("utf-8", "strict"), ("ascii", "backslashreplace")]),
 )
 def test_json_rows_written_as_bytes_are_the_text_the_text_path_writes(
-    rows: list[dict[str, str]],
+    rows: list[dict[str, str]], encoding: tuple[str, str]
 ) -> None:
     """Into a pipe or a file (standard output with bytes under it), a JSON listing is written
-    as it is encoded when it is ASCII without DEL, else as text: either way what the text path
-    writes, to the byte (StringIO, as the in-process tests capture, has only the text path)."""
-    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+    to the bytes as standard output's text layer would write it (its encoding, its errors):
+    what the text path writes, to the byte (StringIO, as the in-process tests capture, has
+    only the text path)."""
+    out = io.TextIOWrapper(io.BytesIO(), encoding=encoding[0], errors=encoding[1], newline="")
     with contextlib.redirect_stdout(out):
         render.emit(rows, "json", [])
     out.flush()
-    assert out.buffer.getvalue().decode("utf-8") == render.safe_json(render.as_json(rows)) + "\n"
+    expected = render.safe_json(render.as_json(rows)) + "\n"
+    assert out.buffer.getvalue() == expected.encode(*encoding)
 
 
 # --- the property: refused on load, or shown escaped ------------------------------------------

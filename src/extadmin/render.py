@@ -169,17 +169,23 @@ def emit_listing(
 
 
 def _json_part(rows: list[dict[str, Any]]) -> list[bytes] | str:
-    """The rows' JSON, a row a line: into a pipe or a file, when it is ASCII without DEL
-    (nothing for safe_json to escape), as the encoder's bytes, which go to standard output's
-    bytes as they are (100,000 rows are not copied into text and back; not where the text
-    layer writes its newlines otherwise); else as safe_json's text."""
+    """The rows' JSON, a row a line, safe_json's: into a pipe or a file, as the bytes standard
+    output's text layer would write (ASCII without DEL, nothing for safe_json to escape: the
+    encoder's own bytes), which go to its bytes as they are (100,000 rows are not held as
+    text, nor copied into text and back)."""
     parts = json_item_parts(rows, _ROW_SEP)
-    if parts is not None:
-        plain = all(p.isascii() and b"\x7f" not in p for p in parts)
-        if plain and os.linesep == "\n" and getattr(sys.stdout, "buffer", None) is not None:
-            return parts
-        return safe_json(b"".join(parts).decode("utf-8"))
-    return safe_json(json_items(rows, _ROW_SEP))
+    if parts is None or not all(p.isascii() and b"\x7f" not in p for p in parts):
+        text = safe_json(json_items(rows, _ROW_SEP) if parts is None else b"".join(parts).decode())
+        if not _bytes_out():
+            return text
+        return [text.encode(sys.stdout.encoding, sys.stdout.errors or "strict")]
+    return parts if _bytes_out() else b"".join(parts).decode("ascii")
+
+
+def _bytes_out() -> bool:
+    """Whether standard output's bytes may be written as its text layer writes them (not
+    where it writes its newlines otherwise)."""
+    return os.linesep == "\n" and getattr(sys.stdout, "buffer", None) is not None
 
 
 def _write_json_parts(parts: list[list[bytes] | str]) -> None:
