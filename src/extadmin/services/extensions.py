@@ -222,9 +222,7 @@ def listing(
         named = account.by_site.get(wanted) if wanted else None
         site_name = named["name"] if named else ("" if wanted else None)  # "": no such site
         found = _matching(exts, None, site_name, device)  # `where` kept the status's
-        pending = 0
-        if free:
-            found, pending = _free(account, found)
+        found, pending = _free(account, found) if free else (found, 0)
         span = None if unordered else number_span(found)
         if span is None:  # listed again whole: no need for rows
             unordered = True
@@ -239,7 +237,5 @@ def listing(
         return Listing([made for _, _, made in runs], sum(pending for _, pending, _ in runs))
     account = store.read(where=where)
     found = select(account, status=status, site=site, device=device)
-    pending = 0
-    if free:
-        found, pending = _free(account, found)
+    found, pending = _free(account, found) if free else (found, 0)
     return Listing([part(views.extension_rows(account, found, users=users))], pending)
