@@ -22,10 +22,11 @@ from extadmin.cli.extension import EXTENSION_COLUMNS, UNASSIGNED_COLUMNS
 from extadmin.domain import lazy
 from extadmin.domain.account import Account, in_number_order, number_order
 from extadmin.errors import AccountFileError, NotFound
-from extadmin.services import extensions, views
+from extadmin.services import extensions, lifecycle, views
 from extadmin.services.directory import EmailIndex
 from extadmin.storage import checked, codec, decoder, schema
 from extadmin.storage.store import AccountStore
+from tests.helpers import audit, audit_path
 
 scalars = st.one_of(
     st.none(),
@@ -407,6 +408,108 @@ def test_a_listing_prints_nothing_when_a_later_run_breaks_a_rule(
         result = run("--account", path, *args, "--format", "json")
         assert result.code == 6, result.err
         assert result.out == "" and "3000" in result.err
+
+
+# --- a change to every extension made a run at a time (set-recording --all, --site) -----------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=accounts_as_written(edited=False) | accounts_as_written(),
+    run=runs,
+    site=st.sampled_from([None, "Main Site", " main SITE", "Nowhere"]),
+    direction=st.sampled_from(["off", "both"]),
+)
+def test_set_recording_made_a_run_at_a_time_saves_what_the_whole_list_saves(
+    tmp_path_factory: pytest.TempPathFactory,
+    text: str,
+    run: int,
+    site: str | None,
+    direction: str,
+) -> None:
+    """`set-recording --all` (or --site) changes each run of the file as it is read and holds
+    its new text: whatever the run's length and the file's layout, the file saved and its audit
+    entries are those of the whole list changed (byte for byte when the file was as the store
+    writes it); a file the rule book refuses, or a site that does not exist, is refused in the
+    same words, the file as it was."""
+    path = tmp_path_factory.mktemp("acct") / "acme.json"
+    path.write_text(text)
+    expected = rule_book(path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(decoder, "RUN", run)
+        try:
+            counts = lifecycle.set_recording(AccountStore(path), [], site, site is None, direction)
+        except (AccountFileError, NotFound) as exc:
+            refusal = exc.message
+        else:
+            refusal = None
+    if not isinstance(expected, dict):
+        assert refusal == expected and path.read_text() == text
+        return
+    whole = Account(expected)
+    try:
+        exts = [e for e in extensions.select(whole, site=site) if e["status"] != "unassigned"]
+    except NotFound as exc:
+        assert refusal == exc.message and path.read_text() == text
+        return
+    assert refusal is None
+    changed = [(e["number"], e["user"]["recording"]) for e in exts]
+    changed = [(n, was) for n, was in changed if was != direction]
+    for ext in exts:
+        ext["user"]["recording"] = direction
+    assert counts == (len(exts), len(changed))
+    saved = path.read_bytes()
+    assert json.loads(saved) == json.loads(codec.encode(path, whole.doc))
+    if changed and codec.encode(path, rule_book_of(text)) == text.encode():
+        assert saved == codec.encode(path, whole.doc)
+    entries = audit(path, "set-recording") if audit_path(path).exists() else []
+    assert [(e["extension"], e["changes"]["previous"]) for e in entries] == changed
+    assert all(e["changes"]["recording"] == direction for e in entries)
+
+
+def rule_book_of(text: str) -> Any:
+    return schema.check_document(Path("account.json"), json.loads(text))
+
+
+def test_set_recording_of_every_user_changes_the_file_a_run_at_a_time(
+    run, account: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`set-recording --all` on 2,000 extensions read in runs of 1 KiB (about 15), two of them
+    assigned: each run is changed as it is checked, the two runs that hold a user are encoded
+    again and the others kept as the file's text, no run is decoded twice, and the file saved
+    is the one the whole list's change would save."""
+    path = account.with_suffix(".json")
+    assert run("account", "convert", account, path).code == 0
+    assert run("--account", path, "extension", "add", "3000-4999").code == 0
+    for number in ("3100", "4900"):
+        result = run("--account", path, "assign", number, "--setup", "later", "--first-name",
+                     "Ada", "--last-name", "Byron", "--email", f"ada{number}@example.com",
+                     "--no-input")  # fmt: skip
+        assert result.code == 0, result.err
+    whole = Account(rule_book(path))
+    for ext in whole.extensions:
+        if "user" in ext:
+            ext["user"]["recording"] = "both"
+    monkeypatch.setattr(decoder, "RUN", 1 << 10)
+    encoded: list[list[str]] = []
+    decoded: list[int] = []
+    items_text, tables = codec.items_text, lazy.Extensions._tables
+
+    def encoding(items: list[Any]) -> bytes:
+        encoded.append([e["number"] for e in items])
+        return items_text(items)
+
+    def decoding(self: lazy.Extensions, one: lazy.Run) -> list[dict[str, Any]]:
+        decoded.append(id(one))
+        return tables(self, one)
+
+    monkeypatch.setattr(codec, "items_text", encoding)
+    monkeypatch.setattr(lazy.Extensions, "_tables", decoding)
+    result = run("--account", path, "set-recording", "--all", "--direction", "both")
+    assert result.code == 0, result.err
+    assert len(encoded) == 2 and all(len(numbers) < 30 for numbers in encoded), encoded
+    assert "3100" in encoded[0] and "4900" in encoded[1] and decoded == []
+    assert path.read_bytes() == codec.encode(path, whole.doc)
 
 
 @pytest.mark.parametrize("sites", [None, "Main Site", [{"code": "7"}]])

@@ -188,6 +188,14 @@ class Account:
         known = ", ".join(s["name"] for s in self.sites)
         raise NotFound(f"site {name!r} not found (sites: {known})", "site")
 
+    def site_named(self, name: str | None) -> str | None:
+        """The name of the site `name` names (in any case) as the account writes it, to filter
+        by: "" when there is no such site (it matches nothing), None when `name` is None."""
+        if name is None:
+            return None
+        site = self.by_site.get(name.strip().casefold())
+        return site["name"] if site else ""
+
     def main_site(self) -> Site:
         return self.sites[0]
 

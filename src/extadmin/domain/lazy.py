@@ -43,12 +43,12 @@ class Extensions(MutableSequence[Table]):
 
     def __init__(
         self,
-        data: bytes,
+        data: bytes | bytearray,
         runs: list[Run],
         decode: Callable[[bytes], list[Table]],
         numbers: dict[str, int],
     ) -> None:
-        self._data: bytes | None = data
+        self._data: bytes | bytearray | None = data
         self._runs = runs
         self._decode = decode
         self._firsts: list[int] = []  # the index of each run's first extension, as read

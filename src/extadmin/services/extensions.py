@@ -213,15 +213,12 @@ def listing(
     selection sorted whole."""
     status = "unassigned" if free else status
     where = ("status", status) if status else None
-    wanted = site.strip().casefold() if site else None
     unordered = False
 
     def each(doc: Document, exts: list[Extension]) -> tuple[Any, int, Any]:
         nonlocal unordered
         account = Account(doc)
-        named = account.by_site.get(wanted) if wanted else None
-        site_name = named["name"] if named else ("" if wanted else None)  # "": no such site
-        found = _matching(exts, None, site_name, device)  # `where` kept the status's
+        found = _matching(exts, None, account.site_named(site), device)  # `where`: the status
         found, pending = _free(account, found) if free else (found, 0)
         span = None if unordered else number_span(found)
         if span is None:  # listed again whole: no need for rows

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from extadmin.domain import rules
 from extadmin.domain.account import Account, label, user_name
-from extadmin.domain.model import EngageVoice, Extension
+from extadmin.domain.model import Document, EngageVoice, Extension
 from extadmin.errors import (
     Conflict,
     ExtadminError,
@@ -36,30 +36,59 @@ def assigned(account: Account, numbers: Iterable[str]) -> list[Extension]:
 
 def targets(account: Account, numbers: list[str], site: str | None, all_: bool) -> list[Extension]:
     """NUMBER…, or --site NAME (its assigned extensions), or --all (every assigned one)."""
-    if sum((bool(numbers), site is not None, all_)) != 1:
-        raise UsageError("give extension numbers, or --site NAME, or --all (one of them)")
+    _one_target(numbers, site, all_)
     if numbers:
         return assigned(account, numbers)
     return [e for e in select(account, site=site, ordered=False) if e["status"] != "unassigned"]
 
 
+def _one_target(numbers: list[str], site: str | None, all_: bool) -> None:
+    if sum((bool(numbers), site is not None, all_)) != 1:
+        raise UsageError("give extension numbers, or --site NAME, or --all (one of them)")
+
+
 def set_recording(
     store: AccountStore, numbers: list[str], site: str | None, all_: bool, direction: str
 ) -> tuple[int, int]:
-    """Automatic call recording of the users named: (how many, how many changed)."""
+    """Automatic call recording of the users named: (how many, how many changed). For --site
+    and --all, each run of the file is changed as it is read (store.transaction's `change`):
+    a change to 100,000 users holds the file's text, not its tables."""
     direction = rules.recording(direction)
-    with store.transaction("set-recording", lazy=bool(numbers)) as account:
-        exts = targets(account, numbers, site, all_)
-        changed = 0
+    _one_target(numbers, site, all_)
+    before: dict[str, str] = {}  # number -> recording, of every user changed or not
+
+    def change(doc: Document, exts: list[Extension]) -> bool:
+        site_name = Account(doc).site_named(site)
+        changed = False
         for ext in exts:
+            elsewhere = site_name is not None and ext["site"] != site_name
+            if ext["status"] == "unassigned" or elsewhere:
+                continue
             user = ext["user"]
-            if user["recording"] != direction:
-                account.record(
-                    "set-recording", ext["number"], recording=direction, previous=user["recording"]
-                )
-                user["recording"] = direction
-                changed += 1
-    return len(exts), changed
+            before[ext["number"]] = user["recording"]
+            changed |= user["recording"] != direction
+            user["recording"] = direction
+        return changed
+
+    if numbers:
+        with store.transaction("set-recording", lazy=True) as account:
+            change(account.doc, assigned(account, numbers))
+            return _recorded(account, before, direction)
+    with store.transaction("set-recording", change=change) as account:
+        if site:
+            account.site(site)  # raises NotFound: nothing saved
+        return _recorded(account, before, direction)
+
+
+def _recorded(account: Account, before: dict[str, str], direction: str) -> tuple[int, int]:
+    """The audit entries of users whose recording went from `before` to `direction`: (how
+    many users, how many changed)."""
+    changed = 0
+    for number, previous in before.items():
+        if previous != direction:
+            account.record("set-recording", number, recording=direction, previous=previous)
+            changed += 1
+    return len(before), changed
 
 
 def engage_import(

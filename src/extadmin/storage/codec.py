@@ -217,6 +217,11 @@ def _encode_json(doc: dict[str, Any]) -> list[files.Chunk]:
     return parts
 
 
+def items_text(items: list[Any]) -> bytes:
+    """A list's items in the store's layout, `_ITEM_SEP` between two, without the brackets."""
+    return b"".join(_items(items, _ITEM_SEP.encode("utf-8")))
+
+
 def _list_items(key: str, value: list[Any] | Extensions) -> list[files.Chunk]:
     """A list's items in the store's layout, `_ITEM_SEP` between two; the extensions read in
     runs (Extensions) as the file held those no command touched."""

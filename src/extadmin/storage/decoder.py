@@ -44,6 +44,9 @@ RUN = 1 << 18  # bytes of the extensions list decoded at once (its objects stay 
 Table = dict[str, Any]
 # what a reader does with each run of extensions instead of keeping them (load's `each`)
 Each = Callable[[Document, list[Extension]], Any]
+# a change a reader makes to each run of extensions it keeps (load's `change`): whether it
+# changed any
+Change = Callable[[Document, list[Extension]], bool]
 
 
 class Doubt(Exception):
@@ -123,6 +126,7 @@ def load(
     trusted: bool = False,
     lazy: bool = False,
     each: Each | None = None,
+    change: Change | None = None,
 ) -> Document:
     """The document of a JSON account file, checked in full unless `trusted` (content checked
     before: storage/checked.py); `lazy`: its extensions as Extensions (domain/lazy.py), each run
@@ -133,7 +137,10 @@ def load(
     of keep: the extensions whose `key` is `value`). With `each`, the extensions are not kept:
     each run's (those `keep` keeps) are given to `each` with the document (its other tables
     decoded, and checked only once every run is), and the document's "extensions" is the list
-    of what it returned, a run at a time (or once, for the whole list). Raises
+    of what it returned, a run at a time (or once, for the whole list). With `change` (and
+    `lazy`), each run is changed by it as it is checked, and one it changed is held as its new
+    text (a command that changes every extension holds the file's text, not its tables;
+    `change` must leave the numbers and the users' addresses as they are). Raises
     AccountFileError as schema.check_document does."""
     import msgspec
 
@@ -141,8 +148,8 @@ def load(
         keep = _Where(*where)
     try:
         if trusted:
-            return _decode(data, keep, hint, lazy, each)  # type: ignore[return-value]
-        return _load(path, data, keep, lazy, each)  # type: ignore[return-value]
+            return _decode(data, keep, hint, lazy, each, change)  # type: ignore[return-value]
+        return _load(path, data, keep, lazy, each, change)  # type: ignore[return-value]
     except (Doubt, msgspec.MsgspecError, AccountFileError, RecursionError):
         pass  # read again by the rule book, for its verdict and its words
     doc = codec.parse(path, codec.to_text(path, data))
@@ -151,6 +158,8 @@ def load(
         checked["extensions"] = [e for e in checked.get("extensions", []) if keep(e)]
     if each is not None and "extensions" in checked:
         checked["extensions"] = [each(checked, checked["extensions"])]
+    if change is not None and "extensions" in checked:
+        change(checked, checked["extensions"])
     return checked
 
 
@@ -160,6 +169,7 @@ def _load(
     keep: Callable[[Any], bool] | None,
     lazy: bool = False,
     each: Each | None = None,
+    change: Change | None = None,
 ) -> dict[str, Any]:
     """The whole check: the top level's small tables by schema.check_document, the extensions
     run by run by the decoder's types and Columns."""
@@ -178,20 +188,21 @@ def _load(
         schema.check_document(path, doc, checks)
         return doc
     given = None if each is None else partial(_unchecked, each, doc)
+    changes = None if change is None else partial(_unchecked, change, doc)
     try:
-        exts = _extensions(text, keep, check, lazy=lazy, each=given)
+        exts = _extensions(text, keep, check, lazy=lazy, each=given, change=changes)
     except msgspec.DecodeError:  # a run cut inside an item (another layout): the list whole
         checks = Columns()
-        exts = _extensions(text, keep, check, whole=True, each=given)
+        exts = _extensions(text, keep, check, whole=True, each=given, change=changes)
     schema.check_document(path, doc, checks)  # all but the extensions (its placeholder: [])
     doc["extensions"] = exts
     return doc
 
 
-def _unchecked(each: Each, doc: Any, exts: list[Any]) -> Any:
-    """`each` given the document's other tables before they are checked (at the end, with the
-    runs'): what fails on them is a doubt, for the rule book to decide (its verdict, or `each`
-    given the whole list it has checked)."""
+def _unchecked(each: Each | Change, doc: Any, exts: list[Any]) -> Any:
+    """`each` (or `change`) given the document's other tables before they are checked (at the
+    end, with the runs'): what fails on them is a doubt, for the rule book to decide (its
+    verdict, or `each` given the whole list it has checked)."""
     try:
         return each(doc, exts)
     except Exception as exc:
@@ -204,6 +215,7 @@ def _decode(
     hint: str | None,
     lazy: bool = False,
     each: Each | None = None,
+    change: Change | None = None,
 ) -> dict[str, Any]:
     """Content checked before, decoded as _load decodes it, no check; with a `hint`, the runs
     of extensions that do not hold it are not decoded (and all are if none kept is found so:
@@ -213,13 +225,16 @@ def _decode(
     doc, text = _top(data)
     if text is not None:
         given = None if each is None else partial(each, doc)  # type: ignore[arg-type]
+        changes = None if change is None else partial(change, doc)  # type: ignore[arg-type]
         needle = None if hint is None or keep is None or each else hint.encode("utf-8")
         try:
-            doc["extensions"] = _extensions(text, keep, holding=needle, lazy=lazy, each=given)
+            doc["extensions"] = _extensions(
+                text, keep, holding=needle, lazy=lazy, each=given, change=changes
+            )
             if needle is not None and not doc["extensions"]:
                 doc["extensions"] = _extensions(text, keep)
         except msgspec.DecodeError:  # another layout: the list whole
-            doc["extensions"] = _extensions(text, keep, whole=True, each=given)
+            doc["extensions"] = _extensions(text, keep, whole=True, each=given, change=changes)
     return doc
 
 
@@ -256,12 +271,13 @@ def _extensions(
     whole: bool = False,
     lazy: bool = False,
     each: Callable[[list[Table]], Any] | None = None,
+    change: Callable[[list[Table]], bool] | None = None,
 ) -> list[Any] | Extensions:
     """The extensions of a list's text, decoded a run at a time (or `whole`), each run checked
     by `check` as it is decoded: those `keep` keeps (all if None), or, `lazy` and keeping all,
     Extensions (domain/lazy.py: the text, each run decoded again when touched), or what `each`
-    returns for each run's; `holding`: text a run must hold to be decoded at all (content
-    checked before)."""
+    returns for each run's, each changed by `change` first; `holding`: text a run must hold to
+    be decoded at all (content checked before)."""
     decoder = _decoders()[1]
     data, start, end = text
     if whole:
@@ -270,9 +286,11 @@ def _extensions(
         if check is not None:
             check(whole_text, exts)
         exts = exts if keep is None else _kept(exts, keep)
+        if change is not None:
+            change(exts)
         return exts if each is None else [each(exts)]
     if keep is None and lazy and each is None:
-        return _lazy(data, start, end, check)
+        return _lazy(data, start, end, check, change)
     kept: list[Any] = []
     for first, last in _runs(data, start, end):
         run = _bracketed(data, first, last)
@@ -282,6 +300,8 @@ def _extensions(
         if check is not None:
             check(run, exts)
         exts = exts if keep is None else _kept(exts, keep)
+        if change is not None:
+            change(exts)
         if each is None:
             kept += exts
         else:
@@ -290,26 +310,36 @@ def _extensions(
 
 
 def _lazy(
-    data: bytes, start: int, end: int, check: Callable[[bytes, list[Table]], None] | None
+    data: bytes,
+    start: int,
+    end: int,
+    check: Callable[[bytes, list[Table]], None] | None,
+    change: Callable[[list[Table]], bool] | None = None,
 ) -> Extensions:
     """Every extension of the list data[start:end], as Extensions: each run decoded (and
-    checked by `check`), its numbers and users' addresses indexed, its tables dropped."""
+    checked by `check`, changed by `change`), its numbers and users' addresses indexed, its
+    tables dropped: the run is its text in the file, or, once changed, its new text."""
     decoder = _decoders()[1]
     runs: list[Run] = []
     numbers: dict[str, int] = {}
     index = 0
+    text = bytearray() if change is not None else None  # the runs' text, as changed
     for first, last in _runs(data, start, end):
         run = _bracketed(data, first, last)
         exts = decoder.decode(run)
         if check is not None:
             check(run, exts)
+        if change is not None and text is not None:
+            at = len(text)
+            text += codec.items_text(exts) if change(exts) else run[1:-1]
+            first, last = at, len(text)
         try:
             numbers.update(zip(map(_NUMBER, exts), count(index)))
         except KeyError:  # one pulled without a number
             numbers.update((e["number"], i) for i, e in enumerate(exts, index) if "number" in e)
         runs.append(Run(first, last, len(exts), list(user_emails(exts))))
         index += len(exts)
-    return Extensions(data, runs, decoder.decode, numbers)
+    return Extensions(data if text is None else text, runs, decoder.decode, numbers)
 
 
 def _bracketed(data: bytes, first: int, last: int) -> bytes:

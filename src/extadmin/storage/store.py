@@ -82,6 +82,7 @@ class AccountStore:
         *,
         lazy: bool = False,
         each: decoder.Each | None = None,
+        change: decoder.Change | None = None,
     ) -> Account:
         """The account, checked (unless this content was checked before: `checked`): a JSON
         file by storage/decoder.py, as it is decoded; TOML by schema.check_document. With
@@ -93,8 +94,8 @@ class AccountStore:
         so, they are. `where` (key, value), instead of `keep`: only extensions whose `key` is
         `value`. `lazy`: a JSON file's extensions held as its text, each run decoded when
         touched (domain/lazy.py), for a command that touches a few of them; saved, the runs not
-        touched are written as they were. `each` (read_each). Content is recorded as checked
-        once the whole document has passed the check.
+        touched are written as they were. `each` (read_each); `change` (transaction's). Content
+        is recorded as checked once the whole document has passed the check.
         Outside a transaction, first settles the outbox if a command was killed mid-change."""
         if self._after_save is None:
             self.settle_outbox()
@@ -103,7 +104,15 @@ class AccountStore:
         trusted = checked.known(self.path, content)
         if codec.file_format(self.path) == "json":
             doc = decoder.load(
-                self.path, data, keep, hint, where=where, trusted=trusted, lazy=lazy, each=each
+                self.path,
+                data,
+                keep,
+                hint,
+                where=where,
+                trusted=trusted,
+                lazy=lazy,
+                each=each,
+                change=change,
             )
         else:
             text = codec.to_text(self.path, data)
@@ -118,6 +127,8 @@ class AccountStore:
                 doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
             if each is not None and "extensions" in doc:
                 doc["extensions"] = [each(doc, doc["extensions"])]
+            if change is not None and "extensions" in doc:
+                change(doc, doc["extensions"])
         if not trusted:  # checked whole, each extension as it was decoded or all at once
             checked.remember(self.path, content)
         doc.setdefault("extensions", [])
@@ -178,17 +189,21 @@ class AccountStore:
         return account
 
     @contextmanager
-    def transaction(self, command: str, *, lazy: bool = False) -> Iterator[Account]:
+    def transaction(
+        self, command: str, *, lazy: bool = False, change: decoder.Change | None = None
+    ) -> Iterator[Account]:
         """Lock, load (`lazy`: as `read`'s, for a change to a few extensions), let the caller
         change the account, then save atomically if anything was recorded. An exception inside
-        the block writes nothing."""
+        the block writes nothing. `change`: a change to every extension it is given, made as
+        the file is read, a run at a time (decoder.load's; a large JSON file's runs then held
+        as their text, changed), before the block (which records it)."""
         jobs: list[Callable[[], object]] = []
         self._after_save, self._batch = jobs, outbox.Batch()
         for own in (self.audit_path, self.outbox, self.outbox / "sent"):
             files.refuse_link(own)  # before anything is changed, not half-way
         try:
             with self._lock():
-                account = self.read(lazy=lazy)
+                account = self.read(lazy=lazy or change is not None, change=change)
                 self.settle_outbox(account.content_digest)
                 yield account
                 if account.audit:
