@@ -131,9 +131,15 @@ def test_the_decoder_agrees_with_the_rule_book(
     expected = rule_book(path)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(decoder, "RUN", run)
-        for keep, lazy in ((None, False), (None, True), (unassigned, False)):
+        shown = lambda e: "105" in (e.get("number"), e.get("id"))  # noqa: E731
+        for keep, hint, lazy in (
+            (None, None, False),
+            (None, None, True),
+            (unassigned, None, False),
+            (shown, '"105"', False),  # extension show: the runs without the text not asked
+        ):
             try:
-                doc = decoder.load(path, path.read_bytes(), keep, lazy=lazy)
+                doc = decoder.load(path, path.read_bytes(), keep, hint, lazy=lazy)
             except AccountFileError as exc:
                 assert exc.message == expected
             else:

@@ -149,7 +149,8 @@ def load(
     try:
         if trusted:
             return _decode(data, keep, hint, lazy, each, change)  # type: ignore[return-value]
-        return _load(path, data, keep, lazy, each, change)  # type: ignore[return-value]
+        sought = None if hint is None or keep is None else hint.encode("utf-8")
+        return _load(path, data, keep, lazy, each, change, sought)  # type: ignore[return-value]
     except (Doubt, msgspec.MsgspecError, AccountFileError, RecursionError):
         pass  # read again by the rule book, for its verdict and its words
     doc = codec.parse(path, codec.to_text(path, data))
@@ -170,9 +171,10 @@ def _load(
     lazy: bool = False,
     each: Each | None = None,
     change: Change | None = None,
+    sought: bytes | None = None,
 ) -> dict[str, Any]:
     """The whole check: the top level's small tables by schema.check_document, the extensions
-    run by run by the decoder's types and Columns."""
+    run by run by the decoder's types and Columns (`sought`: load's hint)."""
     import msgspec
 
     doc, text = _top(data)
@@ -190,7 +192,7 @@ def _load(
     given = None if each is None else partial(_unchecked, each, doc)
     changes = None if change is None else partial(_unchecked, change, doc)
     try:
-        exts = _extensions(text, keep, check, lazy=lazy, each=given, change=changes)
+        exts = _extensions(text, keep, check, lazy=lazy, each=given, change=changes, sought=sought)
     except msgspec.DecodeError:  # a run cut inside an item (another layout): the list whole
         checks = Columns()
         exts = _extensions(text, keep, check, whole=True, each=given, change=changes)
@@ -272,12 +274,15 @@ def _extensions(
     lazy: bool = False,
     each: Callable[[list[Table]], Any] | None = None,
     change: Callable[[list[Table]], bool] | None = None,
+    sought: bytes | None = None,
 ) -> list[Any] | Extensions:
     """The extensions of a list's text, decoded a run at a time (or `whole`), each run checked
     by `check` as it is decoded: those `keep` keeps (all if None), or, `lazy` and keeping all,
     Extensions (domain/lazy.py: the text, each run decoded again when touched), or what `each`
     returns for each run's, each changed by `change` first; `holding`: text a run must hold to
-    be decoded at all (content checked before)."""
+    be decoded at all (content checked before); `sought`: text a run must hold for `keep` to be
+    asked about its extensions (they are decoded and checked all the same: as written, with no
+    escape, which the check leaves to the rule book, each one kept holds it)."""
     decoder = _decoders()[1]
     data, start, end = text
     if whole:
@@ -299,7 +304,8 @@ def _extensions(
         exts = decoder.decode(run)
         if check is not None:
             check(run, exts)
-        exts = exts if keep is None else _kept(exts, keep)
+        if keep is not None:
+            exts = _kept(exts, keep) if sought is None or sought in run else []
         if change is not None:
             change(exts)
         if each is None:
