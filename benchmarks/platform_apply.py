@@ -91,7 +91,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))  # tests.fake_platform
 
 from _timing import EXTADMIN, SAME_STATE, run_time  # noqa: E402
-from tests.fake_platform import DEFAULT_LIMITS, ROUTES, FakePlatform, Recorded, serve  # noqa: E402
+from tests.fake_platform import (  # noqa: E402
+    DEFAULT_LIMITS,
+    ROUTES,
+    FakePlatform,
+    Recorded,
+    scaled_limits,
+    serve,
+)
 
 GROUPS = ("Auth", "Light", "Medium", "Heavy")
 MEDIUM_PER_MINUTE = DEFAULT_LIMITS["Medium"][0]  # 40
@@ -213,14 +220,8 @@ def main() -> None:
     kinds = args.kinds.split(",")
     if set(kinds) - {"invite", "credentials"}:
         parser.error("--kinds: invite, credentials")
-    window = 60.0 / args.scale
-    limits = {group: (count, window) for group, (count, _) in DEFAULT_LIMITS.items()}
-    print(
-        "fake platform limits: "
-        + ", ".join(f"{g} {DEFAULT_LIMITS[g][0]}" for g in GROUPS)
-        + f" requests a 60 s window, time scaled {args.scale:g}x: {window:g} s windows, one "
-        f"platform minute = {window:g} real s; {SAME_STATE}"
-    )
+    limits, said = scaled_limits(args.scale)
+    print(f"{said}, one platform minute = {60.0 / args.scale:g} real s; {SAME_STATE}")
     work = Path(tempfile.mkdtemp(prefix="extadmin-apply-"))
     failed: list[str] = []
     rows: list[Row] = []

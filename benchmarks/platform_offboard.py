@@ -51,9 +51,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))  # tests.fake_platform
 
 from _timing import EXTADMIN, SAME_STATE, run_time  # noqa: E402
-from tests.fake_platform import DEFAULT_LIMITS, ROUTES, FakePlatform, serve  # noqa: E402
+from tests.fake_platform import DEFAULT_LIMITS, ROUTES, FakePlatform, scaled_limits, serve  # noqa: E402
 
-GROUPS = ("Auth", "Light", "Medium", "Heavy")
 TARGET_USERS, TARGET_MINUTES = 5000, 10.0
 FIRST_NUMBER, STAYING = 40000, 20
 DELETE = "/restapi/v2/accounts/~/extensions"
@@ -64,14 +63,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="500,5000")
     parser.add_argument("--scale", type=float, default=120.0)
     args = parser.parse_args()
-    window = 60.0 / args.scale
-    limits = {group: (count, window) for group, (count, _) in DEFAULT_LIMITS.items()}
-    print(
-        "fake platform limits: "
-        + ", ".join(f"{g} {DEFAULT_LIMITS[g][0]}" for g in GROUPS)
-        + f" requests a 60 s window, time scaled {args.scale:g}x: {window:g} s windows; "
-        + SAME_STATE
-    )
+    limits, said = scaled_limits(args.scale)
+    print(f"{said}; {SAME_STATE}")
     work = Path(tempfile.mkdtemp(prefix="extadmin-offboard-"))
     failed: list[str] = []
     print(
@@ -82,7 +75,7 @@ def main() -> None:
     try:
         for size in map(int, args.sizes.split(",")):
             with serve(limits=limits, decimal_window=True) as fake:
-                bench(fake, size, args.scale, window, work / str(size), failed)
+                bench(fake, size, args.scale, 60.0 / args.scale, work / str(size), failed)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for why in failed:

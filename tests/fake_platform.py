@@ -675,6 +675,18 @@ APP_PERMISSIONS = ("ReadAccounts", "EditExtensions", "RoleManagement", "EditAcco
 DEFAULT_LIMITS = {"Light": (50, 60.0), "Medium": (40, 60.0), "Heavy": (10, 60.0), "Auth": (5, 60.0)}
 
 
+def scaled_limits(scale: float) -> tuple[dict[str, tuple[int, float]], str]:
+    """DEFAULT_LIMITS with windows `scale` times shorter than a minute (the benchmarks' time
+    scale: a platform minute in 60/scale real seconds), and the words that say so."""
+    window = 60.0 / scale
+    limits = {group: (count, window) for group, (count, _) in DEFAULT_LIMITS.items()}
+    counts = ", ".join(f"{g} {DEFAULT_LIMITS[g][0]}" for g in ("Auth", "Light", "Medium", "Heavy"))
+    return limits, (
+        f"fake platform limits: {counts} requests a 60 s window, time scaled {scale:g}x: "
+        f"{window:g} s windows"
+    )
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
