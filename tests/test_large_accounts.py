@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,11 @@ from hypothesis import strategies as st
 
 from extadmin import render
 from extadmin.cli.extension import EXTENSION_COLUMNS, UNASSIGNED_COLUMNS
+from extadmin.cli.users import USER_COLUMNS
 from extadmin.domain import lazy
 from extadmin.domain.account import Account, in_number_order, number_order
 from extadmin.errors import AccountFileError, NotFound
-from extadmin.services import extensions, lifecycle, views
+from extadmin.services import bulk, extensions, lifecycle, views
 from extadmin.services.directory import EmailIndex
 from extadmin.storage import checked, codec, decoder, schema
 from extadmin.storage.store import AccountStore
@@ -302,13 +304,20 @@ def printed(write: Any) -> bytes:
     return out.buffer.getvalue()  # type: ignore[attr-defined, no-any-return]
 
 
-LISTINGS = {  # the options of each listing: (columns, `listing`'s, select's)
-    "extension list": (EXTENSION_COLUMNS, {}, {}),
-    "enabled": (EXTENSION_COLUMNS, {"status": "enabled"}, {"status": "enabled"}),
-    "list-unassigned": (UNASSIGNED_COLUMNS, {"free": True, "users": False},
+USER_ROWS = {"Manager": partial(views.user_rows, role=" manager"), "any": views.user_rows}
+EXPORT_COLUMNS = [render.Column(c, c) for c in bulk.COLUMNS]
+LISTINGS = {  # each listing: its columns, its rows, `listing`'s options, select's
+    "extension list": (EXTENSION_COLUMNS, views.extension_rows, {}, {}),
+    "enabled": (EXTENSION_COLUMNS, views.extension_rows, {"status": "enabled"},
+                {"status": "enabled"}),
+    "list-unassigned": (UNASSIGNED_COLUMNS, views.unassigned_rows, {"free": True},
                         {"status": "unassigned"}),
-    "with a desk phone": (UNASSIGNED_COLUMNS, {"free": True, "users": False, "device": True},
-                          {"status": "unassigned", "device": True}),
+    "with a desk phone": (UNASSIGNED_COLUMNS, views.unassigned_rows,
+                          {"free": True, "device": True}, {"status": "unassigned", "device": True}),
+    "users list --role": (USER_COLUMNS, USER_ROWS["Manager"], {}, {}),
+    "users list --status": (USER_COLUMNS, USER_ROWS["any"], {"status": "not-activated"},
+                            {"status": "not-activated"}),
+    "export": (EXPORT_COLUMNS, bulk.export_rows, {}, {}),
 }  # fmt: skip
 
 
@@ -330,11 +339,12 @@ def test_a_listing_made_a_run_at_a_time_prints_what_the_whole_list_prints(
     site: str | None,
     fmt: str,
 ) -> None:
-    """`extension list` and `list-unassigned` read the file a run at a time and print each
-    run's rows as they are made: whatever the run's length, the filters and the file's order
-    (out of number order, the selection is read again and sorted), they print byte for byte
-    what the rows of the whole list, selected and sorted, print; a file the rule book refuses,
-    or a site that does not exist, is refused in the same words, with nothing printed."""
+    """`extension list`, `list-unassigned`, `users list` and `export` read the file a run at a
+    time and keep each run's rows as the text they print: whatever the run's length, the
+    filters and the file's order (out of number order, the selection is read again and
+    sorted), they print byte for byte what the rows of the whole list, selected and sorted,
+    print; a file the rule book refuses, or a site that does not exist, is refused in the same
+    words, with nothing printed."""
     path = tmp_path_factory.mktemp("acct") / "acme.json"
     path.write_text(text)
     expected = rule_book(path)
@@ -345,13 +355,14 @@ def test_a_listing_made_a_run_at_a_time_prints_what_the_whole_list_prints(
         elif len(exts) > 2:
             exts[0], exts[-1] = exts[-1], exts[0]
         path.write_bytes(codec.encode(path, expected))
-    columns, options, selected = LISTINGS[which]
+    columns, rows, options, selected = LISTINGS[which]
+    if which == "export":
+        site = None  # export lists every user
     part = render.listing_part(fmt, columns)
-    users = options.get("users", True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(decoder, "RUN", run)
         try:
-            listed = extensions.listing(AccountStore(path), part, site=site, **options)
+            listed = extensions.listing(AccountStore(path), rows, part, site=site, **options)
         except (AccountFileError, NotFound) as exc:
             refusal = exc.message
         else:
@@ -362,16 +373,16 @@ def test_a_listing_made_a_run_at_a_time_prints_what_the_whole_list_prints(
         return
     whole = Account(expected)
     try:
-        rows = views.extension_rows(
-            whole, extensions.select(whole, site=site, **selected), users=users
-        )
+        expected_rows = rows(whole, extensions.select(whole, site=site, **selected))
     except NotFound as exc:
         assert refusal == exc.message
         return
     assert refusal is None
-    assert shown == printed(lambda: render.emit(rows, fmt, columns))
+    assert shown == printed(lambda: render.emit(expected_rows, fmt, columns))
     if fmt == "json":
-        assert [r["extension"] for r in json.loads(shown)] == [r["extension"] for r in rows]
+        assert [r["extension"] for r in json.loads(shown)] == [
+            r["extension"] for r in expected_rows
+        ]
 
 
 def test_a_listing_holds_a_run_of_rows_at_a_time(

@@ -263,6 +263,23 @@ def test_users_list_filters(
         assert (number in shown) == (number in expected), result.out
 
 
+@pytest.mark.parametrize(
+    ("filters", "code", "said"),
+    [
+        (("--role", "Chief Wizard"), 4, "role 'Chief Wizard' not found"),
+        (("--site", "Atlantis"), 4, "site 'Atlantis' not found"),
+        (("--status", "unassigned"), 3, "status"),
+    ],
+)
+def test_users_list_refuses_a_filter_that_names_nothing_and_prints_nothing(
+    run, users: Path, filters: tuple[str, ...], code: int, said: str
+) -> None:
+    for fmt in ("json", "csv", "table"):
+        result = run("users", "list", *filters, "--format", fmt)
+        assert result.code == code and result.out == "", (fmt, result.out)
+        assert said in result.err and "Traceback" not in result.err
+
+
 def test_users_list_rows(run, users: Path) -> None:
     rows = json.loads(run("users", "list", "--format", "json").out)
     assert rows[0] == {

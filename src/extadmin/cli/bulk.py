@@ -26,7 +26,7 @@ from extadmin.domain.catalog import SETUP_OPTIONS
 from extadmin.domain.fields import FORM, USER
 from extadmin.errors import RowErrors
 from extadmin.render import Column
-from extadmin.services import bulk
+from extadmin.services import bulk, extensions
 
 commands = declares()
 
@@ -308,5 +308,7 @@ def export(ctx: typer.Context, format: ListFormatOpt = ListFormat.csv) -> None:
     """The assigned users in bulk-assign's columns (never a secret): an export is accepted by
     `bulk-assign` as it is."""
 
-    rows = bulk.export_rows(get_app(ctx).store.read())
-    render.emit(rows, format.value, [Column(c, c) for c in bulk.COLUMNS])
+    columns = [Column(c, c) for c in bulk.COLUMNS]
+    part = render.listing_part(format.value, columns)
+    listed = extensions.listing(get_app(ctx).store, bulk.export_rows, part)
+    render.emit_listing(listed.parts, format.value, columns)

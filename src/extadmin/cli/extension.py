@@ -23,7 +23,7 @@ from extadmin.cli.options import (
 from extadmin.domain import rules
 from extadmin.domain.catalog import STATUSES
 from extadmin.render import Column
-from extadmin.services import extensions
+from extadmin.services import extensions, views
 
 commands = declares()
 extension = typer.Typer(help="Extensions: add, list, show, remove.")
@@ -90,7 +90,8 @@ def extension_list(
     if status is not None:
         status = rules.choice(status, STATUSES, "status")
     part = render.listing_part(format.value, EXTENSION_COLUMNS)
-    listed = extensions.listing(get_app(ctx).store, part, status=status, site=site)
+    store = get_app(ctx).store
+    listed = extensions.listing(store, views.extension_rows, part, status=status, site=site)
     render.emit_listing(listed.parts, format.value, EXTENSION_COLUMNS)
 
 
@@ -146,7 +147,7 @@ def list_unassigned(
     """The unassigned extensions: the ones a user can be assigned to."""
     part = render.listing_part(format.value, UNASSIGNED_COLUMNS)
     listed = extensions.listing(
-        get_app(ctx).store, part, site=site, device=device, free=True, users=False
+        get_app(ctx).store, views.unassigned_rows, part, site=site, device=device, free=True
     )
     if listed.pending:
         render.message(

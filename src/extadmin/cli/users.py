@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 import typer
@@ -27,8 +28,7 @@ from extadmin.domain.catalog import STATUSES
 from extadmin.domain.fields import label
 from extadmin.errors import UsageError
 from extadmin.render import Column
-from extadmin.services import update
-from extadmin.services.extensions import select
+from extadmin.services import extensions, update, views
 
 commands = declares()
 users = typer.Typer(help="Assigned users.")
@@ -67,40 +67,27 @@ def users_list(
     format: ListFormatOpt = ListFormat.table,
 ) -> None:
     """Assigned users with their status."""
-    account = get_app(ctx).store.read()
-    role = account.role(role) if role else None
     if status is not None:
         status = rules.choice(status, STATUSES[1:], "status")
-    rows = [
-        {
-            "extension": e["number"],
-            "site": e["site"],
-            "status": e["status"],
-            "first_name": e["user"]["first_name"],
-            "last_name": e["user"]["last_name"],
-            "email": e["user"]["email"],
-            "role": e["user"]["role"],
-            "department": e["user"].get("department", ""),
-            "recording": e["user"]["recording"],
-        }
-        for e in select(account, site=site, status=status)
-        if "user" in e and (role is None or e["user"]["role"] == role)
-    ]
-    render.emit(
-        rows,
-        format.value,
-        [
-            Column("extension", "Extension"),
-            Column("site"),
-            Column("status"),
-            Column("first_name"),
-            Column("last_name"),
-            Column("email"),
-            Column("role"),
-            Column("department"),
-            Column("recording"),
-        ],
-    )
+    part = render.listing_part(format.value, USER_COLUMNS)
+    rows = partial(views.user_rows, role=role)
+    listed = extensions.listing(get_app(ctx).store, rows, part, site=site, status=status)
+    if role:
+        listed.account.role(role)  # raises NotFound: nothing printed
+    render.emit_listing(listed.parts, format.value, USER_COLUMNS)
+
+
+USER_COLUMNS = [
+    Column("extension", "Extension"),
+    Column("site"),
+    Column("status"),
+    Column("first_name"),
+    Column("last_name"),
+    Column("email"),
+    Column("role"),
+    Column("department"),
+    Column("recording"),
+]
 
 
 @users.command("show")

@@ -200,10 +200,18 @@ class Account:
         return self.sites[0]
 
     def role(self, name: str) -> str:
-        for role in self.roles:
-            if role.casefold() == name.strip().casefold():
-                return role
-        raise NotFound(f"role {name!r} not found (see `extadmin role list`)", "role")
+        found = self.role_named(name)
+        if not found:
+            raise NotFound(f"role {name!r} not found (see `extadmin role list`)", "role")
+        return found
+
+    def role_named(self, name: str | None) -> str | None:
+        """The role `name` names (in any case) as the account writes it, to filter by: "" when
+        there is no such role (it matches nothing), None when `name` is None."""
+        if name is None:
+            return None
+        wanted = name.strip().casefold()
+        return next((role for role in self.roles if role.casefold() == wanted), "")
 
     def short_number(self, ext: Extension) -> str:
         """The number without its site code (on a multi-site account)."""

@@ -21,11 +21,10 @@ from extadmin.domain import rules
 from extadmin.domain.account import Account
 from extadmin.domain.cells import unprotect
 from extadmin.domain.fields import FORM, USER_FIELDS
-from extadmin.domain.model import Credentials
+from extadmin.domain.model import Credentials, Extension
 from extadmin.errors import Conflict, ExtadminError, InvalidValue, Problems, RowErrors
 from extadmin.services import assign, mail, profiles, results, update
 from extadmin.services.directory import EmailIndex, claiming
-from extadmin.services.extensions import select
 from extadmin.services.results import Result
 from extadmin.storage.store import AccountStore
 
@@ -303,13 +302,13 @@ def run(
     return [assign.apply(account, p, c) for p, c in zip(plans, credentials, strict=True)]
 
 
-def export_rows(account: Account) -> list[dict[str, Any]]:
-    """Assigned users in bulk-assign's columns, never a secret. A user who was given
-    credentials is exported with setup `later` (secrets cannot be exported): re-importing
-    sets the user up, and an administrator activates them."""
+def export_rows(account: Account, exts: list[Extension]) -> list[dict[str, Any]]:
+    """The users of these extensions in bulk-assign's columns, never a secret (export). A
+    user who was given credentials is exported with setup `later` (secrets cannot be
+    exported): re-importing sets the user up, and an administrator activates them."""
     user_columns = [c for c in COLUMNS if c in USER_FIELDS]
     rows = []
-    for ext in select(account):
+    for ext in exts:
         user = ext.get("user")
         if user:
             row: dict[str, Any] = dict.fromkeys(COLUMNS, "")

@@ -18,7 +18,6 @@ from extadmin.domain.account import (
 )
 from extadmin.domain.model import Device, Document, Extension, Site
 from extadmin.errors import Conflict, InvalidValue, UsageError
-from extadmin.services import views
 
 if TYPE_CHECKING:
     from extadmin.storage.store import AccountStore
@@ -190,27 +189,31 @@ def _free(account: Account, unassigned: list[Extension]) -> tuple[list[Extension
     return free, len(unassigned) - len(free)
 
 
+Rows = Callable[[Account, list[Extension]], list[dict[str, Any]]]  # a listing's rows
+
+
 @dataclass
 class Listing:
+    account: Account  # without its extensions: its other tables, checked
     parts: list[Any]  # what `part` made of the rows, in number order
     pending: int  # unassigned extensions left out: their offboarding waits (free)
 
 
 def listing(
     store: AccountStore,
+    rows: Rows,
     part: Callable[[list[dict[str, Any]]], Any],
     *,
     status: str | None = None,
     site: str | None = None,
     device: bool | None = None,
     free: bool = False,
-    users: bool = True,
 ) -> Listing:
-    """The rows (views.extension_rows) of the extensions `select` selects (`free`: as free()
-    does), given to `part` a run of the file at a time as it is read (store.read_each), so that
-    a listing of 100,000 extensions holds what `part` makes of them (the text it prints), not
-    their tables and rows. A file whose extensions are not in number order is read again, the
-    selection sorted whole."""
+    """The `rows` of the extensions `select` selects (`free`: as free() does), given to `part`
+    a run of the file at a time as it is read (store.read_each), so that a listing of 100,000
+    extensions holds what `part` makes of them (the text it prints), not their tables and
+    rows. A file whose extensions are not in number order is read again, the selection sorted
+    whole. Raises NotFound for a site that does not exist."""
     status = "unassigned" if free else status
     where = ("status", status) if status else None
     unordered = False
@@ -224,15 +227,16 @@ def listing(
         if span is None:  # listed again whole: no need for rows
             unordered = True
             return None, pending, None
-        return span, pending, part(views.extension_rows(account, found, users=users))
+        return span, pending, part(rows(account, found))
 
     account, runs = store.read_each(each, where)
     if site:
         account.site(site)  # raises NotFound, extensions or none
     spans = [span for span, _, _ in runs if span != ()]
     if not unordered and all(a[1] < b[0] for a, b in pairwise(spans)):
-        return Listing([made for _, _, made in runs], sum(pending for _, pending, _ in runs))
-    account = store.read(where=where)
-    found = select(account, status=status, site=site, device=device)
-    found, pending = _free(account, found) if free else (found, 0)
-    return Listing([part(views.extension_rows(account, found, users=users))], pending)
+        made = [made for _, _, made in runs]
+        return Listing(account, made, sum(pending for _, pending, _ in runs))
+    whole = store.read(where=where)
+    found = select(whole, status=status, site=site, device=device)
+    found, pending = _free(whole, found) if free else (found, 0)
+    return Listing(account, [part(rows(whole, found))], pending)

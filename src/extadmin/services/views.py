@@ -45,6 +45,33 @@ def extension_rows(
     return rows
 
 
+def unassigned_rows(account: Account, exts: list[Extension]) -> list[dict[str, Any]]:
+    """list-unassigned's rows: extension_rows without the user's columns."""
+    return extension_rows(account, exts, users=False)
+
+
+def user_rows(
+    account: Account, exts: list[Extension], role: str | None = None
+) -> list[dict[str, Any]]:
+    """users list: the users of these extensions (with `role` only, in any case)."""
+    wanted = account.role_named(role)
+    return [
+        {
+            "extension": e["number"],
+            "site": e["site"],
+            "status": e["status"],
+            "first_name": e["user"]["first_name"],
+            "last_name": e["user"]["last_name"],
+            "email": e["user"]["email"],
+            "role": e["user"]["role"],
+            "department": e["user"].get("department", ""),
+            "recording": e["user"]["recording"],
+        }
+        for e in exts
+        if "user" in e and (wanted is None or e["user"]["role"] == wanted)
+    ]
+
+
 def user_view(user: User) -> dict[str, Any]:
     creds = user.get("credentials", {})
     view: dict[str, Any] = {key: user.get(key, "") for key in (*USER_FIELDS, "setup")}
