@@ -19,7 +19,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from extadmin import render
+from extadmin.cli.engage_voice import ENGAGE_COLUMNS
 from extadmin.cli.extension import EXTENSION_COLUMNS, UNASSIGNED_COLUMNS
+from extadmin.cli.recording import RECORDING_COLUMNS
 from extadmin.cli.users import USER_COLUMNS
 from extadmin.domain import lazy
 from extadmin.domain.account import Account, in_number_order, number_order
@@ -318,7 +320,24 @@ LISTINGS = {  # each listing: its columns, its rows, `listing`'s options, select
     "users list --status": (USER_COLUMNS, USER_ROWS["any"], {"status": "not-activated"},
                             {"status": "not-activated"}),
     "export": (EXPORT_COLUMNS, bulk.export_rows, {}, {}),
+    "recording list": (RECORDING_COLUMNS, views.recording_rows, {}, {}),
+    "engage-voice list": (ENGAGE_COLUMNS, views.engage_rows, {}, {}),
 }  # fmt: skip
+
+
+RECORDED_OR_ENGAGED = ("recording list", "engage-voice list")  # users the generator has none of
+
+
+def recorded_and_engaged(doc: dict[str, Any]) -> None:
+    """Every other user's calls recorded, every third with Engage Voice access."""
+    for i, ext in enumerate(doc["extensions"]):
+        user = ext.get("user")
+        if user and i % 2:
+            user["recording"] = "both"
+        if user and i % 3 == 0:
+            user["engage_voice"] = {"access": "agent", "first_name": user["first_name"],
+                                    "last_name": "Byron", "email": user["email"],
+                                    "imported_at": "2026-12-04T18:00:00+00:00"}  # fmt: skip
 
 
 @settings(max_examples=200, deadline=None)
@@ -339,8 +358,9 @@ def test_a_listing_made_a_run_at_a_time_prints_what_the_whole_list_prints(
     site: str | None,
     fmt: str,
 ) -> None:
-    """`extension list`, `list-unassigned`, `users list` and `export` read the file a run at a
-    time and keep each run's rows as the text they print: whatever the run's length, the
+    """`extension list`, `list-unassigned`, `users list`, `export`, `recording list` and
+    `engage-voice list` read the file a run at a time and keep each run's rows as the text
+    they print: whatever the run's length, the
     filters and the file's order (out of number order, the selection is read again and
     sorted), they print byte for byte what the rows of the whole list, selected and sorted,
     print; a file the rule book refuses, or a site that does not exist, is refused in the same
@@ -348,16 +368,17 @@ def test_a_listing_made_a_run_at_a_time_prints_what_the_whole_list_prints(
     path = tmp_path_factory.mktemp("acct") / "acme.json"
     path.write_text(text)
     expected = rule_book(path)
-    if isinstance(expected, dict) and order != "as written":
+    if isinstance(expected, dict) and (order != "as written" or which in RECORDED_OR_ENGAGED):
         exts = expected["extensions"]
         if order == "reversed":
             exts.reverse()
-        elif len(exts) > 2:
+        elif order == "two swapped" and len(exts) > 2:
             exts[0], exts[-1] = exts[-1], exts[0]
+        recorded_and_engaged(expected)
         path.write_bytes(codec.encode(path, expected))
     columns, rows, options, selected = LISTINGS[which]
-    if which == "export":
-        site = None  # export lists every user
+    if which in ("export", "engage-voice list"):
+        site = None  # they list every user
     part = render.listing_part(fmt, columns)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(decoder, "RUN", run)

@@ -12,8 +12,7 @@ from extadmin.cli.app import get_app
 from extadmin.cli.options import ListFormat, ListFormatOpt
 from extadmin.errors import UsageError
 from extadmin.render import Column
-from extadmin.services import lifecycle
-from extadmin.services.extensions import select
+from extadmin.services import extensions, lifecycle, views
 
 commands = declares()
 engage_voice = typer.Typer(help="Engage Voice access (import users from the account).")
@@ -52,25 +51,20 @@ def engage_import(
 @engage_voice.command("list")
 def engage_list(ctx: typer.Context, format: ListFormatOpt = ListFormat.table) -> None:
     """Users with Engage Voice access."""
-    account = get_app(ctx).store.read()
-    rows = [
-        {"extension": e["number"], **e["user"]["engage_voice"]}
-        for e in select(account)
-        if "engage_voice" in e.get("user", {})
-    ]
-    render.emit(
-        rows,
-        format.value,
-        [
-            Column("extension", "Extension"),
-            Column("first_name"),
-            Column("last_name"),
-            Column("email"),
-            Column("access", "Access"),
-            Column("agent_group", "Agent group"),
-            Column("imported_at", "Imported"),
-        ],
-    )
+    part = render.listing_part(format.value, ENGAGE_COLUMNS)
+    listed = extensions.listing(get_app(ctx).store, views.engage_rows, part)
+    render.emit_listing(listed.parts, format.value, ENGAGE_COLUMNS)
+
+
+ENGAGE_COLUMNS = [
+    Column("extension", "Extension"),
+    Column("first_name"),
+    Column("last_name"),
+    Column("email"),
+    Column("access", "Access"),
+    Column("agent_group", "Agent group"),
+    Column("imported_at", "Imported"),
+]
 
 
 @engage_voice.command("remove")

@@ -11,12 +11,10 @@ from extadmin.cli import complete, declares
 from extadmin.cli.app import get_app
 from extadmin.cli.options import ListFormat, ListFormatOpt, SiteOpt, examples
 from extadmin.domain import rules
-from extadmin.domain.account import user_name
-from extadmin.domain.catalog import RECORDING_PLATFORM, RECORDING_TITLES
+from extadmin.domain.catalog import RECORDING_TITLES
 from extadmin.errors import UsageError
 from extadmin.render import Column
-from extadmin.services import lifecycle
-from extadmin.services.extensions import select
+from extadmin.services import extensions, lifecycle, views
 
 commands = declares()
 recording = typer.Typer(help="Automatic call recording.")
@@ -67,26 +65,15 @@ def recording_list(
     ctx: typer.Context, site: SiteOpt = None, format: ListFormatOpt = ListFormat.table
 ) -> None:
     """The call-recording extension list: assigned users whose calls are recorded."""
-    account = get_app(ctx).store.read()
-    rows = [
-        {
-            "extension": e["number"],
-            "name": user_name(e["user"]),
-            "site": e["site"],
-            "recording": e["user"]["recording"],
-            "call_direction": RECORDING_PLATFORM[e["user"]["recording"]],
-        }
-        for e in select(account, site=site)
-        if "user" in e and e["user"]["recording"] != "off"
-    ]
-    render.emit(
-        rows,
-        format.value,
-        [
-            Column("extension", "Extension"),
-            Column("name", "User"),
-            Column("site"),
-            Column("recording"),
-            Column("call_direction", "Call direction"),
-        ],
-    )
+    part = render.listing_part(format.value, RECORDING_COLUMNS)
+    listed = extensions.listing(get_app(ctx).store, views.recording_rows, part, site=site)
+    render.emit_listing(listed.parts, format.value, RECORDING_COLUMNS)
+
+
+RECORDING_COLUMNS = [
+    Column("extension", "Extension"),
+    Column("name", "User"),
+    Column("site"),
+    Column("recording"),
+    Column("call_direction", "Call direction"),
+]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from extadmin.domain.account import Account, user_name, without_code
+from extadmin.domain.catalog import RECORDING_PLATFORM
 from extadmin.domain.fields import USER_FIELDS
 from extadmin.domain.model import Extension, User
 
@@ -69,6 +70,30 @@ def user_rows(
         }
         for e in exts
         if "user" in e and (wanted is None or e["user"]["role"] == wanted)
+    ]
+
+
+def recording_rows(account: Account, exts: list[Extension]) -> list[dict[str, Any]]:
+    """recording list: the users of these extensions whose calls are recorded."""
+    return [
+        {
+            "extension": e["number"],
+            "name": user_name(e["user"]),
+            "site": e["site"],
+            "recording": e["user"]["recording"],
+            "call_direction": RECORDING_PLATFORM[e["user"]["recording"]],
+        }
+        for e in exts
+        if "user" in e and e["user"]["recording"] != "off"
+    ]
+
+
+def engage_rows(account: Account, exts: list[Extension]) -> list[dict[str, Any]]:
+    """engage-voice list: the users of these extensions with Engage Voice access."""
+    return [
+        {"extension": e["number"], **e["user"]["engage_voice"]}
+        for e in exts
+        if "engage_voice" in e.get("user", {})
     ]
 
 
