@@ -280,6 +280,24 @@ def test_users_list_refuses_a_filter_that_names_nothing_and_prints_nothing(
         assert said in result.err and "Traceback" not in result.err
 
 
+def test_an_empty_site_or_role_filters_nothing_and_set_recording_refuses_it(
+    run, users: Path
+) -> None:
+    """`--site ""` and `--role ""` (a script's empty variable) list as no filter does, as they
+    always have; `set-recording --site ""` would change every user: refused, nothing saved."""
+    every = json.loads(run("users", "list", "--format", "json").out)
+    for filters in (("--site", ""), ("--role", ""), ("--site", "", "--role", "")):
+        result = run("users", "list", *filters, "--format", "json")
+        assert result.code == 0 and json.loads(result.out) == every, filters
+    assert run("extension", "list", "--site", "").out == run("extension", "list").out
+    assert run("recording", "list", "--site", "").out == run("recording", "list").out
+    before = users.read_bytes()
+    for site in ("", "  "):
+        result = run("set-recording", "--site", site, "--direction", "both")
+        assert result.code == 3 and "site: must name a site" in result.err
+    assert users.read_bytes() == before
+
+
 def test_users_list_rows(run, users: Path) -> None:
     rows = json.loads(run("users", "list", "--format", "json").out)
     assert rows[0] == {

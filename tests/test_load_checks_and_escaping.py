@@ -399,7 +399,15 @@ def test_json_output_has_no_raw_control_character_and_the_same_data(
         ),
         max_size=5,
     ),
-    encoding=st.sampled_from([("utf-8", "strict"), ("ascii", "backslashreplace")]),
+    encoding=st.sampled_from(
+        [
+            ("utf-8", "strict"),
+            ("ascii", "backslashreplace"),
+            ("latin-1", "backslashreplace"),
+            ("utf-8-sig", "strict"),
+            ("utf-16", "strict"),
+        ]
+    ),  # fmt: skip
 )
 def test_json_rows_written_as_bytes_are_the_text_the_text_path_writes(
     rows: list[dict[str, str]], encoding: tuple[str, str]

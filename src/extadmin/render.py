@@ -5,6 +5,7 @@ sequence (OSC 52 writes the clipboard, CSI moves the cursor) is shown escaped, n
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -125,19 +126,20 @@ def emit(data: Any, fmt: str, columns: Sequence[Column], title: str | None = Non
 
 
 def listing_part(fmt: str, columns: Sequence[Column]) -> Callable[[list[dict[str, Any]]], Any]:
-    """How a part of a listing's rows is held until emit_listing prints it: as the text (or
-    bytes) it prints, so that 100,000 rows are not held as rows (a table at a terminal, whose
-    widths need every row, holds them)."""
+    """How a part of a listing's rows is held until emit_listing prints it: as what it prints
+    (the bytes standard output's text layer would write, _held), so that 100,000 rows are not
+    held as rows, and a character standard output cannot write fails before anything is
+    printed; rows for a table at a terminal, whose widths need every row."""
     if fmt == "json":
         return _json_part
     if fmt == "csv":
         shown = safe if sys.stdout.isatty() else str
-        return lambda rows: _csv_text(
-            [[shown(protect(text(c.value(r)))) for c in columns] for r in rows]
+        return lambda rows: _held(
+            _csv_text([[shown(protect(text(c.value(r)))) for c in columns] for r in rows])
         )
     if not sys.stdout.isatty():  # a pipe or a file: every value whole, one row a line
-        return lambda rows: "".join(
-            "\t".join([safe(text(c.value(r))) for c in columns]) + "\n" for r in rows
+        return lambda rows: _held(
+            "".join("\t".join([safe(text(c.value(r))) for c in columns]) + "\n" for r in rows)
         )
     return list
 
@@ -155,56 +157,73 @@ def emit_listing(
     control character in it). JSON is `safe_json`'s, a row a line."""
     parts = [part for part in parts if part]
     if fmt == "json":
-        _write_json_parts(parts)
+        if parts:
+            _write(parts, "[\n  ", _ROW_SEP, "\n]\n")
+        else:
+            _write_json([])
     elif fmt == "csv":
-        sys.stdout.write(_csv_text([[c.key for c in columns]]))
-        sys.stdout.writelines(parts)
+        _write(parts, _csv_text([[c.key for c in columns]]))
     elif not parts:
         message("none")  # an empty result: nothing on standard output
     elif not sys.stdout.isatty():
-        sys.stdout.write("\t".join(c.title for c in columns) + "\n")
-        sys.stdout.writelines(parts)
+        _write(parts, "\t".join(c.title for c in columns) + "\n")
     else:
         _draw([row for part in parts for row in part], columns, title)
 
 
 def _json_part(rows: list[dict[str, Any]]) -> list[bytes] | str:
-    """The rows' JSON, a row a line, safe_json's: into a pipe or a file, as the bytes standard
-    output's text layer would write (ASCII without DEL, nothing for safe_json to escape: the
-    encoder's own bytes), which go to its bytes as they are (100,000 rows are not held as
-    text, nor copied into text and back)."""
+    """The rows' JSON, a row a line, safe_json's, _held: ASCII without DEL (nothing for
+    safe_json to escape) as the encoder's own bytes, never copied into text and back."""
     parts = json_item_parts(rows, _ROW_SEP)
-    if parts is None or not all(p.isascii() and b"\x7f" not in p for p in parts):
-        text = safe_json(json_items(rows, _ROW_SEP) if parts is None else b"".join(parts).decode())
-        if not _bytes_out():
-            return text
-        return [text.encode(sys.stdout.encoding, sys.stdout.errors or "strict")]
-    return parts if _bytes_out() else b"".join(parts).decode("ascii")
+    if parts is not None and all(p.isascii() and b"\x7f" not in p for p in parts):
+        return parts if _bytes_out() else b"".join(parts).decode("ascii")
+    return _held(safe_json(b"".join(parts).decode() if parts else json_items(rows, _ROW_SEP)))
+
+
+# encodings whose bytes for a text are its parts' bytes end to end (no byte-order mark, no
+# state), as codecs names them
+_PLAIN_ENCODINGS = frozenset({"utf-8", "ascii", "iso8859-1"})
 
 
 def _bytes_out() -> bool:
-    """Whether standard output's bytes may be written as its text layer writes them (not
-    where it writes its newlines otherwise)."""
-    return os.linesep == "\n" and getattr(sys.stdout, "buffer", None) is not None
+    """Whether a listing goes to standard output's bytes, as its text layer would write it:
+    its encoding plain (_PLAIN_ENCODINGS), its newlines written as they are."""
+    encoding = getattr(sys.stdout, "encoding", None)
+    return (
+        os.linesep == "\n"
+        and getattr(sys.stdout, "buffer", None) is not None
+        and encoding is not None
+        and codecs.lookup(encoding).name in _PLAIN_ENCODINGS
+    )
 
 
-def _write_json_parts(parts: list[list[bytes] | str]) -> None:
-    if not parts:
-        _write_json([])
-        return
+def _held(text: str) -> list[bytes] | str:
+    """A part of a listing as emit_listing writes it: its bytes (_bytes_out: a character the
+    encoding cannot write fails here, before anything is printed, as the text layer would
+    fail on it), or else its text."""
+    if _bytes_out():
+        return [text.encode(sys.stdout.encoding, sys.stdout.errors or "strict")]
+    return text
+
+
+def _write(parts: list[list[bytes] | str], head: str, sep: str = "", tail: str = "") -> None:
+    """`head`, the parts with `sep` between two, and `tail`, on standard output: to its bytes
+    when the parts are bytes (_held); else as one text, so that nothing is written before a
+    character its encoding cannot write fails (the parts are not copied when they are bytes)."""
     encoded = [part for part in parts if isinstance(part, list)]
-    if len(encoded) == len(parts):
+    if encoded and len(encoded) == len(parts):
+        encoding = sys.stdout.encoding
         out = sys.stdout.buffer
         sys.stdout.flush()
-        out.write(b"[\n  ")
+        out.write(head.encode(encoding))
         for i, part in enumerate(encoded):
-            if i:
-                out.write(_ROW_SEP.encode("ascii"))
+            if i and sep:
+                out.write(sep.encode(encoding))
             out.writelines(part)
-        out.write(b"\n]\n")
+        out.write(tail.encode(encoding))
         return
-    texts = (p if isinstance(p, str) else b"".join(p).decode("ascii") for p in parts)
-    sys.stdout.write("[\n  " + _ROW_SEP.join(texts) + "\n]\n")
+    texts = [p if isinstance(p, str) else b"".join(p).decode(sys.stdout.encoding) for p in parts]
+    sys.stdout.write(head + sep.join(texts) + tail)
 
 
 def _csv_text(rows: list[list[str]]) -> str:

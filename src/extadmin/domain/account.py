@@ -190,8 +190,9 @@ class Account:
 
     def site_named(self, name: str | None) -> str | None:
         """The name of the site `name` names (in any case) as the account writes it, to filter
-        by: "" when there is no such site (it matches nothing), None when `name` is None."""
-        if name is None:
+        by: "" when there is no such site (it matches nothing), None when `name` is None or ""
+        (no filter, as select's `site`)."""
+        if not name:
             return None
         site = self.by_site.get(name.strip().casefold())
         return site["name"] if site else ""
@@ -207,8 +208,9 @@ class Account:
 
     def role_named(self, name: str | None) -> str | None:
         """The role `name` names (in any case) as the account writes it, to filter by: "" when
-        there is no such role (it matches nothing), None when `name` is None."""
-        if name is None:
+        there is no such role (it matches nothing), None when `name` is None or "" (no
+        filter)."""
+        if not name:
             return None
         wanted = name.strip().casefold()
         return next((role for role in self.roles if role.casefold() == wanted), "")

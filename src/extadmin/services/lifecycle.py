@@ -45,6 +45,8 @@ def targets(account: Account, numbers: list[str], site: str | None, all_: bool) 
 def _one_target(numbers: list[str], site: str | None, all_: bool) -> None:
     if sum((bool(numbers), site is not None, all_)) != 1:
         raise UsageError("give extension numbers, or --site NAME, or --all (one of them)")
+    if site is not None and not site.strip():
+        raise InvalidValue("site", "must name a site (--all for every assigned user)")
 
 
 def set_recording(
