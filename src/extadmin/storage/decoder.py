@@ -145,7 +145,7 @@ def load(
     import msgspec
 
     if where is not None:
-        keep = _Where(*where)
+        keep = Where(*where)
     try:
         if trusted:
             return _decode(data, keep, hint, lazy, each, change)  # type: ignore[return-value]
@@ -155,13 +155,41 @@ def load(
         pass  # read again by the rule book, for its verdict and its words
     doc = codec.parse(path, codec.to_text(path, data))
     checked = schema.check_document(path, doc)
-    if keep is not None:
-        checked["extensions"] = [e for e in checked.get("extensions", []) if keep(e)]
-    if each is not None and "extensions" in checked:
-        checked["extensions"] = [each(checked, checked["extensions"])]
-    if change is not None and "extensions" in checked:
-        change(checked, checked["extensions"])
+    as_asked(checked, keep, each, change)
     return checked
+
+
+def as_asked(
+    doc: dict[str, Any] | Document,
+    keep: Callable[[Any], bool] | None = None,
+    each: Each | None = None,
+    change: Change | None = None,
+) -> None:
+    """A document checked whole, its extensions made what a reader asked for (load's `keep`,
+    `each` and `change`), in place."""
+    if keep is None and "extensions" not in doc:
+        return
+    doc["extensions"] = _asked(
+        doc.get("extensions", []),
+        keep,
+        None if change is None else partial(change, doc),  # type: ignore[arg-type]
+        None if each is None else partial(each, doc),  # type: ignore[arg-type]
+    )
+
+
+def _asked(
+    exts: list[Any],
+    keep: Callable[[Any], bool] | None,
+    change: Callable[[list[Table]], bool] | None,
+    each: Callable[[list[Table]], Any] | None,
+) -> list[Any]:
+    """Extensions as a reader asked for them: those `keep` keeps (all if None), changed by
+    `change`; with `each`, instead, the one-item list of what it makes of them."""
+    if keep is not None:
+        exts = _kept(exts, keep)
+    if change is not None:
+        change(exts)
+    return exts if each is None else [each(exts)]
 
 
 def _load(
@@ -290,10 +318,7 @@ def _extensions(
         exts = decoder.decode(whole_text)
         if check is not None:
             check(whole_text, exts)
-        exts = exts if keep is None else _kept(exts, keep)
-        if change is not None:
-            change(exts)
-        return exts if each is None else [each(exts)]
+        return _asked(exts, keep, change, each)
     if keep is None and lazy and each is None:
         return _lazy(data, start, end, check, change)
     kept: list[Any] = []
@@ -304,14 +329,9 @@ def _extensions(
         exts = decoder.decode(run)
         if check is not None:
             check(run, exts)
-        if keep is not None:
-            exts = _kept(exts, keep) if sought is None or sought in run else []
-        if change is not None:
-            change(exts)
-        if each is None:
-            kept += exts
-        else:
-            kept.append(each(exts))
+        if keep is not None and sought is not None and sought not in run:
+            exts = []  # none of them is kept
+        kept += _asked(exts, keep, change, each)
     return kept
 
 
@@ -352,7 +372,7 @@ def _bracketed(data: bytes, first: int, last: int) -> bytes:
     return b"".join((b"[", data[first:last], b"]"))
 
 
-class _Where:
+class Where:
     """keep: the extensions whose `key` is `value`."""
 
     def __init__(self, key: str, value: str) -> None:
@@ -363,9 +383,9 @@ class _Where:
 
 
 def _kept(exts: list[Table], keep: Callable[[Any], bool]) -> list[Table]:
-    """The extensions `keep` keeps; for a _Where whose key each extension holds (a required
+    """The extensions `keep` keeps; for a Where whose key each extension holds (a required
     field: the status), in C loops."""
-    if isinstance(keep, _Where):
+    if isinstance(keep, Where):
         try:
             values = list(map(itemgetter(keep.key), exts))
         except KeyError:

@@ -120,15 +120,7 @@ class AccountStore:
             doc = codec.parse(self.path, text)
             if not trusted:
                 schema.check_document(self.path, doc)
-            if where is not None:
-                key, value = where
-                keep = lambda ext: ext.get(key) == value  # noqa: E731
-            if keep is not None:
-                doc["extensions"] = [e for e in doc.get("extensions", []) if keep(e)]
-            if each is not None and "extensions" in doc:
-                doc["extensions"] = [each(doc, doc["extensions"])]
-            if change is not None and "extensions" in doc:
-                change(doc, doc["extensions"])
+            decoder.as_asked(doc, decoder.Where(*where) if where else keep, each, change)
         if not trusted:  # checked whole, each extension as it was decoded or all at once
             checked.remember(self.path, content)
         doc.setdefault("extensions", [])
