@@ -1,13 +1,13 @@
 """Platform pull: `extadmin platform pull` of 1,000, 10,000 and 50,000 User extensions from the
 fake platform of tests/fake_platform.py, against the inherent cost of the HTTP work: a minimal
 httpx program, run the same way, side by side, that sends the same requests as the pull (one
-token request; the sites, the roles, the default role, the language dictionary, every page of
-/restapi/v1.0/account/~/extension?type=User&perPage=1000, the call-recording list, each list
-followed by navigation.nextPage and with perPage only where the published definition declares
-it; the token's revocation: checked, the same methods, paths and queries in the same order)
-and writes what it read to a file with json.dumps (the C encoder), fsynced and renamed as
-extadmin saves a file. Like extadmin, it runs with the cycle collector off and exits without
-freeing (os._exit).
+token request; the sites, the roles, the default role, the language dictionary, the
+call-recording list, every page of /restapi/v1.0/account/~/extension?type=User&perPage=1000,
+each list followed by navigation.nextPage and with perPage only where the published
+definition declares it; the token's revocation: checked, the same methods, paths and queries
+in the same order) and writes what it read to a file with json.dumps (the C encoder), fsynced
+and renamed as extadmin saves a file. Like extadmin, it runs with the cycle collector off and
+exits without freeing (os._exit).
 
     python benchmarks/platform_pull.py [--sizes 1000,10000,50000] [--repeat 3] [--before SRC]
 
@@ -108,8 +108,8 @@ doc = {
     "roles": records(account + "/user-role"),
     "default_role": get(account + "/user-role/default"),
     "languages": get("/restapi/v1.0/dictionary/language")["records"],
-    "extensions": records(account + "/extension", type="User"),
     "recording": records(account + "/call-recording/extensions", per_page=False),
+    "extensions": records(account + "/extension", type="User"),
 }
 revoke = {"token": token}
 client.post("/restapi/oauth/revoke", auth=(client_id, secret), data=revoke).raise_for_status()

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from extadmin.domain import fields, rules
 from extadmin.domain.account import Account, number_order, ref
 from extadmin.domain.catalog import PLATFORM_STATUSES, RECORDING_PLATFORM
 from extadmin.domain.fields import BASE_FIELDS
-from extadmin.domain.model import Document, Extension, Language, RoleId, Site
+from extadmin.domain.model import Document, Extension, Language, QuestionId, RoleId, Site
+from extadmin.errors import Conflict
 
 MAIN_SITE_ID = "main-site"
 SITE_CODE = re.compile(r"[1-9][0-9]{0,4}")  # rules.site_code, as the file holds it
@@ -65,17 +69,23 @@ def pending(account: Account) -> list[str]:
     """The local changes of a linked account not yet on the platform: extensions added or
     changed since the pull (by number or id), and sites added."""
     questions = with_questions(account.doc)
-    changed = [
-        ref(e)
-        for e in account.extensions
-        if "id" not in e or view(e, questions) != base(e, questions)
-    ]
-    return changed + [f"site {s['name']}" for s in account.sites if "id" not in s]
+    changed = [ref(e) for e in account.extensions if changed_locally(e, questions)]
+    return changed + unsent_sites(account.sites)
+
+
+def changed_locally(ext: Extension, questions: bool) -> bool:
+    """Added or changed since the pull: not on the platform as the file holds it."""
+    return "id" not in ext or view(ext, questions) != base(ext, questions)
+
+
+def unsent_sites(sites: list[Site]) -> list[str]:
+    """The sites added locally, not on the platform yet."""
+    return [f"site {s['name']}" for s in sites if "id" not in s]
 
 
 @dataclass
 class Snapshot:
-    """What a pull reads from the platform, as the platform gives it."""
+    """What a pull reads from the platform before the extensions, as the platform gives it."""
 
     sites: list[dict[str, Any]] = field(default_factory=list)
     roles: list[dict[str, Any]] = field(default_factory=list)
@@ -83,79 +93,205 @@ class Snapshot:
     languages: list[dict[str, Any]] = field(default_factory=list)
     questions: list[dict[str, Any]] | None = None  # security questions (credentials API only)
     warnings: list[str] = field(default_factory=list)  # what could not be read, and so kept
-    extensions: list[dict[str, Any]] = field(default_factory=list)
     recording: dict[str, str] = field(default_factory=dict)  # extension id -> callDirection
 
 
-@dataclass
+_DIGEST = 16  # bytes of a view's digest (Kept)
+
+
+def _digest(fields: dict[str, str]) -> bytes:
+    return hashlib.blake2b(_encode(fields), digest_size=_DIGEST).digest()
+
+
+class Kept:
+    """What a pull keeps of the account file's extensions, taken as the file is read, a run at
+    a time (the store's `each`), so that the file is let go before the platform is read: for
+    each extension, by id, a digest of its view (to count what the pull changes) and what only
+    the file holds (_local, encoded: most pulled extensions hold nothing of the kind); and the
+    local changes not on the platform yet. Given a run again (the file read again whole), it
+    holds each once."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, bytes] = {}  # id ("" for none) -> view digest + _local's JSON
+        self._pending: dict[tuple[str, str], str] = {}  # (number, id) -> ref, in file order
+
+    def __call__(self, doc: Document, exts: list[Extension]) -> None:
+        questions = with_questions(doc)
+        for ext in exts:
+            if changed_locally(ext, questions):
+                self._pending[ext.get("number", ""), ext.get("id", "")] = ref(ext)
+            local = _local(ext)
+            held = _encode(local) if local is not None else b""
+            self.by_id[ext.get("id", "")] = _digest(view(ext, questions)) + held
+
+    @property
+    def pending(self) -> list[str]:
+        return list(self._pending.values())
+
+    def local(self, ext_id: str) -> Extension | None:
+        """What only the file holds for the extension of this id (_local), if anything."""
+        held = self.by_id.get(ext_id, b"")[_DIGEST:]
+        return _decode(held) if held else None
+
+
+def _local(ext: Extension) -> Extension | None:
+    """What _keep_local, _held and _named read of an old extension, if it holds any of what
+    only the file holds (else None: a pull keeps nothing of it)."""
+    user: dict[str, Any] = dict(ext.get("user") or {})
+    only = {k: user[k] for k in LOCAL_ONLY if k in user}
+    known = {k: v for k, v in ext.get("base", {}).items() if k in LANGUAGE_FIELDS}
+    if "device" not in ext and not only and not known:
+        return None
+    local: dict[str, Any] = {k: v for k, v in ext.items() if k in ("number", "id", "device")}
+    if user:
+        local["user"] = {"email": user["email"], **only}
+    if known:
+        local["base"] = known
+    return local  # type: ignore[return-value]
+
+
 class Pulled:
-    doc: Document
-    skipped: list[str] = field(default_factory=list)  # records the file cannot hold, and why
-    warnings: list[str] = field(default_factory=list)  # what was kept as the platform gave it
+    """A pull in the file's words: the platform's sites, roles, languages and questions mapped
+    at once (`snap`, with the old file's top tables, `old`); its extension pages as they come
+    (`page`: each record mapped and checked for a repeat, then kept as JSON behind its
+    number-order key, 100,000 of them in about the file's size); at the end, the document
+    (`document`) and its extensions in number order, a run at a time, each merged with what
+    only the file held (`extensions`, given Kept)."""
 
+    RUN = 1000  # extensions merged at once
 
-def document(old: Document, snap: Snapshot) -> Pulled:
-    """The account file that mirrors the platform: sites, roles, languages and User extensions
-    from the snapshot, each with its id; the old file's account settings, mail settings and
-    link kept, and what only the file holds (desk phones, Engage Voice access, credential
-    hashes, the setup option) kept for the same extension and user."""
-    pulled = Pulled({**old})
-    said = pulled.warnings
-    sites = _sites(_with_ids(snap.sites, "site", said), said)
-    _unlisted_sites(sites, snap.extensions, said)
-    site_names = {s["id"]: s["name"] for s in sites}
-    roles = _roles(_with_ids(snap.roles, "role", said), said)
-    role_names = {r["id"]: r["name"] for r in roles}
-    names = [r["name"] for r in roles] or old["roles"]
-    default_role = role_names.get(snap.default_role_id or "") or old["account"]["default_role"]
-    if default_role not in names:
-        default_role = names[0]
-    before = {e["id"]: e for e in old["extensions"] if "id" in e}
-    questions = with_questions(old)
-    extensions: list[Extension] = []
-    seen: set[str] = set()
-    # each record let go once mapped: a pull holds the platform's records or the file's
-    # extensions, not both at once
-    records, snap.extensions = snap.extensions, []
-    for i, record in enumerate(records):
-        records[i] = None  # type: ignore[call-overload]
-        ext, why = extension(record, site_names, role_names, default_role, snap.recording)
-        if ext is None:
-            pulled.skipped.append(why)
-            continue
-        if ext["id"] in seen:  # moved from one page to the next during the pull
-            pulled.skipped.append(f"{ext['id']}: listed twice")
-            continue
-        seen.add(ext["id"])
-        if lost := _keep_local(ext, before.get(ext["id"])):
-            pulled.warnings.append(lost)
-        ext["base"] = view(ext, questions)
-        extensions.append(ext)
-    for ext_id, old_ext in before.items():
-        if ext_id not in seen and (held := _held(old_ext)):
-            pulled.warnings.append(
-                f"{_named(old_ext)} is not in what the platform gave (removed in the Admin "
-                f"Portal, or not pulled): its {' and '.join(held)}, held only in this file, "
-                "are dropped with it"
+    def __init__(self, old: Document, snap: Snapshot) -> None:
+        self.skipped: list[str] = []  # records the file cannot hold, and why
+        self.warnings: list[str] = []  # what was kept as the platform gave it
+        said = self.warnings
+        self.sites = _sites(_with_ids(snap.sites, "site", said), said)
+        self.site_names = {s["id"]: s["name"] for s in self.sites}
+        self.site_seen = {s["name"].casefold() for s in self.sites}
+        self.roles = _roles(_with_ids(snap.roles, "role", said), said)
+        self.role_names = {r["id"]: r["name"] for r in self.roles}
+        self.context = _context(old)
+        self.with_questions = with_questions(old)
+        self.default_role = self._default_role(old, snap.default_role_id)
+        self.languages = _languages(_with_ids(snap.languages, "language", said), said)
+        self.questions: list[QuestionId] | None = (
+            None
+            if snap.questions is None
+            else [
+                QuestionId(id=str(q["id"]), text=text)
+                for q in _with_ids(snap.questions, "security question", said)
+                if (text := _text(q.get("questionText")))
+            ]
+        )
+        self.recording = snap.recording
+        self._items: list[bytes] = []  # number-order key + the extension's JSON
+        self._seen: set[str] = set()
+        self.extension_count = self.users = self.changed = 0
+
+    def _default_role(self, old: Document, given: str | None) -> str:
+        names = [r["name"] for r in self.roles] or old["roles"]
+        role = self.role_names.get(given or "") or old["account"]["default_role"]
+        return role if role in names else names[0]
+
+    def page(self, records: list[dict[str, Any]]) -> None:
+        """One page of the platform's User extensions."""
+        for site in _unlisted_sites(self.site_names, self.site_seen, records, self.warnings):
+            self.sites.append(site)
+            self.site_names[site["id"]] = site["name"]
+        for record in records:
+            ext, why = extension(
+                record, self.site_names, self.role_names, self.default_role, self.recording
             )
-    extensions.sort(key=number_order)
-    doc = pulled.doc
-    doc["account"] = {**old["account"], "default_role": default_role}
-    doc["sites"] = sites
-    doc["roles"] = names
-    doc["platform"] = {
-        **old["platform"],
-        "roles": roles,
-        "languages": _languages(_with_ids(snap.languages, "language", said), said),
-    }
-    if snap.questions is not None:
-        doc["platform"]["security_questions"] = [
-            {"id": str(q["id"]), "text": text}
-            for q in _with_ids(snap.questions, "security question", said)
-            if (text := _text(q.get("questionText")))
-        ]
-    doc["extensions"] = extensions
-    return pulled
+            if ext is None:
+                self.skipped.append(why)
+            elif ext["id"] in self._seen:  # moved from one page to the next during the pull
+                self.skipped.append(f"{ext['id']}: listed twice")
+            else:
+                self._seen.add(ext["id"])
+                kind, value = number_order(ext)
+                self._items.append(b"%d%020d" % (kind, value) + _encode(ext))
+
+    def document(self, old: Document) -> Document:
+        """The account file that mirrors the platform, but its extensions (an empty list, in
+        the old file's place): sites, roles and languages as pulled; the old file's account
+        settings, mail settings and link kept. `old` is the file as it is now: if the roles or
+        the link's settings the extensions were mapped with changed during the pull, the pull
+        is refused (pull again)."""
+        if _context(old) != self.context:
+            raise Conflict(
+                "the account file's roles or link settings changed during the pull: pull again"
+            )
+        doc: Document = {**old}
+        doc["account"] = {**old["account"], "default_role": self.default_role}
+        doc["sites"] = self.sites
+        doc["roles"] = [r["name"] for r in self.roles] or old["roles"]
+        doc["platform"] = {**old["platform"], "roles": self.roles, "languages": self.languages}
+        if self.questions is not None:
+            doc["platform"]["security_questions"] = self.questions
+        doc["extensions"] = []
+        return doc
+
+    def extensions(self, kept: Kept) -> Iterator[list[Extension]]:
+        """The pulled extensions in number order, a run at a time, each with what only the
+        file holds for the same extension (and user: same email) kept, and its base (the
+        view, as pulled); each encoded one is let go as its run is made. Counts the
+        extensions, users and those the pull changed, and says what the file alone held of an
+        extension the platform no longer gives (warnings)."""
+        items, self._items = self._items, []
+        items.sort(reverse=True)  # taken from the end: each run let go once made
+        decode = _decoder()
+        while items:
+            run = items[-self.RUN :]
+            del items[-self.RUN :]
+            exts: list[Extension] = decode(b"[%b]" % b",".join(i[21:] for i in reversed(run)))
+            del run
+            for ext in exts:
+                if lost := _keep_local(ext, kept.local(ext["id"])):
+                    self.warnings.append(lost)
+                ext["base"] = view(ext, self.with_questions)
+                self.users += "user" in ext
+                self.changed += kept.by_id.get(ext["id"], b"")[:_DIGEST] != _digest(ext["base"])
+            self.extension_count += len(exts)
+            yield exts
+        for ext_id in kept.by_id:
+            if ext_id in self._seen:
+                continue
+            self.changed += 1
+            old = kept.local(ext_id) if ext_id else None  # "": those added locally
+            if old is not None and (what := _held(old)):
+                self.warnings.append(
+                    f"{_named(old)} is not in what the platform gave (removed in the Admin "
+                    f"Portal, or not pulled): its {' and '.join(what)}, held only in this file, "
+                    "are dropped with it"
+                )
+
+
+def _context(old: Document) -> tuple[Any, ...]:
+    """What of the old file the extensions are mapped with: its roles and default role (a
+    user's role when the platform gives none it knows), and whether the link sets security
+    questions (the view)."""
+    return (old["roles"], old["account"]["default_role"], with_questions(old))
+
+
+@cache
+def _encoder() -> Callable[[Any], bytes]:
+    import msgspec
+
+    return msgspec.json.Encoder().encode
+
+
+def _encode(value: Any) -> bytes:
+    return _encoder()(value)
+
+
+@cache
+def _decoder() -> Callable[[bytes], Any]:
+    import msgspec
+
+    return msgspec.json.Decoder().decode
+
+
+def _decode(text: bytes) -> Any:
+    return _decoder()(text)
 
 
 def _sites(records: list[dict[str, Any]], warnings: list[str]) -> list[Site]:
@@ -236,28 +372,30 @@ def _name(value: Any, what: str, fallback: str, warnings: list[str], limit: int 
     return fallback
 
 
-def _unlisted_sites(sites: list[Site], records: list[dict[str, Any]], warnings: list[str]) -> None:
-    """A site an extension is on that the sites list does not hold (the list changed during
-    the pull, or the app may not read it all) is kept as the extension has it, on its id: an
-    assignment there is sent to that site, never to another."""
-    known = {s["id"] for s in sites}
-    seen = {s["name"].casefold() for s in sites}
+def _unlisted_sites(
+    names: dict[str, str], seen: set[str], records: list[dict[str, Any]], warnings: list[str]
+) -> list[Site]:
+    """The sites extensions are on that the sites list does not hold (`names`: the sites'
+    names by id so far; `seen`: the names taken, casefolded), the list having changed during
+    the pull or the app not being allowed to read it all: each kept as the extension has it, on
+    its id, so that an assignment there is sent to that site, never to another."""
+    found: list[Site] = []
     for record in records:
         site = record.get("site")
         if not isinstance(site, dict) or not _is_id(site.get("id")):
             continue  # none (the main site), or one that is not an id: the record is skipped
         site_id = str(site["id"])
-        if site_id in known:
+        if site_id in names or any(s["id"] == site_id for s in found):
             continue
-        known.add(site_id)
         name = _unique(
             _name(site.get("name"), f"site {site_id}", f"site {site_id}", warnings), seen
         )
-        sites.append({"name": name, "id": site_id})
+        found.append({"name": name, "id": site_id})
         warnings.append(
             f"extension {record.get('extensionNumber') or record.get('id')} is on site "
             f"{site_id} ({name}), which the sites list does not hold: kept on it"
         )
+    return found
 
 
 def _roles(records: list[dict[str, Any]], warnings: list[str]) -> list[RoleId]:

@@ -4,7 +4,7 @@ allows: one per 1,000 extensions, one per 1,000 recorded users, and one per dict
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from extadmin.errors import PlatformError
@@ -23,10 +23,12 @@ def account_info(client: Client) -> dict[str, Any]:
     return answer if isinstance(answer, dict) else {}
 
 
-def snapshot(client: Client, progress: Progress | None = None, questions: bool = False) -> Snapshot:
-    """What a pull reads. Every list needs ReadAccounts only; the default role needs
-    RoleManagement, and without it the default role stays as the last pull left it (a warning);
-    the security questions (`questions`) need the credentials API, and without it the questions
+def snapshot(client: Client, questions: bool = False) -> Snapshot:
+    """What a pull reads before the extensions (user_extension_pages, then mapped as they
+    come): the sites, the roles, the default role, the languages, (`questions`) the security
+    questions and the call-recording list. Every list needs ReadAccounts only; the default role
+    needs RoleManagement, and without it the default role stays as the last pull left it (a
+    warning); the security questions need the credentials API, and without it the questions
     stay as they are (a warning)."""
     snap = Snapshot()
     said = snap.warnings
@@ -55,7 +57,6 @@ def snapshot(client: Client, progress: Progress | None = None, questions: bool =
                 "): the credentials API is not enabled for it, and users set their question at "
                 "first login"
             )
-    snap.extensions = user_extensions(client, progress, warnings=said)
     snap.recording = recording_list(client, warnings=said)
     return snap
 
@@ -85,21 +86,28 @@ def _default_role(client: Client, warnings: list[str]) -> str | None:
 USER_EXTENSIONS = f"{ACCOUNT}/extension"  # read with type=User, PER_PAGE a page
 
 
-def user_extensions(
+def user_extensions(client: Client) -> list[dict[str, Any]]:
+    """Every User extension, 1,000 a request."""
+    return [record for page in user_extension_pages(client) for record in page]
+
+
+def user_extension_pages(
     client: Client, progress: Progress | None = None, warnings: list[str] | None = None
-) -> list[dict[str, Any]]:
-    """Every User extension, 1,000 a request (`warnings`: see _page_records)."""
-    records: list[dict[str, Any]] = []
+) -> Iterator[list[dict[str, Any]]]:
+    """The User extensions, a page (1,000, one request) at a time (`warnings`: see
+    _page_records)."""
     path = USER_EXTENSIONS
     checked = _Progress(path)
+    read = 0
     for page in client.pages(path, type="User"):
-        records += checked(page, _page_records(page, path, warnings))
+        records = checked(page, _page_records(page, path, warnings))
+        read += len(records)
         if progress:
             paging = page.get("paging") if isinstance(page, dict) else None
             total = paging.get("totalElements") if isinstance(paging, dict) else None
             known = isinstance(total, int) and not isinstance(total, bool) and total >= 0
-            progress("extensions", len(records), total if known else None)
-    return records
+            progress("extensions", read, total if known else None)
+        yield records
 
 
 def user_extension_page(client: Client, number: int) -> list[dict[str, Any]]:

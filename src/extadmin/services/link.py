@@ -38,7 +38,7 @@ from extadmin.platform.client import (
     check_server,
 )
 from extadmin.services import accounts
-from extadmin.storage import credentials, limits, schema
+from extadmin.storage import credentials, limits
 from extadmin.storage.store import AccountStore, seconds_from_env
 
 SECRET_ENV = ("RINGCENTRAL_CLIENT_SECRET", "RINGCENTRAL_JWT")
@@ -268,48 +268,57 @@ def pull(
     discard_local: bool = False,
     progress: reader.Progress | None = None,
 ) -> PullResult:
-    """Replace the file's view with the platform's (see the module's docstring)."""
-    before = store.read()
+    """Replace the file's view with the platform's (see the module's docstring). The file is
+    read first, a run at a time, for what the pull keeps of it (mapping.Kept), and let go; the
+    platform's extensions are mapped as their pages come and kept encoded; under the lock, if
+    the file has not changed meanwhile (else it is read so again), the new file is written a
+    run of extensions at a time, each checked as it is written: at 100,000 extensions a pull
+    holds about the file's size, never its tables."""
+    before, kept = _kept(store, discard_local)
     link = link_of(before)
-    _refuse_local_changes(before, discard_local)
-    questions = mapping.with_questions(before.doc)
-    del before
-    store.release()  # read again under the lock: one copy of the account in memory, not two
     with open_session(link, secrets) as client:
-        snap = reader.snapshot(client, progress, questions)
-    with store.transaction("platform pull") as account:
-        if link_of(account)["account_id"] != link["account_id"]:
-            raise Conflict(f"{store.path} was linked to another account during the pull")
-        _refuse_local_changes(account, discard_local)
-        questions = mapping.with_questions(account.doc)
-        old = {e.get("id", ""): mapping.view(e, questions) for e in account.extensions}
-        pulled = mapping.document(account.doc, snap)
-        warnings = snap.warnings
-        del snap  # the platform's records, now in the file's words
+        snap = reader.snapshot(client, mapping.with_questions(before.doc))
+        pulled = mapping.Pulled(before.doc, snap)
+        for page in reader.user_extension_pages(client, progress, warnings=snap.warnings):
+            pulled.page(page)
+    with store.replacing("platform pull") as replacement:
+        if replacement.digest != before.content_digest:  # changed during the pull
+            before, kept = _kept(store, discard_local)
+            if link_of(before)["account_id"] != link["account_id"]:
+                raise Conflict(f"{store.path} was linked to another account during the pull")
+        doc = pulled.document(before.doc)
         try:
-            schema.check_document(store.path, pulled.doc)
+            account = replacement.write(doc, pulled.extensions(kept))
         except AccountFileError as exc:  # e.g. two extensions given one number meanwhile
             raise PlatformError(
                 f"platform: what the platform gave cannot be held in the file "
                 f"({exc.message.removeprefix(f'{store.path}: ')}); it may have changed during "
                 "the pull: pull again"
             ) from None
-        account.replace(pulled.doc)
-        new = {e["id"]: e["base"] for e in account.extensions}  # the view, just taken
         result = PullResult(
             account_id=link["account_id"],
-            extensions=len(new),
-            users=sum(1 for e in account.extensions if "user" in e),
-            sites=len(account.sites),
-            roles=len(account.roles),
-            languages=len(account.doc["platform"].get("languages", [])),
-            changed=len([k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]),
+            extensions=pulled.extension_count,
+            users=pulled.users,
+            sites=len(doc["sites"]),
+            roles=len(doc["roles"]),
+            languages=len(doc["platform"].get("languages", [])),
+            changed=pulled.changed,
             skipped=pulled.skipped,
-            warnings=warnings + pulled.warnings,
+            warnings=snap.warnings + pulled.warnings,
         )
         summary = {k: v for k, v in result.summary().items() if k not in ("skipped", "warnings")}
         account.record("platform pull", **summary, skipped=len(result.skipped))
     return result
+
+
+def _kept(store: AccountStore, discard_local: bool) -> tuple[Account, mapping.Kept]:
+    """The account file without its extensions, and what a pull keeps of them (read a run at
+    a time); refused if it holds local changes (unless they are to be discarded)."""
+    kept = mapping.Kept()
+    account, _ = store.read_each(kept)
+    link_of(account)
+    _refuse_local_changes(kept.pending + mapping.unsent_sites(account.sites), discard_local)
+    return account, kept
 
 
 def platform_users(account: Account, email: str, secrets: AppSecrets | None) -> list[str]:
@@ -325,8 +334,7 @@ def platform_users(account: Account, email: str, secrets: AppSecrets | None) -> 
     return found
 
 
-def _refuse_local_changes(account: Account, discard_local: bool) -> None:
-    local = mapping.pending(account)
+def _refuse_local_changes(local: list[str], discard_local: bool) -> None:
     if local and not discard_local:
         shown = first_of(local, 5)
         raise Conflict(

@@ -16,6 +16,7 @@ import hashlib
 import os
 import sys
 from functools import cache
+from io import BufferedReader
 from pathlib import Path
 
 from extadmin import __version__
@@ -27,6 +28,11 @@ def digest(*parts: files.Chunk) -> str:
     for part in parts:
         h.update(part)
     return h.hexdigest()
+
+
+def digest_of(handle: BufferedReader) -> str:
+    """digest() of a file's content, read a block at a time."""
+    return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def known(path: Path, content_digest: str) -> bool:

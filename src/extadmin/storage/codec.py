@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from itertools import chain
 from json import encoder
@@ -81,7 +81,7 @@ def encode_parts(path: Path, doc: Any) -> list[files.Chunk]:
     large account's extensions is never copied whole once encoded (each copy of 36 MB costs
     as much as a tenth of the save)."""
     if file_format(path) == "json":
-        return _encode_json(doc)
+        return list(json_parts(doc))
     import tomli_w
 
     return [tomli_w.dumps(doc).encode("utf-8")]
@@ -125,7 +125,7 @@ def json_list(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str:
     return f"[{json_items(items, sep, ensure_ascii=ensure_ascii)}]"
 
 
-_ITEM_SEP = ",\n    "  # between two items of a list in the store's layout (_encode_json)
+_ITEM_SEP = ",\n    "  # between two items of a list in the store's layout (json_parts)
 _CHUNK = 4096  # items encoded at once
 _PLAIN_TYPES = frozenset({str, int, bool, type(None), dict, list})
 
@@ -197,24 +197,49 @@ def _item_encoder(ensure_ascii: bool) -> Callable[[Any], str]:
     return lambda item: "".join(make(item, 0))
 
 
-def _encode_json(doc: dict[str, Any]) -> list[files.Chunk]:
+def json_parts(doc: dict[str, Any]) -> Iterator[files.Chunk]:
     """Readable and diff-friendly: one list item per line. A list's items by msgspec (_items:
     the extensions of a valid account hold strings, booleans and tables of them, which it
     writes as json.dumps does), any other value by the standard library (a float: the mail
-    timeout)."""
-    parts: list[files.Chunk] = []
+    timeout). A Streamed list is encoded as its runs come."""
     text = "{"
     for key, value in doc.items():
         text += f"\n  {json.dumps(key)}: "
-        items = _list_items(key, value) if isinstance(value, list | Extensions) else None
-        if items:
-            parts += [(text + "[\n    ").encode("utf-8"), *items]
-            text = "\n  ]"
+        if isinstance(value, list | Extensions | Streamed):
+            items = iter(_list_items(key, value))
+            first = next(items, None)
+            if first is None:
+                text += "[]"
+            else:
+                yield (text + "[\n    ").encode("utf-8")
+                yield first
+                yield from items
+                text = "\n  ]"
         else:
-            text += "[]" if items is not None else json.dumps(value, ensure_ascii=False)
+            text += json.dumps(value, ensure_ascii=False)
         text += ","
-    parts.append((text.removesuffix(",") + "\n}\n").encode("utf-8"))
-    return parts
+    yield (text.removesuffix(",") + "\n}\n").encode("utf-8")
+
+
+class Streamed:
+    """A list given a run of items at a time and never held whole (a pull's extensions: the
+    store's `replacing`); each run's text, as the store's layout writes it, is handed to
+    `written` as it is encoded."""
+
+    def __init__(self, runs: Iterable[list[Any]], written: Callable[[bytes], None]) -> None:
+        self.runs, self.written = runs, written
+
+    def parts(self, sep: bytes) -> Iterator[bytes]:
+        first = True
+        for run in self.runs:
+            if not run:
+                continue
+            text = b"".join(_items(run, sep))
+            self.written(text)
+            if not first:
+                yield sep
+            yield text
+            first = False
 
 
 def items_text(items: list[Any]) -> bytes:
@@ -222,10 +247,12 @@ def items_text(items: list[Any]) -> bytes:
     return b"".join(_items(items, _ITEM_SEP.encode("utf-8")))
 
 
-def _list_items(key: str, value: list[Any] | Extensions) -> list[files.Chunk]:
+def _list_items(key: str, value: list[Any] | Extensions | Streamed) -> Iterable[files.Chunk]:
     """A list's items in the store's layout, `_ITEM_SEP` between two; the extensions read in
     runs (Extensions) as the file held those no command touched."""
     sep = _ITEM_SEP.encode("utf-8")
+    if isinstance(value, Streamed):
+        return value.parts(sep)
     if isinstance(value, Extensions):
         return value.parts(lambda tables: _items(tables, sep), sep)
     if not value:

@@ -211,8 +211,7 @@ def _load(
     checks = Columns()
 
     def check(run: bytes, exts: list[Table]) -> None:
-        if checks.run(exts) != run.count(b'"') and msgspec.json.decode(run) != exts:
-            raise Doubt("a field unknown or given twice")
+        _check_run(checks, run, exts)
 
     if text is None:  # no extensions list (the check says whether it may be missing)
         schema.check_document(path, doc, checks)
@@ -227,6 +226,53 @@ def _load(
     schema.check_document(path, doc, checks)  # all but the extensions (its placeholder: [])
     doc["extensions"] = exts
     return doc
+
+
+def _check_run(checks: Columns, run: bytes, exts: list[Table]) -> None:
+    """A run of extensions as decoded from its text (a JSON list), by Columns; their text must
+    hold their keys' and strings' quotation marks, else be decoded again as plain JSON and
+    give the same (msgspec drops a field it does not know, or given twice)."""
+    import msgspec
+
+    if checks.run(exts) != run.count(b'"') and msgspec.json.decode(run) != exts:
+        raise Doubt("a field unknown or given twice")
+
+
+class Written:
+    """A read's check, made on extensions as they are written (storage's `replacing`: a pull
+    writes 100,000 extensions it never holds as one list): each run's text, as the store writes
+    it, decoded by the decoder's types and checked as _load checks a run of the file. What it
+    cannot vouch for is a `doubt`: the file written is then read back by `load`, whose rule
+    book decides, in its words."""
+
+    def __init__(self) -> None:
+        self.checks = Columns()
+        self.doubt = False
+
+    def __call__(self, text: bytes) -> None:
+        """One run's text: its items without the brackets."""
+        import msgspec
+
+        if self.doubt:
+            return
+        run = b"[%b]" % text
+        try:
+            if _controls(text):
+                raise Doubt("a control character, or an escape that may be one")
+            _check_run(self.checks, run, _decoders()[1].decode(run))
+        except (Doubt, msgspec.MsgspecError):
+            self.doubt = True
+
+    def vouch(self, path: Path, doc: dict[str, Any]) -> bool:
+        """Whether the document whose extensions were written passes: its other tables by
+        schema.check_document (AccountFileError for a rule they break), and across the runs."""
+        if self.doubt:
+            return False
+        try:
+            schema.check_document(path, doc, self.checks)
+        except Doubt:
+            return False
+        return True
 
 
 def _unchecked(each: Each | Change, doc: Any, exts: list[Any]) -> Any:
@@ -286,10 +332,29 @@ def _top(data: bytes) -> tuple[dict[str, Any], Text | None]:
         end = _before_space(data, _before_space(data, len(data)) - 1)  # before the last brace
         if data[end - size : end - size + 1] == b"[":
             return doc, (data, end - size, end)
+    else:  # a linked file's link follows its extensions
+        start = _place(data, raw)
+        if start is not None:
+            return doc, (data, start, start + size)
     text = bytes(raw)
     if text[:1] != b"[":
         raise Doubt("extensions: not a list")
     return doc, (text, 0, size)
+
+
+def _place(data: bytes, raw: Any) -> int | None:
+    """Where the extensions list's text (`raw`) is in the file's: after its key, and the same
+    bytes (compared in place: a copy of a large list costs its size)."""
+    key = b'"extensions"'
+    at = data.find(key)
+    while at >= 0:
+        start = _after_space(data, at + len(key), len(data))
+        if data[start : start + 1] == b":":
+            start = _after_space(data, start + 1, len(data))
+            if data.startswith(raw, start):
+                return start
+        at = data.find(key, at + 1)
+    return None
 
 
 def _extensions(

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from extadmin.errors import AccountFileError
 
@@ -22,30 +23,75 @@ def write_atomic(path: Path, *parts: Chunk, sync: bool = True) -> None:
     """Write the parts of a file to a temporary file in the same folder (mode 0600), fsync it,
     rename it over the old file and fsync the folder: a crash at any instant leaves the old
     file or the new one.
-    With sync=False the caller makes a batch durable at once (`os.sync()` after many files).
+    With sync=False the caller makes a batch durable at once (`os.sync()` after many files)."""
+    with Staged(path) as staged:
+        staged.write(*parts)
+        staged.commit(sync)
+
+
+class Staged:
+    """A file's new content, written in parts to a temporary file beside it (mode 0600) as
+    they come; `commit` fsyncs it and renames it over the file (then fsyncs the folder): a
+    crash at any instant leaves the old file or the new one. Left without a commit (the block
+    ended, an exception), the temporary file is removed.
 
     The temporary file is named before it is created, so that Ctrl-C or SIGTERM at any instant
     (even the one after the file is created: tempfile.mkstemp would lose its name) removes it."""
-    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.writelines(parts)
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp: Path | None = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+        self._handle: BinaryIO | None = None
+
+    def __enter__(self) -> Staged:
+        assert self.tmp is not None
+        try:
+            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._handle = os.fdopen(fd, "wb")
+        except FileExistsError:  # another file of that name (48 random bits): not ours
+            raise
+        except BaseException:
+            self.discard()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+    def write(self, *parts: Chunk) -> None:
+        assert self._handle is not None
+        self._handle.writelines(parts)
+
+    def read_back(self) -> bytes:
+        """What has been written so far."""
+        assert self._handle is not None and self.tmp is not None
+        self._handle.flush()
+        return self.tmp.read_bytes()
+
+    def commit(self, sync: bool = True) -> None:
+        assert self._handle is not None and self.tmp is not None
+        handle, self._handle = self._handle, None
+        with handle:
             handle.flush()
             if sync:
                 os.fsync(handle.fileno())
-        WRITTEN.append(path)  # before: better "may be saved" than "nothing written" wrongly
-        os.replace(tmp, path)
-    except FileExistsError:  # another file of that name (48 random bits): not ours to remove
-        raise
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    if sync:
-        fsync_dir(path.parent)
+        WRITTEN.append(self.path)  # before: better "may be saved" than "nothing written" wrongly
+        os.replace(self.tmp, self.path)
+        self.tmp = None
+        if sync:
+            fsync_dir(self.path.parent)
+
+    def discard(self) -> None:
+        """Remove the temporary file (nothing if committed)."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self.tmp is not None:
+            try:
+                os.unlink(self.tmp)
+            except FileNotFoundError:
+                pass
+            self.tmp = None
 
 
 def write_new(path: Path, data: bytes, sync: bool = False) -> None:

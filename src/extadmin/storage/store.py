@@ -5,6 +5,7 @@ the outbox changes with it (storage.outbox)."""
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import math
 import os
@@ -13,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from io import BufferedReader
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +152,16 @@ class AccountStore:
         self.last_read = None
 
     def _read_bytes(self) -> bytes:
+        with self._open() as handle:
+            return handle.read()
+
+    def _digest_on_disk(self) -> str:
+        with self._open() as handle:
+            return checked.digest_of(handle)
+
+    def _open(self) -> BufferedReader:
         try:
-            return self.path.read_bytes()
+            return open(self.path, "rb")
         except FileNotFoundError:
             raise NotFound(
                 f"account file not found: {self.path} (create one with `extadmin init`)"
@@ -189,20 +199,47 @@ class AccountStore:
         the block writes nothing. `change`: a change to every extension it is given, made as
         the file is read, a run at a time (decoder.load's; a large JSON file's runs then held
         as their text, changed), before the block (which records it)."""
+        with self._changing() as jobs:
+            account = self.read(lazy=lazy or change is not None, change=change)
+            self.settle_outbox(account.content_digest)
+            yield account
+            if account.audit:
+                with _signals_deferred():  # the change, its audit entries and files, or none
+                    self.save(account, self._batch, command)
+                    for job in jobs:
+                        job()
+
+    @contextmanager
+    def replacing(self, command: str) -> Iterator[Replacement]:
+        """Lock, for a caller that writes the whole document anew (Replacement.write: a pull),
+        its extensions given a run at a time and never held whole; `digest` is the content's
+        now, hashed from the disk (the caller holds what it has read meanwhile: the file is not
+        read into memory). Saved when the block ends if anything was recorded (with the audit
+        entries; content equal to the file's is not written again). An exception inside the
+        block writes nothing."""
+        with self._changing(), files.Staged(self.path) as staged:
+            replacement = Replacement(self.path, self._digest_on_disk(), staged)
+            self.settle_outbox(replacement.digest)
+            yield replacement
+            account = replacement.account
+            if account is not None and account.audit:
+                with _signals_deferred():  # the new file and its audit entries, or neither
+                    if replacement.content != replacement.digest:
+                        staged.commit()
+                        checked.remember(self.path, replacement.content)
+                    self._append_audit(account, self._audit_lines(account, command))
+
+    @contextmanager
+    def _changing(self) -> Iterator[list[Callable[[], object]]]:
+        """The store's own files checked, then its lock held, for a change; the jobs to run
+        after its save (after_save)."""
         jobs: list[Callable[[], object]] = []
         self._after_save, self._batch = jobs, outbox.Batch()
         for own in (self.audit_path, self.outbox, self.outbox / "sent"):
             files.refuse_link(own)  # before anything is changed, not half-way
         try:
             with self._lock():
-                account = self.read(lazy=lazy or change is not None, change=change)
-                self.settle_outbox(account.content_digest)
-                yield account
-                if account.audit:
-                    with _signals_deferred():  # the change, its audit entries and files, or none
-                        self.save(account, self._batch, command)
-                        for job in jobs:
-                            job()
+                yield jobs
         finally:
             self._after_save, self._batch = None, None
 
@@ -359,6 +396,39 @@ def _signals_deferred() -> Iterator[None]:
             signal.signal(sig, handler)
         for signum in pending:
             signal.raise_signal(signum)
+
+
+class Replacement:
+    """A document written anew under the store's lock (AccountStore.replacing)."""
+
+    def __init__(self, path: Path, digest: str, staged: files.Staged) -> None:
+        self.path, self.digest, self.staged = path, digest, staged
+        self.account: Account | None = None  # the new document, but its extensions
+        self.content = ""  # the new content's digest
+
+    def write(self, doc: Document, runs: Iterable[list[Extension]]) -> Account:
+        """Write `doc` (its "extensions" an empty list, in its place) with the extensions `runs`
+        gives, in order; every rule checked as a read checks it, a run at a time as it is
+        written (a JSON file; a TOML file's whole list at once): AccountFileError in the rule
+        book's words, nothing saved. Returns the account (without its extensions), for the
+        caller's audit entries."""
+        if codec.file_format(self.path) == "json":
+            written = decoder.Written()
+            hashed = hashlib.sha256()
+            for part in codec.json_parts({**doc, "extensions": codec.Streamed(runs, written)}):
+                hashed.update(part)
+                self.staged.write(part)
+            if not written.vouch(self.path, {**doc}):  # the rule book decides, on the file written
+                decoder.load(self.path, self.staged.read_back(), each=lambda doc, exts: None)
+            self.content = hashed.hexdigest()
+        else:
+            whole = {**doc, "extensions": [ext for run in runs for ext in run]}
+            schema.check_document(self.path, whole)
+            parts = codec.encode_parts(self.path, whole)
+            self.content = checked.digest(*parts)
+            self.staged.write(*parts)
+        self.account = Account(doc)
+        return self.account
 
 
 def _os_user() -> str:
