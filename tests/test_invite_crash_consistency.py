@@ -225,17 +225,17 @@ def test_killed_between_stage_and_save_the_staged_email_is_dropped(
     from extadmin.storage import files
 
     before = account.read_bytes()
-    real = files.write_atomic
+    real = files.Staged.commit
 
-    def dies_at_the_account(path: Path, *parts: object, **options: object) -> None:
-        if path == account:
+    def dies_at_the_account(self: files.Staged, sync: bool = True) -> None:
+        if self.path == account:  # the new file written, the email staged: not renamed yet
             raise Killed
-        real(path, *parts, **options)  # type: ignore[arg-type]
+        real(self, sync)
 
-    monkeypatch.setattr(files, "write_atomic", dies_at_the_account)
+    monkeypatch.setattr(files.Staged, "commit", dies_at_the_account)
     with pytest.raises(Killed):
         run("assign", "101", "--setup", "invite", *ADA, "--no-input")  # type: ignore[operator]
-    monkeypatch.setattr(files, "write_atomic", real)
+    monkeypatch.setattr(files.Staged, "commit", real)
     assert account.read_bytes() == before
     assert len(list((outbox(account) / ".staged").glob("*/*.eml"))) == 1  # staged, not queued
 
@@ -267,6 +267,10 @@ set +e
 "$PYTHON" -m extadmin --account "$DISK/acme.json" bulk-assign "$CSV" >/dev/null 2>"$OUT/first.err"
 echo $? > "$OUT/first.code"
 cp -a "$DISK/." "$OUT/full/"
+truncate -s -96K "$DISK/filler"  # room for the account's new file, not for the emails
+"$PYTHON" -m extadmin --account "$DISK/acme.json" bulk-assign "$CSV" >/dev/null 2>"$OUT/mail.err"
+echo $? > "$OUT/mail.code"
+cp -a "$DISK/." "$OUT/mail/"
 rm "$DISK/filler"
 "$PYTHON" -m extadmin --account "$DISK/acme.json" bulk-assign "$CSV" >/dev/null 2>"$OUT/second.err"
 echo $? > "$OUT/second.code"
@@ -289,7 +293,7 @@ def test_a_full_disk_saves_nothing_and_the_same_import_works_once_there_is_room(
     ]  # fmt: skip
     hires = write_csv(tmp_path / "hires.csv", csv_text(rows))
     disk, out = tmp_path / "disk", tmp_path / "out"
-    disk.mkdir(), out.mkdir(), (out / "full").mkdir()
+    disk.mkdir(), out.mkdir(), (out / "full").mkdir(), (out / "mail").mkdir()
     env = dict(os.environ, DISK=str(disk), SOURCE=str(source), CSV=str(hires), OUT=str(out),
                PYTHON=sys.executable)  # fmt: skip
     done = subprocess.run(["unshare", "-rm", "bash", "-c", FULL_DISK], env=env,
@@ -299,11 +303,19 @@ def test_a_full_disk_saves_nothing_and_the_same_import_works_once_there_is_room(
     first = (out / "first.err").read_text()
     assert (out / "first.code").read_text() == "1\n", first
     assert first == (
+        f"extadmin: error: cannot write {disk}/acme.json (No space left on device): nothing "
+        "was saved\n"
+    )
+    mail = (out / "mail.err").read_text()
+    assert (out / "mail.code").read_text() == "1\n", mail
+    assert mail == (
         f"extadmin: error: cannot queue the welcome emails in {disk}/acme.outbox "
         "(No space left on device): nothing was saved\n"
     )
-    assert (out / "full" / "acme.json").read_bytes() == source.read_bytes()
-    assert not any((out / "full" / "acme.outbox").rglob("*")), "nothing staged is left"
+    for full in ("full", "mail"):
+        assert (out / full / "acme.json").read_bytes() == source.read_bytes()
+        assert not any((out / full / "acme.outbox").rglob("*")), "nothing staged is left"
+        assert not [p for p in (out / full).iterdir() if p.suffix == ".tmp"]  # none left
 
     assert (out / "second.code").read_text() == "0\n", (out / "second.err").read_text()
     assert assert_consistent(out / "after" / "acme.json") == 100

@@ -28,7 +28,7 @@ from extadmin.domain.account import Account, in_number_order, number_order
 from extadmin.errors import AccountFileError, NotFound
 from extadmin.services import accounts, bulk, extensions, lifecycle, views
 from extadmin.services.directory import EmailIndex
-from extadmin.storage import checked, codec, decoder, schema
+from extadmin.storage import checked, codec, decoder, files, schema
 from extadmin.storage.store import AccountStore
 from tests.helpers import audit, audit_path
 
@@ -260,23 +260,44 @@ def _apply(account: Account, todo: list[tuple[str, int]]) -> list[Any]:
     return seen
 
 
+def _department(doc: Any, exts: list[dict[str, Any]]) -> bool:
+    """A change to every user of a run (as set-recording --all's): whether it changed any."""
+    users = [e["user"] for e in exts if "user" in e and e["number"] < "110"]
+    for user in users:
+        user["department"] = "Changed"
+    return bool(users)
+
+
 @settings(max_examples=300, deadline=None)
-@given(text=accounts_as_written(edited=False) | accounts_as_written(), run=runs, todo=steps)
+@given(
+    text=accounts_as_written(edited=False) | accounts_as_written(),
+    run=runs,
+    todo=steps,
+    change=st.sampled_from([None, _department, lambda doc, exts: False]),
+)
 def test_extensions_read_in_runs_behave_and_save_as_the_whole_list(
-    tmp_path_factory: pytest.TempPathFactory, text: str, run: int, todo: list[tuple[str, int]]
+    tmp_path_factory: pytest.TempPathFactory,
+    text: str,
+    run: int,
+    todo: list[tuple[str, int]],
+    change: decoder.Change | None,
 ) -> None:
     """Whatever a command looks up, changes, adds, removes or renumbers, in any order, on an
     account read in runs of any length: it sees what it would see in the whole list, and the
     save holds what the whole list's save holds; byte for byte when the file was as the store
-    writes it (an untouched run is written as the file held it: a hand edit's layout stays)."""
+    writes it (an untouched run is written as the file held it: a hand edit's layout stays).
+    Also after a change to every extension made as the file is read (`change`: its runs then
+    spooled as changed, with no index of numbers and addresses until one is needed)."""
     path = tmp_path_factory.mktemp("acct") / "acme.json"
     path.write_text(text)
     if not isinstance(rule_book(path), dict):
         return
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(decoder, "RUN", run)
-        lazy = Account(decoder.load(path, path.read_bytes(), lazy=True))
+        lazy = Account(decoder.load(path, path.read_bytes(), lazy=True, change=change))
     whole = Account(rule_book(path))
+    if change is not None:
+        change(whole.doc, whole.extensions)
     assert _apply(lazy, todo) == _apply(whole, todo)
     written, expected = codec.encode(path, lazy.doc), codec.encode(path, whole.doc)
     assert json.loads(written) == json.loads(expected)
@@ -564,13 +585,37 @@ def test_set_recording_of_every_user_changes_the_file_a_run_at_a_time(
         decoded.append(id(one))
         return tables(self, one)
 
+    spools: list[files.Spool] = []
+    spool = files.Spool
+
+    def spooling(folder: Path) -> files.Spool:
+        spools.append(spool(folder))
+        assert folder == path.parent
+        return spools[-1]
+
     monkeypatch.setattr(codec, "items_text", encoding)
     monkeypatch.setattr(lazy.Extensions, "_tables", decoding)
+    monkeypatch.setattr(files, "Spool", spooling)
+    beside = sorted(p.name for p in path.parent.iterdir())
     result = run("--account", path, "set-recording", "--all", "--direction", "both")
     assert result.code == 0, result.err
     assert len(encoded) == 2 and all(len(numbers) < 30 for numbers in encoded), encoded
     assert "3100" in encoded[0] and "4900" in encoded[1] and decoded == []
     assert path.read_bytes() == codec.encode(path, whole.doc)
+    # the new text was held in a file beside the account's, which leaves nothing behind
+    assert len(spools) == 1 and len(spools[0]) > path.stat().st_size * 0.9
+    assert sorted(p.name for p in path.parent.iterdir()) == beside
+
+
+@pytest.mark.parametrize("where", ["beside the file", "a folder that cannot hold it"])
+def test_a_spool_gives_back_what_was_written(tmp_path: Path, where: str) -> None:
+    folder = tmp_path if where == "beside the file" else tmp_path / "missing"
+    spool = files.Spool(folder)
+    spool += b"[1, 2]"
+    spool += b", [3]"
+    assert len(spool) == 11 and spool[0:11] == b"[1, 2], [3]" and spool[1:5] == b"1, 2"
+    spool += b"!"
+    assert spool[8:12] == b"[3]!" and spool[10:99] == b"]!" and list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("sites", [None, "Main Site", [{"code": "7"}]])

@@ -20,7 +20,7 @@ import pytest
 from extadmin.domain.model import SCHEMA_VERSION
 from extadmin.services import link
 from extadmin.storage.store import AccountStore
-from tests.conftest import Result, exe
+from tests.conftest import Result, connect_options, exe
 from tests.fake_platform import FakePlatform, serve
 from tests.helpers import audit, load
 
@@ -795,9 +795,10 @@ def test_a_record_listed_twice_is_kept_once() -> None:
     old["platform"] = {"server": "https://x", "client_id": "c", "account_id": "1"}
     record = {"id": 62000000001, "extensionNumber": "101", "type": "User",
               "status": "Unassigned", "site": {"id": "main-site"}}  # fmt: skip
-    pulled = Pulled(old, Snapshot())
+    pulled = Pulled(Snapshot())
     pulled.page([record])
     pulled.page([dict(record)])  # on the next page too
+    pulled.document(old)
     exts = [e for run in pulled.extensions(Kept()) for e in run]
     assert [e["id"] for e in exts] == ["62000000001"]
     assert pulled.skipped == ["62000000001: listed twice"]
@@ -987,22 +988,62 @@ def test_a_local_change_made_during_the_pull_refuses_it(
     assert [e["action"] for e in audit(linked)][-1] == "set-recording"
 
 
-def test_roles_edited_by_hand_during_the_pull_refuse_it(
-    linked: Path, run: Any, fake: FakePlatform
+def test_the_default_role_as_the_file_holds_it_when_the_pull_writes(
+    tmp_path: Path, run: Any
 ) -> None:
-    """The extensions are mapped as they come with the file's roles as read first: a hand edit
-    of them meanwhile refuses the pull (pull again), nothing written."""
-    edited: list[bytes] = []
+    """An app that may not read the platform's default role keeps the file's, and gives it to a
+    user whose roles the platform does not list: the file's as it is when the pull writes it (a
+    hand edit made while the pull read the platform), not as the pull first read it."""
+    with serve(permissions=("ReadAccounts",)) as fake:
+        fake.add_role("Night Shift")
+        ada = fake.add_extension("101", first_name="Ada", last_name="Byron",
+                                 email="ada@acme.example")  # fmt: skip
+        path = tmp_path / "acct.json"
+        options = connect_options(fake, tmp_path / "secrets")
+        assert run("--account", path, "platform", "connect", *options).code == 0
+        assert run("--account", path, "platform", "pull").code == 0
+        assert load(path)["account"]["default_role"] != "Night Shift"
+        fake.extensions[ada]["roles"] = [{"id": "424242"}]  # a role the platform does not list
 
-    def edit() -> None:
-        doc = load(linked)
-        doc["roles"].append("Night Shift")
-        linked.write_text(json.dumps(doc, indent=2))
-        edited.append(linked.read_bytes())
+        def edit() -> None:
+            doc = load(path)
+            doc["account"]["default_role"] = "Night Shift"
+            path.write_text(json.dumps(doc, indent=2))
 
-    fake.meanwhile("GET", EXTENSIONS, edit)
+        fake.meanwhile("GET", EXTENSIONS, edit)
+        result = run("--account", path, "platform", "pull")
+        assert result.code == 0, result.err
+        doc = load(path)
+        assert doc["account"]["default_role"] == "Night Shift"
+        assert doc["extensions"][0]["user"]["role"] == "Night Shift"
+        assert not fake.violations
+
+
+def test_an_unchanged_pull_makes_no_file_and_a_changed_one_it_cannot_make_saves_nothing(
+    linked: Path, run: Any, fake: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull that finds nothing new writes nothing, not even a temporary file (it needs no
+    room on a full disk, no right to create a file in the folder), and is recorded all the
+    same; one that finds a change it cannot write says so in one line, and saves nothing."""
+    before, stamp = linked.read_bytes(), linked.stat().st_mtime_ns
+    real = os.open
+
+    def no_new_file_beside(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if Path(path).parent == linked.parent and Path(path).suffix == ".tmp":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_new_file_beside)
     result = run("--account", linked, "platform", "pull")
-    assert result.code == 5 and "changed during the pull: pull again" in result.err
-    assert linked.read_bytes() == edited[0]
-    assert run("--account", linked, "platform", "pull").code == 0  # again: the platform's roles
-    assert "Night Shift" not in load(linked)["roles"]
+    assert result.code == 0, result.err
+    assert linked.read_bytes() == before and linked.stat().st_mtime_ns == stamp
+    assert audit(linked)[-1]["action"] == "platform pull"
+
+    ada = next(i for i, e in fake.extensions.items() if e.get("extensionNumber") == "101")
+    fake.change_behind(ada, last_name="Byron")
+    result = run("--account", linked, "platform", "pull")
+    assert (result.code, result.err) == (
+        1, f"extadmin: error: cannot write {linked} (Permission denied): nothing was saved\n"
+    )  # fmt: skip
+    assert linked.read_bytes() == before and audit(linked)[-1]["action"] == "platform pull"
+    assert sorted(p.name for p in linked.parent.iterdir() if p.suffix == ".tmp") == []

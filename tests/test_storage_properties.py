@@ -23,7 +23,7 @@ from extadmin.domain.catalog import LOCALES, PREDEFINED_ROLES, RECORDING, SETUP_
 from extadmin.domain.fields import BASE_FIELDS
 from extadmin.domain.model import SCHEMA_VERSION
 from extadmin.errors import AccountFileError
-from extadmin.storage import codec, decoder, schema
+from extadmin.storage import codec, decoder, files, schema
 from extadmin.storage.store import AccountStore
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -369,3 +369,39 @@ def test_a_torn_file_never_breaks_the_loader(suffix: str, doc: dict[str, Any], c
         schema.check_document(path, codec.decode(path, data[: int(len(data) * cut)]))
     except AccountFileError as exc:
         assert exc.message.startswith(f"acme{suffix}: ")
+
+
+# --- a file's new content, staged as it comes (files.Staged) ------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    old=st.none() | st.binary(max_size=40),
+    parts=st.lists(st.binary(max_size=16), max_size=6),
+    views=st.booleans(),
+    block=st.integers(1, 8),
+)
+def test_staged_content_replaces_the_file_only_where_it_differs(
+    old: bytes | None, parts: list[bytes], views: bool, block: int
+) -> None:
+    """Whatever the file held (or none) and however the new content comes in parts (bytes or
+    views of them), the file holds the new content after the commit; content the same as the
+    file's makes no temporary file and leaves the file untouched (its time stamp too); none is
+    left behind either way."""
+    new = b"".join(parts)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "acme.json"
+        if old is not None:
+            path.write_bytes(old)
+            stamp = path.stat().st_mtime_ns
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(files.Staged, "BLOCK", block)  # the old content copied in small blocks
+            with files.Staged(path) as staged:
+                staged.write(*(memoryview(p) if views else p for p in parts))
+                same, made = staged.same, staged.tmp is not None
+                staged.commit(sync=False)
+        assert path.read_bytes() == new
+        assert same == (old == new) and made == (not same)
+        if same:
+            assert path.stat().st_mtime_ns == stamp
+        assert [p.name for p in Path(folder).iterdir()] == ["acme.json"]

@@ -16,9 +16,18 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 Table = dict[str, Any]
+
+
+class Spooled(Protocol):
+    """Text kept out of memory (storage's Spool: a change's new text), sliced as bytes are."""
+
+    def __getitem__(self, where: slice, /) -> bytes: ...
+
+
+Text = bytes | bytearray | Spooled  # the runs' text: the file's bytes, or a change's new text
 
 
 def user_emails(tables: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, str]]:
@@ -32,10 +41,12 @@ class Run:
 
     __slots__ = ("start", "end", "count", "tables", "users")
 
-    def __init__(self, start: int, end: int, count: int, users: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, start: int, end: int, count: int, users: list[tuple[str, str]] | None
+    ) -> None:
         self.start, self.end, self.count = start, end, count
         self.tables: list[Table] | None = None
-        self.users = users
+        self.users = users  # None: not indexed (Extensions.numbers)
 
 
 class Extensions(MutableSequence[Table]):
@@ -43,12 +54,12 @@ class Extensions(MutableSequence[Table]):
 
     def __init__(
         self,
-        data: bytes | bytearray,
+        data: Text,
         runs: list[Run],
         decode: Callable[[bytes], list[Table]],
-        numbers: dict[str, int],
+        numbers: dict[str, int] | None,
     ) -> None:
-        self._data: bytes | bytearray | None = data
+        self._data: Text | None = data
         self._runs = runs
         self._decode = decode
         self._firsts: list[int] = []  # the index of each run's first extension, as read
@@ -58,19 +69,34 @@ class Extensions(MutableSequence[Table]):
             total += run.count
         self._count = total
         self._untouched = len(runs)
-        self.numbers = numbers  # number -> its extension's index in the file as read
+        self._numbers = numbers
         self._list: list[Table] | None = None  # once the list itself changes: every table
 
     # --- the runs -----------------------------------------------------------------------------
     def _tables(self, run: Run) -> list[Table]:
         if run.tables is None:
-            assert self._data is not None
-            run.tables = self._decode(b"".join((b"[", self._data[run.start : run.end], b"]")))
+            run.tables = self._read(run)
             run.users = []
             self._untouched -= 1
             if not self._untouched:  # every run decoded: the text is no longer needed
                 self._data = None
         return run.tables
+
+    def _read(self, run: Run) -> list[Table]:
+        """A run's tables, decoded for a look only if it is not touched (kept as its text)."""
+        if run.tables is not None:
+            return run.tables
+        assert self._data is not None
+        return self._decode(b"".join((b"[", self._data[run.start : run.end], b"]")))
+
+    @property
+    def numbers(self) -> dict[str, int]:
+        """number -> its extension's index in the file as read. Made by the read, or, if it
+        made none (a change to every extension, which needs none), now."""
+        if self._numbers is None:
+            read = (e for run in self._runs for e in self._read(run))
+            self._numbers = {e["number"]: i for i, e in enumerate(read) if "number" in e}
+        return self._numbers
 
     def _whole(self) -> list[Table]:
         """Every extension, as a plain list that the list's own changes go to."""
@@ -130,12 +156,16 @@ class Extensions(MutableSequence[Table]):
         return f"Extensions({len(self)} extensions, {self.touched} of {len(self._runs)} runs read)"
 
     def user_emails(self) -> Iterator[tuple[str, str]]:
-        """(number, email) of every user: an untouched run's from the index."""
+        """(number, email) of every user: an untouched run's from the index, if the read made
+        one."""
         if self._list is not None:
             yield from user_emails(self._list)
             return
         for run in self._runs:
-            yield from run.users if run.tables is None else user_emails(run.tables)
+            if run.tables is None and run.users is not None:
+                yield from run.users
+            else:
+                yield from user_emails(self._read(run))
 
     # --- a list's changes: on the plain list --------------------------------------------------
     @overload
@@ -160,24 +190,27 @@ class Extensions(MutableSequence[Table]):
     # --- writing ------------------------------------------------------------------------------
     def parts(
         self, encode: Callable[[list[Table]], list[bytes]], sep: bytes
-    ) -> list[bytes | memoryview]:
-        """The list's items as the file holds them, `sep` between two: an untouched run as the
-        file's text, the others by `encode`."""
+    ) -> Iterator[bytes | memoryview]:
+        """The list's items as the file holds them, `sep` between two, as they are written: an
+        untouched run as the file's text (or the change's, read back then), the others by
+        `encode`."""
         if self._list is not None:
-            return list(encode(self._list))
-        parts: list[bytes | memoryview] = []
-        text = memoryview(self._data) if self._data is not None else None
+            yield from encode(self._list)
+            return
+        data = self._data
+        text = memoryview(data) if isinstance(data, bytes | bytearray) else data
+        first = True
         for run in self._runs:
             if not run.count:
                 continue
-            if parts:
-                parts.append(sep)
+            if not first:
+                yield sep
+            first = False
             if run.tables is None:
                 assert text is not None
-                parts.append(text[run.start : run.end])
+                yield text[run.start : run.end]
             else:
-                parts += encode(run.tables)
-        return parts
+                yield from encode(run.tables)
 
 
 class NumberIndex(MutableMapping[str, Table]):

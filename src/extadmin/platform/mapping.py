@@ -15,7 +15,6 @@ from extadmin.domain.account import Account, number_order, ref
 from extadmin.domain.catalog import PLATFORM_STATUSES, RECORDING_PLATFORM
 from extadmin.domain.fields import BASE_FIELDS
 from extadmin.domain.model import Document, Extension, Language, QuestionId, RoleId, Site
-from extadmin.errors import Conflict
 
 MAIN_SITE_ID = "main-site"
 SITE_CODE = re.compile(r"[1-9][0-9]{0,4}")  # rules.site_code, as the file holds it
@@ -68,9 +67,9 @@ def question_ids(doc: Document) -> dict[str, str]:
 def pending(account: Account) -> list[str]:
     """The local changes of a linked account not yet on the platform: extensions added or
     changed since the pull (by number or id), and sites added."""
-    questions = with_questions(account.doc)
-    changed = [ref(e) for e in account.extensions if changed_locally(e, questions)]
-    return changed + unsent_sites(account.sites)
+    kept = Kept()
+    kept(account.doc, account.extensions)
+    return kept.pending + unsent_sites(account.sites)
 
 
 def changed_locally(ext: Extension, questions: bool) -> bool:
@@ -112,7 +111,8 @@ class Kept:
     holds each once."""
 
     def __init__(self) -> None:
-        self.by_id: dict[str, bytes] = {}  # id ("" for none) -> view digest + _local's JSON
+        self.by_id: dict[str, bytes] = {}  # id -> view digest + _local's JSON
+        self.added: set[str] = set()  # the numbers of those added locally (no id)
         self._pending: dict[tuple[str, str], str] = {}  # (number, id) -> ref, in file order
 
     def __call__(self, doc: Document, exts: list[Extension]) -> None:
@@ -120,9 +120,12 @@ class Kept:
         for ext in exts:
             if changed_locally(ext, questions):
                 self._pending[ext.get("number", ""), ext.get("id", "")] = ref(ext)
+            if "id" not in ext:
+                self.added.add(ext["number"])
+                continue
             local = _local(ext)
             held = _encode(local) if local is not None else b""
-            self.by_id[ext.get("id", "")] = _digest(view(ext, questions)) + held
+            self.by_id[ext["id"]] = _digest(view(ext, questions)) + held
 
     @property
     def pending(self) -> list[str]:
@@ -160,7 +163,7 @@ class Pulled:
 
     RUN = 1000  # extensions merged at once
 
-    def __init__(self, old: Document, snap: Snapshot) -> None:
+    def __init__(self, snap: Snapshot) -> None:
         self.skipped: list[str] = []  # records the file cannot hold, and why
         self.warnings: list[str] = []  # what was kept as the platform gave it
         said = self.warnings
@@ -169,9 +172,7 @@ class Pulled:
         self.site_seen = {s["name"].casefold() for s in self.sites}
         self.roles = _roles(_with_ids(snap.roles, "role", said), said)
         self.role_names = {r["id"]: r["name"] for r in self.roles}
-        self.context = _context(old)
-        self.with_questions = with_questions(old)
-        self.default_role = self._default_role(old, snap.default_role_id)
+        self.default_role_id = snap.default_role_id
         self.languages = _languages(_with_ids(snap.languages, "language", said), said)
         self.questions: list[QuestionId] | None = (
             None
@@ -183,14 +184,10 @@ class Pulled:
             ]
         )
         self.recording = snap.recording
-        self._items: list[bytes] = []  # number-order key + the extension's JSON
+        self._items: list[bytes] = []  # number-order key (_KEY bytes) + the extension's JSON
         self._seen: set[str] = set()
+        self._old: Document | None = None  # the file's other tables, as document() was given
         self.extension_count = self.users = self.changed = 0
-
-    def _default_role(self, old: Document, given: str | None) -> str:
-        names = [r["name"] for r in self.roles] or old["roles"]
-        role = self.role_names.get(given or "") or old["account"]["default_role"]
-        return role if role in names else names[0]
 
     def page(self, records: list[dict[str, Any]]) -> None:
         """One page of the platform's User extensions."""
@@ -198,36 +195,34 @@ class Pulled:
             self.sites.append(site)
             self.site_names[site["id"]] = site["name"]
         for record in records:
-            ext, why = extension(
-                record, self.site_names, self.role_names, self.default_role, self.recording
-            )
+            # a user's role when the platform gives none it lists: the default role, known
+            # once the file is read under the lock (document())
+            ext, why = extension(record, self.site_names, self.role_names, None, self.recording)
             if ext is None:
                 self.skipped.append(why)
             elif ext["id"] in self._seen:  # moved from one page to the next during the pull
                 self.skipped.append(f"{ext['id']}: listed twice")
             else:
                 self._seen.add(ext["id"])
-                kind, value = number_order(ext)
+                kind, value = number_order(ext)  # (0 or 1, an int of at most 19 digits)
                 self._items.append(b"%d%020d" % (kind, value) + _encode(ext))
 
     def document(self, old: Document) -> Document:
         """The account file that mirrors the platform, but its extensions (an empty list, in
-        the old file's place): sites, roles and languages as pulled; the old file's account
-        settings, mail settings and link kept. `old` is the file as it is now: if the roles or
-        the link's settings the extensions were mapped with changed during the pull, the pull
-        is refused (pull again)."""
-        if _context(old) != self.context:
-            raise Conflict(
-                "the account file's roles or link settings changed during the pull: pull again"
-            )
+        the old file's place): sites, roles and languages as pulled, the default role the
+        platform's (else the file's, if the platform lists it); the old file's (`old`, as it
+        is now) account settings, mail settings and link kept."""
+        names = [r["name"] for r in self.roles] or old["roles"]
+        role = self.role_names.get(self.default_role_id or "") or old["account"]["default_role"]
         doc: Document = {**old}
-        doc["account"] = {**old["account"], "default_role": self.default_role}
+        doc["account"] = {**old["account"], "default_role": role if role in names else names[0]}
         doc["sites"] = self.sites
-        doc["roles"] = [r["name"] for r in self.roles] or old["roles"]
+        doc["roles"] = names
         doc["platform"] = {**old["platform"], "roles": self.roles, "languages": self.languages}
         if self.questions is not None:
             doc["platform"]["security_questions"] = self.questions
         doc["extensions"] = []
+        self._old = doc
         return doc
 
     def extensions(self, kept: Kept) -> Iterator[list[Extension]]:
@@ -236,27 +231,34 @@ class Pulled:
         view, as pulled); each encoded one is let go as its run is made. Counts the
         extensions, users and those the pull changed, and says what the file alone held of an
         extension the platform no longer gives (warnings)."""
+        assert self._old is not None, "document() first"
+        default_role = self._old["account"]["default_role"]
+        questions = with_questions(self._old)
         items, self._items = self._items, []
         items.sort(reverse=True)  # taken from the end: each run let go once made
         decode = _decoder()
         while items:
             run = items[-self.RUN :]
             del items[-self.RUN :]
-            exts: list[Extension] = decode(b"[%b]" % b",".join(i[21:] for i in reversed(run)))
+            exts: list[Extension] = decode(b"[%b]" % b",".join(i[_KEY:] for i in reversed(run)))
             del run
             for ext in exts:
+                user = ext.get("user")
+                if user is not None and user["role"] is None:
+                    user["role"] = default_role
                 if lost := _keep_local(ext, kept.local(ext["id"])):
                     self.warnings.append(lost)
-                ext["base"] = view(ext, self.with_questions)
+                ext["base"] = view(ext, questions)
                 self.users += "user" in ext
                 self.changed += kept.by_id.get(ext["id"], b"")[:_DIGEST] != _digest(ext["base"])
             self.extension_count += len(exts)
             yield exts
+        self.changed += len(kept.added)  # dropped (pull --discard-local)
         for ext_id in kept.by_id:
             if ext_id in self._seen:
                 continue
             self.changed += 1
-            old = kept.local(ext_id) if ext_id else None  # "": those added locally
+            old = kept.local(ext_id)
             if old is not None and (what := _held(old)):
                 self.warnings.append(
                     f"{_named(old)} is not in what the platform gave (removed in the Admin "
@@ -265,11 +267,7 @@ class Pulled:
                 )
 
 
-def _context(old: Document) -> tuple[Any, ...]:
-    """What of the old file the extensions are mapped with: its roles and default role (a
-    user's role when the platform gives none it knows), and whether the link sets security
-    questions (the view)."""
-    return (old["roles"], old["account"]["default_role"], with_questions(old))
+_KEY = 21  # bytes of the number-order key before each pulled extension's JSON (Pulled.page)
 
 
 @cache
@@ -380,13 +378,15 @@ def _unlisted_sites(
     the pull or the app not being allowed to read it all: each kept as the extension has it, on
     its id, so that an assignment there is sent to that site, never to another."""
     found: list[Site] = []
+    ids = set(names)
     for record in records:
         site = record.get("site")
         if not isinstance(site, dict) or not _is_id(site.get("id")):
             continue  # none (the main site), or one that is not an id: the record is skipped
         site_id = str(site["id"])
-        if site_id in names or any(s["id"] == site_id for s in found):
+        if site_id in ids:
             continue
+        ids.add(site_id)
         name = _unique(
             _name(site.get("name"), f"site {site_id}", f"site {site_id}", warnings), seen
         )
@@ -451,11 +451,13 @@ def extension(
     record: dict[str, Any],
     sites: dict[str, str],
     roles: dict[str, str],
-    default_role: str,
+    default_role: str | None,
     recording: dict[str, str],
 ) -> tuple[Extension | None, str]:
     """One record of the platform's extension list in the file's words, or (None, why it is
-    left out): a record the file cannot hold as the platform gives it is skipped, by its id."""
+    left out): a record the file cannot hold as the platform gives it is skipped, by its id.
+    `default_role`: a user's when the platform gives none of `roles` (None: left for the caller
+    to set)."""
     ext_id = str(record.get("id", ""))
     status = PLATFORM_STATUSES.get(str(record.get("status")))
     why = _unfit(record, ext_id, status)
@@ -506,7 +508,7 @@ def _user(
     record: dict[str, Any],
     ext_id: str,
     roles: dict[str, str],
-    default_role: str,
+    default_role: str | None,
     recording: dict[str, str],
 ) -> tuple[dict[str, Any] | None, str]:
     """The user of an assigned extension's record in the file's words (its contact, role and

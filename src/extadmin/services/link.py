@@ -278,7 +278,7 @@ def pull(
     link = link_of(before)
     with open_session(link, secrets) as client:
         snap = reader.snapshot(client, mapping.with_questions(before.doc))
-        pulled = mapping.Pulled(before.doc, snap)
+        pulled = mapping.Pulled(snap)
         for page in reader.user_extension_pages(client, progress, warnings=snap.warnings):
             pulled.page(page)
     with store.replacing("platform pull") as replacement:

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import os
 import sys
+from collections.abc import Callable, Iterable
 from functools import cache
 from io import BufferedReader
 from pathlib import Path
@@ -24,7 +25,7 @@ from extadmin.storage import files
 
 
 def digest(*parts: files.Chunk) -> str:
-    h = hashlib.sha256()
+    h = hashlib.new(_ALGORITHM)
     for part in parts:
         h.update(part)
     return h.hexdigest()
@@ -32,7 +33,19 @@ def digest(*parts: files.Chunk) -> str:
 
 def digest_of(handle: BufferedReader) -> str:
     """digest() of a file's content, read a block at a time."""
-    return hashlib.file_digest(handle, "sha256").hexdigest()
+    return hashlib.file_digest(handle, _ALGORITHM).hexdigest()
+
+
+def digest_written(parts: Iterable[files.Chunk], write: Callable[[files.Chunk], object]) -> str:
+    """digest() of parts given to `write` as they come (never held together)."""
+    h = hashlib.new(_ALGORITHM)
+    for part in parts:
+        h.update(part)
+        write(part)
+    return h.hexdigest()
+
+
+_ALGORITHM = "sha256"
 
 
 def known(path: Path, content_digest: str) -> bool:

@@ -77,14 +77,19 @@ def encode(path: Path, doc: Any) -> bytes:
 
 
 def encode_parts(path: Path, doc: Any) -> list[files.Chunk]:
-    """The file's bytes in parts, for the store to write and hash as they are: the text of a
-    large account's extensions is never copied whole once encoded (each copy of 36 MB costs
-    as much as a tenth of the save)."""
+    return list(iter_parts(path, doc))
+
+
+def iter_parts(path: Path, doc: Any) -> Iterator[files.Chunk]:
+    """The file's bytes in parts, as they are made, for the store to write and hash as they
+    come: the text of a large account's extensions is never copied whole once encoded (each
+    copy of 36 MB costs as much as a tenth of the save), and a JSON list's runs are made (or
+    read back: a change's spooled text) one at a time."""
     if file_format(path) == "json":
-        return list(json_parts(doc))
+        return json_parts(doc)
     import tomli_w
 
-    return [tomli_w.dumps(doc).encode("utf-8")]
+    return iter([tomli_w.dumps(doc).encode("utf-8")])
 
 
 def json_items(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str:

@@ -37,7 +37,7 @@ from extadmin.domain.fields import PULLED
 from extadmin.domain.lazy import Extensions, Run, user_emails
 from extadmin.domain.model import Document, Extension
 from extadmin.errors import AccountFileError, InvalidValue
-from extadmin.storage import codec, schema
+from extadmin.storage import codec, files, schema
 
 RUN = 1 << 18  # bytes of the extensions list decoded at once (its objects stay in the cache)
 
@@ -148,7 +148,7 @@ def load(
         keep = Where(*where)
     try:
         if trusted:
-            return _decode(data, keep, hint, lazy, each, change)  # type: ignore[return-value]
+            return _decode(path, data, keep, hint, lazy, each, change)  # type: ignore[return-value]
         sought = None if hint is None or keep is None else hint.encode("utf-8")
         return _load(path, data, keep, lazy, each, change, sought)  # type: ignore[return-value]
     except (Doubt, msgspec.MsgspecError, AccountFileError, RecursionError):
@@ -219,7 +219,10 @@ def _load(
     given = None if each is None else partial(_unchecked, each, doc)
     changes = None if change is None else partial(_unchecked, change, doc)
     try:
-        exts = _extensions(text, keep, check, lazy=lazy, each=given, change=changes, sought=sought)
+        exts = _extensions(
+            text, keep, check, lazy=lazy, each=given, change=changes, sought=sought,
+            folder=path.parent,
+        )  # fmt: skip
     except msgspec.DecodeError:  # a run cut inside an item (another layout): the list whole
         checks = Columns()
         exts = _extensions(text, keep, check, whole=True, each=given, change=changes)
@@ -263,7 +266,7 @@ class Written:
         except (Doubt, msgspec.MsgspecError):
             self.doubt = True
 
-    def vouch(self, path: Path, doc: dict[str, Any]) -> bool:
+    def vouch(self, path: Path, doc: Any) -> bool:
         """Whether the document whose extensions were written passes: its other tables by
         schema.check_document (AccountFileError for a rule they break), and across the runs."""
         if self.doubt:
@@ -286,6 +289,7 @@ def _unchecked(each: Each | Change, doc: Any, exts: list[Any]) -> Any:
 
 
 def _decode(
+    path: Path,
     data: bytes,
     keep: Callable[[Any], bool] | None,
     hint: str | None,
@@ -305,8 +309,9 @@ def _decode(
         needle = None if hint is None or keep is None or each else hint.encode("utf-8")
         try:
             doc["extensions"] = _extensions(
-                text, keep, holding=needle, lazy=lazy, each=given, change=changes
-            )
+                text, keep, holding=needle, lazy=lazy, each=given, change=changes,
+                folder=path.parent,
+            )  # fmt: skip
             if needle is not None and not doc["extensions"]:
                 doc["extensions"] = _extensions(text, keep)
         except msgspec.DecodeError:  # another layout: the list whole
@@ -368,12 +373,14 @@ def _extensions(
     each: Callable[[list[Table]], Any] | None = None,
     change: Callable[[list[Table]], bool] | None = None,
     sought: bytes | None = None,
+    folder: Path = Path("."),
 ) -> list[Any] | Extensions:
     """The extensions of a list's text, decoded a run at a time (or `whole`), each run checked
     by `check` as it is decoded: those `keep` keeps (all if None), or, `lazy` and keeping all,
     Extensions (domain/lazy.py: the text, each run decoded again when touched), or what `each`
     returns for each run's, each changed by `change` first; `holding`: text a run must hold to
-    be decoded at all (content checked before); `sought`: text a run must hold for `keep` to be
+    be decoded at all (content checked before); `folder`: the file's (_lazy's spool);
+    `sought`: text a run must hold for `keep` to be
     asked about its extensions (they are decoded and checked all the same: as written, with no
     escape, which the check leaves to the rule book, each one kept holds it)."""
     decoder = _decoders()[1]
@@ -385,7 +392,7 @@ def _extensions(
             check(whole_text, exts)
         return _asked(exts, keep, change, each)
     if keep is None and lazy and each is None:
-        return _lazy(data, start, end, check, change)
+        return _lazy(data, start, end, check, change, folder)
     kept: list[Any] = []
     for first, last in _runs(data, start, end):
         run = _bracketed(data, first, last)
@@ -406,15 +413,18 @@ def _lazy(
     end: int,
     check: Callable[[bytes, list[Table]], None] | None,
     change: Callable[[list[Table]], bool] | None = None,
+    folder: Path = Path("."),
 ) -> Extensions:
     """Every extension of the list data[start:end], as Extensions: each run decoded (and
     checked by `check`, changed by `change`), its numbers and users' addresses indexed, its
-    tables dropped: the run is its text in the file, or, once changed, its new text."""
+    tables dropped: the run is its text in the file, or, with `change`, its text as changed
+    (changed or not), spooled in `folder` (files.Spool)."""
     decoder = _decoders()[1]
     runs: list[Run] = []
     numbers: dict[str, int] = {}
     index = 0
-    text = bytearray() if change is not None else None  # the runs' text, as changed
+    # the runs' text, as changed (beside the file: the old text is in memory meanwhile)
+    text = files.Spool(folder) if change is not None else None
     for first, last in _runs(data, start, end):
         run = _bracketed(data, first, last)
         exts = decoder.decode(run)
@@ -424,13 +434,17 @@ def _lazy(
             at = len(text)
             text += codec.items_text(exts) if change(exts) else run[1:-1]
             first, last = at, len(text)
-        try:
-            numbers.update(zip(map(_NUMBER, exts), count(index)))
-        except KeyError:  # one pulled without a number
-            numbers.update((e["number"], i) for i, e in enumerate(exts, index) if "number" in e)
-        runs.append(Run(first, last, len(exts), list(user_emails(exts))))
+        if text is None:  # an index for a command that touches a few (a change needs none)
+            try:
+                numbers.update(zip(map(_NUMBER, exts), count(index)))
+            except KeyError:  # one pulled without a number
+                numbers.update((e["number"], i) for i, e in enumerate(exts, index) if "number" in e)
+        users = None if text is not None else list(user_emails(exts))
+        runs.append(Run(first, last, len(exts), users))
         index += len(exts)
-    return Extensions(data if text is None else text, runs, decoder.decode, numbers)
+    if text is None:
+        return Extensions(data, runs, decoder.decode, numbers)
+    return Extensions(text, runs, decoder.decode, None)
 
 
 def _bracketed(data: bytes, first: int, last: int) -> bytes:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,51 +26,104 @@ def write_atomic(path: Path, *parts: Chunk, sync: bool = True) -> None:
     rename it over the old file and fsync the folder: a crash at any instant leaves the old
     file or the new one.
     With sync=False the caller makes a batch durable at once (`os.sync()` after many files)."""
-    with Staged(path) as staged:
+    with Staged(path, compare=False) as staged:
         staged.write(*parts)
         staged.commit(sync)
 
 
 class Staged:
-    """A file's new content, written in parts to a temporary file beside it (mode 0600) as
-    they come; `commit` fsyncs it and renames it over the file (then fsyncs the folder): a
-    crash at any instant leaves the old file or the new one. Left without a commit (the block
+    """A file's new content, given in parts as they come. With `compare`, each part is first
+    compared with the file's content at the same place: while they are the same nothing is
+    written, and content the same to the end (`same`) leaves the file as it was, to the byte
+    and the time stamp, and needs no room on the disk. Otherwise (at the first difference, or
+    at once) a temporary file beside it (mode 0600) takes the old content before that place,
+    then the parts; `commit` fsyncs it and renames it over the file (then fsyncs the folder):
+    a crash at any instant leaves the old file or the new one. Left without a commit (the block
     ended, an exception), the temporary file is removed.
 
     The temporary file is named before it is created, so that Ctrl-C or SIGTERM at any instant
     (even the one after the file is created: tempfile.mkstemp would lose its name) removes it."""
 
-    def __init__(self, path: Path) -> None:
+    BLOCK = 1 << 20  # bytes of the old content copied at once
+
+    def __init__(self, path: Path, compare: bool = True) -> None:
         self.path = path
-        self.tmp: Path | None = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+        self.tmp: Path | None = None
         self._handle: BinaryIO | None = None
+        self._old: BinaryIO | None = None  # the file's content, while the parts are the same
+        self._offset = 0  # bytes of it the parts have matched
+        self._compare = compare
 
     def __enter__(self) -> Staged:
-        assert self.tmp is not None
-        try:
-            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            self._handle = os.fdopen(fd, "wb")
-        except FileExistsError:  # another file of that name (48 random bits): not ours
-            raise
-        except BaseException:
-            self.discard()
-            raise
+        if self._compare:
+            try:
+                self._old = open(self.path, "rb")  # noqa: SIM115 (closed by discard or _differ)
+            except (FileNotFoundError, IsADirectoryError):
+                pass
+        if self._old is None:
+            try:
+                self._differ()
+            except BaseException:  # __exit__ does not run when __enter__ raises
+                self.discard()
+                raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.discard()
 
     def write(self, *parts: Chunk) -> None:
-        assert self._handle is not None
-        self._handle.writelines(parts)
+        for part in parts:
+            if self._old is not None:
+                size = len(part) if isinstance(part, bytes) else part.nbytes
+                if self._old.read(size) == part:
+                    self._offset += size
+                    continue
+                self._differ()
+            assert self._handle is not None
+            self._handle.write(part)
+
+    @property
+    def same(self) -> bool:
+        """Whether the parts given are the file's content, whole (no temporary file then)."""
+        if self._old is not None and self._old.read(1):  # the file is longer
+            self._differ()
+        return self._old is not None
 
     def read_back(self) -> bytes:
-        """What has been written so far."""
+        """What has been given so far (the file's content, if it is the same)."""
+        if self.same:
+            return self.path.read_bytes()
         assert self._handle is not None and self.tmp is not None
         self._handle.flush()
         return self.tmp.read_bytes()
 
+    def _differ(self) -> None:
+        """The temporary file, holding the old content the parts matched so far."""
+        tmp = self.path.with_name(f".{self.path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another file of that name (48 random bits): not ours
+            raise
+        except BaseException:
+            self.tmp = tmp  # removed by discard, if it was made after all
+            raise
+        self.tmp = tmp
+        self._handle = os.fdopen(fd, "wb")
+        old, self._old = self._old, None
+        if old is not None:
+            with old:
+                old.seek(0)
+                left = self._offset
+                while left:
+                    block = old.read(min(left, self.BLOCK))
+                    self._handle.write(block)
+                    left -= len(block)
+
     def commit(self, sync: bool = True) -> None:
+        """The new content in place of the file's (nothing to do if it is the same)."""
+        if self.same:
+            self.discard()
+            return
         assert self._handle is not None and self.tmp is not None
         handle, self._handle = self._handle, None
         with handle:
@@ -83,15 +138,47 @@ class Staged:
 
     def discard(self) -> None:
         """Remove the temporary file (nothing if committed)."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        for handle in (self._handle, self._old):
+            if handle is not None:
+                handle.close()
+        self._handle = self._old = None
         if self.tmp is not None:
             try:
                 os.unlink(self.tmp)
             except FileNotFoundError:
                 pass
             self.tmp = None
+
+
+class Spool:
+    """Bytes written once, in order, then read back by slices, held in an unnamed temporary
+    file beside the account file (a change to every extension of a large account holds the
+    file's new text there while it reads the old one, not in memory; the system removes the
+    file when it is closed or the process ends, however). In memory if no such file can be
+    made there."""
+
+    def __init__(self, folder: Path) -> None:
+        self._file: BinaryIO
+        try:
+            self._file = tempfile.TemporaryFile(dir=folder)
+        except OSError:
+            self._file = io.BytesIO()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iadd__(self, data: bytes) -> Spool:
+        self._file.write(data)
+        self._size += len(data)
+        return self
+
+    def __getitem__(self, where: slice) -> bytes:
+        start, stop, _ = where.indices(self._size)
+        self._file.seek(start)
+        data = self._file.read(max(0, stop - start))
+        self._file.seek(0, os.SEEK_END)
+        return data
 
 
 def write_new(path: Path, data: bytes, sync: bool = False) -> None:

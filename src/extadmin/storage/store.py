@@ -5,7 +5,6 @@ the outbox changes with it (storage.outbox)."""
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import math
 import os
@@ -146,11 +145,6 @@ class AccountStore:
         account.doc["extensions"] = []
         return account, made
 
-    def release(self) -> None:
-        """Let the account last read go (a caller that reads the file again under the lock,
-        a pull: one copy of a large account in memory, not two)."""
-        self.last_read = None
-
     def _read_bytes(self) -> bytes:
         with self._open() as handle:
             return handle.read()
@@ -214,20 +208,18 @@ class AccountStore:
         """Lock, for a caller that writes the whole document anew (Replacement.write: a pull),
         its extensions given a run at a time and never held whole; `digest` is the content's
         now, hashed from the disk (the caller holds what it has read meanwhile: the file is not
-        read into memory). Saved when the block ends if anything was recorded (with the audit
-        entries; content equal to the file's is not written again). An exception inside the
-        block writes nothing."""
-        with self._changing(), files.Staged(self.path) as staged:
-            replacement = Replacement(self.path, self._digest_on_disk(), staged)
+        read into memory). Saved as `save` saves when the block ends, if anything was recorded.
+        An exception inside the block writes nothing."""
+        with self._changing() as jobs, files.Staged(self.path) as new:
+            replacement = Replacement(self.path, self._digest_on_disk(), new)
             self.settle_outbox(replacement.digest)
             yield replacement
             account = replacement.account
             if account is not None and account.audit:
                 with _signals_deferred():  # the new file and its audit entries, or neither
-                    if replacement.content != replacement.digest:
-                        staged.commit()
-                        checked.remember(self.path, replacement.content)
-                    self._append_audit(account, self._audit_lines(account, command))
+                    self._finish(account, new, replacement.content, self._batch, command)
+                    for job in jobs:
+                        job()
 
     @contextmanager
     def _changing(self) -> Iterator[list[Callable[[], object]]]:
@@ -264,20 +256,28 @@ class AccountStore:
 
     def save(self, account: Account, batch: Batch | None = None, command: str = "") -> None:
         """Write the account, append its audit entries, and publish the outbox batch that goes
-        with it (staged before the write). Content equal to what was read is not written again
-        (a pull that finds nothing new leaves the file as it was, to the byte and the time
-        stamp)."""
-        parts = codec.encode_parts(self.path, account.doc)
-        content = checked.digest(*parts)
+        with it (staged before the file is replaced). Content the same as the file's is not
+        written again (files.Staged: a pull that finds nothing new leaves the file as it was,
+        to the byte and the time stamp)."""
+        with files.Staged(self.path) as new:
+            content = _written(new, codec.iter_parts(self.path, account.doc))
+            self._finish(account, new, content, batch, command)
+
+    def _finish(
+        self, account: Account, new: files.Staged, content: str, batch: Batch | None, command: str
+    ) -> None:
+        """Once the new content is staged (`new`, its digest `content`): the outbox batch
+        staged, the file replaced (unless the content is the same), the audit entries
+        appended, the batch published."""
         staged = self._stage(batch, content) if batch else None
         lines = b""
-        if content != account.content_digest:
+        if not new.same:
             from concurrent.futures import ThreadPoolExecutor
 
-            # another thread writes and syncs the file (the disk's time, the interpreter lock
+            # another thread syncs and renames the file (the disk's time, the interpreter lock
             # free) while this one encodes the audit entries (75,000 for a change to all)
             with ThreadPoolExecutor(1) as pool:
-                written = pool.submit(files.write_atomic, self.path, *parts)
+                written = pool.submit(new.commit)
                 lines = self._audit_lines(account, command) if command else b""
                 written.result()
             account.content_digest = content
@@ -401,8 +401,8 @@ def _signals_deferred() -> Iterator[None]:
 class Replacement:
     """A document written anew under the store's lock (AccountStore.replacing)."""
 
-    def __init__(self, path: Path, digest: str, staged: files.Staged) -> None:
-        self.path, self.digest, self.staged = path, digest, staged
+    def __init__(self, path: Path, digest: str, new: files.Staged) -> None:
+        self.path, self.digest, self._new = path, digest, new
         self.account: Account | None = None  # the new document, but its extensions
         self.content = ""  # the new content's digest
 
@@ -414,21 +414,27 @@ class Replacement:
         caller's audit entries."""
         if codec.file_format(self.path) == "json":
             written = decoder.Written()
-            hashed = hashlib.sha256()
-            for part in codec.json_parts({**doc, "extensions": codec.Streamed(runs, written)}):
-                hashed.update(part)
-                self.staged.write(part)
-            if not written.vouch(self.path, {**doc}):  # the rule book decides, on the file written
-                decoder.load(self.path, self.staged.read_back(), each=lambda doc, exts: None)
-            self.content = hashed.hexdigest()
+            streamed = {**doc, "extensions": codec.Streamed(runs, written)}
+            self.content = _written(self._new, codec.json_parts(streamed))
+            if not written.vouch(self.path, doc):  # the rule book decides, on the file written
+                decoder.load(self.path, self._new.read_back(), each=lambda doc, exts: None)
         else:
             whole = {**doc, "extensions": [ext for run in runs for ext in run]}
             schema.check_document(self.path, whole)
-            parts = codec.encode_parts(self.path, whole)
-            self.content = checked.digest(*parts)
-            self.staged.write(*parts)
+            self.content = _written(self._new, codec.iter_parts(self.path, whole))
         self.account = Account(doc)
         return self.account
+
+
+def _written(new: files.Staged, parts: Iterable[files.Chunk]) -> str:
+    """The parts given to the staged file as they come; their digest (checked.digest's). A
+    write that fails (a full disk) is one line naming the file."""
+    try:
+        return checked.digest_written(parts, new.write)
+    except OSError as exc:
+        raise ExtadminError(
+            f"cannot write {new.path} ({exc.strerror or exc}): nothing was saved"
+        ) from None
 
 
 def _os_user() -> str:
