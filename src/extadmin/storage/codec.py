@@ -73,11 +73,7 @@ def parse(path: Path, text: str) -> Any:
 
 
 def encode(path: Path, doc: Any) -> bytes:
-    return b"".join(encode_parts(path, doc))
-
-
-def encode_parts(path: Path, doc: Any) -> list[files.Chunk]:
-    return list(iter_parts(path, doc))
+    return b"".join(iter_parts(path, doc))
 
 
 def iter_parts(path: Path, doc: Any) -> Iterator[files.Chunk]:
@@ -86,7 +82,7 @@ def iter_parts(path: Path, doc: Any) -> Iterator[files.Chunk]:
     copy of 36 MB costs as much as a tenth of the save), and a JSON list's runs are made (or
     read back: a change's spooled text) one at a time."""
     if file_format(path) == "json":
-        return json_parts(doc)
+        return _json_parts(doc)
     import tomli_w
 
     return iter([tomli_w.dumps(doc).encode("utf-8")])
@@ -130,7 +126,7 @@ def json_list(items: list[Any], sep: str, *, ensure_ascii: bool = False) -> str:
     return f"[{json_items(items, sep, ensure_ascii=ensure_ascii)}]"
 
 
-_ITEM_SEP = ",\n    "  # between two items of a list in the store's layout (json_parts)
+_ITEM_SEP = ",\n    "  # between two items of a list in the store's layout (_json_parts)
 _CHUNK = 4096  # items encoded at once
 _PLAIN_TYPES = frozenset({str, int, bool, type(None), dict, list})
 
@@ -202,7 +198,7 @@ def _item_encoder(ensure_ascii: bool) -> Callable[[Any], str]:
     return lambda item: "".join(make(item, 0))
 
 
-def json_parts(doc: dict[str, Any]) -> Iterator[files.Chunk]:
+def _json_parts(doc: dict[str, Any]) -> Iterator[files.Chunk]:
     """Readable and diff-friendly: one list item per line. A list's items by msgspec (_items:
     the extensions of a valid account hold strings, booleans and tables of them, which it
     writes as json.dumps does), any other value by the standard library (a float: the mail

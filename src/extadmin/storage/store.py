@@ -316,7 +316,7 @@ class AccountStore:
                 outbox.settle(self.outbox, digest)
                 return
             with files.locked(self.lock_path, 0, "busy"):
-                outbox.settle(self.outbox, checked.digest(self._read_bytes()))
+                outbox.settle(self.outbox, self._digest_on_disk())
         except AccountFileError:
             if digest is not None:
                 raise
@@ -412,16 +412,15 @@ class Replacement:
         written (a JSON file; a TOML file's whole list at once): AccountFileError in the rule
         book's words, nothing saved. Returns the account (without its extensions), for the
         caller's audit entries."""
-        if codec.file_format(self.path) == "json":
-            written = decoder.Written()
-            streamed = {**doc, "extensions": codec.Streamed(runs, written)}
-            self.content = _written(self._new, codec.json_parts(streamed))
-            if not written.vouch(self.path, doc):  # the rule book decides, on the file written
-                decoder.load(self.path, self._new.read_back(), each=lambda doc, exts: None)
+        written = decoder.Written() if codec.file_format(self.path) == "json" else None
+        if written is not None:
+            new = {**doc, "extensions": codec.Streamed(runs, written)}
         else:
-            whole = {**doc, "extensions": [ext for run in runs for ext in run]}
-            schema.check_document(self.path, whole)
-            self.content = _written(self._new, codec.iter_parts(self.path, whole))
+            new = {**doc, "extensions": [ext for run in runs for ext in run]}
+            schema.check_document(self.path, new)
+        self.content = _written(self._new, codec.iter_parts(self.path, new))
+        if written is not None and not written.vouch(self.path, doc):  # the rule book decides
+            decoder.load(self.path, self._new.read_back(), each=lambda doc, exts: None)
         self.account = Account(doc)
         return self.account
 
