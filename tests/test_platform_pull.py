@@ -1047,3 +1047,25 @@ def test_an_unchanged_pull_makes_no_file_and_a_changed_one_it_cannot_make_saves_
     )  # fmt: skip
     assert linked.read_bytes() == before and audit(linked)[-1]["action"] == "platform pull"
     assert sorted(p.name for p in linked.parent.iterdir() if p.suffix == ".tmp") == []
+
+
+def test_a_pull_cut_short_while_it_writes_says_nothing_was_written(
+    linked: Path, run: Any, fake: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C once the platform is read, while the new file is written: the file is as it
+    was, and the message says so (the rate-limit state the session kept is extadmin's own, not
+    part of the work)."""
+    from extadmin.platform import mapping
+
+    ada = next(i for i, e in fake.extensions.items() if e.get("extensionNumber") == "101")
+    fake.change_behind(ada, last_name="Byron")
+    before = linked.read_bytes()
+
+    def interrupted(self: mapping.Pulled, kept: mapping.Kept) -> Any:
+        raise KeyboardInterrupt
+        yield []
+
+    monkeypatch.setattr(mapping.Pulled, "extensions", interrupted)
+    result = run("--account", linked, "platform", "pull")
+    assert (result.code, result.err) == (130, "\nextadmin: cancelled: nothing was written\n")
+    assert linked.read_bytes() == before

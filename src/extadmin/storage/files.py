@@ -21,14 +21,15 @@ WRITTEN: list[Path] = []
 Chunk = bytes | memoryview  # a file written (and hashed) in parts, never joined
 
 
-def write_atomic(path: Path, *parts: Chunk, sync: bool = True) -> None:
+def write_atomic(path: Path, *parts: Chunk, sync: bool = True, work: bool = True) -> None:
     """Write the parts of a file to a temporary file in the same folder (mode 0600), fsync it,
     rename it over the old file and fsync the folder: a crash at any instant leaves the old
     file or the new one.
-    With sync=False the caller makes a batch durable at once (`os.sync()` after many files)."""
+    With sync=False the caller makes a batch durable at once (`os.sync()` after many files).
+    `work`: the file is part of the command's work (WRITTEN), not extadmin's own state."""
     with Staged(path, compare=False) as staged:
         staged.write(*parts)
-        staged.commit(sync)
+        staged.commit(sync, work)
 
 
 class Staged:
@@ -119,8 +120,9 @@ class Staged:
                     self._handle.write(block)
                     left -= len(block)
 
-    def commit(self, sync: bool = True) -> None:
-        """The new content in place of the file's (nothing to do if it is the same)."""
+    def commit(self, sync: bool = True, work: bool = True) -> None:
+        """The new content in place of the file's (nothing to do if it is the same); `work`:
+        noted in WRITTEN."""
         if self.same:
             self.discard()
             return
@@ -130,7 +132,8 @@ class Staged:
             handle.flush()
             if sync:
                 os.fsync(handle.fileno())
-        WRITTEN.append(self.path)  # before: better "may be saved" than "nothing written" wrongly
+        if work:  # before: better "may be saved" than "nothing written" wrongly
+            WRITTEN.append(self.path)
         os.replace(self.tmp, self.path)
         self.tmp = None
         if sync:

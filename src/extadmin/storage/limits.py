@@ -35,4 +35,4 @@ def save(server: str, client_id: str, state: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):
         files.private_dir(path.parent)
         data = json.dumps({"time": time.time(), "state": state}).encode()
-        files.write_atomic(path, data, sync=False)
+        files.write_atomic(path, data, sync=False, work=False)  # extadmin's own state
