@@ -227,10 +227,10 @@ def test_killed_between_stage_and_save_the_staged_email_is_dropped(
     before = account.read_bytes()
     real = files.Staged.commit
 
-    def dies_at_the_account(self: files.Staged, sync: bool = True) -> None:
+    def dies_at_the_account(self: files.Staged, sync: bool = True, work: bool = True) -> None:
         if self.path == account:  # the new file written, the email staged: not renamed yet
             raise Killed
-        real(self, sync)
+        real(self, sync, work)
 
     monkeypatch.setattr(files.Staged, "commit", dies_at_the_account)
     with pytest.raises(Killed):

@@ -217,6 +217,12 @@ def test_a_linked_file_s_extensions_are_read_in_place(tmp_path: Path) -> None:
     assert list(json.loads(data))[-1] == "platform"
     top, (text, start, end) = decoder._top(data)
     assert text is data and json.loads(text[start:end]) == doc["extensions"]
+    # extensions that are not a list, before the link: refused in the rule book's words
+    # (found by the property test of tests/test_storage_properties.py, CI, 2026-12-04)
+    store.path.write_text(json.dumps({**doc, "extensions": {}, "platform": doc["platform"]}))
+    with pytest.raises(AccountFileError) as refused:
+        decoder.load(store.path, store.path.read_bytes())
+    assert refused.value.message == f"{store.path}: extensions: expected a list, got dict"
 
 
 # --- extensions read in runs, decoded when touched (domain/lazy.py) ----------------------------

@@ -239,13 +239,6 @@ class Account:
         ext["number"] = new_number
         self.by_number[new_number] = ext
 
-    def replace(self, doc: Document) -> None:
-        """Put a whole new document in place (a pull); indexes are rebuilt on next use."""
-        self.doc = doc
-        self.by_site = {s["name"].casefold(): s for s in doc["sites"]}
-        for index in ("by_number", "by_id"):
-            self.__dict__.pop(index, None)
-
     def record(self, action: str, extension: str | None = None, **changes: Any) -> None:
         """An audit entry for this change (never a secret: callers pass field names or hashes'
         absence, not values of secrets)."""

@@ -155,11 +155,11 @@ def _local(ext: Extension) -> Extension | None:
 
 class Pulled:
     """A pull in the file's words: the platform's sites, roles, languages and questions mapped
-    at once (`snap`, with the old file's top tables, `old`); its extension pages as they come
-    (`page`: each record mapped and checked for a repeat, then kept as JSON behind its
-    number-order key, 100,000 of them in about the file's size); at the end, the document
-    (`document`) and its extensions in number order, a run at a time, each merged with what
-    only the file held (`extensions`, given Kept)."""
+    at once (`snap`); its extension pages as they come (`page`: each record mapped and checked
+    for a repeat, then kept as JSON behind its number-order key, 100,000 of them in about the
+    file's size); at the end, under the lock, the document (`document`, given the file's other
+    tables as they are then) and its extensions in number order, a run at a time, each merged
+    with what only the file held (`extensions`, given Kept)."""
 
     RUN = 1000  # extensions merged at once
 

@@ -339,7 +339,7 @@ def _top(data: bytes) -> tuple[dict[str, Any], Text | None]:
             return doc, (data, end - size, end)
     else:  # a linked file's link follows its extensions
         start = _place(data, raw)
-        if start is not None:
+        if start is not None and data[start : start + 1] == b"[":
             return doc, (data, start, start + size)
     text = bytes(raw)
     if text[:1] != b"[":
