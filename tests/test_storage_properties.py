@@ -405,3 +405,22 @@ def test_staged_content_replaces_the_file_only_where_it_differs(
         if same:
             assert path.stat().st_mtime_ns == stamp
         assert [p.name for p in Path(folder).iterdir()] == ["acme.json"]
+
+
+def test_a_file_cut_short_by_another_program_while_it_is_saved_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    """The new content matched the file's start, then another program (not extadmin: it
+    keeps the lock) truncated the file in place: the save stops in one line, nothing saved,
+    nothing left beside it (it used to wait for the old content for ever)."""
+    path = tmp_path / "acme.json"
+    old = bytes(range(256)) * 1024  # more than a read buffer holds
+    path.write_bytes(old)
+    with pytest.raises(AccountFileError) as refused, files.Staged(path) as staged:
+        staged.write(old[:200_000])
+        path.write_bytes(b"")  # truncated where it is, as an editor may
+        staged.write(b"x")
+    assert refused.value.message == (
+        f"{path}: changed by another program while it was saved: nothing was saved"
+    )
+    assert path.read_bytes() == b"" and [p.name for p in tmp_path.iterdir()] == ["acme.json"]

@@ -117,6 +117,11 @@ class Staged:
                 left = self._offset
                 while left:
                     block = old.read(min(left, self.BLOCK))
+                    if not block:  # cut short meanwhile, in place (not by extadmin: the lock)
+                        raise AccountFileError(
+                            f"{self.path}: changed by another program while it was saved: "
+                            "nothing was saved"
+                        )
                     self._handle.write(block)
                     left -= len(block)
 
