@@ -380,9 +380,9 @@ def _extensions(
     Extensions (domain/lazy.py: the text, each run decoded again when touched), or what `each`
     returns for each run's, each changed by `change` first; `holding`: text a run must hold to
     be decoded at all (content checked before); `folder`: the file's (_lazy's spool);
-    `sought`: text a run must hold for `keep` to be
-    asked about its extensions (they are decoded and checked all the same: as written, with no
-    escape, which the check leaves to the rule book, each one kept holds it)."""
+    `sought`: text a run must hold for `keep` to be asked about its extensions (they are
+    decoded and checked all the same: as written, with no escape, which the check leaves to the
+    rule book, each one kept holds it)."""
     decoder = _decoders()[1]
     data, start, end = text
     if whole:
@@ -430,16 +430,17 @@ def _lazy(
         exts = decoder.decode(run)
         if check is not None:
             check(run, exts)
-        if change is not None and text is not None:
+        users = None
+        if change is not None and text is not None:  # no index: a change needs none
             at = len(text)
             text += codec.items_text(exts) if change(exts) else run[1:-1]
             first, last = at, len(text)
-        if text is None:  # an index for a command that touches a few (a change needs none)
+        else:  # an index for a command that touches a few
             try:
                 numbers.update(zip(map(_NUMBER, exts), count(index)))
             except KeyError:  # one pulled without a number
                 numbers.update((e["number"], i) for i, e in enumerate(exts, index) if "number" in e)
-        users = None if text is not None else list(user_emails(exts))
+            users = list(user_emails(exts))
         runs.append(Run(first, last, len(exts), users))
         index += len(exts)
     if text is None:
